@@ -1,0 +1,87 @@
+# Live Code Execution Engine
+#   make run    build and start runner + lighttpd on 127.0.0.1:$(PORT)
+#   make test   unit tests and API tests against the real stack
+#   make asan   the same tests with AddressSanitizer + UBSan builds
+
+PORT     ?= 8000
+DATA_DIR ?= $(CURDIR)/data
+BUILD    ?= build
+
+CC       ?= cc
+PKGS     := libzmq json-c uuid sqlite3 libseccomp
+WARN     := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings \
+            -Werror=format-security -Wshadow -Wvla
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN)
+
+COMMON_SRC := $(wildcard common/*.c)
+FCGI_SRC   := $(wildcard fcgi_app/*.c)
+RUNNER_SRC := $(wildcard runner/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/schema_sql.o
+FCGI_OBJ   := $(FCGI_SRC:%.c=$(BUILD)/obj/%.o)
+RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_FCGI   := $(filter-out $(BUILD)/obj/fcgi_app/main.o,$(FCGI_OBJ))
+LIB_RUNNER := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
+
+DEBIAN_PKGS := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson-c-dev \
+               uuid-dev libsqlite3-dev libseccomp-dev sqlite3 curl python3 python3-pytest
+
+.PHONY: all run test unit api asan clean deps
+
+all: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/unit_tests
+
+$(BUILD)/obj/%.o: %.c $(wildcard common/*.h fcgi_app/*.h runner/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC $<"; $(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The schema lives in conf/schema.sql for people; the programs embed it.
+$(BUILD)/schema_sql.c: conf/schema.sql
+	@mkdir -p $(BUILD)
+	{ echo 'const char schema_sql[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/obj/schema_sql.o: $(BUILD)/schema_sql.c
+	@echo "  CC $<"; $(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/fcgi_app: $(FCGI_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
+
+$(BUILD)/runner: $(RUNNER_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_FCGI) $(LIB_RUNNER) $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
+
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c tests/unit/check.h $(wildcard common/*.h fcgi_app/*.h runner/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ifcgi_app -Irunner $(ALL_CFLAGS) -c -o $@ $<
+
+deps:
+	@scripts/ensure-deps $(DEBIAN_PKGS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@PORT=$(PORT) DATA_DIR=$(DATA_DIR) BUILD=$(BUILD) scripts/run-stack
+
+unit: all
+	$(BUILD)/unit_tests
+
+api: all
+	BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests
+
+test: deps
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory api
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit api
+
+clean:
+	rm -rf build build-asan

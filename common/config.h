@@ -1,0 +1,57 @@
+/* Engine configuration: one struct, one file, defaults for every key. */
+#ifndef ENGINE_CONFIG_H
+#define ENGINE_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_PATH_MAX 512
+
+struct config {
+	int port;                        /* HTTP port of lighttpd */
+	char data_dir[CONFIG_PATH_MAX];  /* SQLite file, ZeroMQ socket, logs */
+	int fcgi_processes;              /* FastCGI pool size */
+	int runner_slots;                /* concurrent executions, 0 = CPUs */
+	long max_body_bytes;             /* whole request body */
+	long max_source_bytes;           /* source_code / template_code */
+	long max_stdin_bytes;
+	int wall_time_ms;
+	int cpu_time_ms;
+	int memory_mb;
+	int max_processes;
+	int tmpfs_mb;
+	int max_open_files;
+	long max_output_bytes;           /* per stream */
+	int max_queue_depth;             /* QUEUED executions, all sessions */
+	int max_runs_per_session;        /* QUEUED + RUNNING for one session */
+	int max_attempts;                /* claims before RUNNER_LOST */
+	int lease_grace_ms;              /* lease = wall time + grace */
+	int sweep_interval_ms;
+	int heartbeat_interval_ms;
+	int runner_stale_ms;             /* /health: runner gone after this */
+	int page_size_default;
+	int page_size_max;
+	long sandbox_uid_base;           /* host uids for sandboxes, when root */
+	char python[CONFIG_PATH_MAX];    /* interpreter inside the sandbox */
+	char log_level[16];
+};
+
+/* Fills cfg with the built-in defaults. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Reads "key = value" lines from path over the current values, then applies
+ * the PORT and DATA_DIR environment overrides. Returns 0, or -1 with a
+ * "file:line: reason" message in err.
+ */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* The config file named by $ENGINE_CONFIG, or NULL for defaults only. */
+const char *config_default_path(void);
+
+/* Writes "<data_dir>/<name>" into out. Returns 0, or -1 if it does not fit. */
+int config_data_path(const struct config *cfg, const char *name, char *out, size_t outlen);
+
+/* Writes the value of key as text into out. Returns 0, or -1 for an unknown key. */
+int config_get(const struct config *cfg, const char *key, char *out, size_t outlen);
+
+#endif

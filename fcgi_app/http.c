@@ -1,0 +1,154 @@
+/* HTTP over FastCGI: request parsing, bounded body reads, the one status table. */
+#include "http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *param(FCGX_ParamArray envp, const char *name)
+{
+	return FCGX_GetParam(name, envp);
+}
+
+static long parse_length(const char *s)
+{
+	if (!s || !*s)
+		return -1;
+	char *end;
+	long v = strtol(s, &end, 10);
+	return *end || v < 0 ? -1 : v;
+}
+
+int http_request_parse(struct request *req, FCGX_ParamArray envp)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = param(envp, "REQUEST_METHOD");
+	req->content_type = param(envp, "CONTENT_TYPE");
+	req->request_id = param(envp, "HTTP_X_REQUEST_ID");
+	req->content_length = parse_length(param(envp, "CONTENT_LENGTH"));
+	if (!req->method)
+		req->method = "";
+	const char *uri = param(envp, "REQUEST_URI");
+	if (!uri)
+		uri = "/";
+	const char *q = strchr(uri, '?');
+	size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+	req->query = q ? q + 1 : "";
+	if (plen >= sizeof(req->path))
+		return -1;
+	memcpy(req->path, uri, plen);
+	req->path[plen] = '\0';
+	/* "/a/" and "/a" name the same resource. */
+	if (plen > 1 && req->path[plen - 1] == '/')
+		req->path[plen - 1] = '\0';
+	return 0;
+}
+
+int http_read_body(struct request *req, FCGX_Stream *in, long max_bytes, struct response *res)
+{
+	long len = req->content_length < 0 ? 0 : req->content_length;
+	if (len > max_bytes) {
+		http_error(res, 413, "PAYLOAD_TOO_LARGE", NULL,
+			   "request body is %ld bytes; the limit is %ld", len, max_bytes);
+		return -1;
+	}
+	req->body = malloc((size_t)len + 1);
+	if (!req->body) {
+		http_error(res, 503, "OUT_OF_MEMORY", NULL, "cannot hold the request body");
+		return -1;
+	}
+	int got = len ? FCGX_GetStr(req->body, (int)len, in) : 0;
+	if (got != len) {
+		http_error(res, 400, "INVALID_JSON", NULL, "request body ended after %d of %ld bytes", got, len);
+		return -1;
+	}
+	req->body[len] = '\0';
+	req->body_len = (size_t)len;
+	return 0;
+}
+
+bool http_is_json(const struct request *req)
+{
+	const char *ct = req->content_type;
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	size_t n = strlen("application/json");
+	return strncasecmp(ct, "application/json", n) == 0 &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+void http_reply(struct response *res, int status, json_object *body)
+{
+	json_object_put(res->body);
+	res->status = status;
+	res->body = body;
+}
+
+void http_error(struct response *res, int status, const char *code, const char *field,
+		const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	json_object *err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message", json_object_new_string(msg));
+	json_object_object_add(err, "field", field ? json_object_new_string(field) : NULL);
+	json_object *body = json_object_new_object();
+	json_object_object_add(body, "error", err);
+	http_reply(res, status, body);
+}
+
+static const char *status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+void http_send(struct response *res, FCGX_Stream *out)
+{
+	size_t len = 0;
+	const char *body = res->body ? json_object_to_json_string_length(res->body,
+				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len) : "";
+	/* libfcgi's own printf lacks %zu and friends: format headers with ours. */
+	char head[512];
+	int n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: application/json\r\n"
+			 "Cache-Control: no-store\r\nContent-Length: %zu\r\n",
+			 res->status, status_text(res->status), len + 1);
+	if (res->allow)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", res->allow);
+	if (res->retry_after > 0)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", res->retry_after);
+	if (res->location[0])
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Location: %s\r\n", res->location);
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
+	FCGX_PutStr(head, n, out);
+	FCGX_PutStr(body, (int)len, out);
+	FCGX_PutChar('\n', out);
+	json_object_put(res->body);
+	res->body = NULL;
+}
+
+void http_request_free(struct request *req)
+{
+	free(req->body);
+	req->body = NULL;
+}

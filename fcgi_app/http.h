@@ -1,0 +1,58 @@
+/* One HTTP exchange over FastCGI: the parsed request and the reply being built. */
+#ifndef FCGI_HTTP_H
+#define FCGI_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <fcgiapp.h>
+#include <json.h>
+
+#include "util.h"
+
+#define PATH_MAX_LEN 256
+
+struct request {
+	const char *method;
+	char path[PATH_MAX_LEN];        /* REQUEST_URI without the query */
+	const char *query;              /* after '?', or "" */
+	const char *content_type;       /* or NULL */
+	const char *request_id;         /* for logs */
+	long content_length;            /* -1 when absent or unparsable */
+	char *body;                     /* NUL-terminated, owned */
+	size_t body_len;
+	char id[UUID_LEN + 1];      /* the {id} of the route, if any */
+};
+
+struct response {
+	int status;
+	const char *allow;              /* 405 */
+	int retry_after;                /* seconds; 0 = no header */
+	char location[128];
+	json_object *body;              /* owned */
+};
+
+/* Fills req from the FastCGI environment. Returns 0, or -1 if the URI is unusable. */
+int http_request_parse(struct request *req, FCGX_ParamArray envp);
+
+/*
+ * Reads the body, refusing (without reading it) one above max_bytes.
+ * Returns 0, or -1 after setting an error reply in res.
+ */
+int http_read_body(struct request *req, FCGX_Stream *in, long max_bytes, struct response *res);
+
+/* True if the request's Content-Type is application/json (parameters allowed). */
+bool http_is_json(const struct request *req);
+
+/* Replaces the reply with {"error":{"code","message","field"}}. */
+void http_error(struct response *res, int status, const char *code, const char *field,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Sets a successful reply with body (ownership passes to res). */
+void http_reply(struct response *res, int status, json_object *body);
+
+/* Writes headers and body to out and frees the reply. */
+void http_send(struct response *res, FCGX_Stream *out);
+
+void http_request_free(struct request *req);
+
+#endif

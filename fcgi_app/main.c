@@ -1,0 +1,71 @@
+/*
+ * fcgi_app: the REST API as a FastCGI responder. lighttpd (or Apache)
+ * spawns a pool of these with the listening socket on fd 0; each process
+ * answers one request at a time with its own SQLite connection and ZeroMQ
+ * PUSH socket, both opened once.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "log.h"
+#include "queue.h"
+#include "routes.h"
+
+/* Opens the store if it is not open; a failure is retried on the next request. */
+static void store_ensure(struct app *app)
+{
+	char err[256];
+	if (app->db)
+		return;
+	if (db_open(app, err, sizeof(err)))
+		log_error("store unavailable: %s", err);
+}
+
+static void serve_one(struct app *app, FCGX_Request *fr)
+{
+	struct request req;
+	struct response res = { .status = 500 };
+
+	store_ensure(app);
+	if (http_request_parse(&req, fr->envp))
+		http_error(&res, 404, "NOT_FOUND", NULL, "the request path is too long");
+	else
+		route_dispatch(app, &req, fr->in, &res);
+	if (res.status >= 500 && res.status != 503)
+		log_error("request %s %s: status %d", req.method, req.path, res.status);
+	http_send(&res, fr->out);
+	http_request_free(&req);
+}
+
+int main(void)
+{
+	static struct app app;
+	char err[512];
+
+	config_defaults(&app.cfg);
+	if (config_load(&app.cfg, config_default_path(), err, sizeof(err))) {
+		fprintf(stderr, "fcgi_app: %s\n", err);
+		return 1;
+	}
+	log_init("fcgi_app", app.cfg.log_level);
+	/* A client that hangs up must cost a failed write, not the process. */
+	signal(SIGPIPE, SIG_IGN);
+	store_ensure(&app);
+	queue_open(&app);
+
+	FCGX_Request fr;
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
+		log_error("cannot initialise FastCGI");
+		return 1;
+	}
+	while (FCGX_Accept_r(&fr) >= 0) {
+		serve_one(&app, &fr);
+		FCGX_Finish_r(&fr);
+	}
+	queue_close(&app);
+	db_close(&app);
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* The fast path to the runner: a non-blocking ZeroMQ PUSH of the job message. */
+#ifndef FCGI_QUEUE_H
+#define FCGI_QUEUE_H
+
+struct app;
+
+/* Connects the PUSH socket to the runner's endpoint. Returns 0, or -1 (logged). */
+int queue_open(struct app *app);
+
+/*
+ * Tells a runner that execution_id is queued. Never blocks; a failure only
+ * delays the run until the runner's sweep finds the row.
+ */
+void queue_notify(struct app *app, const char *execution_id);
+
+void queue_close(struct app *app);
+
+#endif

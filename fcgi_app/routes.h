@@ -1,0 +1,16 @@
+/* The route table: path shapes, their methods and handlers. */
+#ifndef FCGI_ROUTES_H
+#define FCGI_ROUTES_H
+
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "http.h"
+
+/*
+ * Answers one request: finds the route, checks method, id, body size and
+ * Content-Type, reads the body, and calls the handler. Always sets a reply.
+ */
+void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struct response *res);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * runner: binds the ZeroMQ PULL endpoint, runs `slots` slot threads that
+ * claim and execute work, and in this thread heartbeats and sweeps.
+ *
+ *   runner [--config FILE]            run (FILE defaults to $ENGINE_CONFIG)
+ *   runner [--config FILE] --get KEY  print one configuration value
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "jobs.h"
+#include "job.h"
+#include "log.h"
+#include "runner.h"
+#include "runner_endpoint.h"
+#include "worker.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+struct loop {
+	struct runner *r;
+	struct jobs_db j;
+	void *ctx, *pull;
+	int64_t next_sweep, next_heartbeat;
+};
+
+static void limits_from_config(const struct config *c, struct sandbox_limits *l)
+{
+	l->wall_time_ms = c->wall_time_ms;
+	l->cpu_time_ms = c->cpu_time_ms;
+	l->memory_mb = c->memory_mb;
+	l->max_processes = c->max_processes;
+	l->tmpfs_mb = c->tmpfs_mb;
+	l->max_open_files = c->max_open_files;
+	l->max_output_bytes = c->max_output_bytes;
+}
+
+static int pull_open(struct loop *lp, char *err, size_t errlen)
+{
+	char endpoint[CONFIG_PATH_MAX + 32];
+	if (runner_endpoint(&lp->r->cfg, endpoint, sizeof(endpoint))) {
+		snprintf(err, errlen, "data_dir is too long for an ipc endpoint");
+		return -1;
+	}
+	lp->ctx = zmq_ctx_new();
+	lp->pull = lp->ctx ? zmq_socket(lp->ctx, ZMQ_PULL) : NULL;
+	int hwm = 100000, linger = 0;
+	if (lp->pull) {
+		zmq_setsockopt(lp->pull, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+		zmq_setsockopt(lp->pull, ZMQ_LINGER, &linger, sizeof(linger));
+	}
+	if (!lp->pull || zmq_bind(lp->pull, endpoint) != 0) {
+		snprintf(err, errlen, "bind %.400s: %s", endpoint, zmq_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Drains the PULL socket; every valid message wakes one slot. */
+static void receive_messages(struct loop *lp)
+{
+	char msg[128], id[UUID_LEN + 1];
+	int n;
+	while ((n = zmq_recv(lp->pull, msg, sizeof(msg), ZMQ_DONTWAIT)) >= 0) {
+		if (job_decode(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg), id)) {
+			log_warn("ignoring a malformed job message (%d bytes)", n);
+			continue;
+		}
+		log_debug("job message for %s", id);
+		runner_nudge(lp->r, false);
+	}
+}
+
+static void timers(struct loop *lp)
+{
+	int64_t now = mono_ms();
+	struct runner *r = lp->r;
+	if (now >= lp->next_heartbeat) {
+		jobs_heartbeat(&lp->j, atomic_load(&r->busy));
+		lp->next_heartbeat = now + r->cfg.heartbeat_interval_ms;
+	}
+	if (now >= lp->next_sweep) {
+		if (jobs_sweep(&lp->j) > 0 || jobs_any_queued(&lp->j))
+			runner_nudge(r, true);
+		lp->next_sweep = now + r->cfg.sweep_interval_ms;
+	}
+}
+
+static void loop_run(struct loop *lp)
+{
+	zmq_pollitem_t item = { .socket = lp->pull, .events = ZMQ_POLLIN };
+	while (!stop_signal && !atomic_load(&lp->r->stopping)) {
+		int64_t wait = lp->next_sweep - mono_ms();
+		if (lp->next_heartbeat - mono_ms() < wait)
+			wait = lp->next_heartbeat - mono_ms();
+		if (wait < 0)
+			wait = 0;
+		if (zmq_poll(&item, 1, (long)wait) > 0)
+			receive_messages(lp);
+		timers(lp);
+	}
+}
+
+static int start_workers(struct runner *r, struct worker *w)
+{
+	/* Slots must not take SIGTERM/SIGINT: the main thread handles them. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int started = 0;
+	for (; started < r->slots; started++) {
+		w[started] = (struct worker){ .slot = started, .runner = r };
+		if (worker_start(&w[started]) != 0)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return started;
+}
+
+static int print_key(const struct config *cfg, const char *key)
+{
+	char value[CONFIG_PATH_MAX];
+	if (config_get(cfg, key, value, sizeof(value))) {
+		fprintf(stderr, "runner: unknown configuration key %s\n", key);
+		return 2;
+	}
+	puts(value);
+	return 0;
+}
+
+static int prepare(struct runner *r, char *err, size_t errlen)
+{
+	if (mkdir(r->cfg.data_dir, 0755) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %.400s: %s", r->cfg.data_dir, strerror(errno));
+		return -1;
+	}
+	limits_from_config(&r->cfg, &r->limits);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	r->slots = r->cfg.runner_slots ? r->cfg.runner_slots : (int)(cpus > 0 ? cpus : 1);
+	uuid_new(r->id);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->wake, NULL);
+	return sandbox_host_init(&r->host, r->cfg.python, r->cfg.sandbox_uid_base, &r->limits,
+				 err, errlen);
+}
+
+static int serve(struct runner *r)
+{
+	char err[1024], host[256] = "localhost";
+	struct loop lp = { .r = r };
+	struct worker *w = calloc((size_t)r->slots, sizeof(*w));
+	int started = 0, rc = 1;
+
+	gethostname(host, sizeof(host) - 1);
+	if (!w || jobs_open(&lp.j, &r->cfg, r->id, err, sizeof(err)) || pull_open(&lp, err, sizeof(err)) ||
+	    jobs_register(&lp.j, host, r->slots, r->host.mode)) {
+		log_error("refusing to start: %s", w ? err : "out of memory");
+		goto out;
+	}
+	started = start_workers(r, w);
+	log_info("runner %s started: %d slots, sandbox %s, data in %s", r->id, started, r->host.mode,
+		 r->cfg.data_dir);
+	loop_run(&lp);
+	log_info("stopping (%s): letting running executions finish",
+		 stop_signal ? strsignal(stop_signal) : "a slot failed");
+	rc = stop_signal ? 0 : 1;
+out:
+	atomic_store(&r->stopping, true);
+	runner_nudge(r, true);
+	for (int i = 0; i < started; i++)
+		pthread_join(w[i].thread, NULL);
+	if (lp.j.db)
+		jobs_mark_stopped(&lp.j);
+	if (lp.pull)
+		zmq_close(lp.pull);
+	if (lp.ctx)
+		zmq_ctx_term(lp.ctx);
+	jobs_close(&lp.j);
+	free(w);
+	log_info("stopped");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct runner r;
+	const char *config_path = config_default_path(), *get = NULL;
+	char err[1024];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config_path = argv[++i];
+		else if (strcmp(argv[i], "--get") == 0 && i + 1 < argc)
+			get = argv[++i];
+		else {
+			fprintf(stderr, "usage: runner [--config FILE] [--get KEY]\n");
+			return 2;
+		}
+	}
+	config_defaults(&r.cfg);
+	if (config_load(&r.cfg, config_path, err, sizeof(err))) {
+		fprintf(stderr, "runner: %s\n", err);
+		return 1;
+	}
+	if (get)
+		return print_key(&r.cfg, get);
+	log_init("runner", r.cfg.log_level);
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (prepare(&r, err, sizeof(err))) {
+		log_error("refusing to start: %s", err);
+		return 1;
+	}
+	return serve(&r);
+}

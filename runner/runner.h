@@ -1,0 +1,30 @@
+/* State shared by the runner's main loop and its slot threads. */
+#ifndef RUNNER_RUNNER_H
+#define RUNNER_RUNNER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "sandbox.h"
+#include "util.h"
+
+struct runner {
+	struct config cfg;
+	struct sandbox_host host;
+	struct sandbox_limits limits;
+	char id[UUID_LEN + 1];
+	int slots;
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake;            /* work may be waiting */
+	int nudges;                     /* under lock: wake-ups not yet taken */
+	atomic_int busy;                /* slots running an execution */
+	atomic_bool stopping;           /* no new claims */
+};
+
+/* Wakes one idle slot (all = false) or every slot. */
+void runner_nudge(struct runner *r, bool all);
+
+#endif

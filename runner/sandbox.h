@@ -1,0 +1,87 @@
+/*
+ * Running one execution in a fresh sandbox.
+ *
+ * sandbox_run() is synchronous and thread-safe: each runner slot (a thread)
+ * calls it for one execution at a time. It clones a child into new user,
+ * PID, mount, network, IPC and UTS namespaces, builds a minimal read-only
+ * root with a private tmpfs, runs the interpreter on the source with the
+ * given stdin, captures stdout and stderr (capped), enforces the wall-clock
+ * limit by killing the whole PID namespace, and reports what happened.
+ */
+#ifndef RUNNER_SANDBOX_H
+#define RUNNER_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sandbox_limits {
+	int wall_time_ms;
+	int cpu_time_ms;
+	int memory_mb;
+	int max_processes;
+	int tmpfs_mb;
+	int max_open_files;
+	long max_output_bytes;          /* per stream */
+};
+
+/* What the host allows, detected once by sandbox_host_init. */
+struct sandbox_host {
+	bool root;                      /* runner is root: one host uid per slot */
+	long uid_base;                  /* first host uid for slots when root */
+	char python[512];
+	char mode[32];                  /* shown in /health: e.g. "namespaces+rlimits" */
+};
+
+struct sandbox_job {
+	const char *source;
+	size_t source_len;
+	const char *stdin_data;         /* may be NULL when stdin_len is 0 */
+	size_t stdin_len;
+	int slot;                       /* 0 .. slots-1 */
+	const struct sandbox_limits *limits;
+};
+
+enum sandbox_outcome {
+	SANDBOX_EXITED,                 /* exit_code valid (0 = success) */
+	SANDBOX_SIGNALED,               /* killed by signal */
+	SANDBOX_TIMEOUT,                /* wall-clock limit reached, tree killed */
+	SANDBOX_OUTPUT_LIMIT,           /* a stream passed max_output_bytes, tree killed */
+	SANDBOX_MEMORY_LIMIT,           /* memory limit reached */
+	SANDBOX_SETUP_FAILED,           /* the sandbox could not be built: nothing ran */
+};
+
+struct sandbox_result {
+	enum sandbox_outcome outcome;
+	int exit_code;                  /* SANDBOX_EXITED */
+	int signal;                     /* SANDBOX_SIGNALED (and the kill signal otherwise) */
+	char *out;                      /* malloc'd, NUL-terminated, raw bytes */
+	size_t out_len;
+	bool out_truncated;
+	char *err;
+	size_t err_len;
+	bool err_truncated;
+	int64_t wall_ms;                /* interpreter start to end */
+	int64_t setup_ms;               /* clone to interpreter start */
+	int64_t cpu_ms;                 /* user + system of the whole tree */
+	long memory_kb;                 /* peak resident set */
+	char message[256];              /* SANDBOX_SETUP_FAILED: why */
+};
+
+/*
+ * Checks that the sandbox can be built on this host (user namespaces,
+ * interpreter present) by running one trivial sandbox. Returns 0, or -1 with
+ * a reason in err: the runner must then refuse to start.
+ */
+int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_base,
+		      const struct sandbox_limits *limits, char *err, size_t errlen);
+
+/* Runs job; fills res (always, also on setup failure). Returns 0, or -1 if
+ * the runner itself failed (out of memory, fork failure): res says why. */
+int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
+		struct sandbox_result *res);
+
+/* Frees the buffers of res; safe on a zeroed or already freed result. */
+void sandbox_result_free(struct sandbox_result *res);
+
+#endif

@@ -1,0 +1,24 @@
+/* A runner slot: a thread that claims executions and runs them one at a time. */
+#ifndef RUNNER_WORKER_H
+#define RUNNER_WORKER_H
+
+#include <pthread.h>
+
+#include "jobs.h"
+#include "runner.h"
+#include "sandbox.h"
+
+struct worker {
+	int slot;
+	pthread_t thread;
+	struct runner *runner;
+};
+
+/* Starts the thread of w. Returns 0, or an errno value. */
+int worker_start(struct worker *w);
+
+/* Maps what the sandbox reported to the row written back. */
+void outcome_from_result(const struct sandbox_result *res, const struct sandbox_limits *limits,
+			 struct outcome *o);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * A minimal test harness: each TEST(name) registers itself; unit_main runs
+ * them all and ends with "N passed, N failed". CHECK records a failure and
+ * carries on; REQUIRE returns from the test.
+ */
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <stdio.h>
+#include <string.h>
+
+typedef void (*test_fn)(void);
+void test_register(const char *name, test_fn fn);
+void check_fail(const char *file, int line, const char *expr);
+
+#define TEST(name)                                                        \
+	static void name(void);                                           \
+	__attribute__((constructor)) static void register_##name(void)   \
+	{ test_register(#name, name); }                                   \
+	static void name(void)
+
+#define CHECK(expr) \
+	do { if (!(expr)) check_fail(__FILE__, __LINE__, #expr); } while (0)
+#define REQUIRE(expr) \
+	do { if (!(expr)) { check_fail(__FILE__, __LINE__, #expr); return; } } while (0)
+#define CHECK_STR(a, b) CHECK(strcmp((a), (b)) == 0)
+
+#endif

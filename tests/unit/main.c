@@ -1,0 +1,39 @@
+/* Runs every registered unit test; the last line is the summary. */
+#include "check.h"
+
+#include <stdlib.h>
+
+#define MAX_TESTS 512
+
+static struct { const char *name; test_fn fn; } tests[MAX_TESTS];
+static int ntests, current_failed;
+
+void test_register(const char *name, test_fn fn)
+{
+	if (ntests == MAX_TESTS)
+		abort();
+	tests[ntests].name = name;
+	tests[ntests].fn = fn;
+	ntests++;
+}
+
+void check_fail(const char *file, int line, const char *expr)
+{
+	fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", file, line, expr);
+	current_failed = 1;
+}
+
+int main(int argc, char **argv)
+{
+	int passed = 0, failed = 0;
+	for (int i = 0; i < ntests; i++) {
+		if (argc > 1 && !strstr(tests[i].name, argv[1]))
+			continue;
+		current_failed = 0;
+		tests[i].fn();
+		printf("%s %s\n", current_failed ? "FAIL" : "ok  ", tests[i].name);
+		current_failed ? failed++ : passed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
