@@ -1,0 +1,163 @@
+/* Unit tests of common/: configuration, UUIDs, UTF-8, the job message. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "job.h"
+#include "util.h"
+
+static char *write_temp(const char *text)
+{
+	static char path[64];
+	snprintf(path, sizeof(path), "/tmp/engine-unit-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	ssize_t w = write(fd, text, strlen(text));
+	close(fd);
+	return w < 0 ? NULL : path;
+}
+
+static int load_text(struct config *cfg, const char *text, char *err, size_t errlen)
+{
+	char *path = write_temp(text);
+	config_defaults(cfg);
+	int rc = config_load(cfg, path, err, errlen);
+	unlink(path);
+	return rc;
+}
+
+TEST(config_defaults_match_the_design)
+{
+	struct config cfg;
+	config_defaults(&cfg);
+	CHECK(cfg.wall_time_ms == 5000);
+	CHECK(cfg.memory_mb == 256);
+	CHECK(cfg.max_processes == 64);
+	CHECK(cfg.max_output_bytes == 65536);
+	CHECK(cfg.max_source_bytes == 262144);
+	CHECK(cfg.max_stdin_bytes == 65536);
+	CHECK(cfg.port == 8000);
+}
+
+TEST(config_reads_values_comments_and_blank_lines)
+{
+	struct config cfg;
+	char err[256] = "";
+	unsetenv("PORT");
+	unsetenv("DATA_DIR");
+	REQUIRE(load_text(&cfg, "# c\n\nport = 9001  # trailing\n  data_dir=/srv/x\nmemory_mb=128\n",
+			  err, sizeof(err)) == 0);
+	CHECK(cfg.port == 9001);
+	CHECK_STR(cfg.data_dir, "/srv/x");
+	CHECK(cfg.memory_mb == 128);
+}
+
+TEST(config_unknown_key_fails_with_line_number)
+{
+	struct config cfg;
+	char err[256] = "";
+	CHECK(load_text(&cfg, "port = 1\nbogus = 2\n", err, sizeof(err)) == -1);
+	CHECK(strstr(err, ":2: unknown key") != NULL);
+}
+
+TEST(config_rejects_out_of_range_and_non_numbers)
+{
+	struct config cfg;
+	char err[256] = "";
+	CHECK(load_text(&cfg, "port = 70000\n", err, sizeof(err)) == -1);
+	CHECK(strstr(err, ":1: out of range") != NULL);
+	CHECK(load_text(&cfg, "\nwall_time_ms = 5s\n", err, sizeof(err)) == -1);
+	CHECK(strstr(err, ":2: not an integer") != NULL);
+	CHECK(load_text(&cfg, "port\n", err, sizeof(err)) == -1);
+	CHECK(strstr(err, ":1: expected key = value") != NULL);
+}
+
+TEST(config_environment_overrides_port_and_data_dir)
+{
+	struct config cfg;
+	char err[256] = "";
+	setenv("PORT", "18080", 1);
+	setenv("DATA_DIR", "/tmp/x", 1);
+	int rc = load_text(&cfg, "port = 9001\ndata_dir = /srv\n", err, sizeof(err));
+	unsetenv("PORT");
+	unsetenv("DATA_DIR");
+	REQUIRE(rc == 0);
+	CHECK(cfg.port == 18080);
+	CHECK_STR(cfg.data_dir, "/tmp/x");
+}
+
+TEST(config_get_prints_values)
+{
+	struct config cfg;
+	char v[64];
+	config_defaults(&cfg);
+	REQUIRE(config_get(&cfg, "fcgi_processes", v, sizeof(v)) == 0);
+	CHECK_STR(v, "4");
+	REQUIRE(config_get(&cfg, "python", v, sizeof(v)) == 0);
+	CHECK_STR(v, "/usr/bin/python3");
+	CHECK(config_get(&cfg, "nope", v, sizeof(v)) == -1);
+}
+
+TEST(uuid_valid_accepts_only_canonical_form)
+{
+	char id[UUID_LEN + 1];
+	uuid_new(id);
+	CHECK(uuid_valid(id, strlen(id)));
+	CHECK(uuid_valid("0F8FAD5B-D9CB-469F-A165-70867728950E", 36));
+	CHECK(!uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950", 35));
+	CHECK(!uuid_valid("0f8fad5bxd9cb-469f-a165-70867728950e", 36));
+	CHECK(!uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950g", 36));
+	CHECK(!uuid_valid("", 0));
+}
+
+TEST(rfc3339_formats_utc_with_milliseconds)
+{
+	char buf[RFC3339_LEN];
+	rfc3339(1700000000123LL, buf);
+	CHECK_STR(buf, "2023-11-14T22:13:20.123Z");
+	rfc3339(5, buf);
+	CHECK_STR(buf, "1970-01-01T00:00:00.005Z");
+}
+
+TEST(utf8_valid_rejects_ill_formed_sequences)
+{
+	CHECK(utf8_valid("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80", 15));
+	CHECK(!utf8_valid("\xC0\xAF", 2));            /* overlong '/' */
+	CHECK(!utf8_valid("\xED\xA0\x80", 3));        /* surrogate */
+	CHECK(!utf8_valid("\xF4\x90\x80\x80", 4));    /* above U+10FFFF */
+	CHECK(!utf8_valid("\xE2\x82", 2));            /* truncated */
+	CHECK(!utf8_valid("\xFF", 1));
+}
+
+TEST(utf8_sanitize_replaces_each_bad_byte)
+{
+	char out[64];
+	size_t n = utf8_sanitize("a\xFF" "b\xE2\x82", 5, out);
+	CHECK(n == strlen("a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD"));
+	CHECK_STR(out, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(job_message_round_trips)
+{
+	char id[UUID_LEN + 1], back[UUID_LEN + 1], msg[JOB_MSG_LEN];
+	uuid_new(id);
+	job_encode(id, msg);
+	REQUIRE(job_decode(msg, sizeof(msg), back) == 0);
+	CHECK_STR(back, id);
+}
+
+TEST(job_message_rejects_garbage)
+{
+	char id[UUID_LEN + 1], msg[JOB_MSG_LEN];
+	uuid_new(id);
+	job_encode(id, msg);
+	CHECK(job_decode(msg, sizeof(msg) - 1, id) == -1);
+	CHECK(job_decode("", 0, id) == -1);
+	msg[0] = 'X';
+	CHECK(job_decode(msg, sizeof(msg), id) == -1);
+	job_encode("not-a-uuid-not-a-uuid-not-a-uuid-123", msg);
+	CHECK(job_decode(msg, sizeof(msg), id) == -1);
+}
