@@ -1,0 +1,31 @@
+# Live Code Execution Engine: build stage with the -dev packages, slim runtime.
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential pkg-config \
+      libfcgi-dev libzmq3-dev libjson-c-dev uuid-dev libsqlite3-dev libseccomp-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Makefile ./
+COPY common common
+COPY fcgi_app fcgi_app
+COPY runner runner
+COPY conf conf
+COPY tests/unit tests/unit
+RUN make build/fcgi_app build/runner
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends lighttpd libfcgi0ldbl libzmq5 libjson-c5 \
+      libuuid1 libsqlite3-0 libseccomp2 python3 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/engine
+COPY --from=build /src/build/fcgi_app /src/build/runner build/
+COPY conf conf
+COPY lighttpd.conf ./
+COPY scripts/run-stack scripts/
+# Listen on all interfaces inside the container; publish the port to choose exposure.
+RUN sed -i 's/^server.bind .*/server.bind = "0.0.0.0"/' lighttpd.conf
+ENV PORT=8000 DATA_DIR=/var/lib/engine
+VOLUME /var/lib/engine
+EXPOSE 8000
+CMD ["scripts/run-stack"]
