@@ -1,0 +1,545 @@
+/*
+ * The runner's side of a sandbox run: prepare everything the child needs,
+ * clone it into new namespaces, write its id maps, then capture its output
+ * and enforce the wall-clock and output limits until it is gone.
+ *
+ * The clone child is init of a new PID namespace (sandbox_child.c): killing
+ * it kills every process of the run, so each limit is enforced with a single
+ * SIGKILL to the one pid we own.
+ */
+#include "sandbox.h"
+#include "sandbox_child.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum {
+	SETUP_TIMEOUT_MS = 10000,       /* clone to interpreter start */
+	DRAIN_TIMEOUT_MS = 5000,        /* after exit or kill, pipes must close by then */
+	FIRST_BUF = 4096,               /* output buffers start here and double */
+	INSIDE_ROOT = 0,
+	INSIDE_USER = 1000,             /* the payload's uid and gid */
+	TMP_INODES = 8192,
+	STACK_MB = 8,
+};
+
+#define CLONE_SANDBOX (SIGCHLD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | \
+		       CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+#define MIB(n) ((rlim_t)(n) << 20)
+
+/* uid_map and gid_map contents, written by the parent after clone. */
+struct idmaps {
+	char uid[96];
+	char gid[96];
+	bool deny_setgroups;
+};
+
+struct capture {
+	int fd;
+	char *buf;
+	size_t len, size, limit;        /* size: allocated, without the NUL */
+	bool truncated;
+};
+
+enum kill_reason { KILL_NONE, KILL_SETUP, KILL_TIMEOUT, KILL_OUTPUT };
+
+/* One run as seen from the parent. */
+struct run {
+	pid_t pid;
+	int sync_fd, status_fd;
+	struct capture out, err;
+	struct sandbox_status rec;      /* status record being read */
+	size_t rec_len;
+	bool started, exited, failed;
+	int wstatus;
+	struct sandbox_status failure;
+	enum kill_reason killed;
+	int wall_time_ms;
+	int64_t t_clone, t_start, t_end, deadline;
+};
+
+/* ---- preparation (before clone) -------------------------------------- */
+
+static bool limits_valid(const struct sandbox_limits *l)
+{
+	return l->wall_time_ms > 0 && l->cpu_time_ms > 0 && l->memory_mb > 0 &&
+	       l->max_processes > 0 && l->tmpfs_mb > 0 && l->max_open_files > 0 &&
+	       l->max_output_bytes >= 0;
+}
+
+static void fill_rlimits(struct sandbox_child_spec *c, const struct sandbox_limits *l)
+{
+	rlim_t cpu = ((rlim_t)l->cpu_time_ms + 999) / 1000;
+	const struct sandbox_rlimit lims[SANDBOX_NRLIMITS] = {
+		{ RLIMIT_AS, { MIB(l->memory_mb), MIB(l->memory_mb) } },
+		{ RLIMIT_CPU, { cpu, cpu + 1 } },
+		{ RLIMIT_NPROC, { (rlim_t)l->max_processes, (rlim_t)l->max_processes } },
+		{ RLIMIT_NOFILE, { (rlim_t)l->max_open_files, (rlim_t)l->max_open_files } },
+		{ RLIMIT_FSIZE, { MIB(l->tmpfs_mb), MIB(l->tmpfs_mb) } },
+		{ RLIMIT_CORE, { 0, 0 } },
+		{ RLIMIT_STACK, { MIB(STACK_MB), MIB(STACK_MB) } },
+	};
+
+	memcpy(c->rlimits, lims, sizeof lims);
+}
+
+static void fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
+		      const struct sandbox_job *job)
+{
+	const struct sandbox_limits *l = job->limits;
+	static const char *const argv[] = { "python3", "-u", "-E", "-s", "/app/main.py", NULL };
+	static const char *const envp[] = {
+		"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "TMPDIR=/tmp", NULL,
+	};
+
+	memset(s, 0, sizeof *s);
+	s->ns_root = host->root;
+	s->source = job->source;
+	s->source_len = job->source_len;
+	s->stdin_data = job->stdin_data;
+	s->stdin_len = job->stdin_len;
+	/* The root tmpfs only holds directories, symlinks and the source. */
+	snprintf(s->root_opts, sizeof s->root_opts, "size=%zuk,nr_inodes=64,mode=0755",
+		 job->source_len / 1024 + 64);
+	snprintf(s->tmp_opts, sizeof s->tmp_opts, "size=%dm,nr_inodes=%d,mode=1777",
+		 l->tmpfs_mb, TMP_INODES);
+	snprintf(s->shm_opts, sizeof s->shm_opts, "size=%dm,nr_inodes=64,mode=1777",
+		 l->tmpfs_mb / 4 + 1);
+	s->python = host->python;
+	memcpy(s->argv, argv, sizeof argv);
+	memcpy(s->envp, envp, sizeof envp);
+	s->child.set_groups = host->root;
+	s->child.uid = INSIDE_USER;
+	s->child.gid = INSIDE_USER;
+	s->child.workdir = "/tmp";
+	fill_rlimits(&s->child, l);
+}
+
+/*
+ * Root runner: inside 0 and 1000 map to two host uids of this slot, so
+ * slots cannot signal or ptrace each other; host root is never mapped.
+ * Otherwise only the runner's own ids can be mapped, and setgroups must be
+ * denied first (else dropping a group could grant access, CVE-2014-8989).
+ */
+static int fill_idmaps(struct idmaps *m, const struct sandbox_host *host, int slot)
+{
+	long base = host->uid_base + 2L * slot;
+
+	memset(m, 0, sizeof *m);
+	if (!host->root) {
+		snprintf(m->uid, sizeof m->uid, "%d %u 1\n", INSIDE_USER, (unsigned)geteuid());
+		snprintf(m->gid, sizeof m->gid, "%d %u 1\n", INSIDE_USER, (unsigned)getegid());
+		m->deny_setgroups = true;
+		return 0;
+	}
+	if (slot < 0 || host->uid_base <= 0 || base + 1 >= (long)UINT32_MAX)
+		return -1;
+	snprintf(m->uid, sizeof m->uid, "%d %ld 1\n%d %ld 1\n", INSIDE_ROOT, base, INSIDE_USER, base + 1);
+	memcpy(m->gid, m->uid, sizeof m->gid);
+	return 0;
+}
+
+/* ---- starting -------------------------------------------------------- */
+
+static void set_message(struct sandbox_result *res, const char *what, int err)
+{
+	char buf[128];
+
+	res->outcome = SANDBOX_SETUP_FAILED;
+	if (err)
+		snprintf(res->message, sizeof res->message, "%s: %s", what,
+			 strerror_r(err, buf, sizeof buf));
+	else
+		snprintf(res->message, sizeof res->message, "%s", what);
+}
+
+static int write_proc_file(pid_t pid, const char *name, const char *text)
+{
+	char path[64];
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd, saved;
+
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+		return -1;
+	/* One write: the kernel accepts a map only once, whole. */
+	n = write(fd, text, len);
+	saved = n < 0 ? errno : EIO;
+	close(fd);
+	if (n == (ssize_t)len)
+		return 0;
+	errno = saved;
+	return -1;
+}
+
+/* Records why the child cannot go on; it is killed and collected normally. */
+static void fail_run(struct run *r, const char *what, int err)
+{
+	r->failed = true;
+	r->failure.err = err;
+	snprintf(r->failure.what, sizeof r->failure.what, "%s", what);
+	kill(r->pid, SIGKILL);
+}
+
+/* Writes the maps, then releases the child (which waits on sync_fd). */
+static void map_ids(struct run *r, const struct idmaps *m)
+{
+	if (m->deny_setgroups && write_proc_file(r->pid, "setgroups", "deny") < 0)
+		fail_run(r, "write setgroups", errno);
+	else if (write_proc_file(r->pid, "uid_map", m->uid) < 0)
+		fail_run(r, "write uid_map", errno);
+	else if (write_proc_file(r->pid, "gid_map", m->gid) < 0)
+		fail_run(r, "write gid_map", errno);
+	else if (send(r->sync_fd, "x", 1, MSG_NOSIGNAL) != 1)
+		fail_run(r, "release the sandbox", errno);
+	close(r->sync_fd);
+	r->sync_fd = -1;
+}
+
+static bool is_userns_errno(int err)
+{
+	return err == EPERM || err == EINVAL || err == ENOSPC || err == EUSERS || err == EACCES;
+}
+
+/*
+ * Creates the pipes and clones init. All fds are close-on-exec, and the
+ * child closes every fd it inherited but its four: other slots clone too.
+ * Returns 0 (r->pid set), or -1 with res describing the failure.
+ */
+static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_result *res)
+{
+	int sync[2], status[2], out[2], err[2], e;
+
+	/* A socket, not a pipe: if the child is already dead, sending must fail
+	 * with EPIPE instead of raising SIGPIPE in the runner. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+		goto fail;
+	r->sync_fd = sync[1];
+	if (pipe2(status, O_CLOEXEC) < 0)
+		goto fail_sync;
+	r->status_fd = status[0];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		goto fail_status;
+	r->out.fd = out[0];
+	if (pipe2(err, O_CLOEXEC) < 0)
+		goto fail_out;
+	r->err.fd = err[0];
+	s->sync_fd = sync[0];
+	s->status_fd = status[1];
+	s->out_fd = out[1];
+	s->err_fd = err[1];
+	r->t_clone = mono_ms();
+	r->pid = (pid_t)syscall(SYS_clone, CLONE_SANDBOX, 0, 0, 0, 0);
+	if (r->pid == 0)
+		sandbox_init_main(s);
+	e = errno;
+	close(err[1]);
+	close(out[1]);
+	close(status[1]);
+	close(sync[0]);
+	if (r->pid > 0)
+		return 0;
+	set_message(res, is_userns_errno(e) ? "user namespaces unavailable: clone" : "clone", e);
+	return -1;
+fail_out:
+	close(out[1]);
+fail_status:
+	close(status[1]);
+fail_sync:
+	close(sync[0]);
+fail:
+	set_message(res, "pipe", errno);
+	return -1;
+}
+
+/* ---- collecting ------------------------------------------------------ */
+
+static void kill_tree(struct run *r, enum kill_reason why)
+{
+	int64_t now = mono_ms();
+
+	if (r->killed)
+		return;
+	r->killed = why;
+	kill(r->pid, SIGKILL);
+	if (!r->t_end)
+		r->t_end = now;
+	r->deadline = now + DRAIN_TIMEOUT_MS;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Grows c->buf geometrically, never beyond its limit. Returns 0 or -1. */
+static int capture_grow(struct capture *c)
+{
+	size_t size = c->size ? c->size * 2 : FIRST_BUF;
+	char *p;
+
+	if (size > c->limit)
+		size = c->limit;
+	if (!(p = realloc(c->buf, size + 1)))
+		return -1;
+	c->buf = p;
+	c->size = size;
+	return 0;
+}
+
+/*
+ * Reads what is available on one output pipe. Past the limit the bytes are
+ * dropped and the tree killed. Returns 0, or -1 when out of memory.
+ */
+static int capture_read(struct run *r, struct capture *c)
+{
+	char scratch[4096];
+	ssize_t n;
+
+	if (c->len == c->limit) {
+		n = read(c->fd, scratch, sizeof scratch);
+		if (n > 0) {
+			c->truncated = true;
+			kill_tree(r, KILL_OUTPUT);
+		}
+	} else {
+		if (c->len == c->size && capture_grow(c) < 0)
+			return -1;
+		n = read(c->fd, c->buf + c->len, c->size - c->len);
+		if (n > 0)
+			c->len += (size_t)n;
+	}
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+		close_fd(&c->fd);
+	return 0;
+}
+
+static void on_record(struct run *r, const struct sandbox_status *st)
+{
+	int64_t now = mono_ms();
+
+	if (st->kind == SANDBOX_ST_STARTED && !r->started) {
+		r->started = true;
+		r->t_start = now;
+		if (!r->killed)
+			r->deadline = now + r->wall_time_ms;
+		return;
+	}
+	if (st->kind == SANDBOX_ST_EXITED && r->started && !r->exited) {
+		r->exited = true;
+		r->wstatus = st->wstatus;
+	} else if (!r->failed) {
+		/* A setup failure, or a record that makes no sense: fail closed. */
+		r->failed = true;
+		r->failure = *st;
+		if (st->kind != SANDBOX_ST_FAILED)
+			snprintf(r->failure.what, sizeof r->failure.what, "unexpected status record");
+		r->failure.what[sizeof r->failure.what - 1] = '\0';
+	}
+	if (!r->t_end)
+		r->t_end = now;
+	if (!r->killed)
+		r->deadline = now + DRAIN_TIMEOUT_MS;
+}
+
+static void status_read(struct run *r)
+{
+	char *p = (char *)&r->rec;
+	ssize_t n = read(r->status_fd, p + r->rec_len, sizeof r->rec - r->rec_len);
+
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+		close_fd(&r->status_fd);
+		return;
+	}
+	if (n < 0)
+		return;
+	r->rec_len += (size_t)n;
+	if (r->rec_len == sizeof r->rec) {
+		on_record(r, &r->rec);
+		r->rec_len = 0;
+	}
+}
+
+static void on_deadline(struct run *r)
+{
+	if (r->killed || r->exited || r->failed) {
+		/* Draining took too long: stop listening (init is killed before wait4). */
+		close_fd(&r->status_fd);
+		close_fd(&r->out.fd);
+		close_fd(&r->err.fd);
+		return;
+	}
+	kill_tree(r, r->started ? KILL_TIMEOUT : KILL_SETUP);
+}
+
+static int ms_until(int64_t deadline)
+{
+	int64_t left = deadline - mono_ms();
+
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Polls until the status and both output pipes are closed. Returns 0, or
+ * -1 with errno set (out of memory; the tree is then killed by reap). */
+static int collect(struct run *r)
+{
+	while (r->status_fd >= 0 || r->out.fd >= 0 || r->err.fd >= 0) {
+		struct pollfd p[3] = {
+			{ .fd = r->status_fd, .events = POLLIN },
+			{ .fd = r->out.fd, .events = POLLIN },
+			{ .fd = r->err.fd, .events = POLLIN },
+		};
+		int timeout = ms_until(r->deadline);
+		int n = timeout > 0 ? poll(p, 3, timeout) : 0;
+
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n == 0) {
+			on_deadline(r);
+			continue;
+		}
+		if (p[0].revents)
+			status_read(r);
+		if ((p[1].revents && capture_read(r, &r->out) < 0) ||
+		    (p[2].revents && capture_read(r, &r->err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- results --------------------------------------------------------- */
+
+/* Collects init (and so the rusage of every process it reaped). */
+static void reap(struct run *r, struct sandbox_result *res)
+{
+	struct rusage ru;
+	int wstatus;
+
+	if (!r->exited)
+		kill(r->pid, SIGKILL);
+	while (wait4(r->pid, &wstatus, 0, &ru) < 0) {
+		if (errno != EINTR) {
+			memset(&ru, 0, sizeof ru);
+			break;
+		}
+	}
+	res->cpu_ms = (int64_t)ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 +
+		      (int64_t)ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
+	res->memory_kb = ru.ru_maxrss;
+}
+
+static void describe(const struct run *r, struct sandbox_result *res)
+{
+	int64_t end = r->t_end ? r->t_end : mono_ms();
+
+	res->setup_ms = (r->started ? r->t_start : end) - r->t_clone;
+	res->wall_ms = r->started ? end - r->t_start : 0;
+	if (r->failed) {
+		set_message(res, r->failure.what, r->failure.err);
+	} else if (r->killed == KILL_OUTPUT || r->killed == KILL_TIMEOUT) {
+		res->outcome = r->killed == KILL_OUTPUT ? SANDBOX_OUTPUT_LIMIT : SANDBOX_TIMEOUT;
+		res->signal = SIGKILL;
+	} else if (r->killed == KILL_SETUP) {
+		set_message(res, "sandbox setup timed out", 0);
+	} else if (r->exited && WIFEXITED(r->wstatus)) {
+		res->outcome = SANDBOX_EXITED;
+		res->exit_code = WEXITSTATUS(r->wstatus);
+	} else if (r->exited && WIFSIGNALED(r->wstatus)) {
+		res->outcome = SANDBOX_SIGNALED;
+		res->signal = WTERMSIG(r->wstatus);
+	} else {
+		set_message(res, "sandbox init ended without a status", 0);
+	}
+}
+
+/* Hands a capture's buffer to the result, NUL-terminated. Returns 0 or -1. */
+static int capture_take(struct capture *c, char **buf, size_t *len, bool *truncated)
+{
+	if (!c->buf && !(c->buf = malloc(1)))
+		return -1;
+	c->buf[c->len] = '\0';
+	*buf = c->buf;
+	*len = c->len;
+	*truncated = c->truncated;
+	c->buf = NULL;
+	return 0;
+}
+
+static void run_init(struct run *r, const struct sandbox_limits *l)
+{
+	memset(r, 0, sizeof *r);
+	r->pid = -1;
+	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = -1;
+	r->out.limit = r->err.limit = (size_t)l->max_output_bytes;
+	r->wall_time_ms = l->wall_time_ms;
+}
+
+static int finish(struct run *r, struct sandbox_result *res, int rc)
+{
+	close_fd(&r->sync_fd);
+	close_fd(&r->status_fd);
+	close_fd(&r->out.fd);
+	close_fd(&r->err.fd);
+	if (rc == 0 && (capture_take(&r->out, &res->out, &res->out_len, &res->out_truncated) < 0 ||
+			capture_take(&r->err, &res->err, &res->err_len, &res->err_truncated) < 0)) {
+		set_message(res, "out of memory", ENOMEM);
+		rc = -1;
+	}
+	free(r->out.buf);
+	free(r->err.buf);
+	if (rc < 0)
+		sandbox_result_free(res);
+	return rc;
+}
+
+int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
+		struct sandbox_result *res)
+{
+	struct sandbox_init_spec spec;
+	struct idmaps maps;
+	struct run r;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	if (!limits_valid(job->limits) || fill_idmaps(&maps, host, job->slot) < 0) {
+		set_message(res, "invalid limits, slot or uid_base", EINVAL);
+		return -1;
+	}
+	run_init(&r, job->limits);
+	fill_spec(&spec, host, job);
+	if (start(&r, &spec, res) < 0)
+		return finish(&r, res, -1);
+	r.deadline = r.t_clone + SETUP_TIMEOUT_MS;
+	map_ids(&r, &maps);
+	rc = collect(&r);
+	if (rc < 0)
+		set_message(res, "collect the output", errno);
+	reap(&r, res);
+	if (rc == 0)
+		describe(&r, res);
+	return finish(&r, res, rc);
+}
+
+void sandbox_result_free(struct sandbox_result *res)
+{
+	free(res->out);
+	free(res->err);
+	res->out = res->err = NULL;
+	res->out_len = res->err_len = 0;
+}

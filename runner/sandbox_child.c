@@ -1,0 +1,341 @@
+/*
+ * Inside the sandbox: init (PID 1 of the new PID namespace) and the payload
+ * it forks. See sandbox_child.h for the rules this code lives under (no
+ * malloc, no stdio, no locks, raw syscalls for credential changes).
+ */
+#include "sandbox_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void sandbox_child_report(int fd, int kind, int wstatus, int err, const char *what)
+{
+	struct sandbox_status st = { .kind = kind, .wstatus = wstatus, .err = err };
+
+	for (size_t i = 0; what && what[i] && i < sizeof st.what - 1; i++)
+		st.what[i] = what[i];
+	ssize_t n = write(fd, &st, sizeof st);
+	(void)n;
+}
+
+_Noreturn void sandbox_child_die(int fd, const char *what)
+{
+	sandbox_child_report(fd, SANDBOX_ST_FAILED, 0, errno, what);
+	_exit(127);
+}
+
+int sandbox_child_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Handlers and the signal mask are inherited from the runner thread that
+ * cloned us. A handler of the runner must never run in here, and a blocked
+ * or ignored signal would survive execve into the payload.
+ */
+static void reset_signals(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);      /* SIGKILL, SIGSTOP, glibc's own: EINVAL, fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * Closes every fd except those in keep (at most 8). The clone inherited the
+ * whole fd table of the runner, including other slots' pipe ends: holding
+ * them would keep those pipes from ever reaching EOF.
+ */
+static int close_fds_except(const int *keep, int n)
+{
+	int sorted[8];
+	unsigned int from = 0;
+
+	for (int i = 0; i < n; i++) {
+		int j = i;
+		for (; j > 0 && sorted[j - 1] > keep[i]; j--)
+			sorted[j] = sorted[j - 1];
+		sorted[j] = keep[i];
+	}
+	for (int i = 0; i < n; i++) {
+		if (sorted[i] < 0 || (unsigned int)sorted[i] < from)
+			continue;
+		if ((unsigned int)sorted[i] > from && close_range(from, (unsigned int)sorted[i] - 1, 0) < 0)
+			return -1;
+		from = (unsigned int)sorted[i] + 1;
+	}
+	return close_range(from, ~0U, 0);
+}
+
+/*
+ * Puts stdin/stdout/stderr on 0-2 and the report fd on SANDBOX_REPORT_FD,
+ * closing everything else. Any of the sources may sit on 0-3 already (init
+ * closed the runner's stdio), so all are first copied above 3.
+ */
+static void install_fds(const struct sandbox_child_spec *c)
+{
+	int src[4] = { c->stdin_fd, c->stdout_fd, c->stderr_fd, c->report_fd };
+	int tmp[4];
+	int nkeep = c->report_fd >= 0 ? 4 : 3;
+	int report = c->report_fd;
+
+	for (int i = nkeep - 1; i >= 0; i--)
+		if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, SANDBOX_REPORT_FD + 1)) < 0)
+			sandbox_child_die(report, "duplicate fds");
+	if (nkeep == 4)
+		report = tmp[3];
+	for (int i = 0; i < 3; i++)
+		if (dup2(tmp[i], i) < 0)
+			sandbox_child_die(report, "dup2 stdio");
+	if (nkeep == 4 && dup3(tmp[3], SANDBOX_REPORT_FD, O_CLOEXEC) < 0)
+		sandbox_child_die(report, "dup3 report fd");
+	if (close_range((unsigned int)nkeep, ~0U, 0) < 0)
+		sandbox_child_die(nkeep == 4 ? SANDBOX_REPORT_FD : -1, "close_range");
+}
+
+/* The bounding set is dropped while we still hold CAP_SETPCAP (before the
+ * uid change), so no later execve can regain anything from file caps. */
+static void drop_bounding_caps(int report)
+{
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			sandbox_child_die(report, "drop bounding capabilities");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		sandbox_child_die(report, "clear ambient capabilities");
+}
+
+/*
+ * Raw syscalls: glibc's wrappers broadcast the change to every thread it
+ * believes exists, and those threads are the runner's, not ours. Without
+ * setgroups(0) a root runner's supplementary groups (e.g. 0) would stay.
+ */
+static void switch_ids(const struct sandbox_child_spec *c, int report)
+{
+	if (c->set_groups && syscall(SYS_setgroups, 0, NULL) < 0)
+		sandbox_child_die(report, "setgroups");
+	if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0)
+		sandbox_child_die(report, "setresgid");
+	if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
+		sandbox_child_die(report, "setresuid");
+}
+
+/* When the runner is not root, inside uid 1000 is the uid the namespace was
+ * created with: the uid change did not clear the capabilities, so do it. */
+static void clear_caps(int report)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		sandbox_child_die(report, "capset");
+}
+
+static void set_rlimits(const struct sandbox_child_spec *c, int report)
+{
+	for (int i = 0; i < SANDBOX_NRLIMITS; i++)
+		if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
+			sandbox_child_die(report, "setrlimit");
+}
+
+void sandbox_child_enter(const struct sandbox_child_spec *c)
+{
+	int report = c->report_fd >= 0 ? SANDBOX_REPORT_FD : -1;
+
+	reset_signals();
+	/* No controlling terminal, and a process group of its own. */
+	if (setsid() < 0)
+		sandbox_child_die(c->report_fd, "setsid");
+	install_fds(c);
+	if (chdir(c->workdir) < 0)
+		sandbox_child_die(report, "chdir to the working directory");
+	drop_bounding_caps(report);
+	switch_ids(c, report);
+	clear_caps(report);
+	/* After the uid change: RLIMIT_NPROC counts the processes of the new uid. */
+	set_rlimits(c, report);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		sandbox_child_die(report, "no_new_privs");
+	/* A seccomp filter, when added, goes here: last, once nothing else needs
+	 * the syscalls it forbids. */
+}
+
+/* ---- init ------------------------------------------------------------ */
+
+/* The parent writes one byte once uid_map and gid_map are written; EOF
+ * means it gave up (or died) and we must not go on without a mapping. */
+static void wait_for_maps(const struct sandbox_init_spec *s)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(s->sync_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1) {
+		if (n == 0)
+			errno = EPIPE;
+		sandbox_child_die(s->status_fd, "wait for the id maps");
+	}
+	close(s->sync_fd);
+}
+
+/*
+ * A root runner's clone child is host root, which is unmapped in the new
+ * namespace: files it created would fail with EOVERFLOW. Become inside root
+ * (an unprivileged host uid) and drop host root's supplementary groups.
+ */
+static void become_ns_root(const struct sandbox_init_spec *s)
+{
+	if (syscall(SYS_setresgid, 0, 0, 0) < 0)
+		sandbox_child_die(s->status_fd, "setresgid 0");
+	if (syscall(SYS_setgroups, 0, NULL) < 0)
+		sandbox_child_die(s->status_fd, "setgroups");
+	if (syscall(SYS_setresuid, 0, 0, 0) < 0)
+		sandbox_child_die(s->status_fd, "setresuid 0");
+}
+
+/*
+ * PDEATHSIG: if the runner dies, init dies, and with it the whole PID
+ * namespace (set after the uid change, which clears it). Not dumpable: the
+ * payload may share init's uid, and must not reach init's status pipe
+ * through /proc/1/fd or ptrace it.
+ */
+static void protect_init(const struct sandbox_init_spec *s)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		sandbox_child_die(s->status_fd, "pdeathsig");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		sandbox_child_die(s->status_fd, "set init non-dumpable");
+}
+
+/* stdin as a sealed memfd, so the payload can seek and cannot change it. */
+static int open_stdin(const struct sandbox_init_spec *s)
+{
+	int fd;
+
+	if (s->stdin_len == 0) {
+		if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+			sandbox_child_die(s->status_fd, "open /dev/null");
+		return fd;
+	}
+	fd = memfd_create("stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || sandbox_child_write_all(fd, s->stdin_data, s->stdin_len) < 0)
+		sandbox_child_die(s->status_fd, "write stdin");
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		sandbox_child_die(s->status_fd, "seal stdin");
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		sandbox_child_die(s->status_fd, "rewind stdin");
+	return fd;
+}
+
+_Noreturn static void exec_payload(struct sandbox_init_spec *s, int report_fd)
+{
+	s->child.report_fd = report_fd;
+	sandbox_child_enter(&s->child);
+	execve(s->python, (char *const *)s->argv, (char *const *)s->envp);
+	sandbox_child_die(SANDBOX_REPORT_FD, "execve the interpreter");
+}
+
+/*
+ * Forks the payload and waits until it has exec'd: the report pipe is
+ * close-on-exec, so EOF means execve succeeded, a record means a step
+ * failed. Raw clone, not fork(): glibc's fork runs atfork handlers and
+ * takes locks of the runner's threads.
+ */
+static pid_t start_payload(struct sandbox_init_spec *s)
+{
+	struct sandbox_status st;
+	int rep[2];
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		sandbox_child_die(s->status_fd, "pipe");
+	pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (pid < 0)
+		sandbox_child_die(s->status_fd, "fork the payload");
+	if (pid == 0)
+		exec_payload(s, rep[1]);
+	close(rep[1]);
+	close(s->child.stdin_fd);
+	close(s->out_fd);
+	close(s->err_fd);
+	do
+		n = read(rep[0], &st, sizeof st);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof st) {
+		st.kind = SANDBOX_ST_FAILED;
+		sandbox_child_write_all(s->status_fd, &st, sizeof st);
+		_exit(127);
+	}
+	if (n != 0)
+		sandbox_child_die(s->status_fd, "read the payload's report");
+	close(rep[0]);
+	sandbox_child_report(s->status_fd, SANDBOX_ST_STARTED, 0, 0, NULL);
+	return pid;
+}
+
+/*
+ * Reaps everything (orphans are re-parented to us) until the payload exits.
+ * Then init exits, and the kernel SIGKILLs whatever is left in the PID
+ * namespace: daemons, stopped and signal-ignoring processes alike.
+ */
+_Noreturn static void supervise(const struct sandbox_init_spec *s, pid_t payload)
+{
+	for (;;) {
+		int wstatus;
+		pid_t pid = wait4(-1, &wstatus, __WALL, NULL);
+
+		if (pid == payload) {
+			sandbox_child_report(s->status_fd, SANDBOX_ST_EXITED, wstatus, 0, NULL);
+			_exit(0);
+		}
+		if (pid < 0 && errno != EINTR)
+			sandbox_child_die(s->status_fd, "wait4");
+	}
+}
+
+_Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
+{
+	reset_signals();
+	if (close_fds_except((int[]){ s->sync_fd, s->status_fd, s->out_fd, s->err_fd }, 4) < 0)
+		sandbox_child_die(s->status_fd, "close inherited fds");
+	wait_for_maps(s);
+	if (s->ns_root)
+		become_ns_root(s);
+	protect_init(s);
+	umask(022);
+	sandbox_build_root(s);
+	if (sethostname("sandbox", 7) < 0)
+		sandbox_child_die(s->status_fd, "sethostname");
+	s->child.stdin_fd = open_stdin(s);
+	s->child.stdout_fd = s->out_fd;
+	s->child.stderr_fd = s->err_fd;
+	supervise(s, start_payload(s));
+}

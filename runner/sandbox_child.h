@@ -1,0 +1,109 @@
+/*
+ * The inside of a sandbox: what runs between clone and execve.
+ *
+ * sandbox_run (sandbox.c) prepares a struct sandbox_init_spec, clones, and
+ * the clone child runs sandbox_init_main: it is PID 1 of the new PID
+ * namespace, builds the file system (sandbox_mount.c), forks the payload and
+ * reaps. The payload calls sandbox_child_enter and then execs the
+ * interpreter.
+ *
+ * All of this runs in a copy of a multi-threaded process: another thread may
+ * have held the malloc, stdio or glibc setxid locks at the moment of the
+ * clone. So nothing here allocates, uses stdio, or calls a glibc wrapper that
+ * talks to other threads (setuid and setgroups families: raw syscalls only).
+ * Everything is prepared by the parent beforehand. Any failing step reports
+ * itself on a pipe and exits: nothing runs half-sandboxed.
+ */
+#ifndef RUNNER_SANDBOX_CHILD_H
+#define RUNNER_SANDBOX_CHILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+/* Where sandbox_child_enter leaves the report fd (close-on-exec). */
+#define SANDBOX_REPORT_FD 3
+
+enum { SANDBOX_NRLIMITS = 7 };
+
+struct sandbox_rlimit {
+	int resource;
+	struct rlimit lim;
+};
+
+/*
+ * What a freshly forked process needs to enter the sandbox (it must already
+ * be inside the namespaces and the new root).
+ */
+struct sandbox_child_spec {
+	int stdin_fd, stdout_fd, stderr_fd;     /* become fds 0, 1 and 2 */
+	int report_fd;                          /* failures are reported here; -1: none */
+	bool set_groups;                        /* false when setgroups is denied (runner not root) */
+	uid_t uid;                              /* inside the user namespace */
+	gid_t gid;
+	struct sandbox_rlimit rlimits[SANDBOX_NRLIMITS];
+	const char *workdir;
+};
+
+/* Everything init needs, built by the parent before clone. */
+struct sandbox_init_spec {
+	int sync_fd;                            /* read: one byte once the id maps exist */
+	int status_fd;                          /* write: struct sandbox_status records */
+	int out_fd, err_fd;                     /* write ends of the output pipes */
+	bool ns_root;                           /* inside uid 0 is mapped: init becomes it */
+	const char *source;
+	size_t source_len;
+	const char *stdin_data;
+	size_t stdin_len;
+	char root_opts[64];                     /* tmpfs options of the new root */
+	char tmp_opts[64];                      /* ... of the working directory /tmp */
+	char shm_opts[64];                      /* ... of /dev/shm */
+	const char *python;
+	const char *argv[6];
+	const char *envp[5];
+	struct sandbox_child_spec child;
+};
+
+enum sandbox_status_kind {
+	SANDBOX_ST_STARTED = 1,                 /* the interpreter was exec'd */
+	SANDBOX_ST_EXITED,                      /* wstatus: the payload's wait status */
+	SANDBOX_ST_FAILED,                      /* setup step `what` failed with err */
+};
+
+/* One record on the status pipe: fixed size, well under PIPE_BUF, so each
+ * write is atomic. */
+struct sandbox_status {
+	int kind;
+	int wstatus;
+	int err;
+	char what[52];
+};
+
+/* The clone child's main: never returns. spec is the child's own copy. */
+_Noreturn void sandbox_init_main(struct sandbox_init_spec *spec);
+
+/*
+ * Turns the calling process (freshly forked inside the sandbox's namespaces
+ * and root) into the sandboxed payload: new session, fds 0-2 (plus the
+ * report fd at SANDBOX_REPORT_FD, close-on-exec; every other fd closed),
+ * working directory, unprivileged ids, no capabilities, rlimits,
+ * no_new_privs. Returns only on success; on failure reports on
+ * spec->report_fd and exits.
+ */
+void sandbox_child_enter(const struct sandbox_child_spec *spec);
+
+/* Builds the root file system and pivots into it (sandbox_mount.c). Dies
+ * on failure. */
+void sandbox_build_root(const struct sandbox_init_spec *spec);
+
+/* Writes a status record to fd; errors are ignored (the reader is gone). */
+void sandbox_child_report(int fd, int kind, int wstatus, int err, const char *what);
+
+/* Reports step `what` as failed with the current errno on fd, then exits. */
+_Noreturn void sandbox_child_die(int fd, const char *what);
+
+/* Writes all of buf to fd. Returns 0, or -1 with errno set. */
+int sandbox_child_write_all(int fd, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * The start-up check of the sandbox: what the host allows, whether the
+ * interpreter can be reached from inside, and one trivial run that must
+ * succeed before the runner takes jobs (fail closed at start, not per job).
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/*
+ * The sandbox's root holds only /usr from the host, so the interpreter must
+ * resolve to a regular executable file under /usr.
+ */
+static int resolve_python(struct sandbox_host *host, const char *python, char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(python, real)) {
+		snprintf(err, errlen, "python %s: %s", python, strerror_r(errno, real, sizeof real));
+		return -1;
+	}
+	if (strncmp(real, "/usr/", 5) != 0) {
+		snprintf(err, errlen, "python %s: resolves to %.200s, outside /usr (the only host "
+			 "directory inside the sandbox)", python, real);
+		return -1;
+	}
+	if (stat(real, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111) ||
+	    strlen(real) >= sizeof host->python) {
+		snprintf(err, errlen, "python %s: not an executable file", python);
+		return -1;
+	}
+	memcpy(host->python, real, strlen(real) + 1);
+	return 0;
+}
+
+static const char *outcome_name(enum sandbox_outcome o)
+{
+	static const char *const names[] = {
+		[SANDBOX_EXITED] = "exited", [SANDBOX_SIGNALED] = "signaled",
+		[SANDBOX_TIMEOUT] = "timeout", [SANDBOX_OUTPUT_LIMIT] = "output limit",
+		[SANDBOX_MEMORY_LIMIT] = "memory limit", [SANDBOX_SETUP_FAILED] = "setup failed",
+	};
+
+	return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "?";
+}
+
+/* Runs `pass` in slot 0: the whole sandbox must work before we take jobs. */
+static int self_test(const struct sandbox_host *host, const struct sandbox_limits *limits,
+		     char *err, size_t errlen)
+{
+	struct sandbox_job job = { .source = "pass", .source_len = 4, .limits = limits };
+	struct sandbox_result res;
+	int rc = -1;
+
+	if (sandbox_run(host, &job, &res) < 0 || res.outcome == SANDBOX_SETUP_FAILED)
+		snprintf(err, errlen, "%s", res.message);
+	else if (res.outcome != SANDBOX_EXITED || res.exit_code != 0)
+		snprintf(err, errlen, "sandbox self-test: `pass` ended with %s (exit %d, signal %d): %.120s",
+			 outcome_name(res.outcome), res.exit_code, res.signal, res.err);
+	else
+		rc = 0;
+	sandbox_result_free(&res);
+	return rc;
+}
+
+int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_base,
+		      const struct sandbox_limits *limits, char *err, size_t errlen)
+{
+	memset(host, 0, sizeof *host);
+	host->root = geteuid() == 0;
+	host->uid_base = uid_base;
+	snprintf(host->mode, sizeof host->mode, "namespaces+rlimits");
+	if (host->root && (uid_base <= 0 || uid_base >= (long)UINT32_MAX - 65536)) {
+		snprintf(err, errlen, "uid_base %ld: must be a positive unused host uid range", uid_base);
+		return -1;
+	}
+	if (resolve_python(host, python, err, errlen) < 0)
+		return -1;
+	return self_test(host, limits, err, errlen);
+}

@@ -1,0 +1,215 @@
+/*
+ * The sandbox's file system, built by init in its private mount namespace.
+ *
+ * The new root is a small tmpfs mounted over /tmp of our copy of the host's
+ * mount tree (invisible to the host: nothing is created on the host, so
+ * nothing needs deleting afterwards). It holds a read-only bind of /usr, the
+ * merged-/usr symlinks, an empty /etc, a private /dev, a fresh /proc, the
+ * source at /app/main.py and the writable working directory /tmp. After
+ * pivot_root the old root is detached and the root tmpfs made read-only.
+ *
+ * All targets are relative to the working directory, which is the new root
+ * from mount_new_root on: no path needs formatting.
+ */
+#include "sandbox_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* /dev nodes bind-mounted from the host: a tmpfs mounted in a user
+ * namespace is implicitly nodev, the host's devtmpfs mount is not. */
+static const char *const dev_nodes[][2] = {
+	{ "/dev/null", "dev/null" },
+	{ "/dev/zero", "dev/zero" },
+	{ "/dev/full", "dev/full" },
+	{ "/dev/random", "dev/random" },
+	{ "/dev/urandom", "dev/urandom" },
+};
+
+/* { target, link } */
+static const char *const symlinks[][2] = {
+	{ "usr/bin", "bin" },
+	{ "usr/lib", "lib" },
+	{ "usr/lib64", "lib64" },
+	{ "usr/sbin", "sbin" },
+	{ "/proc/self/fd", "dev/fd" },
+	{ "/proc/self/fd/0", "dev/stdin" },
+	{ "/proc/self/fd/1", "dev/stdout" },
+	{ "/proc/self/fd/2", "dev/stderr" },
+};
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Without this, every mount below would propagate back into the host's
+ * namespace when / is a shared mount (the systemd default).
+ */
+static void make_mounts_private(int report)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		sandbox_child_die(report, "make mounts private");
+}
+
+static void mount_new_root(const struct sandbox_init_spec *s)
+{
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, s->root_opts) < 0)
+		sandbox_child_die(s->status_fd, "mount the root tmpfs");
+	if (chdir("/tmp") < 0)
+		sandbox_child_die(s->status_fd, "chdir to the new root");
+}
+
+static void make_dir(int report, const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0)
+		sandbox_child_die(report, path);
+}
+
+/*
+ * The flags of path's mount that a user namespace may not clear: a
+ * remount that omits one of them fails with EPERM (locked mount flags).
+ */
+static unsigned long locked_flags(int report, const char *path)
+{
+	static const struct { unsigned long st, ms; } map[] = {
+		{ ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV },
+		{ ST_NOEXEC, MS_NOEXEC }, { ST_NOATIME, MS_NOATIME },
+		{ ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+	};
+	struct statfs sf;
+	unsigned long flags = 0;
+
+	if (statfs(path, &sf) < 0)
+		sandbox_child_die(report, "statfs /usr");
+	for (size_t i = 0; i < NELEMS(map); i++)
+		if ((unsigned long)sf.f_flags & map[i].st)
+			flags |= map[i].ms;
+	return flags;
+}
+
+/*
+ * Not MS_REC: a submount of /usr would stay writable after the read-only
+ * remount of the top. The kernel refuses a non-recursive bind over locked
+ * submounts (EINVAL), so such a host fails closed instead.
+ */
+static void bind_usr(int report)
+{
+	unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV;
+
+	make_dir(report, "usr", 0755);
+	if (mount("/usr", "usr", NULL, MS_BIND, NULL) < 0)
+		sandbox_child_die(report, "bind /usr");
+	if (mount(NULL, "usr", NULL, ro | locked_flags(report, "/usr"), NULL) < 0)
+		sandbox_child_die(report, "remount /usr read-only");
+}
+
+static void make_symlinks(int report)
+{
+	for (size_t i = 0; i < NELEMS(symlinks); i++)
+		if (symlink(symlinks[i][0], symlinks[i][1]) < 0)
+			sandbox_child_die(report, symlinks[i][1]);
+}
+
+static void create_file(int report, const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		sandbox_child_die(report, path);
+	close(fd);
+}
+
+static void make_dev(const struct sandbox_init_spec *s)
+{
+	int report = s->status_fd;
+
+	make_dir(report, "dev", 0755);
+	for (size_t i = 0; i < NELEMS(dev_nodes); i++) {
+		create_file(report, dev_nodes[i][1], 0666);
+		if (mount(dev_nodes[i][0], dev_nodes[i][1], NULL, MS_BIND, NULL) < 0)
+			sandbox_child_die(report, dev_nodes[i][0]);
+	}
+	make_dir(report, "dev/shm", 01777);
+	if (mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, s->shm_opts) < 0)
+		sandbox_child_die(report, "mount /dev/shm");
+}
+
+/*
+ * Must happen before the old root is detached: in a user namespace the
+ * kernel only allows a new proc mount while a fully visible one exists in
+ * the mount namespace (mount_too_revealing). It shows our PID namespace.
+ */
+static void mount_proc(int report)
+{
+	make_dir(report, "proc", 0555);
+	if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		sandbox_child_die(report, "mount /proc");
+}
+
+static void mount_workdir(const struct sandbox_init_spec *s)
+{
+	make_dir(s->status_fd, "tmp", 01777);
+	if (mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, s->tmp_opts) < 0)
+		sandbox_child_die(s->status_fd, "mount /tmp");
+}
+
+/* Read-only for the payload twice over: mode 0444, and the root tmpfs is
+ * remounted read-only (the payload may own the file when the runner is not
+ * root). */
+static void write_source(const struct sandbox_init_spec *s)
+{
+	int dir, fd;
+
+	make_dir(s->status_fd, "app", 0755);
+	dir = open("app", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		sandbox_child_die(s->status_fd, "open /app");
+	fd = openat(dir, "main.py", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+	if (fd < 0 || sandbox_child_write_all(fd, s->source, s->source_len) < 0)
+		sandbox_child_die(s->status_fd, "write /app/main.py");
+	close(fd);
+	close(dir);
+}
+
+/*
+ * pivot_root(".", ".") stacks the old root on top of the new one; detaching
+ * it leaves the new root alone, with no put_old directory to clean up (see
+ * pivot_root(2)). Detaching also drops the host's locked mounts from view.
+ */
+static void pivot(int report)
+{
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		sandbox_child_die(report, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		sandbox_child_die(report, "detach the old root");
+	if (chdir("/") < 0)
+		sandbox_child_die(report, "chdir /");
+}
+
+static void seal_root(int report)
+{
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+		sandbox_child_die(report, "remount / read-only");
+}
+
+void sandbox_build_root(const struct sandbox_init_spec *s)
+{
+	int report = s->status_fd;
+
+	make_mounts_private(report);
+	mount_new_root(s);
+	bind_usr(report);
+	make_dir(report, "etc", 0755);
+	make_dev(s);
+	make_symlinks(report);
+	mount_proc(report);
+	mount_workdir(s);
+	write_source(s);
+	pivot(report);
+	seal_root(report);
+}

@@ -1,0 +1,537 @@
+/*
+ * The sandbox, tested by running real sandboxes with /usr/bin/python3: each
+ * test states one behaviour, most of them an escape that must fail.
+ */
+#include "check.h"
+#include "sandbox.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PYTHON "/usr/bin/python3"
+#define UID_BASE 200000
+
+static struct sandbox_limits test_limits(void)
+{
+	return (struct sandbox_limits){
+		.wall_time_ms = 5000, .cpu_time_ms = 5000, .memory_mb = 256,
+		.max_processes = 32, .tmpfs_mb = 16, .max_open_files = 64,
+		.max_output_bytes = 65536,
+	};
+}
+
+/* The host, initialised (and so self-tested) once for all tests. */
+static const struct sandbox_host *test_host(void)
+{
+	static struct sandbox_host host;
+	static int state;               /* 0 untried, 1 ok, -1 failed */
+	struct sandbox_limits l = test_limits();
+	char err[256];
+
+	if (state == 0) {
+		state = sandbox_host_init(&host, PYTHON, UID_BASE, &l, err, sizeof err) == 0 ? 1 : -1;
+		if (state < 0)
+			fprintf(stderr, "  sandbox_host_init: %s\n", err);
+	}
+	return state > 0 ? &host : NULL;
+}
+
+static int run_in(const struct sandbox_host *host, const char *src, const char *in,
+		  const struct sandbox_limits *l, int slot, struct sandbox_result *res)
+{
+	struct sandbox_job job = {
+		.source = src, .source_len = strlen(src),
+		.stdin_data = in, .stdin_len = in ? strlen(in) : 0,
+		.slot = slot, .limits = l,
+	};
+
+	return sandbox_run(host, &job, res);
+}
+
+/* Runs src with the default limits in slot 0. */
+static int run(const char *src, const char *in, struct sandbox_result *res)
+{
+	struct sandbox_limits l = test_limits();
+	const struct sandbox_host *host = test_host();
+
+	memset(res, 0, sizeof *res);
+	if (!host)
+		return -1;
+	return run_in(host, src, in, &l, 0, res);
+}
+
+/* Runs src and expects it to exit 0 and print exactly `out`. */
+static void expect_output(const char *src, const char *out)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run(src, NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED);
+	CHECK(res.exit_code == 0);
+	CHECK_STR(res.out, out);
+	if (strcmp(res.out, out) != 0 || res.err_len)
+		fprintf(stderr, "  got out=[%s] err=[%s] %s\n", res.out, res.err, res.message);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_host_init_self_test_passes)
+{
+	const struct sandbox_host *host = test_host();
+
+	REQUIRE(host != NULL);
+	CHECK(host->root == (geteuid() == 0));
+	CHECK_STR(host->mode, "namespaces+rlimits");
+	CHECK(strncmp(host->python, "/usr/", 5) == 0);
+}
+
+TEST(sandbox_host_init_rejects_missing_python)
+{
+	struct sandbox_host host;
+	struct sandbox_limits l = test_limits();
+	char err[256] = "";
+
+	CHECK(sandbox_host_init(&host, "/nonexistent/python3", UID_BASE, &l, err, sizeof err) < 0);
+	CHECK(strstr(err, "/nonexistent/python3") != NULL);
+}
+
+TEST(sandbox_host_init_rejects_python_outside_usr)
+{
+	struct sandbox_host host;
+	struct sandbox_limits l = test_limits();
+	char err[256] = "";
+
+	CHECK(sandbox_host_init(&host, "/etc/passwd", UID_BASE, &l, err, sizeof err) < 0);
+	CHECK(strstr(err, "outside /usr") != NULL);
+}
+
+TEST(sandbox_hello_world_exits_0_with_exact_output)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("print('hello')", NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED);
+	CHECK(res.exit_code == 0);
+	CHECK_STR(res.out, "hello\n");
+	CHECK(res.out_len == 6);
+	CHECK_STR(res.err, "");
+	CHECK(!res.out_truncated && !res.err_truncated);
+	CHECK(res.wall_ms >= 0 && res.wall_ms < 2000);
+	CHECK(res.setup_ms >= 0 && res.setup_ms < 2000);
+	CHECK(res.cpu_ms >= 0);
+	CHECK(res.memory_kb > 1000);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_exit_code_is_reported)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("import sys; sys.exit(3)", NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED);
+	CHECK(res.exit_code == 3);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_exception_exits_1_with_traceback)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("print('before')\n1/0\n", NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED);
+	CHECK(res.exit_code == 1);
+	CHECK_STR(res.out, "before\n");
+	CHECK(strstr(res.err, "Traceback") != NULL);
+	CHECK(strstr(res.err, "ZeroDivisionError") != NULL);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_stdin_is_delivered)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("print(input())", "abc\n", &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED);
+	CHECK_STR(res.out, "abc\n");
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_stdin_cannot_be_modified)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("import os\n"
+		    "try:\n    os.write(0, b'x')\nexcept OSError as e:\n    print(type(e).__name__)\n"
+		    "print(os.read(0, 10))\n", "abc", &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED);
+	CHECK_STR(res.out, "PermissionError\nb'abc'\n");
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_without_stdin_reads_eof)
+{
+	expect_output("import sys; print(repr(sys.stdin.read()))", "''\n");
+}
+
+TEST(sandbox_infinite_loop_times_out)
+{
+	struct sandbox_limits l = test_limits();
+	struct sandbox_result res;
+
+	l.wall_time_ms = 1000;
+	REQUIRE(test_host());
+	REQUIRE(run_in(test_host(), "print('started')\nwhile True: pass", NULL, &l, 0, &res) == 0);
+	CHECK(res.outcome == SANDBOX_TIMEOUT);
+	CHECK(res.wall_ms >= 1000 && res.wall_ms < 1500);
+	CHECK_STR(res.out, "started\n");
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_stopped_process_times_out)
+{
+	struct sandbox_limits l = test_limits();
+	struct sandbox_result res;
+
+	l.wall_time_ms = 1000;
+	REQUIRE(test_host());
+	REQUIRE(run_in(test_host(), "import os, signal; os.kill(os.getpid(), signal.SIGSTOP)",
+		       NULL, &l, 0, &res) == 0);
+	CHECK(res.outcome == SANDBOX_TIMEOUT);
+	CHECK(res.wall_ms >= 1000 && res.wall_ms < 1500);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_setsid_daemon_dies_with_the_namespace)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("import os, signal, time\n"
+		    "if os.fork() == 0:\n"
+		    "    os.setsid()\n"
+		    "    if os.fork() == 0:\n"
+		    "        signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+		    "        signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+		    "        while True: time.sleep(100)\n"
+		    "    os._exit(0)\n"
+		    "os.wait()\n"
+		    "print('parent done')\n", NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED);
+	CHECK(res.exit_code == 0);
+	CHECK_STR(res.out, "parent done\n");
+	CHECK(res.wall_ms < 1000);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_output_flood_is_capped)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("print('x' * 100000)", NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_OUTPUT_LIMIT);
+	CHECK(res.out_len == 65536);
+	CHECK(res.out_truncated);
+	CHECK(strlen(res.out) == 65536);
+	CHECK(!res.err_truncated);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_endless_stderr_is_capped)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("import sys\nwhile True: sys.stderr.write('y' * 1000)", NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_OUTPUT_LIMIT);
+	CHECK(res.err_len == 65536);
+	CHECK(res.err_truncated);
+	CHECK(!res.out_truncated && res.out_len == 0);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_output_of_exactly_the_limit_is_not_truncated)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("import sys; sys.stdout.write('z' * 65536)", NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED);
+	CHECK(res.out_len == 65536);
+	CHECK(!res.out_truncated);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_self_sigkill_is_signaled_9)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_SIGNALED);
+	CHECK(res.signal == SIGKILL);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_cpu_limit_sends_sigxcpu)
+{
+	struct sandbox_limits l = test_limits();
+	struct sandbox_result res;
+
+	l.cpu_time_ms = 1000;
+	REQUIRE(test_host());
+	REQUIRE(run_in(test_host(), "while True: pass", NULL, &l, 0, &res) == 0);
+	CHECK(res.outcome == SANDBOX_SIGNALED);
+	CHECK(res.signal == SIGXCPU);
+	CHECK(res.cpu_ms >= 900);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_network_is_unreachable)
+{
+	struct sandbox_result res;
+
+	REQUIRE(run("import socket; socket.create_connection(('1.1.1.1', 80), timeout=1)",
+		    NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED);
+	CHECK(res.exit_code == 1);
+	CHECK(strstr(res.err, "Network is unreachable") != NULL);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_cannot_read_etc_shadow)
+{
+	expect_output("try:\n    open('/etc/shadow')\nexcept OSError as e:\n    print(type(e).__name__)\n",
+		      "FileNotFoundError\n");
+}
+
+TEST(sandbox_sees_no_host_directories)
+{
+	expect_output("import os; print(sorted(os.listdir('/')))",
+		      "['app', 'bin', 'dev', 'etc', 'lib', 'lib64', 'proc', 'sbin', 'tmp', 'usr']\n");
+}
+
+/* Opening an existing file for writing checks permissions (EACCES) before
+ * the read-only mount; creating or changing metadata gets EROFS. */
+TEST(sandbox_usr_is_read_only)
+{
+	expect_output("import errno\n"
+		      "for p in ('/usr/x', '/usr/bin/python3', '/x', '/etc/x'):\n"
+		      "    try:\n        open(p, 'a')\n"
+		      "    except OSError as e:\n        print(errno.errorcode[e.errno])\n",
+		      "EROFS\nEACCES\nEROFS\nEROFS\n");
+}
+
+TEST(sandbox_source_is_read_only)
+{
+	expect_output("import os, errno\n"
+		      "print(oct(os.stat('/app/main.py').st_mode & 0o777))\n"
+		      "for f in (lambda: open('/app/main.py', 'a'), lambda: os.chmod('/app/main.py', 0o666),\n"
+		      "          lambda: os.unlink('/app/main.py')):\n"
+		      "    try:\n        f()\n"
+		      "    except OSError as e:\n        print(errno.errorcode[e.errno])\n",
+		      "0o444\nEACCES\nEROFS\nEROFS\n");
+}
+
+TEST(sandbox_tmp_is_the_writable_working_directory)
+{
+	expect_output("import os\n"
+		      "open('f', 'w').write('data')\n"
+		      "print(os.getcwd(), open('/tmp/f').read(), oct(os.stat('/tmp').st_mode & 0o7777))\n",
+		      "/tmp data 0o1777\n");
+}
+
+TEST(sandbox_tmp_size_is_limited)
+{
+	expect_output("import errno\n"
+		      "f = open('/tmp/big', 'wb', buffering=0)\n"
+		      "try:\n"
+		      "    for i in range(100): f.write(b'x' * (1 << 20))\n"
+		      "except OSError as e:\n"
+		      "    print(i, errno.errorcode[e.errno])\n",
+		      "16 EFBIG\n");
+}
+
+TEST(sandbox_runs_as_uid_1000_without_privileges)
+{
+	expect_output("import os\n"
+		      "print(os.getuid(), os.geteuid(), os.getgid(), os.getegid(), os.getgroups())\n"
+		      "st = dict(l.split(':\\t') for l in open('/proc/self/status').read().splitlines()\n"
+		      "          if ':\\t' in l)\n"
+		      "for k in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs'):\n"
+		      "    print(k, st[k])\n",
+		      "1000 1000 1000 1000 []\n"
+		      "CapInh 0000000000000000\nCapPrm 0000000000000000\nCapEff 0000000000000000\n"
+		      "CapBnd 0000000000000000\nCapAmb 0000000000000000\nNoNewPrivs 1\n");
+}
+
+TEST(sandbox_cannot_become_root)
+{
+	expect_output("import os\n"
+		      "for f in (lambda: os.setuid(0), lambda: os.setgid(0), lambda: os.setgroups([0])):\n"
+		      "    try:\n        f()\n    except OSError:\n        print('refused')\n"
+		      "print(os.getuid(), os.getgid())\n",
+		      "refused\nrefused\nrefused\n1000 1000\n");
+}
+
+TEST(sandbox_only_fds_0_1_2_are_open)
+{
+	expect_output("import os; print(sorted(int(f) for f in os.listdir('/proc/self/fd')))",
+		      "[0, 1, 2, 3]\n");
+}
+
+TEST(sandbox_hostname_is_sandbox)
+{
+	expect_output("import socket; print(socket.gethostname())", "sandbox\n");
+}
+
+TEST(sandbox_sees_only_its_own_processes)
+{
+	expect_output("import os\n"
+		      "print(os.getpid(), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n",
+		      "2 [1, 2]\n");
+}
+
+TEST(sandbox_cannot_signal_or_inspect_init)
+{
+	expect_output("import os, signal\n"
+		      "try:\n    os.kill(1, signal.SIGKILL)\nexcept PermissionError:\n    pass\n"
+		      "try:\n    os.listdir('/proc/1/fd')\nexcept OSError as e:\n    print(type(e).__name__)\n"
+		      "print('alive')\n",
+		      "PermissionError\nalive\n");
+}
+
+TEST(sandbox_environment_is_clean)
+{
+	expect_output("import os; print(sorted(os.environ.items()))",
+		      "[('HOME', '/tmp'), ('LANG', 'C.UTF-8'), ('PATH', '/usr/local/bin:/usr/bin:/bin'),"
+		      " ('TMPDIR', '/tmp')]\n");
+}
+
+TEST(sandbox_dev_nodes_work)
+{
+	expect_output("import os\n"
+		      "open('/dev/null', 'w').write('x')\n"
+		      "print(len(open('/dev/urandom', 'rb').read(8)), open('/dev/zero', 'rb').read(2))\n"
+		      "print(sorted(os.listdir('/dev')))\n",
+		      "8 b'\\x00\\x00'\n"
+		      "['fd', 'full', 'null', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'urandom', 'zero']\n");
+}
+
+TEST(sandbox_process_count_is_limited)
+{
+	expect_output("import os\n"
+		      "n = 0\n"
+		      "try:\n"
+		      "    for _ in range(100):\n"
+		      "        if os.fork() == 0:\n            import time; time.sleep(10)\n"
+		      "        n += 1\n"
+		      "except OSError as e:\n"
+		      "    print(type(e).__name__, n < 32)\n",
+		      "BlockingIOError True\n");
+}
+
+TEST(sandbox_missing_interpreter_fails_closed)
+{
+	struct sandbox_limits l = test_limits();
+	struct sandbox_host host;
+	struct sandbox_result res;
+
+	REQUIRE(test_host());
+	host = *test_host();
+	snprintf(host.python, sizeof host.python, "/usr/bin/no-such-python");
+	REQUIRE(run_in(&host, "print('hi')", NULL, &l, 0, &res) == 0);
+	CHECK(res.outcome == SANDBOX_SETUP_FAILED);
+	CHECK(strstr(res.message, "execve") != NULL);
+	CHECK(strstr(res.message, "No such file") != NULL);
+	CHECK(res.out_len == 0);
+	sandbox_result_free(&res);
+}
+
+/* Runner slots block SIGTERM and SIGINT (the main thread handles them) and
+ * may ignore SIGPIPE: none of that may reach the payload. */
+TEST(sandbox_payload_gets_default_signal_state)
+{
+	sigset_t block, old;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_usr1;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGUSR1, &ign, &old_usr1);
+	expect_output("import signal\n"
+		      "print(signal.pthread_sigmask(signal.SIG_BLOCK, []))\n"
+		      "print(signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL)\n",
+		      "set()\nTrue\n");
+	sigaction(SIGUSR1, &old_usr1, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+TEST(sandbox_run_leaves_no_fds_open)
+{
+	struct sandbox_result res;
+	int before;
+
+	REQUIRE(test_host());
+	before = count_fds();
+	REQUIRE(run("print(1)", "x", &res) == 0);
+	sandbox_result_free(&res);
+	REQUIRE(run("while True: print('x' * 1000)", NULL, &res) == 0);
+	CHECK(res.outcome == SANDBOX_OUTPUT_LIMIT);
+	sandbox_result_free(&res);
+	CHECK(count_fds() == before);
+}
+
+struct concurrent {
+	int slot;
+	int rc;
+	struct sandbox_result res;
+};
+
+static void *run_numbered(void *arg)
+{
+	struct concurrent *c = arg;
+	struct sandbox_limits l = test_limits();
+	char src[64];
+
+	snprintf(src, sizeof src, "import time; time.sleep(0.2); print(%d)", c->slot);
+	c->rc = run_in(test_host(), src, NULL, &l, c->slot, &c->res);
+	return NULL;
+}
+
+TEST(sandbox_concurrent_runs_get_their_own_output)
+{
+	struct concurrent c[8];
+	pthread_t t[8];
+	char want[16];
+
+	REQUIRE(test_host());
+	for (int i = 0; i < 8; i++) {
+		c[i].slot = i;
+		REQUIRE(pthread_create(&t[i], NULL, run_numbered, &c[i]) == 0);
+	}
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 8; i++) {
+		snprintf(want, sizeof want, "%d\n", i);
+		CHECK(c[i].rc == 0);
+		CHECK(c[i].res.outcome == SANDBOX_EXITED);
+		CHECK_STR(c[i].res.out, want);
+		CHECK(c[i].res.wall_ms < 2000);
+		sandbox_result_free(&c[i].res);
+	}
+}
