@@ -6,7 +6,10 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <fcgiapp.h>
 
 #include "app.h"
@@ -40,6 +43,22 @@ static void serve_one(struct app *app, FCGX_Request *fr)
 	http_request_free(&req);
 }
 
+/*
+ * Under lighttpd's bin-path the pool must not outlive a killed lighttpd:
+ * orphans would hold the store open and serve nobody. Opt-in, because with
+ * spawn-fcgi the parent exits on purpose right after spawning.
+ */
+static void exit_with_parent(void)
+{
+	const char *v = getenv("ENGINE_EXIT_WITH_PARENT");
+	pid_t parent = getppid();
+	if (!v || strcmp(v, "1") != 0)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(0);
+}
+
 int main(void)
 {
 	static struct app app;
@@ -51,6 +70,7 @@ int main(void)
 		return 1;
 	}
 	log_init("fcgi_app", app.cfg.log_level);
+	exit_with_parent();
 	/* A client that hangs up must cost a failed write, not the process. */
 	signal(SIGPIPE, SIG_IGN);
 	store_ensure(&app);

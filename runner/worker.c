@@ -115,11 +115,12 @@ static void execute(struct worker *w, struct jobs_db *j, struct claim *c)
 	if (res.outcome == SANDBOX_SETUP_FAILED)
 		log_error("execution %s: sandbox setup failed: %s", c->id, res.message);
 	int written = jobs_finish(j, c, &o);
+	/* One line per execution; "result=" tells whether the fenced write won. */
 	log_info("execution %s attempt %d slot %d: %s%s%s exit=%d signal=%d setup=%lldms wall=%lldms "
-		 "cpu=%lldms mem=%ldkB%s", c->id, c->attempt, w->slot, o.status,
+		 "cpu=%lldms mem=%ldkB result=%s", c->id, c->attempt, w->slot, o.status,
 		 o.error_code ? " " : "", o.error_code ? o.error_code : "", o.exit_code, o.signal,
 		 (long long)res.setup_ms, (long long)o.wall_ms, (long long)o.cpu_ms, o.memory_kb,
-		 written == 1 ? "" : written == 0 ? " (discarded: claim was taken over)" : " (NOT WRITTEN)");
+		 written == 1 ? "written" : written == 0 ? "fenced" : "store-error");
 	sandbox_result_free(&res);
 }
 

@@ -1,0 +1,194 @@
+"""The stack's parts started one by one, so fault-injection tests can kill
+and restart each: the runner, and lighttpd with its fcgi_app pool. Same
+binaries, configuration and lighttpd.conf as scripts/run-stack."""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from stack import REPO, TERMINAL, free_port
+
+DEFAULT_CONFIG = REPO / "conf" / "engine.conf"
+
+
+class Components:
+    def __init__(self, config_overrides=None):
+        self.data_dir = tempfile.mkdtemp(prefix="engine-fault-test-")
+        self.build = REPO / os.environ.get("BUILD", "build")
+        self.port = free_port()
+        self.config = DEFAULT_CONFIG
+        if config_overrides:
+            self.config = Path(self.data_dir) / "engine.conf"
+            text = DEFAULT_CONFIG.read_text()
+            text += "".join(f"{k} = {v}\n" for k, v in config_overrides.items())
+            self.config.write_text(text)
+        self.env = dict(os.environ, PORT=str(self.port), DATA_DIR=self.data_dir,
+                        ENGINE_CONFIG=str(self.config), ENGINE_BIN=str(self.build),
+                        FCGI_PROCS=self._get("fcgi_processes"))
+        self.env["PATH"] = self.env.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
+        self.runner = None
+        self.lighttpd = None
+        self.runner_log = Path(self.data_dir) / "runner.log"
+
+    def _get(self, key):
+        return subprocess.check_output(
+            [str(self.build / "runner"), "--config", str(self.config), "--get", key],
+            text=True).strip()
+
+    # ---- lifecycle ---------------------------------------------------
+    def start_runner(self):
+        log = open(self.runner_log, "ab")
+        self.runner = subprocess.Popen([str(self.build / "runner")], env=self.env,
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                       start_new_session=True)
+        log.close()
+
+    def start_lighttpd(self, wait=True):
+        log = open(Path(self.data_dir) / "lighttpd.out", "ab")
+        self.lighttpd = subprocess.Popen(["lighttpd", "-D", "-f", str(REPO / "lighttpd.conf")],
+                                         env=self.env, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=log, start_new_session=True)
+        log.close()
+        if wait:
+            self.wait_http()
+
+    def start(self):
+        self.start_runner()
+        self.start_lighttpd()
+        self.wait_health(200)
+        return self
+
+    def wait_http(self, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.request("GET", "/health", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("lighttpd did not answer")
+
+    def wait_health(self, want, timeout=15):
+        deadline = time.monotonic() + timeout
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                status, _ = self.request("GET", "/health", timeout=2)
+                if status == want:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"/health stayed {status}, wanted {want}")
+
+    @staticmethod
+    def _kill(proc, sig):
+        if proc and proc.poll() is None:
+            os.kill(proc.pid, sig)
+        if proc:
+            proc.wait(timeout=30)
+
+    def kill_runner(self, sig=signal.SIGKILL):
+        self._kill(self.runner, sig)
+        return self.runner.returncode
+
+    def fcgi_pids(self):
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                exe = os.readlink(f"/proc/{d}/exe")
+                env = open(f"/proc/{d}/environ", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if exe.endswith("/fcgi_app") and f"DATA_DIR={self.data_dir}".encode() in env:
+                pids.append(int(d))
+        return pids
+
+    def kill_fcgi_apps(self, sig=signal.SIGKILL):
+        pids = self.fcgi_pids()
+        for pid in pids:
+            os.kill(pid, sig)
+        return pids
+
+    def kill_lighttpd(self, sig=signal.SIGKILL):
+        self._kill(self.lighttpd, sig)
+
+    def wait_no_fcgi(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while self.fcgi_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.fcgi_pids()
+
+    def stop(self):
+        self._kill(self.lighttpd, signal.SIGTERM)
+        self._kill(self.runner, signal.SIGTERM)
+
+    def cleanup(self):
+        try:
+            self._kill(self.lighttpd, signal.SIGKILL)
+            self._kill(self.runner, signal.SIGKILL)
+        finally:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    # ---- HTTP --------------------------------------------------------
+    def request(self, method, path, body=None, timeout=10):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            headers = {}
+            data = None
+            if body is not None:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+            elif method in ("POST", "PATCH"):
+                data = b""
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+        finally:
+            conn.close()
+
+    # ---- inspection --------------------------------------------------
+    def written_results(self):
+        """execution id -> number of result lines the runners logged as written."""
+        counts = {}
+        if not self.runner_log.exists():
+            return counts
+        for line in self.runner_log.read_text(errors="replace").splitlines():
+            if " execution " in line and line.endswith("result=written"):
+                eid = line.split(" execution ", 1)[1].split(" ", 1)[0]
+                counts[eid] = counts.get(eid, 0) + 1
+        return counts
+
+    def integrity(self):
+        db = sqlite3.connect(os.path.join(self.data_dir, "engine.db"), timeout=10)
+        try:
+            return db.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            db.close()
+
+    def wait_terminal(self, ids, timeout):
+        """Polls every id until terminal; returns id -> execution object."""
+        pending, done = set(ids), {}
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for eid in list(pending):
+                try:
+                    status, body = self.request("GET", f"/executions/{eid}")
+                except OSError:
+                    continue
+                if status == 200 and body["status"] in TERMINAL:
+                    done[eid] = body
+                    pending.discard(eid)
+            if pending:
+                time.sleep(0.1)
+        return done, pending
