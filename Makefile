@@ -28,10 +28,12 @@ UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_FCGI   := $(filter-out $(BUILD)/obj/fcgi_app/main.o,$(FCGI_OBJ))
 LIB_RUNNER := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
 
-DEBIAN_PKGS := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson-c-dev \
-               uuid-dev libsqlite3-dev libseccomp-dev sqlite3 curl python3 python3-pytest
+# What make run needs, and what make test needs on top.
+RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson-c-dev \
+             uuid-dev libsqlite3-dev libseccomp-dev python3
+TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3
 
-.PHONY: all run test unit api asan clean deps
+.PHONY: all run test unit api asan clean
 
 all: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/unit_tests
 
@@ -62,12 +64,10 @@ $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c tests/unit/check.h $(wildcard common
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Ifcgi_app -Irunner $(ALL_CFLAGS) -c -o $@ $<
 
-deps:
-	@scripts/ensure-deps $(DEBIAN_PKGS)
-
-run: deps
+run:
+	@scripts/ensure-deps $(RUN_PKGS)
 	@$(MAKE) --no-print-directory all
-	@PORT=$(PORT) DATA_DIR=$(DATA_DIR) BUILD=$(BUILD) scripts/run-stack
+	@exec env PORT=$(PORT) DATA_DIR=$(DATA_DIR) BUILD=$(BUILD) scripts/run-stack
 
 unit: all
 	$(BUILD)/unit_tests
@@ -75,7 +75,8 @@ unit: all
 api: all
 	BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests
 
-test: deps
+test:
+	@scripts/ensure-deps $(TEST_PKGS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory api
 
