@@ -32,8 +32,9 @@ LIB_RUNNER := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
 RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson-c-dev \
              uuid-dev libsqlite3-dev libseccomp-dev python3
 TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3
+BENCH_PKGS := $(RUN_PKGS) wrk
 
-.PHONY: all run test unit api asan clean
+.PHONY: all run test unit api asan bench clean
 
 all: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/unit_tests
 
@@ -79,6 +80,12 @@ test:
 	@scripts/ensure-deps $(TEST_PKGS)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory api
+
+# Not part of make test: prints a table, writes build/bench.json.
+bench:
+	@scripts/ensure-deps $(BENCH_PKGS)
+	@$(MAKE) --no-print-directory all
+	BUILD=$(BUILD) /usr/bin/python3 bench/bench.py
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \

@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""make bench: the real stack in a temporary directory, measured.
+
+Prints one table and writes the same figures as JSON (BENCH_JSON, default
+build/bench.json). Sections: autosave and polling throughput (wrk), idle run
+latency split into its parts, run throughput by clients in flight, latency
+next to CPU hogs, and the memory of each process.
+"""
+
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from components import Components  # noqa: E402
+
+HELLO = 'print("hello")\n'
+HOG = "while True: pass\n"
+TERMINAL = ("COMPLETED", "FAILED", "TIMEOUT")
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
+LEVEL_SECONDS = float(os.environ.get("BENCH_LEVEL_SECONDS", "6"))
+
+
+class Client:
+    """One keep-alive HTTP connection."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else (b"" if method != "GET" else None)
+        headers = {"Content-Type": "application/json"} if data else {}
+        self.conn.request(method, path, body=data, headers=headers)
+        resp = self.conn.getresponse()
+        return resp.status, json.loads(resp.read())
+
+    def session(self, code):
+        status, body = self.call("POST", "/code-sessions", {"language": "python", "template_code": code})
+        assert status == 201, body
+        return body["session_id"]
+
+    def run(self, sid, poll_s):
+        """Runs sid's code; returns (seconds to terminal, execution)."""
+        t0 = time.perf_counter()
+        while True:
+            status, body = self.call("POST", f"/code-sessions/{sid}/run")
+            if status == 202:
+                break
+            time.sleep(0.005)       # 429/503: back off briefly
+        eid = body["execution_id"]
+        while True:
+            status, ex = self.call("GET", f"/executions/{eid}")
+            if ex["status"] in TERMINAL:
+                return time.perf_counter() - t0, ex
+            time.sleep(poll_s)
+
+
+def pct(values, p):
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+
+
+def ts(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() * 1000
+
+
+def wrk(comp, method, prefix, ids, tmp):
+    ids_file = Path(tmp) / f"ids-{method}.txt"
+    ids_file.write_text("\n".join(ids) + "\n")
+    env = dict(os.environ, METHOD=method, PATH_PREFIX=prefix, IDS_FILE=str(ids_file))
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{WRK_SECONDS}s", "-s", str(REPO / "bench" / "wrk_ids.lua"),
+                          f"http://127.0.0.1:{comp.port}"], env=env, capture_output=True, text=True, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    r["rps"] = r["requests"] / r["seconds"]
+    return r
+
+
+def run_latency(comp, n=200):
+    c = Client(comp.port)
+    sid = c.session(HELLO)
+    for _ in range(10):
+        c.run(sid, 0.002)                       # warm up
+    total, queue, setup, run, write = [], [], [], [], []
+    for _ in range(n):
+        secs, ex = c.run(sid, 0.002)
+        assert ex["status"] == "COMPLETED" and ex["stdout"] == "hello\n", ex
+        total.append(secs * 1000)
+        q = ts(ex["started_at"]) - ts(ex["queued_at"])
+        s = ex.get("setup_ms") or 0
+        queue.append(q)
+        setup.append(s)
+        run.append(ex["execution_time_ms"])
+        write.append(ts(ex["finished_at"]) - ts(ex["started_at"]) - s - ex["execution_time_ms"])
+    part = lambda v: {"p50": pct(v, 50), "p95": pct(v, 95), "p99": pct(v, 99)}
+    return {"runs": n, "total_ms": part(total), "queue_wait_ms": part(queue),
+            "sandbox_setup_ms": part(setup), "interpreter_ms": part(run), "other_ms": part(write)}
+
+
+def clients_loop(comp, nclients, seconds, code, poll_s, stop=None):
+    lat, lock, done = [], threading.Lock(), [0]
+    deadline = time.monotonic() + seconds
+
+    def client():
+        c = Client(comp.port)
+        sid = c.session(code)
+        while time.monotonic() < deadline and not (stop and stop.is_set()):
+            secs, ex = c.run(sid, poll_s)
+            with lock:
+                done[0] += 1
+                lat.append(secs * 1000)
+
+    threads = [threading.Thread(target=client) for _ in range(nclients)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    return {"clients": nclients, "completed": done[0], "per_s": done[0] / elapsed,
+            "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99)}
+
+
+def throughput(comp, sampler):
+    levels = []
+    for n in (1, 2, 4, 8, 16, 32):
+        sampler.sample()
+        levels.append(clients_loop(comp, n, LEVEL_SECONDS, HELLO, 0.005))
+    return levels
+
+
+def noisy(comp):
+    stop = threading.Event()
+
+    def hog():
+        c = Client(comp.port)
+        sid = c.session(HOG)
+        while not stop.is_set():
+            c.run(sid, 0.1)
+
+    hogs = [threading.Thread(target=hog) for _ in range(2)]
+    for h in hogs:
+        h.start()
+    time.sleep(1.0)                           # both hogs running
+    r = clients_loop(comp, 4, 12, HELLO, 0.002)
+    stop.set()
+    for h in hogs:
+        h.join()
+    return r
+
+
+def rss_kb(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+
+
+class Sampler:
+    def __init__(self, comp):
+        self.comp = comp
+        self.fcgi_max = 0
+        self.runner_max = 0
+
+    def sample(self):
+        for pid in self.comp.fcgi_pids():
+            self.fcgi_max = max(self.fcgi_max, rss_kb(pid) or 0)
+        self.runner_max = max(self.runner_max, rss_kb(self.comp.runner.pid) or 0)
+
+
+def memory(comp):
+    return {"fcgi_app_kb": [rss_kb(p) for p in comp.fcgi_pids()], "runner_kb": rss_kb(comp.runner.pid)}
+
+
+def print_table(r):
+    f = lambda v: "-" if v is None else f"{v:.1f}"
+    print("\n== Live Code Execution Engine benchmark ==")
+    print(f"machine: {os.cpu_count()} CPUs, {r['machine']}")
+    for name in ("autosave", "polling"):
+        w = r[name]
+        print(f"{name:9} {w['rps']:9.0f} req/s   p50 {w['p50_ms']:.2f} ms   p99 {w['p99_ms']:.2f} ms   errors {w['errors']}")
+    lat = r["run_latency"]
+    print(f"run latency, idle ({lat['runs']} runs, polling every 2 ms):  p50 / p95 / p99 ms")
+    for k in ("total_ms", "queue_wait_ms", "sandbox_setup_ms", "interpreter_ms", "other_ms"):
+        v = lat[k]
+        print(f"  {k:18} {f(v['p50']):>7} {f(v['p95']):>7} {f(v['p99']):>7}")
+    print("run throughput (hello world, polling every 5 ms):")
+    print("  clients  runs/s   p50 ms   p99 ms")
+    for t in r["throughput"]:
+        print(f"  {t['clients']:7} {t['per_s']:7.1f} {f(t['p50_ms']):>8} {f(t['p99_ms']):>8}")
+    n = r["noisy"]
+    print(f"noisy neighbours (2 CPU hogs, 4 clients): {n['per_s']:.1f} runs/s  p50 {f(n['p50_ms'])} ms  p99 {f(n['p99_ms'])} ms")
+    m = r["memory"]
+    print(f"memory idle: fcgi_app {m['idle']['fcgi_app_kb']} kB, runner {m['idle']['runner_kb']} kB")
+    print(f"memory under load (max): fcgi_app {m['load_fcgi_app_max_kb']} kB, runner {m['load_runner_max_kb']} kB")
+
+
+def main():
+    comp = Components()
+    r = {"machine": open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": \t")}
+    try:
+        comp.start()
+        c = Client(comp.port)
+        ids = [c.session(HELLO) for _ in range(1000)]
+        r["memory"] = {"idle": memory(comp)}
+        r["autosave"] = wrk(comp, "PATCH", "/code-sessions/", ids, comp.data_dir)
+        execs = []
+        for sid in ids[:100]:
+            status, body = c.call("POST", f"/code-sessions/{sid}/run")
+            execs.append(body["execution_id"])
+        comp.wait_terminal(execs, 60)
+        r["polling"] = wrk(comp, "GET", "/executions/", execs, comp.data_dir)
+        r["run_latency"] = run_latency(comp)
+        sampler = Sampler(comp)
+        r["throughput"] = throughput(comp, sampler)
+        sampler.sample()
+        r["noisy"] = noisy(comp)
+        r["memory"]["load_fcgi_app_max_kb"] = sampler.fcgi_max
+        r["memory"]["load_runner_max_kb"] = sampler.runner_max
+    finally:
+        comp.stop()
+        comp.cleanup()
+    print_table(r)
+    out = Path(os.environ.get("BENCH_JSON", REPO / "build" / "bench.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(r, indent=2) + "\n")
+    print(f"\nfigures written to {out}")
+
+
+if __name__ == "__main__":
+    main()
