@@ -14,11 +14,13 @@ struct key {
 	enum key_type type;
 	size_t offset;
 	long min, max;           /* numbers: inclusive range; strings: max length */
+	const char *choices;     /* strings: NULL, or the allowed values, "a|b|c" */
 };
 
-#define INT_KEY(n, f, lo, hi)  { n, KEY_INT, offsetof(struct config, f), lo, hi }
-#define LONG_KEY(n, f, lo, hi) { n, KEY_LONG, offsetof(struct config, f), lo, hi }
-#define STR_KEY(n, f)          { n, KEY_STRING, offsetof(struct config, f), 0, sizeof(((struct config *)0)->f) - 1 }
+#define INT_KEY(n, f, lo, hi)  { n, KEY_INT, offsetof(struct config, f), lo, hi, NULL }
+#define LONG_KEY(n, f, lo, hi) { n, KEY_LONG, offsetof(struct config, f), lo, hi, NULL }
+#define STR_KEY(n, f)          { n, KEY_STRING, offsetof(struct config, f), 0, sizeof(((struct config *)0)->f) - 1, NULL }
+#define CHOICE_KEY(n, f, c)    { n, KEY_STRING, offsetof(struct config, f), 0, sizeof(((struct config *)0)->f) - 1, c }
 
 static const struct key keys[] = {
 	INT_KEY("port", port, 1, 65535),
@@ -46,6 +48,7 @@ static const struct key keys[] = {
 	INT_KEY("page_size_max", page_size_max, 1, 1000),
 	LONG_KEY("sandbox_uid_base", sandbox_uid_base, 1000, 2000000000L),
 	STR_KEY("python", python),
+	CHOICE_KEY("sandbox_mode", sandbox_mode, "auto|cgroup|rlimit"),
 	STR_KEY("log_level", log_level),
 };
 
@@ -77,6 +80,7 @@ void config_defaults(struct config *cfg)
 	cfg->page_size_max = 100;
 	cfg->sandbox_uid_base = 200000;
 	strcpy(cfg->python, "/usr/bin/python3");
+	strcpy(cfg->sandbox_mode, "auto");
 	strcpy(cfg->log_level, "info");
 }
 
@@ -88,14 +92,30 @@ static const struct key *key_find(const char *name)
 	return NULL;
 }
 
-/* Stores value into the field of key. Returns NULL, or the reason it failed. */
+/* True if value is one of the '|'-separated words of choices. */
+static int is_choice(const char *choices, const char *value)
+{
+	size_t n = strlen(value);
+	for (const char *p = choices; p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+		if (strncmp(p, value, n) == 0 && (p[n] == '|' || p[n] == '\0'))
+			return n > 0;
+	return 0;
+}
+
+/* Stores value into the field of key. Returns NULL, or the reason it failed
+ * (a static buffer for choices: config is loaded once, single-threaded). */
 static const char *key_set(struct config *cfg, const struct key *k, const char *value)
 {
+	static char why[128];
 	char *field = (char *)cfg + k->offset;
 
 	if (k->type == KEY_STRING) {
 		if (strlen(value) > (size_t)k->max)
 			return "value too long";
+		if (k->choices && !is_choice(k->choices, value)) {
+			snprintf(why, sizeof(why), "must be one of %s", k->choices);
+			return why;
+		}
 		strcpy(field, value);
 		return NULL;
 	}

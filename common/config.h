@@ -32,6 +32,7 @@ struct config {
 	int page_size_max;
 	long sandbox_uid_base;           /* host uids for sandboxes, when root */
 	char python[CONFIG_PATH_MAX];    /* interpreter inside the sandbox */
+	char sandbox_mode[16];           /* auto, cgroup or rlimit */
 	char log_level[16];
 };
 

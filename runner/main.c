@@ -153,8 +153,8 @@ static int prepare(struct runner *r, char *err, size_t errlen)
 	uuid_new(r->id);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
-	return sandbox_host_init(&r->host, r->cfg.python, r->cfg.sandbox_uid_base, &r->limits,
-				 err, errlen);
+	return sandbox_host_init(&r->host, r->cfg.python, r->cfg.sandbox_uid_base, r->cfg.sandbox_mode,
+				 &r->limits, err, errlen);
 }
 
 static int serve(struct runner *r)
@@ -225,5 +225,7 @@ int main(int argc, char **argv)
 		log_error("refusing to start: %s", err);
 		return 1;
 	}
-	return serve(&r);
+	int rc = serve(&r);
+	sandbox_host_fini(&r.host);
+	return rc;
 }

@@ -34,10 +34,13 @@ enum {
 	INSIDE_USER = 1000,             /* the payload's uid and gid */
 	TMP_INODES = 8192,
 	STACK_MB = 8,
+	AS_FENCE_FACTOR = 16,           /* cgroup mode: RLIMIT_AS = this x memory_mb */
 };
 
+/* No CLONE_NEWCGROUP here: init unshares its cgroup namespace only after
+ * the parent moved it into the run's cgroup, so that cgroup is its root. */
 #define CLONE_SANDBOX (SIGCHLD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | \
-		       CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
+		       CLONE_NEWIPC | CLONE_NEWUTS)
 #define MIB(n) ((rlim_t)(n) << 20)
 
 /* uid_map and gid_map contents, written by the parent after clone. */
@@ -68,6 +71,7 @@ struct run {
 	struct sandbox_status failure;
 	enum kill_reason killed;
 	int wall_time_ms;
+	struct cgroup_run cg;           /* version CGROUP_NONE: rlimit-only mode */
 	int64_t t_clone, t_start, t_end, deadline;
 };
 
@@ -80,11 +84,19 @@ static bool limits_valid(const struct sandbox_limits *l)
 	       l->max_output_bytes >= 0;
 }
 
-static void fill_rlimits(struct sandbox_child_spec *c, const struct sandbox_limits *l)
+/*
+ * With a cgroup, memory is bounded by the cgroup (resident pages, tmpfs and
+ * page cache included) and RLIMIT_AS is only a loose fence against absurd
+ * mappings: an address-space limit near the real budget breaks threads,
+ * each of which reserves an 8 MiB stack and a 64 MiB malloc arena without
+ * using them. Without a cgroup, RLIMIT_AS is the memory limit.
+ */
+static void fill_rlimits(struct sandbox_child_spec *c, const struct sandbox_limits *l, bool cgroup)
 {
 	rlim_t cpu = ((rlim_t)l->cpu_time_ms + 999) / 1000;
+	rlim_t as = MIB(l->memory_mb) * (cgroup ? AS_FENCE_FACTOR : 1);
 	const struct sandbox_rlimit lims[SANDBOX_NRLIMITS] = {
-		{ RLIMIT_AS, { MIB(l->memory_mb), MIB(l->memory_mb) } },
+		{ RLIMIT_AS, { as, as } },
 		{ RLIMIT_CPU, { cpu, cpu + 1 } },
 		{ RLIMIT_NPROC, { (rlim_t)l->max_processes, (rlim_t)l->max_processes } },
 		{ RLIMIT_NOFILE, { (rlim_t)l->max_open_files, (rlim_t)l->max_open_files } },
@@ -125,7 +137,7 @@ static void fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *ho
 	s->child.uid = INSIDE_USER;
 	s->child.gid = INSIDE_USER;
 	s->child.workdir = "/tmp";
-	fill_rlimits(&s->child, l);
+	fill_rlimits(&s->child, l, host->cg.version != CGROUP_NONE);
 }
 
 /*
@@ -195,10 +207,13 @@ static void fail_run(struct run *r, const char *what, int err)
 	kill(r->pid, SIGKILL);
 }
 
-/* Writes the maps, then releases the child (which waits on sync_fd). */
+/* Writes the maps and moves the child into the run's cgroup, then releases
+ * it (it waits on sync_fd): nothing of the run executes outside the cgroup. */
 static void map_ids(struct run *r, const struct idmaps *m)
 {
-	if (m->deny_setgroups && write_proc_file(r->pid, "setgroups", "deny") < 0)
+	if (r->cg.version != CGROUP_NONE && cgroup_run_join(&r->cg, r->pid) < 0)
+		fail_run(r, "join the run's cgroup", errno);
+	else if (m->deny_setgroups && write_proc_file(r->pid, "setgroups", "deny") < 0)
 		fail_run(r, "write setgroups", errno);
 	else if (write_proc_file(r->pid, "uid_map", m->uid) < 0)
 		fail_run(r, "write uid_map", errno);
@@ -444,6 +459,52 @@ static void reap(struct run *r, struct sandbox_result *res)
 	res->memory_kb = ru.ru_maxrss;
 }
 
+/* The run's own cgroup, before anything of it exists. Returns 0, or -1
+ * with res saying why (fail closed: no run without its configured limits). */
+static int make_cgroup(struct run *r, const struct sandbox_host *host, const struct sandbox_job *job,
+		       struct sandbox_result *res)
+{
+	const struct sandbox_limits *l = job->limits;
+	const char *what = "cgroup";
+
+	if (host->cg.version == CGROUP_NONE)
+		return 0;
+	/* pids.max counts init too. */
+	if (cgroup_run_create(&host->cg, job->slot, (int64_t)MIB(l->memory_mb), l->max_processes + 1L,
+			      &r->cg, &what) == 0)
+		return 0;
+	set_message(res, what, errno);
+	return -1;
+}
+
+/*
+ * The cgroup's counters cover every process of the run, including those
+ * killed with the namespace (wait4's rusage only has init's reaped
+ * children). An OOM kill anywhere in the cgroup makes the run a memory
+ * limit: the victim may be the payload (SIGKILL), a child it waited for,
+ * or even init -- but not when the run had already been stopped for time
+ * or output, which is what the learner needs to hear about first.
+ */
+static void apply_cgroup_stats(const struct run *r, struct sandbox_result *res)
+{
+	struct cgroup_stats st;
+
+	if (r->cg.version == CGROUP_NONE)
+		return;
+	cgroup_run_stats(&r->cg, &st);
+	if (st.cpu_ms >= 0)
+		res->cpu_ms = st.cpu_ms;
+	if (st.peak_kb >= 0)
+		res->memory_kb = st.peak_kb;
+	if (st.oom_kills > 0 && r->started &&
+	    (res->outcome == SANDBOX_EXITED || res->outcome == SANDBOX_SIGNALED ||
+	     res->outcome == SANDBOX_SETUP_FAILED)) {
+		res->outcome = SANDBOX_MEMORY_LIMIT;
+		res->signal = SIGKILL;
+		res->message[0] = '\0';
+	}
+}
+
 static void describe(const struct run *r, struct sandbox_result *res)
 {
 	int64_t end = r->t_end ? r->t_end : mono_ms();
@@ -484,6 +545,7 @@ static int capture_take(struct capture *c, char **buf, size_t *len, bool *trunca
 static void run_init(struct run *r, const struct sandbox_limits *l)
 {
 	memset(r, 0, sizeof *r);
+	cgroup_run_init(&r->cg);
 	r->pid = -1;
 	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = -1;
 	r->out.limit = r->err.limit = (size_t)l->max_output_bytes;
@@ -492,6 +554,7 @@ static void run_init(struct run *r, const struct sandbox_limits *l)
 
 static int finish(struct run *r, struct sandbox_result *res, int rc)
 {
+	cgroup_run_destroy(&r->cg);
 	close_fd(&r->sync_fd);
 	close_fd(&r->status_fd);
 	close_fd(&r->out.fd);
@@ -523,6 +586,8 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 	}
 	run_init(&r, job->limits);
 	fill_spec(&spec, host, job);
+	if (make_cgroup(&r, host, job, res) < 0)
+		return finish(&r, res, 0);
 	if (start(&r, &spec, res) < 0)
 		return finish(&r, res, -1);
 	r.deadline = r.t_clone + SETUP_TIMEOUT_MS;
@@ -531,8 +596,10 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 	if (rc < 0)
 		set_message(res, "collect the output", errno);
 	reap(&r, res);
-	if (rc == 0)
+	if (rc == 0) {
 		describe(&r, res);
+		apply_cgroup_stats(&r, res);
+	}
 	return finish(&r, res, rc);
 }
 

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cgroup.h"
+
 struct sandbox_limits {
 	int wall_time_ms;
 	int cpu_time_ms;
@@ -30,7 +32,8 @@ struct sandbox_host {
 	bool root;                      /* runner is root: one host uid per slot */
 	long uid_base;                  /* first host uid for slots when root */
 	char python[512];
-	char mode[32];                  /* shown in /health: e.g. "namespaces+rlimits" */
+	char mode[32];                  /* shown in /health, e.g. "namespaces+cgroup-v1+seccomp" */
+	struct cgroup_host cg;          /* version CGROUP_NONE: rlimit-only mode */
 };
 
 struct sandbox_job {
@@ -70,11 +73,17 @@ struct sandbox_result {
 
 /*
  * Checks that the sandbox can be built on this host (user namespaces,
- * interpreter present) by running one trivial sandbox. Returns 0, or -1 with
- * a reason in err: the runner must then refuse to start.
+ * cgroups as `mode` asks, interpreter present) by running one trivial
+ * sandbox. mode is "cgroup" (cgroups required), "rlimit" (rlimits only) or
+ * "auto" (cgroups if they can be written, else rlimits, with a warning in
+ * the log). Returns 0, or -1 with a reason in err: the runner must then
+ * refuse to start.
  */
-int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_base,
+int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_base, const char *mode,
 		      const struct sandbox_limits *limits, char *err, size_t errlen);
+
+/* Releases what sandbox_host_init set up (the runner's parent cgroups). */
+void sandbox_host_fini(struct sandbox_host *host);
 
 /* Runs job; fills res (always, also on setup failure). Returns 0, or -1 if
  * the runner itself failed (out of memory, fork failure): res says why. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -327,6 +328,11 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 	if (close_fds_except((int[]){ s->sync_fd, s->status_fd, s->out_fd, s->err_fd }, 4) < 0)
 		sandbox_child_die(s->status_fd, "close inherited fds");
 	wait_for_maps(s);
+	/* Now, not at clone: the parent has moved us into the run's cgroup, so
+	 * that cgroup is the namespace's root and /proc/self/cgroup shows "/"
+	 * instead of the runner's place in the host's hierarchy. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		sandbox_child_die(s->status_fd, "unshare the cgroup namespace");
 	if (s->ns_root)
 		become_ns_root(s);
 	protect_init(s);

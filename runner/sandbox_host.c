@@ -4,6 +4,7 @@
  * succeed before the runner takes jobs (fail closed at start, not per job).
  */
 #include "sandbox.h"
+#include "log.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -70,18 +71,63 @@ static int self_test(const struct sandbox_host *host, const struct sandbox_limit
 	return rc;
 }
 
-int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_base,
+/*
+ * Chooses what bounds memory and processes: per-run cgroups, or rlimits
+ * alone. "auto" falls back to rlimits with a warning; "cgroup" refuses.
+ */
+static int init_limits(struct sandbox_host *host, const char *mode, char *err, size_t errlen)
+{
+	char why[512];
+
+	if (strcmp(mode, "rlimit") == 0)
+		return 0;
+	if (strcmp(mode, "cgroup") != 0 && strcmp(mode, "auto") != 0) {
+		snprintf(err, errlen, "sandbox_mode %.40s: must be auto, cgroup or rlimit", mode);
+		return -1;
+	}
+	if (cgroup_host_init(&host->cg, why, sizeof why) == 0) {
+		log_info("sandbox: cgroup v%d limits under %s", host->cg.version == CGROUP_V2 ? 2 : 1,
+			 host->cg.where);
+		return 0;
+	}
+	if (strcmp(mode, "cgroup") == 0) {
+		snprintf(err, errlen, "sandbox_mode = cgroup, but cgroups cannot be used on this host: %s", why);
+		return -1;
+	}
+	log_warn("sandbox: cgroups cannot be used (%s): rlimit-only mode, memory is bounded by "
+		 "RLIMIT_AS and processes by RLIMIT_NPROC", why);
+	return 0;
+}
+
+static void set_mode_name(struct sandbox_host *host)
+{
+	const char *limits = host->cg.version == CGROUP_V2 ? "cgroup-v2" :
+			     host->cg.version == CGROUP_V1 ? "cgroup-v1" : "rlimits";
+
+	snprintf(host->mode, sizeof host->mode, "namespaces+%s", limits);
+}
+
+int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_base, const char *mode,
 		      const struct sandbox_limits *limits, char *err, size_t errlen)
 {
 	memset(host, 0, sizeof *host);
+	cgroup_host_none(&host->cg);
 	host->root = geteuid() == 0;
 	host->uid_base = uid_base;
-	snprintf(host->mode, sizeof host->mode, "namespaces+rlimits");
 	if (host->root && (uid_base <= 0 || uid_base >= (long)UINT32_MAX - 65536)) {
 		snprintf(err, errlen, "uid_base %ld: must be a positive unused host uid range", uid_base);
 		return -1;
 	}
-	if (resolve_python(host, python, err, errlen) < 0)
+	if (resolve_python(host, python, err, errlen) < 0 || init_limits(host, mode, err, errlen) < 0)
 		return -1;
-	return self_test(host, limits, err, errlen);
+	set_mode_name(host);
+	if (self_test(host, limits, err, errlen) == 0)
+		return 0;
+	sandbox_host_fini(host);
+	return -1;
+}
+
+void sandbox_host_fini(struct sandbox_host *host)
+{
+	cgroup_host_fini(&host->cg);
 }

@@ -1,0 +1,94 @@
+/*
+ * Per-execution cgroups: the memory (with swap) and process limits of a
+ * sandbox, its peak memory, CPU time and OOM kills.
+ *
+ * cgroup_host_init detects once, at start, which layout the host has:
+ * cgroup v2 with the memory and pids controllers available to the runner's
+ * cgroup, or v1 hierarchies for memory and pids (cpuacct optional) -- a
+ * "hybrid" host has both kinds mounted and uses whichever holds the
+ * controllers. It creates a runner-owned parent "engine-runner-<pid>" below
+ * the runner's own cgroup in each hierarchy (so the sandboxes stay inside
+ * whatever limits the service manager put on the runner), and keeps a
+ * directory fd of each: per run, everything is relative to those fds, and
+ * no path is ever built from anything a sandbox could influence.
+ *
+ * Each run gets "slot<N>-<seq>" under every parent; the parent writes the
+ * sandbox's init into it before releasing it, and removes it (rmdir: it is
+ * a cgroupfs, not a tree to delete) once the run is over.
+ */
+#ifndef RUNNER_CGROUP_H
+#define RUNNER_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum cgroup_version { CGROUP_NONE, CGROUP_V1, CGROUP_V2 };
+
+/* v1: one hierarchy per controller we use; v2: only CG_MEMORY is used. */
+enum cgroup_ctrl { CG_MEMORY, CG_PIDS, CG_CPUACCT, CG__MAX };
+
+struct cgroup_host {
+	enum cgroup_version version;
+	int parent_fd[CG__MAX];         /* O_PATH|O_DIRECTORY of engine-runner-<pid>; -1: absent */
+	bool memsw;                     /* v1: memory.memsw.* exists (swap is accounted) */
+	char name[48];                  /* engine-runner-<pid>[-<n>] */
+	char where[256];                /* the memory parent's path, for the log */
+};
+
+/* One execution's cgroup. */
+struct cgroup_run {
+	enum cgroup_version version;
+	int parent_fd[CG__MAX];         /* borrowed from the host */
+	int dir_fd[CG__MAX];            /* -1: not created */
+	char name[32];
+};
+
+struct cgroup_stats {
+	long oom_kills;                 /* -1: unknown */
+	long peak_kb;                   /* -1: unknown */
+	int64_t cpu_ms;                 /* -1: unknown */
+};
+
+/*
+ * Detects the layout and creates the runner's parent cgroups. Returns 0, or
+ * -1 with the reason in err (cgroups cannot be used: h->version is NONE).
+ * Also removes parents left by runners that died (their pid is gone).
+ */
+int cgroup_host_init(struct cgroup_host *h, char *err, size_t errlen);
+
+/* Removes the runner's parents (they must be empty) and closes the fds;
+ * h is then as after cgroup_host_none. */
+void cgroup_host_fini(struct cgroup_host *h);
+
+/* Marks h as "no cgroups" (rlimit-only mode) without touching any fd. */
+void cgroup_host_none(struct cgroup_host *h);
+
+/*
+ * Creates the cgroup of one run with its limits: memory_bytes of memory
+ * (and of memory plus swap where swap is accounted), max_pids tasks.
+ * Returns 0, or -1 with errno set and `what` naming the failed step; on
+ * failure nothing is left behind.
+ */
+int cgroup_run_create(const struct cgroup_host *h, int slot, int64_t memory_bytes, long max_pids,
+		      struct cgroup_run *run, const char **what);
+
+/* Moves pid (a single-threaded process) into every cgroup of run.
+ * Returns 0, or -1 with errno set. */
+int cgroup_run_join(const struct cgroup_run *run, pid_t pid);
+
+/* Reads OOM kills, peak memory and CPU time of the run (what is available). */
+void cgroup_run_stats(const struct cgroup_run *run, struct cgroup_stats *st);
+
+/*
+ * Removes the run's cgroups; any task still inside is killed first. Safe on
+ * a run that was never created. Returns 0, or -1 if a cgroup could not be
+ * removed (it is then left for the stale sweep of the next start).
+ */
+int cgroup_run_destroy(struct cgroup_run *run);
+
+/* Marks run as not created (all fds -1). */
+void cgroup_run_init(struct cgroup_run *run);
+
+#endif
