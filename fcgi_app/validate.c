@@ -1,10 +1,14 @@
 /* Table-driven validation of JSON request bodies. */
 #include "validate.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "json_strict.h"
 #include "util.h"
 
 #define JSON_MAX_DEPTH 16
@@ -45,6 +49,51 @@ static const struct body_rules body_rules[BODY__MAX] = {
 	[BODY_RUN] = RULES(true, run_fields),
 };
 
+/* Top-level member names seen by the syntax check, per known field. */
+struct key_count {
+	const struct body_rules *rules;
+	int seen[FIELD__MAX];
+};
+
+static const struct field_rule *rule_find(const struct body_rules *rules, const char *name);
+
+/*
+ * Decodes a raw member name (escapes allowed) into buf. Returns buf, or NULL
+ * if it cannot be a field name (too long, or a NUL inside).
+ */
+static const char *key_decode(const char *raw, size_t len, char *buf, size_t buflen)
+{
+	if (len >= buflen)
+		return NULL;
+	if (!memchr(raw, '\\', len)) {
+		memcpy(buf, raw, len);
+		buf[len] = '\0';
+		return buf;
+	}
+	char quoted[80];
+	snprintf(quoted, sizeof(quoted), "\"%.*s\"", (int)len, raw);
+	json_object *o = json_tokener_parse(quoted);
+	const char *s = json_object_get_string(o);
+	size_t n = (size_t)json_object_get_string_len(o);
+	const char *out = NULL;
+	if (s && n < buflen && !memchr(s, '\0', n)) {
+		memcpy(buf, s, n + 1);
+		out = buf;
+	}
+	json_object_put(o);
+	return out;
+}
+
+static void key_seen(const char *raw, size_t len, void *ctx)
+{
+	struct key_count *kc = ctx;
+	char name[64];
+	const char *key = key_decode(raw, len, name, sizeof(name));
+	const struct field_rule *r = key ? rule_find(kc->rules, key) : NULL;
+	if (r)
+		kc->seen[r->id]++;
+}
+
 static int fail(struct verror *err, const char *code, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -69,7 +118,23 @@ static long limit_bytes(enum limit_kind limit, const struct config *cfg)
 	}
 }
 
-/* Parses body into a JSON object. Returns it, or NULL with err set. */
+/*
+ * The syntax gate in front of json-c: UTF-8 first (anywhere in the body),
+ * then strict RFC 8259 syntax, counting the top-level member names as it
+ * goes so that duplicates can be refused later.
+ */
+static int check_syntax(const char *body, size_t len, struct key_count *kc, struct verror *err)
+{
+	struct json_strict_error jerr;
+	if (!utf8_valid(body, len))
+		return fail(err, "INVALID_JSON", NULL, "body is not valid UTF-8");
+	if (json_strict_check(body, len, JSON_MAX_DEPTH, key_seen, kc, &jerr))
+		return fail(err, "INVALID_JSON", NULL, "body is not valid JSON: %s at byte %zu",
+			    jerr.why, jerr.offset);
+	return 0;
+}
+
+/* Builds the document of a body check_syntax passed. Returns it, or NULL with err set. */
 static json_object *parse_object(const char *body, size_t len, struct verror *err)
 {
 	json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
@@ -80,20 +145,13 @@ static json_object *parse_object(const char *body, size_t len, struct verror *er
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	json_object *doc = json_tokener_parse_ex(tok, body, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t used = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	/* Fail closed if the two parsers ever disagree. */
 	if (jerr != json_tokener_success || !doc) {
 		json_object_put(doc);
 		fail(err, "INVALID_JSON", NULL, "body is not valid JSON: %s",
 		     jerr == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(jerr));
 		return NULL;
-	}
-	for (; used < len; used++) {
-		if (!strchr(" \t\r\n", body[used])) {
-			json_object_put(doc);
-			fail(err, "INVALID_JSON", NULL, "body has data after the JSON value (byte %zu)", used);
-			return NULL;
-		}
 	}
 	if (!json_object_is_type(doc, json_type_object)) {
 		json_object_put(doc);
@@ -143,18 +201,43 @@ static int check_field(const struct field_rule *r, json_object *val, const struc
 	return 0;
 }
 
-/* Checks every member of doc against rules, then the required ones. */
-static int check_object(const struct body_rules *rules, json_object *doc, const struct config *cfg,
-			struct validated *out, struct verror *err)
+/* Copies a member name for the error body, cut at a UTF-8 character boundary. */
+static const char *field_copy(struct verror *err, const char *key)
+{
+	size_t n = strlen(key);
+	if (n >= sizeof(err->field_buf)) {
+		n = sizeof(err->field_buf) - 1;
+		while (n > 0 && ((unsigned char)key[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(err->field_buf, key, n);
+	err->field_buf[n] = '\0';
+	return err->field_buf;
+}
+
+/*
+ * Checks every member of doc against rules, then duplicates, then the
+ * required ones. Duplicates are refused rather than "last one wins": a
+ * proxy or client library that keeps the first would see another request.
+ */
+static int check_object(const struct body_rules *rules, json_object *doc, const struct key_count *kc,
+			const struct config *cfg, struct validated *out, struct verror *err)
 {
 	json_object_object_foreach(doc, key, val) {
-		const struct field_rule *r = rule_find(rules, key);
-		if (!r) {
-			snprintf(err->field_buf, sizeof(err->field_buf), "%s", key);
-			return fail(err, "UNKNOWN_FIELD", err->field_buf, "unknown field \"%s\"",
-				    err->field_buf);
+		(void)val;
+		if (!rule_find(rules, key)) {
+			const char *f = field_copy(err, key);
+			return fail(err, "UNKNOWN_FIELD", f, "unknown field \"%s\"", f);
 		}
-		if (check_field(r, val, cfg, &out->fields[r->id], err))
+	}
+	for (int i = 0; i < rules->nfields; i++) {
+		const struct field_rule *r = &rules->fields[i];
+		if (kc->seen[r->id] > 1)
+			return fail(err, "DUPLICATE_FIELD", r->name, "%s appears more than once", r->name);
+	}
+	json_object_object_foreach(doc, k, v) {
+		const struct field_rule *r = rule_find(rules, k);
+		if (check_field(r, v, cfg, &out->fields[r->id], err))
 			return -1;
 	}
 	for (int i = 0; i < rules->nfields; i++) {
@@ -169,15 +252,18 @@ int validate_body(enum body_kind kind, const char *body, size_t len, const struc
 		  struct validated *out, struct verror *err)
 {
 	const struct body_rules *rules = &body_rules[kind];
+	struct key_count kc = { .rules = rules };
 	memset(out, 0, sizeof(*out));
 	if (len == 0 && rules->body_optional)
 		return 0;
 	if (len == 0)
 		return fail(err, "INVALID_JSON", NULL, "a JSON object body is required");
+	if (check_syntax(body, len, &kc, err))
+		return -1;
 	out->doc = parse_object(body, len, err);
 	if (!out->doc)
 		return -1;
-	if (check_object(rules, out->doc, cfg, out, err)) {
+	if (check_object(rules, out->doc, &kc, cfg, out, err)) {
 		validated_free(out);
 		return -1;
 	}
@@ -188,4 +274,141 @@ void validated_free(struct validated *v)
 {
 	json_object_put(v->doc);
 	v->doc = NULL;
+}
+
+/* ---- query parameters ---------------------------------------------------- */
+
+enum bound { BOUND_ONE, BOUND_PAGE_MAX, BOUND_INT64_MAX };
+
+struct param_rule {
+	enum param_id id;
+	const char *name;
+	enum bound min, max;
+	const char *explain;            /* what a valid value is, for the message */
+};
+
+static const struct param_rule page_params[] = {
+	{ PARAM_LIMIT, "limit", BOUND_ONE, BOUND_PAGE_MAX, "an integer from 1 to page_size_max" },
+	{ PARAM_CURSOR, "cursor", BOUND_ONE, BOUND_INT64_MAX, "the next_cursor of a previous page" },
+};
+
+struct query_rules {
+	const struct param_rule *params;
+	int nparams;
+};
+
+static const struct query_rules query_rules[QUERY__MAX] = {
+	[QUERY_NONE] = { NULL, 0 },
+	[QUERY_PAGE] = { page_params, (int)(sizeof(page_params) / sizeof(page_params[0])) },
+};
+
+static long long bound_value(enum bound b, const struct config *cfg)
+{
+	switch (b) {
+	case BOUND_ONE: return 1;
+	case BOUND_PAGE_MAX: return cfg->page_size_max;
+	default: return INT64_MAX;
+	}
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Percent-decodes len bytes of s into out (outlen bytes with the NUL); '+'
+ * is a space as in form encoding. Returns 0, or -1 if it does not fit or an
+ * escape is malformed or decodes to NUL.
+ */
+static int percent_decode(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		int ch = (unsigned char)s[i];
+		if (ch == '%') {
+			if (len - i < 3)
+				return -1;
+			int hi = hex_digit(s[i + 1]);
+			int lo = hex_digit(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			ch = hi << 4 | lo;
+			i += 2;
+		} else if (ch == '+')
+			ch = ' ';
+		if (ch == 0 || n + 1 >= outlen)
+			return -1;
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* A decimal integer in [min, max], digits only (no sign, no spaces). */
+static int parse_bounded(const char *s, long long min, long long max, long long *out)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 19 || strspn(s, "0123456789") != n)
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, NULL, 10);
+	if (errno || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static const struct param_rule *param_find(const struct query_rules *rules, const char *name)
+{
+	for (int i = 0; i < rules->nparams; i++)
+		if (strcmp(rules->params[i].name, name) == 0)
+			return &rules->params[i];
+	return NULL;
+}
+
+/* One "name=value" pair of the query. */
+static int check_param(const struct query_rules *rules, const char *pair, size_t len,
+		       const struct config *cfg, struct query_values *out, struct verror *err)
+{
+	char name[32], value[32];
+	const char *eq = memchr(pair, '=', len);
+	size_t nlen = eq ? (size_t)(eq - pair) : len;
+	if (percent_decode(pair, nlen, name, sizeof(name)))
+		return 0;       /* not a name we know: ignored like any unknown one */
+	const struct param_rule *r = param_find(rules, name);
+	if (!r)
+		return 0;
+	if (out->present[r->id])
+		return fail(err, "INVALID_QUERY", r->name, "%s is given more than once", r->name);
+	const char *v = eq ? eq + 1 : pair + len;
+	if (percent_decode(v, (size_t)(pair + len - v), value, sizeof(value)) ||
+	    parse_bounded(value, bound_value(r->min, cfg), bound_value(r->max, cfg), &out->value[r->id]))
+		return fail(err, "INVALID_QUERY", r->name, "%s must be %s", r->name, r->explain);
+	out->present[r->id] = true;
+	return 0;
+}
+
+int validate_query(enum query_kind kind, const char *query, const struct config *cfg,
+		   struct query_values *out, struct verror *err)
+{
+	const struct query_rules *rules = &query_rules[kind];
+	memset(out, 0, sizeof(*out));
+	while (*query) {
+		size_t len = strcspn(query, "&");
+		if (len && check_param(rules, query, len, cfg, out, err))
+			return -1;
+		query += len + (query[len] == '&');
+	}
+	return 0;
+}
+
+int validate_id(const char *id, size_t len, const char *what, struct verror *err)
+{
+	if (uuid_valid(id, len))
+		return 0;
+	return fail(err, "INVALID_ID", "id", "the %s id in the path is not a UUID", what);
 }

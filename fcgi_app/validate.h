@@ -1,7 +1,8 @@
 /*
- * Request-body validation driven by tables of fields: every handler that
- * takes a body declares its fields here and gets either the values or the
- * first error (status, code, field, message) to return.
+ * Request validation driven by tables: every handler that takes a body or a
+ * query declares its fields and limits here and gets either the values or
+ * the first error (status, code, field, message) to return. The router
+ * checks path ids here too, so every input passes through this one layer.
  */
 #ifndef FCGI_VALIDATE_H
 #define FCGI_VALIDATE_H
@@ -55,5 +56,33 @@ int validate_body(enum body_kind kind, const char *body, size_t len, const struc
 		  struct validated *out, struct verror *err);
 
 void validated_free(struct validated *v);
+
+enum query_kind {
+	QUERY_NONE,             /* takes no parameters; unknown ones are ignored */
+	QUERY_PAGE,             /* limit, cursor */
+	QUERY__MAX
+};
+
+enum param_id {
+	PARAM_LIMIT,
+	PARAM_CURSOR,
+	PARAM__MAX
+};
+
+struct query_values {
+	bool present[PARAM__MAX];
+	long long value[PARAM__MAX];
+};
+
+/*
+ * Parses query (the part after '?', percent-encoded) as the parameters of
+ * kind. Unknown parameters are ignored; a known one must appear once, as a
+ * decimal integer in its range. Returns 0 with out filled, or -1 with err.
+ */
+int validate_query(enum query_kind kind, const char *query, const struct config *cfg,
+		   struct query_values *out, struct verror *err);
+
+/* Checks a path id (what names the kind of thing, for the message). Returns 0, or -1 with err. */
+int validate_id(const char *id, size_t len, const char *what, struct verror *err);
 
 #endif

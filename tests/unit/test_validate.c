@@ -101,3 +101,101 @@ TEST(validate_rejects_deep_nesting)
 		strcat(body, "[");
 	expect_error(BODY_RUN, body, "INVALID_JSON", NULL);
 }
+
+TEST(validate_refuses_what_lenient_parsers_accept)
+{
+	expect_error(BODY_SESSION_CREATE, "{\"language\":NaN}", "INVALID_JSON", NULL);
+	expect_error(BODY_SESSION_CREATE, "{\"language\":\"python\",}", "INVALID_JSON", NULL);
+	expect_error(BODY_SESSION_CREATE, "{\"language\":\"py\tthon\"}", "INVALID_JSON", NULL);
+	expect_error(BODY_RUN, "{\"stdin\":\"\\ud800\"}", "INVALID_JSON", NULL);
+	expect_error(BODY_RUN, "{\"stdin\":\"\\udc00\\ud800\"}", "INVALID_JSON", NULL);
+	expect_error(BODY_RUN, "{\"stdin\":\"\\x41\"}", "INVALID_JSON", NULL);
+	expect_error(BODY_RUN, "{\"stdin\":01}", "INVALID_JSON", NULL);
+	expect_error(BODY_RUN, "\xEF\xBB\xBF{}", "INVALID_JSON", NULL);
+	expect_error(BODY_RUN, "{} {}", "INVALID_JSON", NULL);
+	expect_error(BODY_RUN, " ", "INVALID_JSON", NULL);
+}
+
+TEST(validate_accepts_escapes_and_surrogate_pairs)
+{
+	struct validated v;
+	struct verror e;
+	REQUIRE(run(BODY_RUN, " {\"st\\u0064in\" : \"\\ud83d\\ude00\\n\\/\"}\r\n", &v, &e) == 0);
+	CHECK(v.fields[FIELD_STDIN].present);
+	CHECK_STR(v.fields[FIELD_STDIN].str, "\xF0\x9F\x98\x80\n/");
+	validated_free(&v);
+}
+
+TEST(validate_refuses_duplicate_keys)
+{
+	expect_error(BODY_SESSION_CREATE, "{\"language\":\"python\",\"language\":\"cobol\"}",
+		     "DUPLICATE_FIELD", "language");
+	expect_error(BODY_RUN, "{\"stdin\":\"a\",\"st\\u0064in\":\"b\"}", "DUPLICATE_FIELD", "stdin");
+	expect_error(BODY_RUN, "{\"x\":1,\"x\":2}", "UNKNOWN_FIELD", "x");
+}
+
+TEST(validate_cuts_long_unknown_names_on_a_character_boundary)
+{
+	char body[256] = "{\"";
+	for (int i = 0; i < 40; i++)
+		strcat(body, "\xC3\xA9");       /* é: 80 bytes */
+	strcat(body, "\":1}");
+	struct validated v;
+	struct verror e;
+	REQUIRE(run(BODY_RUN, body, &v, &e) == -1);
+	CHECK_STR(e.code, "UNKNOWN_FIELD");
+	CHECK(strlen(e.field) == 62);
+}
+
+static int query(const char *q, struct query_values *out, struct verror *e)
+{
+	config_defaults(&cfg);
+	return validate_query(QUERY_PAGE, q, &cfg, out, e);
+}
+
+static void expect_query_error(const char *q, const char *field)
+{
+	struct query_values out;
+	struct verror e;
+	REQUIRE(query(q, &out, &e) == -1);
+	CHECK_STR(e.code, "INVALID_QUERY");
+	CHECK_STR(e.field, field);
+}
+
+TEST(validate_query_reads_limit_and_cursor)
+{
+	struct query_values out;
+	struct verror e;
+	REQUIRE(query("limit=5&cursor=%31%32&other=x&&flag", &out, &e) == 0);
+	CHECK(out.present[PARAM_LIMIT] && out.value[PARAM_LIMIT] == 5);
+	CHECK(out.present[PARAM_CURSOR] && out.value[PARAM_CURSOR] == 12);
+	REQUIRE(query("", &out, &e) == 0);
+	CHECK(!out.present[PARAM_LIMIT] && !out.present[PARAM_CURSOR]);
+}
+
+TEST(validate_query_refuses_out_of_range_values)
+{
+	expect_query_error("limit=0", "limit");
+	expect_query_error("limit=101", "limit");
+	expect_query_error("limit=-1", "limit");
+	expect_query_error("limit=", "limit");
+	expect_query_error("limit", "limit");
+	expect_query_error("limit=1e3", "limit");
+	expect_query_error("limit=+5", "limit");
+	expect_query_error("limit=%00", "limit");
+	expect_query_error("limit=%3", "limit");
+	expect_query_error("limit=5&limit=6", "limit");
+	expect_query_error("cursor=0", "cursor");
+	expect_query_error("cursor=99999999999999999999", "cursor");
+	expect_query_error("cursor=abc", "cursor");
+}
+
+TEST(validate_id_wants_a_uuid)
+{
+	struct verror e;
+	CHECK(validate_id("5b0c0f6e-1a2b-4c3d-8e9f-0123456789ab", 36, "session", &e) == 0);
+	REQUIRE(validate_id("5b0c0f6e", 8, "session", &e) == -1);
+	CHECK(e.status == 400);
+	CHECK_STR(e.code, "INVALID_ID");
+	CHECK_STR(e.field, "id");
+}
