@@ -137,6 +137,7 @@ static void fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *ho
 	s->child.uid = INSIDE_USER;
 	s->child.gid = INSIDE_USER;
 	s->child.workdir = "/tmp";
+	s->child.filter = &host->filter;
 	fill_rlimits(&s->child, l, host->cg.version != CGROUP_NONE);
 }
 

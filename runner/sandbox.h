@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "cgroup.h"
+#include "seccomp.h"
 
 struct sandbox_limits {
 	int wall_time_ms;
@@ -34,6 +35,7 @@ struct sandbox_host {
 	char python[512];
 	char mode[32];                  /* shown in /health, e.g. "namespaces+cgroup-v1+seccomp" */
 	struct cgroup_host cg;          /* version CGROUP_NONE: rlimit-only mode */
+	struct sock_fprog filter;       /* the seccomp program, built once */
 };
 
 struct sandbox_job {

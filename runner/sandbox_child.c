@@ -4,6 +4,7 @@
  * malloc, no stdio, no locks, raw syscalls for credential changes).
  */
 #include "sandbox_child.h"
+#include "seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,8 +183,10 @@ void sandbox_child_enter(const struct sandbox_child_spec *c)
 	set_rlimits(c, report);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		sandbox_child_die(report, "no_new_privs");
-	/* A seccomp filter, when added, goes here: last, once nothing else needs
-	 * the syscalls it forbids. */
+	/* Last, once nothing else needs the syscalls it forbids; no_new_privs
+	 * first, which lets an unprivileged process install a filter. */
+	if (syscall_filter_install(c->filter) < 0)
+		sandbox_child_die(report, "install the seccomp filter");
 }
 
 /* ---- init ------------------------------------------------------------ */

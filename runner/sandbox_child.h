@@ -18,6 +18,7 @@
 #define RUNNER_SANDBOX_CHILD_H
 
 #include <stdbool.h>
+#include <linux/filter.h>
 #include <stddef.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -44,6 +45,7 @@ struct sandbox_child_spec {
 	gid_t gid;
 	struct sandbox_rlimit rlimits[SANDBOX_NRLIMITS];
 	const char *workdir;
+	const struct sock_fprog *filter;        /* seccomp program, installed last */
 };
 
 /* Everything init needs, built by the parent before clone. */
@@ -88,8 +90,8 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *spec);
  * and root) into the sandboxed payload: new session, fds 0-2 (plus the
  * report fd at SANDBOX_REPORT_FD, close-on-exec; every other fd closed),
  * working directory, unprivileged ids, no capabilities, rlimits,
- * no_new_privs. Returns only on success; on failure reports on
- * spec->report_fd and exits.
+ * no_new_privs, the seccomp filter. Returns only on success; on failure
+ * reports on spec->report_fd and exits.
  */
 void sandbox_child_enter(const struct sandbox_child_spec *spec);
 

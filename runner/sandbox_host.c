@@ -104,7 +104,7 @@ static void set_mode_name(struct sandbox_host *host)
 	const char *limits = host->cg.version == CGROUP_V2 ? "cgroup-v2" :
 			     host->cg.version == CGROUP_V1 ? "cgroup-v1" : "rlimits";
 
-	snprintf(host->mode, sizeof host->mode, "namespaces+%s", limits);
+	snprintf(host->mode, sizeof host->mode, "namespaces+%s+seccomp", limits);
 }
 
 int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_base, const char *mode,
@@ -120,6 +120,10 @@ int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_ba
 	}
 	if (resolve_python(host, python, err, errlen) < 0 || init_limits(host, mode, err, errlen) < 0)
 		return -1;
+	if (syscall_filter_build(&host->filter, err, errlen) < 0) {
+		sandbox_host_fini(host);
+		return -1;
+	}
 	set_mode_name(host);
 	if (self_test(host, limits, err, errlen) == 0)
 		return 0;
@@ -130,4 +134,5 @@ int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_ba
 void sandbox_host_fini(struct sandbox_host *host)
 {
 	cgroup_host_fini(&host->cg);
+	syscall_filter_free(&host->filter);
 }
