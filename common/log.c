@@ -9,6 +9,12 @@
 static const char *log_program = "engine";
 static enum log_level log_threshold = LOG_INFO;
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *log_request;
+
+void log_set_request(const char *id)
+{
+	log_request = id;
+}
 
 void log_init(const char *program, const char *level)
 {
@@ -30,6 +36,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s[%d]: ",
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 			 tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], log_program, (int)getpid());
+	if (log_request)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "req=%s ", log_request);
 	va_list ap;
 	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

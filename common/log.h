@@ -7,6 +7,13 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* Sets the program name and the level ("error", "warn", "info", "debug"). */
 void log_init(const char *program, const char *level);
 
+/*
+ * Tags every following line with "req=ID" until called with NULL; fcgi_app
+ * sets it for the duration of a request. The string must outlive the tag.
+ * Not for multi-threaded callers.
+ */
+void log_set_request(const char *id);
+
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

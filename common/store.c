@@ -15,6 +15,8 @@ extern const char schema_sql[];   /* conf/schema.sql, built into schema_sql.c */
 /* Forward migrations: migrations[i] takes user_version i to i + 1. */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_sql,
+	/* 2: sandbox setup time (clone to interpreter start), for /metrics. */
+	"ALTER TABLE executions ADD COLUMN setup_ms INTEGER;",
 };
 
 static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)

@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 
 #define STORE_FILE "engine.db"
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Opens (creating if needed) the database at path, sets WAL, the busy

@@ -12,6 +12,20 @@
 #include "render.h"
 #include "store.h"
 
+/*
+ * One scan per histogram: cumulative bucket counts for the bounds bound as
+ * ?1..?11, then count and sum. NULL values (not finished, not started, rows
+ * from before schema version 2) fall in no bucket and are not counted.
+ */
+#define HB(x, i) "sum(" x " <= ?" #i "), "
+#define HISTOGRAM_SQL(x) \
+	"SELECT " HB(x, 1) HB(x, 2) HB(x, 3) HB(x, 4) HB(x, 5) HB(x, 6) HB(x, 7) HB(x, 8) \
+	HB(x, 9) HB(x, 10) HB(x, 11) "count(" x "), total(" x ") FROM executions"
+
+const int64_t metrics_bounds_ms[METRICS_BUCKETS] = {
+	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+};
+
 static const char *const sql[STMT__MAX] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
@@ -42,6 +56,15 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_RUNNERS] =
 		"SELECT " RUNNER_COLUMNS " FROM runners WHERE stopped_at IS NULL "
 		"AND heartbeat_at >= ?1 ORDER BY started_at",
+	[STMT_METRICS_BY_STATUS] =
+		"SELECT status, coalesce(error_code, ''), count(*) FROM executions "
+		"GROUP BY 1, 2 ORDER BY 1, 2",
+	[STMT_METRICS_EXECUTION_TIME] = HISTOGRAM_SQL("execution_time_ms"),
+	[STMT_METRICS_QUEUE_WAIT] = HISTOGRAM_SQL("(started_at - queued_at)"),
+	[STMT_METRICS_SETUP_TIME] = HISTOGRAM_SQL("setup_ms"),
+	[STMT_METRICS_RUNNERS] =
+		"SELECT " RUNNER_COLUMNS " FROM runners WHERE stopped_at IS NULL "
+		"AND heartbeat_at >= ?1 ORDER BY started_at, id",
 };
 
 int db_open(struct app *app, char *err, size_t errlen)
@@ -283,5 +306,52 @@ enum db_status db_health(struct app *app, json_object **out)
 		return DB_ERROR;
 	}
 	*out = o;
+	return DB_OK;
+}
+
+enum db_status db_metrics_histogram(struct app *app, enum stmt_id id, struct metrics_histogram *h)
+{
+	sqlite3_stmt *st = stmt(app, id);
+	for (int i = 0; i < METRICS_BUCKETS; i++)
+		sqlite3_bind_int64(st, i + 1, metrics_bounds_ms[i]);
+	memset(h, 0, sizeof(*h));
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_failed(app, "metrics histogram");
+	}
+	for (int i = 0; i < METRICS_BUCKETS; i++)
+		h->le[i] = sqlite3_column_int64(st, i);
+	h->count = sqlite3_column_int64(st, METRICS_BUCKETS);
+	h->sum_ms = sqlite3_column_double(st, METRICS_BUCKETS + 1);
+	sqlite3_reset(st);
+	return DB_OK;
+}
+
+enum db_status db_metrics_rows(struct app *app, enum stmt_id id, int64_t since_ms,
+			       db_row_fn *fn, void *ctx)
+{
+	sqlite3_stmt *st = stmt(app, id);
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, since_ms);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(ctx, st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : db_failed(app, "metrics rows");
+}
+
+enum db_status db_queue_stats(struct app *app, int64_t *depth, int64_t *oldest_age_ms,
+			      int64_t *running)
+{
+	sqlite3_stmt *st = stmt(app, STMT_QUEUE_STATS);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return db_failed(app, "queue stats");
+	}
+	*depth = sqlite3_column_int64(st, 0);
+	*oldest_age_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1
+			 : now_ms() - sqlite3_column_int64(st, 1);
+	*running = sqlite3_column_int64(st, 2);
+	sqlite3_reset(st);
 	return DB_OK;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json.h>
+#include <sqlite3.h>
 
 #include "util.h"
 
@@ -23,6 +24,11 @@ enum stmt_id {
 	STMT_EXECUTION_LIST,
 	STMT_QUEUE_STATS,
 	STMT_RUNNERS,
+	STMT_METRICS_BY_STATUS,
+	STMT_METRICS_EXECUTION_TIME,
+	STMT_METRICS_QUEUE_WAIT,
+	STMT_METRICS_SETUP_TIME,
+	STMT_METRICS_RUNNERS,
 	STMT__MAX
 };
 
@@ -62,5 +68,33 @@ enum db_status db_execution_list(struct app *app, const char *session_id, int64_
 
 /* The health document; DB_ERROR if the store does not answer. */
 enum db_status db_health(struct app *app, json_object **out);
+
+/* /metrics: each is computed from the executions and runners tables at call time. */
+#define METRICS_BUCKETS 11
+
+/* Upper bounds of the histogram buckets, in ms (the +Inf bucket is the count). */
+extern const int64_t metrics_bounds_ms[METRICS_BUCKETS];
+
+struct metrics_histogram {
+	int64_t le[METRICS_BUCKETS];    /* cumulative: rows with value <= metrics_bounds_ms[i] */
+	int64_t count;
+	double sum_ms;
+};
+
+/* Fills h from one of STMT_METRICS_EXECUTION_TIME, _QUEUE_WAIT, _SETUP_TIME. */
+enum db_status db_metrics_histogram(struct app *app, enum stmt_id id, struct metrics_histogram *h);
+
+/*
+ * Calls fn for each row of STMT_METRICS_BY_STATUS (status, error_code or "",
+ * count) or STMT_METRICS_RUNNERS (RUNNER_COLUMNS of runners not stopped that
+ * heartbeated at or after since_ms).
+ */
+typedef void db_row_fn(void *ctx, sqlite3_stmt *st);
+enum db_status db_metrics_rows(struct app *app, enum stmt_id id, int64_t since_ms,
+			       db_row_fn *fn, void *ctx);
+
+/* Queue depth, age of the oldest QUEUED row in ms (-1 if none), RUNNING count. */
+enum db_status db_queue_stats(struct app *app, int64_t *depth, int64_t *oldest_age_ms,
+			      int64_t *running);
 
 #endif

@@ -21,12 +21,29 @@ static long parse_length(const char *s)
 	return *end || v < 0 ? -1 : v;
 }
 
+/*
+ * A client's X-Request-Id is kept only if it is short and made of safe
+ * characters: it is echoed in a header and written to logs, so it must not
+ * carry CR, LF or anything a log reader could misparse.
+ */
+static bool request_id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > REQUEST_ID_MAX)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
+}
+
 int http_request_parse(struct request *req, FCGX_ParamArray envp)
 {
 	memset(req, 0, sizeof(*req));
 	req->method = param(envp, "REQUEST_METHOD");
 	req->content_type = param(envp, "CONTENT_TYPE");
-	req->request_id = param(envp, "HTTP_X_REQUEST_ID");
+	const char *rid = param(envp, "HTTP_X_REQUEST_ID");
+	if (request_id_ok(rid))
+		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
+	else
+		uuid_new(req->request_id);
 	req->content_length = parse_length(param(envp, "CONTENT_LENGTH"));
 	if (!req->method)
 		req->method = "";
@@ -84,8 +101,17 @@ bool http_is_json(const struct request *req)
 void http_reply(struct response *res, int status, json_object *body)
 {
 	json_object_put(res->body);
+	free(res->text);
+	res->text = NULL;
 	res->status = status;
 	res->body = body;
+}
+
+void http_reply_text(struct response *res, int status, const char *content_type, char *text)
+{
+	http_reply(res, status, NULL);
+	res->text = text;
+	res->content_type = content_type;
 }
 
 void http_error(struct response *res, int status, const char *code, const char *field,
@@ -128,11 +154,19 @@ void http_send(struct response *res, FCGX_Stream *out)
 	size_t len = 0;
 	const char *body = res->body ? json_object_to_json_string_length(res->body,
 				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len) : "";
+	bool text = res->text != NULL;
+	if (text) {
+		body = res->text;
+		len = strlen(body);
+	}
 	/* libfcgi's own printf lacks %zu and friends: format headers with ours. */
-	char head[512];
-	int n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: application/json\r\n"
+	char head[640];
+	int n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\n"
 			 "Cache-Control: no-store\r\nContent-Length: %zu\r\n",
-			 res->status, status_text(res->status), len + 1);
+			 res->status, status_text(res->status),
+			 text ? res->content_type : "application/json", text ? len : len + 1);
+	if (res->request_id)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "X-Request-Id: %s\r\n", res->request_id);
 	if (res->allow)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", res->allow);
 	if (res->retry_after > 0)
@@ -142,9 +176,12 @@ void http_send(struct response *res, FCGX_Stream *out)
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
 	FCGX_PutStr(head, n, out);
 	FCGX_PutStr(body, (int)len, out);
-	FCGX_PutChar('\n', out);
+	if (!text)
+		FCGX_PutChar('\n', out);
 	json_object_put(res->body);
 	res->body = NULL;
+	free(res->text);
+	res->text = NULL;
 }
 
 void http_request_free(struct request *req)

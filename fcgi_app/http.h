@@ -10,13 +10,14 @@
 #include "util.h"
 
 #define PATH_MAX_LEN 256
+#define REQUEST_ID_MAX 64
 
 struct request {
 	const char *method;
 	char path[PATH_MAX_LEN];        /* REQUEST_URI without the query */
 	const char *query;              /* after '?', or "" */
 	const char *content_type;       /* or NULL */
-	const char *request_id;         /* for logs */
+	char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id, the client's or a new UUID */
 	long content_length;            /* -1 when absent or unparsable */
 	char *body;                     /* NUL-terminated, owned */
 	size_t body_len;
@@ -29,6 +30,9 @@ struct response {
 	int retry_after;                /* seconds; 0 = no header */
 	char location[128];
 	json_object *body;              /* owned */
+	char *text;                     /* owned; sent instead of body when set */
+	const char *content_type;       /* of text */
+	const char *request_id;         /* echoed as X-Request-Id */
 };
 
 /* Fills req from the FastCGI environment. Returns 0, or -1 if the URI is unusable. */
@@ -49,6 +53,9 @@ void http_error(struct response *res, int status, const char *code, const char *
 
 /* Sets a successful reply with body (ownership passes to res). */
 void http_reply(struct response *res, int status, json_object *body);
+
+/* Sets a successful non-JSON reply: text (malloc'd, ownership passes to res). */
+void http_reply_text(struct response *res, int status, const char *content_type, char *text);
 
 /* Writes headers and body to out and frees the reply. */
 void http_send(struct response *res, FCGX_Stream *out);

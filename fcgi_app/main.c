@@ -32,15 +32,23 @@ static void serve_one(struct app *app, FCGX_Request *fr)
 	struct request req;
 	struct response res = { .status = 500 };
 
+	int bad_uri = http_request_parse(&req, fr->envp);
+	log_set_request(req.request_id);
+	res.request_id = req.request_id;
 	store_ensure(app);
-	if (http_request_parse(&req, fr->envp))
+	if (bad_uri)
 		http_error(&res, 404, "NOT_FOUND", NULL, "the request path is too long");
 	else
 		route_dispatch(app, &req, fr->in, &res);
 	if (res.status >= 500 && res.status != 503)
-		log_error("request %s %s: status %d", req.method, req.path, res.status);
+		log_error("%s %s: status %d", req.method, req.path, res.status);
+	else if (res.status == 503)
+		log_warn("%s %s: status 503 (retry after %d s)", req.method, req.path, res.retry_after);
+	else
+		log_debug("%s %s: status %d", req.method, req.path, res.status);
 	http_send(&res, fr->out);
 	http_request_free(&req);
+	log_set_request(NULL);
 }
 
 /*

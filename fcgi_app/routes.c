@@ -26,6 +26,7 @@ enum route_id {
 	ROUTE_SESSION_EXECUTIONS,
 	ROUTE_EXECUTION,
 	ROUTE_HEALTH,
+	ROUTE_METRICS,
 	ROUTE__MAX
 };
 
@@ -42,6 +43,8 @@ static const struct route routes[ROUTE__MAX] = {
 		{ { "GET", execution_get, false } } },
 	[ROUTE_HEALTH] = { "/health", "GET", NULL,
 		{ { "GET", health_get, false } } },
+	[ROUTE_METRICS] = { "/metrics", "GET", NULL,
+		{ { "GET", metrics_get, false } } },
 };
 
 /* Matches path against shape, capturing the {id} segment. */

@@ -30,7 +30,7 @@ static const char *const sql[JS__MAX] = {
 		"UPDATE executions SET status = ?4, stdout = ?5, stderr = ?6, stdout_truncated = ?7, "
 		"stderr_truncated = ?8, exit_code = ?9, signal = ?10, execution_time_ms = ?11, "
 		"cpu_time_ms = ?12, memory_kb = ?13, error_code = ?14, error_message = ?15, "
-		"finished_at = ?16, lease_until = NULL "
+		"finished_at = ?16, lease_until = NULL, setup_ms = ?17 "
 		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
 	/* A runner that stopped or went silent will never finish its claims: expire them now. */
 	[JS_EXPIRE_DEAD_RUNNERS] =
@@ -217,6 +217,7 @@ int jobs_finish(struct jobs_db *j, const struct claim *c, const struct outcome *
 		sqlite3_bind_text(st, 15, o->error_message, -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_int64(st, 16, now_ms());
+	sqlite3_bind_int64(st, 17, o->setup_ms);
 	return run_write(j, st, "finish");
 }
 

@@ -55,6 +55,7 @@ struct outcome {
 	int exit_code;
 	int signal;             /* 0 = none */
 	int64_t wall_ms, cpu_ms;
+	int64_t setup_ms;       /* sandbox clone to interpreter start */
 	long memory_kb;
 };
 

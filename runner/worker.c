@@ -58,6 +58,7 @@ void outcome_from_result(const struct sandbox_result *res, const struct sandbox_
 	o->err_len = res->err_len;
 	o->err_truncated = res->err_truncated;
 	o->wall_ms = res->wall_ms;
+	o->setup_ms = res->setup_ms;
 	o->cpu_ms = res->cpu_ms;
 	o->memory_kb = res->memory_kb;
 	switch (res->outcome) {
