@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "validate.h"
 
 void execution_get(struct app *app, struct request *req, struct response *res)
 {
@@ -15,62 +16,18 @@ void execution_get(struct app *app, struct request *req, struct response *res)
 		reply_db_status(res, s, "execution");
 }
 
-/* Parses a decimal query value in [min, max]. Returns 0, or -1. */
-static int query_number(const char *s, size_t len, long long min, long long max, long long *out)
-{
-	char buf[24];
-	if (len == 0 || len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] < '0' || buf[i] > '9')
-			return -1;
-	errno = 0;
-	long long v = strtoll(buf, NULL, 10);
-	if (errno || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-struct page { long long limit, before; };
-
-/* Reads limit and cursor from the query string. Returns 0, or -1 with the reply set. */
-static int page_parse(const struct app *app, const char *query, struct page *p, struct response *res)
-{
-	p->limit = app->cfg.page_size_default;
-	p->before = 0;
-	while (*query) {
-		size_t len = strcspn(query, "&");
-		const char *eq = memchr(query, '=', len);
-		size_t klen = eq ? (size_t)(eq - query) : len;
-		const char *val = eq ? eq + 1 : query + len;
-		size_t vlen = (size_t)(query + len - val);
-		if (klen == 5 && memcmp(query, "limit", 5) == 0 &&
-		    query_number(val, vlen, 1, app->cfg.page_size_max, &p->limit)) {
-			http_error(res, 400, "INVALID_QUERY", "limit", "limit must be an integer from 1 to %d",
-				   app->cfg.page_size_max);
-			return -1;
-		}
-		if (klen == 6 && memcmp(query, "cursor", 6) == 0 &&
-		    query_number(val, vlen, 1, INT64_MAX, &p->before)) {
-			http_error(res, 400, "INVALID_QUERY", "cursor",
-				   "cursor must be the next_cursor of a previous page");
-			return -1;
-		}
-		query += len + (query[len] == '&');
-	}
-	return 0;
-}
-
 void execution_list(struct app *app, struct request *req, struct response *res)
 {
-	struct page p;
-	if (page_parse(app, req->query, &p, res))
+	struct query_values q;
+	struct verror err;
+	if (validate_query(QUERY_PAGE, req->query, &app->cfg, &q, &err)) {
+		http_error(res, err.status, err.code, err.field, "%s", err.message);
 		return;
+	}
+	long long limit = q.present[PARAM_LIMIT] ? q.value[PARAM_LIMIT] : app->cfg.page_size_default;
+	long long before = q.present[PARAM_CURSOR] ? q.value[PARAM_CURSOR] : 0;
 	json_object *out = NULL;
-	enum db_status s = db_execution_list(app, req->id, p.before, (int)p.limit, &out);
+	enum db_status s = db_execution_list(app, req->id, before, (int)limit, &out);
 	if (s == DB_OK)
 		http_reply(res, 200, out);
 	else

@@ -1,8 +1,10 @@
 #include "routes.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "handlers.h"
+#include "validate.h"
 
 #define MAX_METHODS 2
 
@@ -26,6 +28,8 @@ enum route_id {
 	ROUTE_SESSION_EXECUTIONS,
 	ROUTE_EXECUTION,
 	ROUTE_HEALTH,
+	ROUTE_OPENAPI,
+	ROUTE_DOCS,
 	ROUTE_METRICS,
 	ROUTE__MAX
 };
@@ -43,6 +47,11 @@ static const struct route routes[ROUTE__MAX] = {
 		{ { "GET", execution_get, false } } },
 	[ROUTE_HEALTH] = { "/health", "GET", NULL,
 		{ { "GET", health_get, false } } },
+	/* lighttpd serves GET and HEAD of these from $(BUILD)/www; other methods land here. */
+	[ROUTE_OPENAPI] = { "/openapi.json", "GET, HEAD", NULL,
+		{ { "GET", static_elsewhere, false } } },
+	[ROUTE_DOCS] = { "/docs", "GET, HEAD", NULL,
+		{ { "GET", static_elsewhere, false } } },
 	[ROUTE_METRICS] = { "/metrics", "GET", NULL,
 		{ { "GET", metrics_get, false } } },
 };
@@ -101,12 +110,14 @@ void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struc
 				   req->method, r->allow);
 			return;
 		}
-		if (r->id_kind && !uuid_valid(id, strlen(id))) {
-			http_error(res, 400, "INVALID_ID", "id", "the %s id in the path is not a UUID", r->id_kind);
+		struct verror err;
+		if (r->id_kind && validate_id(id, strlen(id), r->id_kind, &err)) {
+			http_error(res, err.status, err.code, err.field, "%s", err.message);
 			return;
 		}
-		if (r->id_kind)
-			strcpy(req->id, id);
+		/* Ids are stored lower-case; either case names the same row. */
+		for (size_t k = 0; r->id_kind && k <= strlen(id); k++)
+			req->id[k] = (char)tolower((unsigned char)id[k]);
 		if (m->takes_body && body_accept(app, req, in, res))
 			return;
 		if (!app->db) {

@@ -131,6 +131,11 @@ static int check_syntax(const char *body, size_t len, struct key_count *kc, stru
 	if (json_strict_check(body, len, JSON_MAX_DEPTH, key_seen, kc, &jerr))
 		return fail(err, "INVALID_JSON", NULL, "body is not valid JSON: %s at byte %zu",
 			    jerr.why, jerr.offset);
+	size_t first = 0;
+	while (first < len && strchr(" \t\r\n", body[first]) && body[first])
+		first++;
+	if (first == len || body[first] != '{')
+		return fail(err, "INVALID_JSON", NULL, "body must be a JSON object");
 	return 0;
 }
 
