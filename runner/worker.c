@@ -87,6 +87,7 @@ void outcome_from_result(const struct sandbox_result *res, const struct sandbox_
 			  (int)limits->max_output_bytes);
 		break;
 	case SANDBOX_MEMORY_LIMIT:
+		o->signal = res->signal;        /* the OOM killer's SIGKILL */
 		set_error(o, "FAILED", "MEMORY_LIMIT", "the program used more than %d MiB of memory",
 			  limits->memory_mb);
 		break;

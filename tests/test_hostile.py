@@ -1,0 +1,806 @@
+"""The hostile-code suite: escape and denial-of-service attempts run through
+the real API, each with its exact outcome, and proof that the host and the
+next execution are unharmed.
+
+Independent cases run concurrently (a few at a time, one session each):
+they are submitted together by a module fixture and each test asserts one
+case's result. Cases marked BOTH also run against a second stack started
+with `sandbox_mode = rlimit`, where memory is bounded by RLIMIT_AS instead
+of a cgroup. Cases that need two executions at once, or one after another,
+are separate tests below.
+"""
+
+import concurrent.futures
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from stack import REPO, Stack
+
+HELLO = 'print("hello")\n'
+UID_BASE = 200000                     # conf/engine.conf sandbox_uid_base
+WALL_MS = 5000
+OUT_MAX = 65536
+MODE_RE = re.compile(r"^namespaces\+(cgroup-v1|cgroup-v2|rlimits)\+seccomp$")
+
+# Python prologue for raw syscalls through ctypes: sc(nr, *args) -> "ok" or
+# the errno name. Numbers are x86-64's.
+SYSCALL = """import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+def sc(nr, *a):
+    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(x) for x in a])
+    return 'ok' if r >= 0 else errno.errorcode[ctypes.get_errno()]
+"""
+
+ERRNO_OF = """import errno
+def err(f, *a):
+    try:
+        f(*a)
+        return 'ok'
+    except OSError as e:
+        return errno.errorcode.get(e.errno, type(e).__name__)
+"""
+
+
+# ---- the cases ------------------------------------------------------------------
+#
+# Each case: code, optional stdin, and expect(ex, ctx) asserting the outcome;
+# ctx has the stack and its mode ("cgroup" or "rlimit"). BOTH: also run in
+# rlimit-only mode.
+
+CASES = {}
+BOTH = set()
+
+
+def case(name, code, stdin=None, both=True):
+    def register(expect):
+        CASES[name] = (code, stdin, expect)
+        if both:
+            BOTH.add(name)
+        return expect
+    return register
+
+
+def outcome(ex, status, code=None, stdout=None, exit_code=None, signal=None):
+    assert ex["status"] == status, ex
+    if code is None:
+        assert ex["error"] is None, ex
+    else:
+        assert ex["error"] and ex["error"]["code"] == code, ex
+    if stdout is not None:
+        assert ex["stdout"] == stdout, ex
+    if exit_code is not None:
+        assert ex["exit_code"] == exit_code, ex
+    if signal is not None:
+        assert ex["signal"] == signal, ex
+
+
+def completed(ex, stdout):
+    outcome(ex, "COMPLETED", None, stdout, exit_code=0)
+
+
+def timed_out(ex, stdout=None):
+    outcome(ex, "TIMEOUT", "TIMEOUT", stdout)
+    assert WALL_MS - 100 <= ex["execution_time_ms"] < WALL_MS + 1500, ex
+
+
+# -- time and processes
+
+@case("cpu_loop", "while True: pass\n")
+def _(ex, ctx):
+    timed_out(ex, "")
+    if ctx["mode"] == "cgroup":       # the cgroup counts a process killed at the limit
+        assert ex["cpu_time_ms"] >= 1000, ex
+
+
+@case("sleep_forever", "import time\nprint('start', flush=True)\ntime.sleep(3600)\n")
+def _(ex, ctx):
+    timed_out(ex, "start\n")
+
+
+@case("self_sigstop", "import os, signal\nprint('stopping', flush=True)\n"
+      "os.kill(os.getpid(), signal.SIGSTOP)\nprint('resumed')\n")
+def _(ex, ctx):
+    timed_out(ex, "stopping\n")
+
+
+@case("ignores_sigterm_and_friends",
+      "import signal, time\n"
+      "for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGXCPU, signal.SIGUSR1):\n"
+      "    signal.signal(s, signal.SIG_IGN)\n"
+      "print('ignoring', flush=True)\nwhile True: time.sleep(0.1)\n")
+def _(ex, ctx):
+    timed_out(ex, "ignoring\n")
+
+
+@case("threads_work",
+      "import threading\nres = [0] * 16\n"
+      "def work(i): res[i] = sum(range(i * 10000))\n"
+      "ts = [threading.Thread(target=work, args=(i,)) for i in range(16)]\n"
+      "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(len(res), res[15])\n")
+def _(ex, ctx):
+    completed(ex, f"16 {sum(range(150000))}\n")
+
+
+@case("fork_bomb",
+      "import os, time\nroot = os.getpid()\nn = 0\n"
+      "for _ in range(500):\n"
+      "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+      "    if pid == 0:\n        continue\n    n += 1\n"
+      "if os.getpid() == root:\n    print('bounded', n < 64, flush=True)\n"
+      "time.sleep(3600)\n")
+def _(ex, ctx):
+    timed_out(ex, "bounded True\n")
+
+
+@case("thread_bomb",
+      "import os, threading, time\nn = 0\n"
+      "try:\n    while True:\n"
+      "        threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n        n += 1\n"
+      "except RuntimeError as e:\n    print('limited', n < 64, e)\n"
+      "os._exit(0)\n")
+def _(ex, ctx):
+    completed(ex, "limited True can't start new thread\n")
+
+
+@case("setsid_double_fork_daemon",
+      "import os, signal, time\n"
+      "if os.fork() == 0:\n    os.setsid()\n"
+      "    if os.fork() == 0:\n"
+      "        for s in (signal.SIGTERM, signal.SIGHUP): signal.signal(s, signal.SIG_IGN)\n"
+      "        while True: time.sleep(1)\n"
+      "    os._exit(0)\n"
+      "os.wait()\nprint('parent done')\n")
+def _(ex, ctx):
+    completed(ex, "parent done\n")
+    assert ex["execution_time_ms"] < 3000, ex       # init's exit took the daemon along
+
+
+@case("multiprocessing_pool_works",
+      "import multiprocessing\n"
+      "def sq(x): return x * x\n"
+      "if __name__ == '__main__':\n"
+      "    with multiprocessing.Pool(4) as p: print(p.map(sq, range(6)))\n")
+def _(ex, ctx):
+    completed(ex, "[0, 1, 4, 9, 16, 25]\n")
+
+
+# -- memory
+
+@case("memory_bomb", "print('start', flush=True)\nx = b'x' * (1 << 30)\nprint('survived')\n")
+def _(ex, ctx):
+    if ctx["mode"] == "cgroup":
+        outcome(ex, "FAILED", "MEMORY_LIMIT", "start\n", signal=9)
+        assert ex["memory_kb"] <= 256 * 1024, ex
+    else:
+        outcome(ex, "FAILED", "RUNTIME_ERROR", "start\n", exit_code=1)
+        assert "MemoryError" in ex["stderr"], ex
+
+
+@case("slow_page_touching_oom",
+      "import time\nl = []\n"
+      "while True:\n    l.append(b'\\x01' * (4 << 20))\n    time.sleep(0.005)\n")
+def _(ex, ctx):
+    if ctx["mode"] == "cgroup":
+        outcome(ex, "FAILED", "MEMORY_LIMIT", "", signal=9)
+        assert 200 * 1024 <= ex["memory_kb"] <= 256 * 1024, ex
+    else:
+        outcome(ex, "FAILED", "RUNTIME_ERROR", "", exit_code=1)
+        assert "MemoryError" in ex["stderr"], ex
+
+
+# -- files
+
+@case("fill_the_tmpfs", ERRNO_OF +
+      "n = 0\n"
+      "def fill():\n    global n\n"
+      "    while True:\n        open(f'/tmp/f{n}', 'wb').write(b'x' * (1 << 20)); n += 1\n"
+      "print(err(fill), n <= 16)\n")
+def _(ex, ctx):
+    completed(ex, "ENOSPC True\n")
+
+
+@case("fill_dev_shm", ERRNO_OF +
+      "n = 0\n"
+      "def fill():\n    global n\n"
+      "    while True:\n        open(f'/dev/shm/f{n}', 'wb').write(b'x' * (1 << 20)); n += 1\n"
+      "print(err(fill), n <= 5)\n")
+def _(ex, ctx):
+    completed(ex, "ENOSPC True\n")
+
+
+@case("a_million_empty_files", ERRNO_OF +
+      "n = 0\n"
+      "def make():\n    global n\n"
+      "    for i in range(1000000):\n        open(f'/tmp/e{i}', 'w').close(); n += 1\n"
+      "print(err(make), n < 10000)\n")
+def _(ex, ctx):
+    completed(ex, "ENOSPC True\n")
+
+
+@case("seek_far_and_write", ERRNO_OF +
+      "import os\nfd = os.open('/tmp/sparse', os.O_WRONLY | os.O_CREAT)\n"
+      "os.lseek(fd, 1 << 40, 0)\nprint(err(os.write, fd, b'x'))\n"
+      "os.lseek(fd, (8 << 20), 0)\nprint(err(os.write, fd, b'x'))\n")
+def _(ex, ctx):
+    completed(ex, "EFBIG\nok\n")
+
+
+@case("fd_exhaustion", ERRNO_OF +
+      "fds = []\n"
+      "def grab():\n    while True: fds.append(open('/dev/null'))\n"
+      "print(err(grab), 50 < len(fds) < 64)\n")
+def _(ex, ctx):
+    completed(ex, "EMFILE True\n")
+
+
+@case("write_under_usr_and_etc", ERRNO_OF +
+      "for p in ('/usr/evil', '/usr/bin/evil', '/etc/passwd', '/evil', '/app/evil'):\n"
+      "    print(p, err(open, p, 'w'))\n")
+def _(ex, ctx):
+    completed(ex, "".join(f"{p} EROFS\n" for p in
+                          ("/usr/evil", "/usr/bin/evil", "/etc/passwd", "/evil", "/app/evil")))
+
+
+@case("execute_a_file_written_to_tmp", ERRNO_OF +
+      "import os, shutil\nshutil.copy('/usr/bin/true', '/tmp/t')\nos.chmod('/tmp/t', 0o755)\n"
+      "print(err(os.execv, '/tmp/t', ['t']))\n")
+def _(ex, ctx):
+    completed(ex, "EACCES\n")
+
+
+@case("hard_link_a_host_binary", ERRNO_OF +
+      "import os\nprint(err(os.link, '/usr/bin/python3', '/tmp/py'))\n"
+      "print(err(os.link, '/usr/bin/su', '/usr/bin/su2'))\n")
+def _(ex, ctx):
+    completed(ex, "EXDEV\nEROFS\n")
+
+
+@case("plant_symlinks_and_fifos", ERRNO_OF +
+      "import os\n"
+      "print(err(os.symlink, '/etc/shadow', '/tmp/main.py'))\n"
+      "print(err(os.mkfifo, '/tmp/stdout'))\n"
+      "print(err(os.mkfifo, '/dev/shm/x'))\n"
+      "print(err(os.symlink, '/', '/app/root'))\n"
+      "print(err(os.unlink, '/app/main.py'))\n"
+      "print(err(os.mkfifo, '/app/main.fifo'))\n")
+def _(ex, ctx):
+    completed(ex, "ok\nok\nok\nEROFS\nEROFS\nEROFS\n")
+
+
+# Through C (repr -> __repr__ -> repr ...): Python-to-Python calls no longer
+# use the C stack in 3.11, they would only fill the heap.
+@case("deep_recursion_crash",
+      "import sys\nsys.setrecursionlimit(10 ** 8)\n"
+      "class A:\n    def __repr__(self): return repr(self)\n"
+      "print('go', flush=True)\nrepr(A())\n")
+def _(ex, ctx):
+    outcome(ex, "FAILED", "RUNTIME_ERROR", "go\n", signal=11)
+    assert ex["exit_code"] is None, ex
+
+
+@case("abort_without_core_file",
+      "import os, resource\nprint(resource.getrlimit(resource.RLIMIT_CORE), flush=True)\nos.abort()\n")
+def _(ex, ctx):
+    outcome(ex, "FAILED", "RUNTIME_ERROR", "(0, 0)\n", signal=6)
+    for d in (str(REPO), ctx["stack"].data_dir):
+        assert not glob.glob(os.path.join(d, "core*")), d
+
+
+@case("invalid_utf8_output",
+      "import sys\nsys.stdout.buffer.write(b'a\\xff\\xfeb\\xc3\\n')\nsys.stderr.buffer.write(b'\\x80')\n")
+def _(ex, ctx):
+    completed(ex, "a\ufffd\ufffdb\ufffd\n")
+    assert ex["stderr"] == "\ufffd", ex
+
+
+@case("large_stdin_never_read", "print('ignored stdin')\n", stdin="z" * 65536)
+def _(ex, ctx):
+    completed(ex, "ignored stdin\n")
+
+
+# -- output
+
+@case("stdout_flood", "while True: print('x' * 1000)\n")
+def _(ex, ctx):
+    outcome(ex, "FAILED", "OUTPUT_LIMIT")
+    assert len(ex["stdout"]) == OUT_MAX and ex["stdout_truncated"] is True, ex
+    assert ex["stderr_truncated"] is False
+
+
+@case("stderr_flood", "import sys\nwhile True: sys.stderr.write('y' * 4096)\n")
+def _(ex, ctx):
+    outcome(ex, "FAILED", "OUTPUT_LIMIT", "")
+    assert len(ex["stderr"]) == OUT_MAX and ex["stderr_truncated"] is True, ex
+
+
+# -- network
+
+@case("network_connect", ERRNO_OF +
+      "import socket\n"
+      "print(err(socket.create_connection, ('1.1.1.1', 80), 2))\n"
+      "print(err(socket.create_connection, ('2606:4700:4700::1111', 80), 2))\n")
+def _(ex, ctx):
+    # IPv6 has not even an address in the new namespace.
+    completed(ex, "ENETUNREACH\nEADDRNOTAVAIL\n")
+
+
+@case("dns_lookup",
+      "import socket\n"
+      "try:\n    socket.getaddrinfo('example.com', 80)\n    print('resolved')\n"
+      "except socket.gaierror:\n    print('gaierror')\n")
+def _(ex, ctx):
+    completed(ex, "gaierror\n")
+
+
+@case("netlink_vsock_packet_sockets", ERRNO_OF +
+      "import socket\n"
+      "print(err(socket.socket, socket.AF_NETLINK, socket.SOCK_RAW, 0))\n"
+      "print(err(socket.socket, socket.AF_VSOCK, socket.SOCK_STREAM))\n"
+      "print(err(socket.socket, socket.AF_PACKET, socket.SOCK_RAW))\n"
+      "print(err(socket.socket, socket.AF_UNIX, socket.SOCK_STREAM))\n")
+def _(ex, ctx):
+    completed(ex, "EPERM\nEPERM\nEPERM\nok\n")
+
+
+# -- secrets and the environment
+
+@case("read_etc_shadow_and_passwd", ERRNO_OF +
+      "print(err(open, '/etc/shadow'))\nprint(err(open, '/etc/passwd'))\nprint(sorted(__import__('os').listdir('/etc')))\n")
+def _(ex, ctx):
+    completed(ex, "ENOENT\nENOENT\n[]\n")
+
+
+@case("read_proc_1_environ", ERRNO_OF +
+      "import os\nprint(err(open, '/proc/1/environ'))\n"
+      "print(sorted(p for p in os.listdir('/proc') if p.isdigit()) == [str(os.getpid())])\n")
+def _(ex, ctx):
+    completed(ex, "ENOENT\nTrue\n")
+
+
+@case("list_open_fds", "import os\nprint(sorted(int(f) for f in os.listdir('/proc/self/fd')))\n")
+def _(ex, ctx):
+    completed(ex, "[0, 1, 2, 3]\n")          # 3 is listdir's own directory fd
+
+
+@case("dump_the_environment", "import os\nprint(sorted(os.environ.items()))\n")
+def _(ex, ctx):
+    completed(ex, "[('HOME', '/tmp'), ('LANG', 'C.UTF-8'), ('PATH', '/usr/local/bin:/usr/bin:/bin'),"
+                  " ('TMPDIR', '/tmp')]\n")
+
+
+@case("no_controlling_terminal", ERRNO_OF +
+      "import os\nprint(err(open, '/dev/tty'))\n"
+      "print(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[4])\n"
+      "print(os.getsid(0) == os.getpid())\n")
+def _(ex, ctx):
+    completed(ex, "ENOENT\n0\nTrue\n")       # tty_nr 0; a session of its own
+
+
+# -- signals and privileges
+
+@case("kill_everything",
+      "import os, signal, time\n"
+      "if os.fork() == 0:\n    time.sleep(3600)\n"
+      "time.sleep(0.1)\n"
+      "os.kill(-1, signal.SIGKILL)\nprint('-1 ok', os.wait()[1])\n"
+      "for pid in (1, os.getppid()):\n"
+      "    try:\n        os.kill(pid, signal.SIGKILL)\n        print(pid, 'sent')\n"
+      "    except OSError as e:\n        print(pid, type(e).__name__)\n"
+      "time.sleep(0.2)\nprint('alive', os.getppid())\n")
+def _(ex, ctx):
+    completed(ex, "-1 ok 9\n1 PermissionError\n1 PermissionError\nalive 1\n")
+
+
+@case("ptrace", SYSCALL +
+      "print(sc(101, 0, 0, 0, 0))\n"          # PTRACE_TRACEME
+      "print(sc(101, 16, 1, 0, 0))\n"         # PTRACE_ATTACH to init
+      "print(sc(310, 1, 0, 0, 0, 0, 0))\n")   # process_vm_readv
+def _(ex, ctx):
+    completed(ex, "EPERM\nEPERM\nEPERM\n")
+
+
+@case("unshare_mount_setns_chroot_via_ctypes", SYSCALL + ERRNO_OF +
+      "import os\n"
+      "print(libc.unshare(0x10000000), ctypes.get_errno() == errno.EPERM)\n"       # CLONE_NEWUSER
+      "print(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None), errno.errorcode[ctypes.get_errno()])\n"
+      "fd = os.open('/proc/self/ns/net', os.O_RDONLY)\n"
+      "print(libc.setns(fd, 0), errno.errorcode[ctypes.get_errno()])\n"
+      "print(err(os.chroot, '/tmp'))\n"
+      "print(sc(56, 0x10000000 | 17, 0, 0, 0, 0), sc(435, 0, 0))\n")               # clone, clone3
+def _(ex, ctx):
+    completed(ex, "-1 True\n-1 EPERM\n-1 EPERM\nEPERM\nEPERM ENOSYS\n")
+
+
+@case("setuid_binaries_give_nothing",
+      "import os, subprocess\n"
+      "su = subprocess.run(['/usr/bin/su', '-c', 'id'], stdin=subprocess.DEVNULL, capture_output=True)\n"
+      "mnt = subprocess.run(['/usr/bin/mount', '-t', 'tmpfs', 'x', '/tmp'], capture_output=True)\n"
+      "print(oct(os.stat('/usr/bin/su').st_mode & 0o4000), su.returncode != 0, mnt.returncode != 0)\n"
+      "print(os.getuid(), os.geteuid())\n")
+def _(ex, ctx):
+    completed(ex, "0o4000 True True\n1000 1000\n")
+
+
+@case("keyrings", SYSCALL +
+      "print(sc(250, 0, -3, 0))\n"                                 # keyctl(GET_KEYRING_ID)
+      "print(sc(248, 0, 0, 0, 0, -3))\n"                           # add_key
+      "print(sc(249, 0, 0, 0, 0))\n")                              # request_key
+def _(ex, ctx):
+    completed(ex, "EPERM\nEPERM\nEPERM\n")
+
+
+@case("tiocsti", SYSCALL + ERRNO_OF +
+      "import fcntl, termios\n"
+      "print(err(fcntl.ioctl, 0, termios.TIOCSTI, b'x'))\n"
+      "print(sc(16, 1, 0x100005412, 0))\n")
+def _(ex, ctx):
+    completed(ex, "EPERM\nEPERM\n")
+
+
+@case("kernel_attack_surface", SYSCALL +
+      "print(sc(321, 0, 0, 0))\n"            # bpf
+      "print(sc(298, 0, 0, -1, -1, 0))\n"    # perf_event_open
+      "print(sc(323, 0))\n"                  # userfaultfd
+      "print(sc(425, 1, 0))\n"               # io_uring_setup
+      "print(sc(246, 0, 0, 0, 0))\n"         # kexec_load
+      "print(sc(175, 0, 0, 0))\n"            # init_module
+      "print(sc(169, 0, 0, 0, 0))\n")        # reboot
+def _(ex, ctx):
+    completed(ex, "EPERM\n" * 7)
+
+
+@case("x32_syscall",
+      "import ctypes\nprint('before', flush=True)\n"
+      "ctypes.CDLL(None).syscall(ctypes.c_long(0x40000000 | 39))\nprint('after')\n")
+def _(ex, ctx):
+    outcome(ex, "FAILED", "RUNTIME_ERROR", "before\n", signal=31)
+
+
+@case("int_0x80_syscall",
+      "import ctypes, mmap\nprint('before', flush=True)\n"
+      "m = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n"
+      "m.write(bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3]))\n"
+      "f = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(m)))\n"
+      "f()\nprint('after')\n")
+def _(ex, ctx):
+    outcome(ex, "FAILED", "RUNTIME_ERROR", "before\n", signal=31)
+
+
+@case("no_cgroupfs_or_sysfs",
+      "import os\nprint(os.path.exists('/sys'), open('/proc/self/cgroup').read().split()[-1].endswith(':/'))\n")
+def _(ex, ctx):
+    completed(ex, "False True\n")
+
+
+def host_secret_cases(stack):
+    """Cases that name the host paths of this stack (built at run time)."""
+    paths = [stack.data_dir, os.path.join(stack.data_dir, "runner.sock"),
+             str(REPO / "conf" / "engine.conf"), str(REPO)]
+    paths += sorted(glob.glob(os.path.join(stack.data_dir, "*.db*")))
+    code = ERRNO_OF + "import os\n" + "".join(
+        f"print(err(os.stat, {p!r}))\n" for p in paths)
+    code += f"print(err(__import__('socket').create_connection, ('127.0.0.1', {stack.port}), 1))\n"
+    want = "ENOENT\n" * len(paths) + "ENETUNREACH\n"
+    return code, want
+
+
+# ---- running them ------------------------------------------------------------------
+
+def execute(stack, code, stdin=None, timeout=180):
+    sid = stack.create_session(code)["session_id"]
+    eid = stack.run_ok(sid, stdin)
+    return stack.wait_terminal(eid, timeout)
+
+
+def run_batch(stack, names, extra=()):
+    """Runs the named cases (plus (name, code, stdin) extras) 4 at a time."""
+    jobs = [(n, CASES[n][0], CASES[n][1]) for n in names] + list(extra)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {n: pool.submit(execute, stack, code, stdin) for n, code, stdin in jobs}
+        return {n: f.result() for n, f in futures.items()}
+
+
+def runner_pid(stack):
+    status, _, body = stack.request("GET", "/health")
+    assert status == 200, body
+    assert len(body["runners"]) == 1, body
+    return body["runners"][0]["pid"]
+
+
+def _status(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return dict(l.split(":", 1) for l in f if ":" in l)
+    except OSError:
+        return None
+
+
+def _under_another_runner(pid, runner):
+    """True if an ancestor of pid is a runner other than `runner` (another
+    stack on this host, e.g. a concurrent test session)."""
+    for _ in range(64):
+        st = _status(pid)
+        if st is None:
+            return False
+        if st["Name"].strip() == "runner":
+            return pid != runner
+        pid = int(st["PPid"])
+        if pid <= 1:
+            return False
+    return False
+
+
+def sandbox_processes(runner):
+    """(pid, uid, name) of live processes owned by a sandbox host uid that no
+    other stack's runner accounts for."""
+    found = []
+    for d in os.listdir("/proc"):
+        st = _status(d) if d.isdigit() else None
+        if st is None:
+            continue
+        uid = int(st["Uid"].split()[0])
+        if (UID_BASE <= uid < UID_BASE + 2 * 256 and st["State"].split()[0] not in "ZX"
+                and not _under_another_runner(int(d), runner)):
+            found.append((int(d), uid, st["Name"].strip()))
+    return found
+
+
+def run_cgroups(pid):
+    """Per-run cgroups left under the runner's parent cgroups."""
+    left = []
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            lines = f.read().split()
+    except OSError:
+        return left
+    for line in lines:
+        _, ctrls, path = line.split(":", 2)
+        roots = [f"/sys/fs/cgroup/{c}" for c in ctrls.split(",")] if ctrls else \
+            ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+        for root in roots:
+            base = root + path.rstrip("/")
+            parents = glob.glob(f"{base}/engine-runner-{pid}*")
+            if os.path.basename(os.path.dirname(base)).startswith(f"engine-runner-{pid}"):
+                parents.append(os.path.dirname(base))       # v2: the runner sits in .../main
+            for parent in parents:
+                left += glob.glob(f"{parent}/slot*")
+    return sorted(set(left))
+
+
+def assert_host_unharmed(stack, pid, hello=True):
+    """Health 200, the same runner, no sandbox process or cgroup left, and
+    the next execution works."""
+    assert runner_pid(stack) == pid, "the runner was restarted"
+    deadline = time.monotonic() + 2
+    while sandbox_processes(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox_processes(pid) == [], sandbox_processes(pid)
+    assert run_cgroups(pid) == [], run_cgroups(pid)
+    if hello:
+        completed(execute(stack, HELLO), "hello\n")
+
+
+def start_stack_with(lines):
+    """A stack whose config is conf/engine.conf plus `lines`."""
+    fd, path = tempfile.mkstemp(prefix="engine-hostile-", suffix=".conf")
+    with os.fdopen(fd, "w") as f:
+        f.write(open(REPO / "conf" / "engine.conf").read() + "\n" + "\n".join(lines) + "\n")
+    saved = os.environ.get("ENGINE_CONFIG")
+    os.environ["ENGINE_CONFIG"] = path
+    try:
+        s = Stack()
+        s.start()
+    finally:
+        if saved is None:
+            del os.environ["ENGINE_CONFIG"]
+        else:
+            os.environ["ENGINE_CONFIG"] = saved
+        os.unlink(path)
+    return s
+
+
+@pytest.fixture(scope="module")
+def cgroup_ctx(stack):
+    pid = runner_pid(stack)
+    code, want = host_secret_cases(stack)
+    results = run_batch(stack, CASES, [("read_host_secrets", code, None)])
+    return {"stack": stack, "mode": "cgroup", "pid": pid, "results": results, "secrets": want}
+
+
+@pytest.fixture(scope="module")
+def rlimit_stack():
+    s = start_stack_with(["sandbox_mode = rlimit"])
+    try:
+        yield s
+        s.stop()
+    finally:
+        s.cleanup()
+
+
+@pytest.fixture(scope="module")
+def rlimit_ctx(rlimit_stack):
+    pid = runner_pid(rlimit_stack)
+    code, want = host_secret_cases(rlimit_stack)
+    results = run_batch(rlimit_stack, sorted(BOTH), [("read_host_secrets", code, None)])
+    return {"stack": rlimit_stack, "mode": "rlimit", "pid": pid, "results": results, "secrets": want}
+
+
+# ---- the tests ---------------------------------------------------------------------
+
+def check_case(ctx, name):
+    ex = ctx["results"][name]
+    CASES[name][2](ex, ctx)
+    assert_host_unharmed(ctx["stack"], ctx["pid"], hello=False)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile(cgroup_ctx, name):
+    check_case(cgroup_ctx, name)
+
+
+@pytest.mark.parametrize("name", sorted(BOTH))
+def test_hostile_rlimit_mode(rlimit_ctx, name):
+    check_case(rlimit_ctx, name)
+
+
+@pytest.mark.parametrize("mode", ["cgroup", "rlimit"])
+def test_host_secrets_are_unreachable(cgroup_ctx, rlimit_ctx, mode):
+    ctx = cgroup_ctx if mode == "cgroup" else rlimit_ctx
+    completed(ctx["results"]["read_host_secrets"], ctx["secrets"])
+
+
+def test_sandbox_mode_is_reported(stack, rlimit_stack):
+    mode = stack.request("GET", "/health")[2]["sandbox_mode"]
+    assert MODE_RE.match(mode), mode
+    if os.geteuid() == 0 and os.access("/sys/fs/cgroup", os.W_OK):
+        assert "cgroup" in mode, mode
+    assert rlimit_stack.request("GET", "/health")[2]["sandbox_mode"] == "namespaces+rlimits+seccomp"
+
+
+def overlapping(a, b):
+    return a["started_at"] < b["finished_at"] and b["started_at"] < a["finished_at"]
+
+
+def start_and_wait_running(stack, code):
+    sid = stack.create_session(code)["session_id"]
+    eid = stack.run_ok(sid)
+    deadline = time.monotonic() + 60
+    while stack.get_execution(eid)["status"] == "QUEUED":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.5)                  # let it reach its listen()
+    return eid
+
+
+LISTENER = ("import socket, select\n"
+            "a = socket.socket(); a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "a.bind(('0.0.0.0', 47001)); a.listen()\n"
+            "u = socket.socket(socket.AF_UNIX); u.bind('\\0engine-hostile'); u.listen()\n"
+            "r, _, _ = select.select([a, u], [], [], 3)\n"
+            "print('connected' if r else 'no connection')\n")
+CONNECTOR = (ERRNO_OF + "import socket\n"
+             "print(err(socket.create_connection, ('127.0.0.1', 47001), 1))\n"
+             "print(err(socket.socket(socket.AF_UNIX).connect, '\\0engine-hostile'))\n")
+
+
+def test_listener_on_loopback_and_abstract_socket_is_unreachable_from_another_run(stack):
+    pid = runner_pid(stack)
+    a = start_and_wait_running(stack, LISTENER)
+    b = execute(stack, CONNECTOR)
+    a = stack.wait_terminal(a, 30)
+    completed(a, "no connection\n")
+    completed(b, "ENETUNREACH\nECONNREFUSED\n")
+    assert overlapping(a, b), (a, b)
+    assert_host_unharmed(stack, pid)
+
+
+def test_files_of_another_execution_are_invisible(stack):
+    pid = runner_pid(stack)
+    a = start_and_wait_running(stack, "import time\nopen('/tmp/secret', 'w').write('s')\n"
+                                      "open('/dev/shm/secret', 'w').write('s')\ntime.sleep(3)\n"
+                                      "print(open('/tmp/secret').read())\n")
+    b = execute(stack, "import os\nprint(os.listdir('/tmp'), os.listdir('/dev/shm'))\n")
+    a = stack.wait_terminal(a, 30)
+    completed(a, "s\n")
+    completed(b, "[] []\n")
+    assert overlapping(a, b), (a, b)
+    assert_host_unharmed(stack, pid)
+
+
+LEAVE_BEHIND = (
+    "import ctypes, fcntl, os, socket, time\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "assert libc.shmget(0x5eed, 4096, 0o1666) >= 0\n"          # IPC_CREAT | 0666
+    "assert libc.msgget(0x5eed, 0o1666) >= 0\n"
+    "assert libc.semget(0x5eed, 1, 0o1666) >= 0\n"
+    "f = open('/tmp/lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+    "s = socket.socket(socket.AF_UNIX); s.bind('\\0engine-left'); s.listen()\n"
+    "if os.fork() == 0:\n    os.setsid(); time.sleep(3600)\n"  # a daemon holding all of it
+    "print('left behind')\n")
+FIND_LEFTOVERS = (
+    "import ctypes, errno, os, socket\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "for get in (lambda: libc.shmget(0x5eed, 0, 0), lambda: libc.msgget(0x5eed, 0),\n"
+    "            lambda: libc.semget(0x5eed, 0, 0)):\n"
+    "    print(get(), errno.errorcode[ctypes.get_errno()])\n"
+    "print(os.path.exists('/tmp/lock'))\n"
+    "try:\n    socket.socket(socket.AF_UNIX).connect('\\0engine-left')\n"
+    "except OSError as e:\n    print(type(e).__name__)\n")
+
+
+def test_ipc_flock_and_sockets_do_not_survive_into_the_next_run(stack):
+    pid = runner_pid(stack)
+    completed(execute(stack, LEAVE_BEHIND), "left behind\n")
+    # Two slots: look from both (runs are sequential, so the next one may
+    # land on either).
+    for ex in run_batch(stack, [], [("a", FIND_LEFTOVERS, None), ("b", FIND_LEFTOVERS, None)]).values():
+        completed(ex, "-1 ENOENT\n" * 3 + "False\nConnectionRefusedError\n")
+    assert_host_unharmed(stack, pid)
+
+
+def vm_rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(l for l in f if l.startswith("VmRSS:")).split()[1])
+
+
+def test_output_floods_do_not_grow_the_runner(stack):
+    pid = runner_pid(stack)
+    before = vm_rss_kb(pid)
+    flood = [(f"o{i}", CASES["stdout_flood"][0], None) for i in range(4)]
+    flood += [(f"e{i}", CASES["stderr_flood"][0], None) for i in range(4)]
+    for ex in run_batch(stack, [], flood).values():
+        outcome(ex, "FAILED", "OUTPUT_LIMIT")
+    assert vm_rss_kb(pid) - before < 16 * 1024, (before, vm_rss_kb(pid))
+    assert_host_unharmed(stack, pid)
+
+
+def test_final_check_host_and_next_execution_unharmed(cgroup_ctx, rlimit_ctx):
+    for ctx in (cgroup_ctx, rlimit_ctx):
+        assert_host_unharmed(ctx["stack"], ctx["pid"])
+
+
+# ---- refusing to start ------------------------------------------------------------------
+
+def start_runner_alone(lines, user=None):
+    """Runs build/runner on a config of its own; -> (exit status, stderr)."""
+    d = tempfile.mkdtemp(prefix="engine-refuse-")
+    os.chmod(d, 0o777)
+    conf = os.path.join(d, "engine.conf")
+    with open(conf, "w") as f:
+        f.write(f"data_dir = {d}\n" + "\n".join(lines) + "\n")
+    os.chmod(conf, 0o644)
+    cmd = [str(REPO / os.environ.get("BUILD", "build") / "runner"), "--config", conf]
+    if user:
+        cmd = ["/usr/bin/setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + cmd
+    env = {k: v for k, v in os.environ.items() if k not in ("DATA_DIR", "PORT", "ENGINE_CONFIG")}
+    try:
+        p = subprocess.run(cmd, capture_output=True, timeout=20, env=env)
+        return p.returncode, p.stderr.decode()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_runner_refuses_an_unknown_sandbox_mode():
+    rc, err = start_runner_alone(["sandbox_mode = nsjail"])
+    assert rc != 0
+    assert "engine.conf:2: must be one of auto|cgroup|rlimit" in err, err
+
+
+def test_runner_refuses_to_start_without_its_interpreter():
+    rc, err = start_runner_alone(["python = /usr/bin/no-such-python"])
+    assert rc != 0
+    assert "refusing to start: python /usr/bin/no-such-python" in err, err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to an unprivileged uid")
+def test_runner_refuses_cgroup_mode_where_cgroups_cannot_be_written():
+    rc, err = start_runner_alone(["sandbox_mode = cgroup"], user=65534)
+    assert rc != 0
+    assert "refusing to start: sandbox_mode = cgroup, but cgroups cannot be used on this host" in err, err
