@@ -28,19 +28,22 @@ static struct sandbox_limits test_limits(void)
 }
 
 /* The host, initialised (and so self-tested) once for all tests. */
+static struct sandbox_host the_host, the_rlimit_host;
+static int the_host_state, the_rlimit_state;    /* 0 untried, 1 ok, -1 failed */
+
 static const struct sandbox_host *test_host(void)
 {
-	static struct sandbox_host host;
-	static int state;               /* 0 untried, 1 ok, -1 failed */
+	struct sandbox_host *const h = &the_host;
+	int *const st = &the_host_state;
 	struct sandbox_limits l = test_limits();
 	char err[256];
 
-	if (state == 0) {
-		state = sandbox_host_init(&host, PYTHON, UID_BASE, "auto", &l, err, sizeof err) == 0 ? 1 : -1;
-		if (state < 0)
+	if (*st == 0) {
+		*st = sandbox_host_init(h, PYTHON, UID_BASE, "auto", &l, err, sizeof err) == 0 ? 1 : -1;
+		if (*st < 0)
 			fprintf(stderr, "  sandbox_host_init: %s\n", err);
 	}
-	return state > 0 ? &host : NULL;
+	return *st > 0 ? h : NULL;
 }
 
 static int run_in(const struct sandbox_host *host, const char *src, const char *in,
@@ -58,17 +61,26 @@ static int run_in(const struct sandbox_host *host, const char *src, const char *
 /* A second host in rlimit-only mode (no cgroups), for the fallback. */
 static const struct sandbox_host *rlimit_host(void)
 {
-	static struct sandbox_host host;
-	static int state;
 	struct sandbox_limits l = test_limits();
 	char err[256];
 
-	if (state == 0) {
-		state = sandbox_host_init(&host, PYTHON, UID_BASE, "rlimit", &l, err, sizeof err) == 0 ? 1 : -1;
-		if (state < 0)
+	if (the_rlimit_state == 0) {
+		the_rlimit_state = sandbox_host_init(&the_rlimit_host, PYTHON, UID_BASE, "rlimit", &l,
+						     err, sizeof err) == 0 ? 1 : -1;
+		if (the_rlimit_state < 0)
 			fprintf(stderr, "  sandbox_host_init(rlimit): %s\n", err);
 	}
-	return state > 0 ? &host : NULL;
+	return the_rlimit_state > 0 ? &the_rlimit_host : NULL;
+}
+
+/* The parent cgroups the hosts created live in the hierarchy, not in this
+ * process: remove them when the tests end. */
+__attribute__((destructor)) static void release_hosts(void)
+{
+	if (the_host_state > 0)
+		sandbox_host_fini(&the_host);
+	if (the_rlimit_state > 0)
+		sandbox_host_fini(&the_rlimit_host);
 }
 
 /* Runs src with the default limits in slot 0. */
