@@ -1,0 +1,310 @@
+"""Every kind of broken request, through the real stack: each gets the
+documented status and error code (and field), no fcgi_app process dies or
+is replaced, and nothing is written to the store.
+
+One table, one behaviour per row. Paths may name {sid} (a real session),
+{eid} (a real execution) or {uuid} (an unknown, well-formed id).
+"""
+
+import os
+import sqlite3
+
+import pytest
+
+from http_raw import raw_request, request_bytes
+from stack import assert_error, random_uuid
+
+S = "/code-sessions/{sid}"
+RUN = "/code-sessions/{sid}/run"
+LIST = "/code-sessions/{sid}/executions"
+SOURCE_LIMIT = 262144
+STDIN_LIMIT = 65536
+
+
+def case(name, method, path, status, code, field=None, *, body=None, raw=None,
+         ctype="application/json", wire=None):
+    """body: sent as JSON; raw: bytes sent as is with Content-Type ctype
+    (None: no Content-Type); wire: a whole request in bytes (raw socket)."""
+    return pytest.param(dict(method=method, path=path, status=status, code=code, field=field,
+                             body=body, raw=raw, ctype=ctype, wire=wire), id=name)
+
+
+def create(raw, status=400, code="INVALID_JSON", field=None, name=None, **kw):
+    return case(name, "POST", "/code-sessions", status, code, field, raw=raw, **kw)
+
+
+CASES = [
+    # ---- JSON syntax ---------------------------------------------------
+    create(b'{"language": python}', name="bare-word-value"),
+    create(b'{"language":"py', name="truncated-in-string"),
+    create(b'{"language":"python"', name="truncated-before-brace"),
+    create(b'', name="empty-body"),
+    create(b'   \r\n', name="whitespace-only"),
+    create(b'["python"]', name="top-level-array"),
+    create(b'"python"', name="top-level-string"),
+    create(b'42', name="top-level-number"),
+    create(b'null', name="top-level-null"),
+    create(b'{"language":"python"} x', name="trailing-garbage"),
+    create(b'{"language":"python"}{}', name="two-documents"),
+    create(b'{"language":"python",}', name="trailing-comma"),
+    create(b"{'language':'python'}", name="single-quotes"),
+    create(b'{"language":"python","template_code":NaN}', name="nan"),
+    create(b'{"language":"python","template_code":"a\tb"}', name="raw-tab-in-string"),
+    create(b'{"language":"python","template_code":"\\ud800"}', name="lone-surrogate-escape"),
+    create(b'{"language":"python","template_code":"\\x41"}', name="invalid-escape"),
+    create(b'\xef\xbb\xbf{"language":"python"}', name="byte-order-mark"),
+    create(b'{"language":"python","template_code":"\xff\xfe"}', name="invalid-utf8"),
+    create(b'{"language":"python","template_code":"\xc0\xaf"}', name="overlong-utf8"),
+    create(b'{"language":"python","template_code":"\xed\xa0\x80"}', name="utf8-encoded-surrogate"),
+    create(b'{"language":"python","template_code":"\xe2\x82"}', name="truncated-utf8-sequence"),
+    create(b'{"a":' * 5000 + b'1' + b'}' * 5000, name="deep-nesting"),
+    create(b'{"language":"python"}\x00', name="raw-nul-after-document"),
+    create(b'{"language":"pyt\x00hon"}', name="raw-nul-in-string"),
+    # ---- fields of POST /code-sessions ---------------------------------
+    create(b'{"template_code":"x"}', code="MISSING_FIELD", field="language", name="missing-language"),
+    create(b'{}', code="MISSING_FIELD", field="language", name="empty-object"),
+    create(b'{"language":42}', code="INVALID_FIELD", field="language", name="language-number"),
+    create(b'{"language":null}', code="INVALID_FIELD", field="language", name="language-null"),
+    create(b'{"language":["python"]}', code="INVALID_FIELD", field="language", name="language-array"),
+    create(b'{"language":{"name":"python"}}', code="INVALID_FIELD", field="language",
+           name="language-object"),
+    create(b'{"language":true}', code="INVALID_FIELD", field="language", name="language-bool"),
+    create(b'{"language":"cobol"}', code="UNSUPPORTED_LANGUAGE", field="language", name="cobol"),
+    create(b'{"language":"Python"}', code="UNSUPPORTED_LANGUAGE", field="language",
+           name="language-wrong-case"),
+    create(b'{"language":""}', code="UNSUPPORTED_LANGUAGE", field="language", name="language-empty"),
+    create(b'{"language":"python\\u0000"}', code="INVALID_FIELD", field="language",
+           name="language-with-nul"),
+    create(b'{"language":"python","template_code":1}', code="INVALID_FIELD", field="template_code",
+           name="template-number"),
+    create(b'{"language":"python","template_code":"a\\u0000b"}', code="INVALID_FIELD",
+           field="template_code", name="template-with-nul"),
+    create(b'{"language":"python","template_code":"' + b'#' * (SOURCE_LIMIT + 1) + b'"}',
+           code="INVALID_FIELD", field="template_code", name="template-over-limit"),
+    create(b'{"language":"python","colour":"blue"}', code="UNKNOWN_FIELD", field="colour",
+           name="unknown-field"),
+    create(b'{"Language":"python"}', code="UNKNOWN_FIELD", field="Language", name="field-wrong-case"),
+    create(b'{"language":"python","language":"python"}', code="DUPLICATE_FIELD", field="language",
+           name="duplicate-field"),
+    create(b'{"language":"cobol","lang\\u0075age":"python"}', code="DUPLICATE_FIELD",
+           field="language", name="duplicate-field-via-escape"),
+    # ---- media type and size -------------------------------------------
+    create(b'{"language":"python"}', 415, "UNSUPPORTED_MEDIA_TYPE", ctype="text/plain",
+           name="text-plain"),
+    create(b'{"language":"python"}', 415, "UNSUPPORTED_MEDIA_TYPE", ctype=None,
+           name="no-content-type"),
+    create(b'{"language":"python"}', 415, "UNSUPPORTED_MEDIA_TYPE", ctype="application/jsonp",
+           name="json-lookalike-type"),
+    create(b'{"language":"python","template_code":"' + b'#' * (1 << 20) + b'"}', 413,
+           "PAYLOAD_TOO_LARGE", name="body-over-1-mib"),
+    case("body-over-lighttpd-limit", "POST", "/code-sessions", 413, "PAYLOAD_TOO_LARGE",
+         wire=request_bytes("POST", "/code-sessions", [("Content-Type", "application/json"),
+                                                      ("Content-Length", "3000000")])),
+    case("post-without-content-length", "POST", "/code-sessions", 411, "LENGTH_REQUIRED",
+         wire=request_bytes("POST", "/code-sessions", [("Content-Type", "application/json")])),
+    # ---- PATCH /code-sessions/{id} -------------------------------------
+    case("patch-missing-source", "PATCH", S, 400, "MISSING_FIELD", "source_code", body={}),
+    case("patch-source-null", "PATCH", S, 400, "INVALID_FIELD", "source_code",
+         body={"source_code": None}),
+    case("patch-source-over-limit", "PATCH", S, 400, "INVALID_FIELD", "source_code",
+         body={"source_code": "#" * (SOURCE_LIMIT + 1)}),
+    case("patch-source-limit-is-bytes", "PATCH", S, 400, "INVALID_FIELD", "source_code",
+         body={"source_code": "é" * (SOURCE_LIMIT // 2 + 1)}),
+    case("patch-unknown-field", "PATCH", S, 400, "UNKNOWN_FIELD", "language",
+         body={"source_code": "x", "language": "python"}),
+    case("patch-duplicate-field", "PATCH", S, 400, "DUPLICATE_FIELD", "source_code",
+         raw=b'{"source_code":"a","source_code":"b"}'),
+    case("patch-empty-body", "PATCH", S, 400, "INVALID_JSON", raw=b""),
+    case("patch-invalid-id", "PATCH", "/code-sessions/nope", 400, "INVALID_ID", "id",
+         body={"source_code": "x"}),
+    case("patch-unknown-id", "PATCH", "/code-sessions/{uuid}", 404, "NOT_FOUND",
+         body={"source_code": "x"}),
+    case("patch-text-plain", "PATCH", S, 415, "UNSUPPORTED_MEDIA_TYPE",
+         raw=b'{"source_code":"x"}', ctype="text/plain"),
+    # ---- POST /code-sessions/{id}/run ----------------------------------
+    case("run-stdin-number", "POST", RUN, 400, "INVALID_FIELD", "stdin", body={"stdin": 5}),
+    case("run-stdin-over-limit", "POST", RUN, 400, "INVALID_FIELD", "stdin",
+         body={"stdin": "x" * (STDIN_LIMIT + 1)}),
+    case("run-stdin-with-nul", "POST", RUN, 400, "INVALID_FIELD", "stdin", body={"stdin": "a\0b"}),
+    case("run-unknown-field", "POST", RUN, 400, "UNKNOWN_FIELD", "timeout", body={"timeout": 1}),
+    case("run-malformed", "POST", RUN, 400, "INVALID_JSON", raw=b'{"stdin":'),
+    case("run-top-level-array", "POST", RUN, 400, "INVALID_JSON", raw=b'[]'),
+    case("run-text-plain", "POST", RUN, 415, "UNSUPPORTED_MEDIA_TYPE", raw=b'{}', ctype="text/plain"),
+    case("run-unknown-session", "POST", "/code-sessions/{uuid}/run", 404, "NOT_FOUND", body={}),
+    case("run-invalid-id", "POST", "/code-sessions/1234/run", 400, "INVALID_ID", "id", body={}),
+    # ---- ids and paths -------------------------------------------------
+    case("session-id-not-uuid", "GET", "/code-sessions/not-a-uuid", 400, "INVALID_ID", "id"),
+    case("session-id-without-dashes", "GET", "/code-sessions/" + "a" * 32, 400, "INVALID_ID", "id"),
+    case("session-id-too-long", "GET", "/code-sessions/{uuid}0", 400, "INVALID_ID", "id"),
+    case("session-id-percent-encoded", "GET", "/code-sessions/%35b0c0f6e-1a2b-4c3d-8e9f-0123456789ab",
+         400, "INVALID_ID", "id"),
+    case("session-id-sql", "GET", "/code-sessions/'%20OR%201=1--", 400, "INVALID_ID", "id"),
+    case("session-unknown", "GET", "/code-sessions/{uuid}", 404, "NOT_FOUND"),
+    case("execution-id-not-uuid", "GET", "/executions/xyz", 400, "INVALID_ID", "id"),
+    case("execution-unknown", "GET", "/executions/{uuid}", 404, "NOT_FOUND"),
+    case("session-id-as-execution-id", "GET", "/executions/{sid}", 404, "NOT_FOUND"),
+    case("list-unknown-session", "GET", "/code-sessions/{uuid}/executions", 404, "NOT_FOUND"),
+    case("list-invalid-id", "GET", "/code-sessions/bad/executions", 400, "INVALID_ID", "id"),
+    case("unknown-path", "GET", "/no/such/path", 404, "NOT_FOUND"),
+    case("extra-segment", "GET", RUN + "/extra", 404, "NOT_FOUND"),
+    case("empty-id-segment", "POST", "/code-sessions//run", 404, "NOT_FOUND", body={}),
+    case("very-long-path", "GET", "/code-sessions/" + "a" * 3000, 404, "NOT_FOUND"),
+    case("nul-in-path", "GET", "/code-sessions/%00", 400, "BAD_REQUEST",
+         wire=request_bytes("GET", "/code-sessions/%00")),
+    # ---- query parameters ----------------------------------------------
+    case("limit-zero", "GET", LIST + "?limit=0", 400, "INVALID_QUERY", "limit"),
+    case("limit-over-max", "GET", LIST + "?limit=101", 400, "INVALID_QUERY", "limit"),
+    case("limit-not-a-number", "GET", LIST + "?limit=ten", 400, "INVALID_QUERY", "limit"),
+    case("limit-negative", "GET", LIST + "?limit=-5", 400, "INVALID_QUERY", "limit"),
+    case("limit-empty", "GET", LIST + "?limit=", 400, "INVALID_QUERY", "limit"),
+    case("limit-twice", "GET", LIST + "?limit=5&limit=6", 400, "INVALID_QUERY", "limit"),
+    case("limit-encoded-nul", "GET", LIST + "?limit=%00", 400, "BAD_REQUEST"),  # lighttpd's
+    case("limit-encoded-digits-and-junk", "GET", LIST + "?limit=%31x", 400, "INVALID_QUERY", "limit"),
+    case("cursor-zero", "GET", LIST + "?cursor=0", 400, "INVALID_QUERY", "cursor"),
+    case("cursor-not-a-number", "GET", LIST + "?cursor=abc", 400, "INVALID_QUERY", "cursor"),
+    case("cursor-overflow", "GET", LIST + "?cursor=99999999999999999999", 400, "INVALID_QUERY",
+         "cursor"),
+    # ---- methods and HTTP itself ---------------------------------------
+    case("delete-session", "DELETE", S, 405, "METHOD_NOT_ALLOWED"),
+    case("put-sessions", "PUT", "/code-sessions", 405, "METHOD_NOT_ALLOWED", body={}),
+    case("get-run", "GET", RUN, 405, "METHOD_NOT_ALLOWED"),
+    case("post-execution", "POST", "/executions/{eid}", 405, "METHOD_NOT_ALLOWED", body={}),
+    case("post-health", "POST", "/health", 405, "METHOD_NOT_ALLOWED", body={}),
+    case("patch-openapi", "PATCH", "/openapi.json", 405, "METHOD_NOT_ALLOWED", body={}),
+    case("delete-docs", "DELETE", "/docs", 405, "METHOD_NOT_ALLOWED"),
+    case("unknown-method", "FOO", "/health", 501, "NOT_IMPLEMENTED"),
+    case("get-with-body", "GET", "/health", 400, "BAD_REQUEST",
+         wire=request_bytes("GET", "/health", [("Content-Length", "2")], b"{}")),
+    case("garbage-request-line", "GET", "/", 400, "BAD_REQUEST", wire=b"GARBAGE\r\n\r\n"),
+    case("http-version-9", "GET", "/health", 505, "HTTP_VERSION_NOT_SUPPORTED",
+         wire=request_bytes("GET", "/health", version="HTTP/9.9")),
+    case("headers-too-large", "GET", "/health", 431, "HEADERS_TOO_LARGE",
+         wire=request_bytes("GET", "/health", [("X-Big", "a" * 70000)])),
+]
+
+
+# ---- what must not change ------------------------------------------------
+
+def fcgi_pids(data_dir):
+    """Pids of the fcgi_app processes of this stack (DATA_DIR in their environment)."""
+    needle = b"DATA_DIR=" + data_dir.encode() + b"\0"
+    found = set()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv0 = f.read().split(b"\0")[0]
+            if not argv0.endswith(b"/fcgi_app"):
+                continue
+            with open(f"/proc/{d}/environ", "rb") as f:
+                if needle in f.read() + b"\0":
+                    found.add(int(d))
+        except OSError:
+            continue
+    return found
+
+
+def store_state(data_dir):
+    """Rows and the last write time of sessions; rows of executions."""
+    db = sqlite3.connect(f"file:{data_dir}/engine.db?mode=ro", uri=True, timeout=10)
+    try:
+        sessions = db.execute("SELECT count(*), max(updated_at) FROM sessions").fetchone()
+        executions = db.execute("SELECT count(*) FROM executions").fetchone()
+        return {"sessions": sessions, "executions": executions}
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def ids(stack):
+    session = stack.create_session("print('hello')\n")
+    eid = stack.run_ok(session["session_id"])
+    stack.wait_terminal(eid)
+    return {"sid": session["session_id"], "eid": eid}
+
+
+@pytest.fixture(scope="module")
+def baseline(stack, ids):
+    pids = fcgi_pids(stack.data_dir)
+    assert pids, "no fcgi_app process found for this stack"
+    return pids
+
+
+def send(stack, c, ids):
+    path = c["path"].format(uuid=random_uuid(), **ids)
+    if c["wire"] is not None:
+        return raw_request(stack.port, c["wire"])
+    headers = {"Content-Type": c["ctype"]}
+    if c["body"] is not None:
+        return stack.request(c["method"], path, body=c["body"], headers=headers)
+    return stack.request(c["method"], path, raw=c["raw"], headers=headers)
+
+
+def assert_wire_error(resp, status, code):
+    got, headers, body = resp
+    assert got == status, (got, body)
+    assert headers.get("content-type", "").split(";")[0] == "application/json", headers
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    assert body["error"]["code"] == code, body
+    assert body["error"]["field"] is None, body
+
+
+def test_there_are_at_least_60_cases():
+    assert len(CASES) >= 60
+
+
+@pytest.mark.parametrize("c", CASES)
+def test_bad_request_is_refused_cleanly(stack, ids, baseline, c):
+    before = store_state(stack.data_dir)
+    resp = send(stack, c, ids)
+    if c["wire"] is not None:
+        assert_wire_error(resp, c["status"], c["code"])
+    else:
+        assert_error(resp, c["status"], c["code"], c["field"])
+    if c["status"] == 405:
+        assert resp[1].get("Allow"), "405 without Allow"
+    assert store_state(stack.data_dir) == before, "a refused request wrote to the store"
+    assert fcgi_pids(stack.data_dir) == baseline, "an fcgi_app process died or was replaced"
+
+
+def test_head_on_an_api_path_is_405_with_allow(stack, ids, baseline):
+    status, headers, body = stack.request("HEAD", f"/code-sessions/{ids['sid']}")
+    assert status == 405
+    assert headers.get("Allow") == "GET, PATCH"
+    assert fcgi_pids(stack.data_dir) == baseline
+
+
+def test_upper_case_id_names_the_same_session(stack, ids):
+    status, _, body = stack.request("GET", f"/code-sessions/{ids['sid'].upper()}")
+    assert status == 200, body
+    assert body["session_id"] == ids["sid"]
+
+
+def test_trailing_slash_is_ignored(stack, ids):
+    status, _, body = stack.request("GET", f"/code-sessions/{ids['sid']}/")
+    assert status == 200, body
+
+
+def test_percent_encoded_query_value_is_decoded(stack, ids):
+    status, _, body = stack.request("GET", f"/code-sessions/{ids['sid']}/executions?limit=%31")
+    assert status == 200, body
+    assert len(body["executions"]) == 1
+
+
+def test_unknown_query_parameters_are_ignored(stack, ids):
+    status, _, body = stack.request("GET", "/health?verbose=1&limit=0")
+    assert status == 200, body
+
+
+def test_empty_run_body_needs_no_content_type(stack, ids, baseline):
+    status, _, body = stack.request("POST", f"/code-sessions/{ids['sid']}/run", raw=b"",
+                                    headers={"Content-Type": None})
+    assert status == 202, body
+    stack.wait_terminal(body["execution_id"])
+
+
+def test_pool_survived_every_case(stack, baseline):
+    assert fcgi_pids(stack.data_dir) == baseline
+    status, _, body = stack.request("GET", "/health")
+    assert status == 200, body
