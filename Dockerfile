@@ -11,7 +11,7 @@ COPY fcgi_app fcgi_app
 COPY runner runner
 COPY conf conf
 COPY tests/unit tests/unit
-RUN make build/fcgi_app build/runner
+RUN make -j"$(nproc)" build/fcgi_app build/runner
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -28,4 +28,6 @@ RUN sed -i 's/^server.bind .*/server.bind = "0.0.0.0"/' lighttpd.conf
 ENV PORT=8000 DATA_DIR=/var/lib/engine
 VOLUME /var/lib/engine
 EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=3)"]
+# Least privilege to run it: see docker-compose.yml and README, "Containers".
 CMD ["scripts/run-stack"]
