@@ -12,13 +12,20 @@ import sqlite3
 import pytest
 
 from http_raw import raw_request, request_bytes
-from stack import assert_error, random_uuid
+from stack import REPO, assert_error, random_uuid
 
 S = "/code-sessions/{sid}"
 RUN = "/code-sessions/{sid}/run"
 LIST = "/code-sessions/{sid}/executions"
 SOURCE_LIMIT = 262144
 STDIN_LIMIT = 65536
+
+
+@pytest.fixture(scope="module", autouse=True)
+def www_built():
+    """lighttpd serves /docs, /openapi.json and its JSON error pages from here."""
+    www = REPO / os.environ.get("BUILD", "build") / "www" / "openapi.json"
+    assert www.exists(), f"{www} is missing: run make www (make api and make test do)"
 
 
 def case(name, method, path, status, code, field=None, *, body=None, raw=None,

@@ -11,6 +11,7 @@ documented ones. Standard library only.
 """
 
 import json
+import os
 import re
 
 import pytest
@@ -25,6 +26,13 @@ METHODS = ("get", "put", "post", "delete", "patch")
 NOT_PROVOKED = {"503"}
 # Served by lighttpd as static files, which also answer HEAD.
 STATIC_PATHS = {"/openapi.json", "/docs"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def www_built():
+    """lighttpd serves /docs, /openapi.json and its JSON error pages from here."""
+    www = REPO / os.environ.get("BUILD", "build") / "www" / "openapi.json"
+    assert www.exists(), f"{www} is missing: run make www (make api and make test do)"
 
 
 # ---- the document --------------------------------------------------------

@@ -19,6 +19,13 @@ from stack import REPO
 SPEC = json.loads((REPO / "conf" / "openapi.json").read_text())
 
 
+@pytest.fixture(scope="module", autouse=True)
+def www_built():
+    """lighttpd serves /docs, /openapi.json and its JSON error pages from here."""
+    www = REPO / os.environ.get("BUILD", "build") / "www" / "openapi.json"
+    assert www.exists(), f"{www} is missing: run make www (make api and make test do)"
+
+
 def test_docs_page_is_html_that_loads_swagger_ui(stack):
     status, headers, body = stack.request("GET", "/docs")
     assert status == 200
