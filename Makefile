@@ -31,14 +31,14 @@ LIB_RUNNER := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
 # What make run needs, and what make test needs on top.
 RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson-c-dev \
              uuid-dev libsqlite3-dev libseccomp-dev python3
-TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3
+TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3 clang libclang-rt-14-dev
 BENCH_PKGS := $(RUN_PKGS) wrk
 # The Apache front end (tests/test_apache.py) and promtool (tests/test_metrics.py).
 TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus
 # make container-test: podman and a locally made Debian base image.
 CONTAINER_PKGS := podman runc debootstrap curl
 
-.PHONY: all run test unit api asan bench clean
+.PHONY: all run test unit api asan bench clean www fuzz fuzz-smoke
 
 all: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/unit_tests
 
@@ -71,19 +71,62 @@ $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c tests/unit/check.h $(wildcard common
 
 run:
 	@scripts/ensure-deps $(RUN_PKGS)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all www
 	@exec env PORT=$(PORT) DATA_DIR=$(DATA_DIR) BUILD=$(BUILD) scripts/run-stack
 
 unit: all
 	$(BUILD)/unit_tests
 
-api: all
+api: all www
 	BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests
 
 test:
 	@scripts/ensure-deps $(TEST_PKGS)
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory api
+
+# What lighttpd serves statically from $(BUILD)/www: /openapi.json, /docs
+# (Swagger UI from npm, pinned in www/package-lock.json) and its own error
+# pages as JSON. Needs npm (scripts/build-www installs nodejs npm if missing).
+www: $(BUILD)/www/.built
+
+$(BUILD)/www/.built: conf/openapi.json www/docs/index.htm www/errors.tsv www/package.json \
+		     www/package-lock.json scripts/build-www
+	@scripts/build-www $(BUILD)
+	@touch $@
+
+# libFuzzer targets (tests/fuzz/) over the request parsing and validation code
+# and the job message, built with clang under ASan + UBSan into $(BUILD)/fuzz.
+# make fuzz runs each for FUZZ_SECONDS; make test runs each for a few seconds.
+FUZZ_TARGETS := fuzz_request fuzz_validate fuzz_query fuzz_job
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_FLAGS   := -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(COMMON_SRC) $(filter-out fcgi_app/main.c,$(FCGI_SRC))) \
+		$(FUZZ_DIR)/obj/schema_sql.o
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+$(FUZZ_DIR)/obj/%.o: %.c $(wildcard common/*.h fcgi_app/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC $<"; $(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/obj/schema_sql.o: $(BUILD)/schema_sql.c
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
+	@echo "  FUZZLD $@"; $(FUZZ_CC) $(CPPFLAGS) -Ifcgi_app $(FUZZ_FLAGS) -fsanitize=fuzzer \
+		-o $@ $< $(FUZZ_LIB_OBJ) -lfcgi $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@tests/fuzz/run $(FUZZ_DIR) 5 $(FUZZ_TARGETS)
 
 # Not part of make test: prints a table, writes build/bench.json.
 bench:

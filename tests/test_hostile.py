@@ -522,15 +522,21 @@ def _status(pid):
         return None
 
 
-def _under_another_runner(pid, runner):
-    """True if an ancestor of pid is a runner other than `runner` (another
-    stack on this host, e.g. a concurrent test session)."""
+def _sandbox_uid(st):
+    return UID_BASE <= int(st["Uid"].split()[0]) < UID_BASE + 2 * 256
+
+
+def _someone_elses(pid, runner):
+    """True if pid's sandbox was made by another process than `runner`: the
+    first ancestor outside the sandbox uids is neither our runner nor the
+    host's init (an orphan would be a leak of ours). Other stacks or unit
+    tests may be running on the same host."""
     for _ in range(64):
         st = _status(pid)
         if st is None:
-            return False
-        if st["Name"].strip() == "runner":
-            return pid != runner
+            return True                      # gone meanwhile
+        if not _sandbox_uid(st):
+            return pid not in (runner, 1)
         pid = int(st["PPid"])
         if pid <= 1:
             return False
@@ -538,17 +544,16 @@ def _under_another_runner(pid, runner):
 
 
 def sandbox_processes(runner):
-    """(pid, uid, name) of live processes owned by a sandbox host uid that no
-    other stack's runner accounts for."""
+    """(pid, uid, name) of live processes of a sandbox host uid that belong
+    to `runner` or to nobody."""
     found = []
     for d in os.listdir("/proc"):
         st = _status(d) if d.isdigit() else None
         if st is None:
             continue
-        uid = int(st["Uid"].split()[0])
-        if (UID_BASE <= uid < UID_BASE + 2 * 256 and st["State"].split()[0] not in "ZX"
-                and not _under_another_runner(int(d), runner)):
-            found.append((int(d), uid, st["Name"].strip()))
+        if (_sandbox_uid(st) and st["State"].split()[0] not in "ZX"
+                and not _someone_elses(int(d), runner)):
+            found.append((int(d), int(st["Uid"].split()[0]), st["Name"].strip()))
     return found
 
 
