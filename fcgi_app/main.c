@@ -62,6 +62,10 @@ static void exit_with_parent(void)
 	pid_t parent = getppid();
 	if (!v || strcmp(v, "1") != 0)
 		return;
+	/* Spawned just as lighttpd died: already adopted by init (or, in a
+	 * container, by the stack's PID 1). */
+	if (parent == 1)
+		_exit(0);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		_exit(0);
