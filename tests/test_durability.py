@@ -87,7 +87,9 @@ class Load:
             if status == 200:
                 self.possible[sid] = {code}
                 return True
-            if status is None:          # unknown: it may or may not have committed
+            # No reply, or lighttpd's 5xx for a backend killed mid-request:
+            # the write may or may not have committed.
+            if status is None or status >= 500:
                 self.possible[sid].add(code)
             else:
                 self.errors += 1
@@ -102,6 +104,8 @@ class Load:
             if status == 202:
                 self.accepted[body["execution_id"]] = expected
             elif status in (429, 503):
+                self.refused += 1       # refused, or unknown while a backend died
+            elif status >= 500:
                 self.refused += 1
             else:
                 self.errors += 1
