@@ -96,7 +96,7 @@ def run_latency(comp, n=200):
         assert ex["status"] == "COMPLETED" and ex["stdout"] == "hello\n", ex
         total.append(secs * 1000)
         q = ts(ex["started_at"]) - ts(ex["queued_at"])
-        s = ex.get("setup_ms") or 0
+        s = ex["setup_time_ms"]
         queue.append(q)
         setup.append(s)
         run.append(ex["execution_time_ms"])

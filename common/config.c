@@ -37,6 +37,7 @@ static const struct key keys[] = {
 	INT_KEY("tmpfs_mb", tmpfs_mb, 1, 4096),
 	INT_KEY("max_open_files", max_open_files, 8, 65536),
 	LONG_KEY("max_output_bytes", max_output_bytes, 1024, 64L << 20),
+	INT_KEY("cpu_demote_after_ms", cpu_demote_after_ms, 0, 600000),
 	INT_KEY("max_queue_depth", max_queue_depth, 1, 10000000),
 	INT_KEY("max_runs_per_session", max_runs_per_session, 1, 100000),
 	INT_KEY("max_attempts", max_attempts, 1, 100),
@@ -69,6 +70,7 @@ void config_defaults(struct config *cfg)
 	cfg->tmpfs_mb = 16;
 	cfg->max_open_files = 64;
 	cfg->max_output_bytes = 64L << 10;
+	cfg->cpu_demote_after_ms = 100;
 	cfg->max_queue_depth = 1000;
 	cfg->max_runs_per_session = 5;
 	cfg->max_attempts = 3;

@@ -10,7 +10,7 @@ struct config {
 	int port;                        /* HTTP port of lighttpd */
 	char data_dir[CONFIG_PATH_MAX];  /* SQLite file, ZeroMQ socket, logs */
 	int fcgi_processes;              /* FastCGI pool size */
-	int runner_slots;                /* concurrent executions, 0 = CPUs */
+	int runner_slots;                /* concurrent executions, 0 = 4 x CPUs */
 	long max_body_bytes;             /* whole request body */
 	long max_source_bytes;           /* source_code / template_code */
 	long max_stdin_bytes;
@@ -21,6 +21,7 @@ struct config {
 	int tmpfs_mb;
 	int max_open_files;
 	long max_output_bytes;           /* per stream */
+	int cpu_demote_after_ms;         /* a run busy this long yields CPU to new ones */
 	int max_queue_depth;             /* QUEUED executions, all sessions */
 	int max_runs_per_session;        /* QUEUED + RUNNING for one session */
 	int max_attempts;                /* claims before RUNNER_LOST */

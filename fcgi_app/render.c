@@ -64,6 +64,7 @@ json_object *render_execution(sqlite3_stmt *st)
 	json_object_object_add(o, "exit_code", int_or_null(st, 5));
 	json_object_object_add(o, "signal", int_or_null(st, 6));
 	json_object_object_add(o, "execution_time_ms", int_or_null(st, 7));
+	json_object_object_add(o, "setup_time_ms", int_or_null(st, 19));
 	json_object_object_add(o, "cpu_time_ms", int_or_null(st, 8));
 	json_object_object_add(o, "memory_kb", int_or_null(st, 9));
 	json_object_object_add(o, "stdout_truncated", json_object_new_boolean(sqlite3_column_int(st, 10)));

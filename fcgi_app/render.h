@@ -11,7 +11,7 @@
 #define EXECUTION_COLUMNS \
 	"id, session_id, status, stdout, stderr, exit_code, signal, execution_time_ms, " \
 	"cpu_time_ms, memory_kb, stdout_truncated, stderr_truncated, error_code, " \
-	"error_message, attempt, queued_at, started_at, finished_at, seq"
+	"error_message, attempt, queued_at, started_at, finished_at, seq, setup_ms"
 #define RUNNER_COLUMNS "id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at"
 
 /* Each returns a new object for the current row of st. */

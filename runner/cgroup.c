@@ -32,7 +32,7 @@ enum {
 	FILE_MAX = 4096,
 };
 
-static const char *const v1_names[CG__MAX] = { "memory", "pids", "cpuacct" };
+static const char *const v1_names[CG__MAX] = { "memory", "pids", "cpuacct", "cpu" };
 static atomic_ulong run_seq;
 static atomic_uint host_seq;            /* more than one host per process: unit tests */
 
@@ -277,14 +277,29 @@ static int fail(char *err, size_t errlen, const char *what, const char *dir)
 	return -1;
 }
 
-/* v1: memory and pids are required, cpuacct is used when mounted. */
+/*
+ * The runner's parent in the v1 cpu hierarchy competes with every other
+ * task of the runner's cgroup (lighttpd, the pool, the runner itself) as one
+ * entity: give it the weight of one busy task per CPU, so sandboxes as a
+ * whole can still fill the machine instead of one task's share of it.
+ */
+static void weigh_cpu_parent(int parent_fd)
+{
+	char text[32];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	snprintf(text, sizeof text, "%ld", 1024 * (cpus > 0 ? cpus : 1));
+	write_at(parent_fd, "cpu.shares", text);
+}
+
+/* v1: memory and pids are required, cpuacct and cpu are used when mounted. */
 static int init_v1(struct cgroup_host *h, char *err, size_t errlen)
 {
 	char dir[PATH_MAX];
 
 	for (int c = 0; c < CG__MAX; c++) {
 		if (own_dir("cgroup", v1_names[c], dir, sizeof dir) < 0) {
-			if (c == CG_CPUACCT)
+			if (c == CG_CPUACCT || c == CG_CPU)
 				continue;
 			snprintf(err, errlen, "no cgroup v1 %s hierarchy mounted", v1_names[c]);
 			return -1;
@@ -293,6 +308,8 @@ static int init_v1(struct cgroup_host *h, char *err, size_t errlen)
 			return fail(err, errlen, "create a cgroup under", dir);
 	}
 	h->memsw = faccessat(h->parent_fd[CG_MEMORY], "memory.memsw.limit_in_bytes", F_OK, 0) == 0;
+	if (h->parent_fd[CG_CPU] >= 0)
+		weigh_cpu_parent(h->parent_fd[CG_CPU]);
 	h->version = CGROUP_V1;
 	return 0;
 }
@@ -499,6 +516,15 @@ void cgroup_run_stats(const struct cgroup_run *run, struct cgroup_stats *st)
 	}
 	st->peak_kb = peak < 0 ? -1 : (long)(peak / 1024);
 	st->cpu_ms = cpu_v;
+}
+
+int cgroup_run_demote_cpu(const struct cgroup_run *run)
+{
+	if (run->version == CGROUP_V2)
+		return write_at(run->dir_fd[CG_MEMORY], "cpu.weight", "1");
+	if (run->version == CGROUP_V1 && run->dir_fd[CG_CPU] >= 0)
+		return write_at(run->dir_fd[CG_CPU], "cpu.shares", "2");
+	return -1;
 }
 
 /* True if pid is listed in dirfd's cgroup.procs. */

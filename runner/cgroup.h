@@ -26,8 +26,9 @@
 
 enum cgroup_version { CGROUP_NONE, CGROUP_V1, CGROUP_V2 };
 
-/* v1: one hierarchy per controller we use; v2: only CG_MEMORY is used. */
-enum cgroup_ctrl { CG_MEMORY, CG_PIDS, CG_CPUACCT, CG__MAX };
+/* v1: one hierarchy per controller we use (cpuacct and cpu optional);
+ * v2: only CG_MEMORY is used. */
+enum cgroup_ctrl { CG_MEMORY, CG_PIDS, CG_CPUACCT, CG_CPU, CG__MAX };
 
 struct cgroup_host {
 	enum cgroup_version version;
@@ -87,6 +88,13 @@ void cgroup_run_stats(const struct cgroup_run *run, struct cgroup_stats *st);
  * removed (it is then left for the stale sweep of the next start).
  */
 int cgroup_run_destroy(struct cgroup_run *run);
+
+/*
+ * Gives the run the smallest CPU weight (v1 cpu.shares, v2 cpu.weight) so
+ * that a long computation yields the CPU to short runs. Returns 0, or -1 if
+ * the host has no CPU controller for the runner (nothing changes then).
+ */
+int cgroup_run_demote_cpu(const struct cgroup_run *run);
 
 /* Marks run as not created (all fds -1). */
 void cgroup_run_init(struct cgroup_run *run);

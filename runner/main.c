@@ -44,6 +44,7 @@ static void limits_from_config(const struct config *c, struct sandbox_limits *l)
 	l->tmpfs_mb = c->tmpfs_mb;
 	l->max_open_files = c->max_open_files;
 	l->max_output_bytes = c->max_output_bytes;
+	l->cpu_demote_after_ms = c->cpu_demote_after_ms;
 }
 
 static int pull_open(struct loop *lp, char *err, size_t errlen)
@@ -149,7 +150,9 @@ static int prepare(struct runner *r, char *err, size_t errlen)
 	}
 	limits_from_config(&r->cfg, &r->limits);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	r->slots = r->cfg.runner_slots ? r->cfg.runner_slots : (int)(cpus > 0 ? cpus : 1);
+	/* More slots than CPUs: a slot spends part of each run waiting (cgroup
+	 * moves, the store), and a CPU hog must never hold the only free slot. */
+	r->slots = r->cfg.runner_slots ? r->cfg.runner_slots : 4 * (int)(cpus > 0 ? cpus : 1);
 	uuid_new(r->id);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);

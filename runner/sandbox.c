@@ -71,8 +71,10 @@ struct run {
 	struct sandbox_status failure;
 	enum kill_reason killed;
 	int wall_time_ms;
+	int demote_after_ms;
 	struct cgroup_run cg;           /* version CGROUP_NONE: rlimit-only mode */
 	int64_t t_clone, t_start, t_end, deadline;
+	int64_t demote_at;              /* INT64_MAX: not (or no longer) due */
 };
 
 /* ---- preparation (before clone) -------------------------------------- */
@@ -355,6 +357,8 @@ static void on_record(struct run *r, const struct sandbox_status *st)
 		r->t_start = now;
 		if (!r->killed)
 			r->deadline = now + r->wall_time_ms;
+		if (r->demote_after_ms > 0)
+			r->demote_at = now + r->demote_after_ms;
 		return;
 	}
 	if (st->kind == SANDBOX_ST_EXITED && r->started && !r->exited) {
@@ -411,6 +415,17 @@ static int ms_until(int64_t deadline)
 	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
+/*
+ * A run still busy after demote_after_ms is a long computation: dropping its
+ * CPU weight lets short runs through first (a hello world next to two CPU
+ * hogs keeps its latency) while the long one still gets every idle cycle.
+ */
+static void demote(struct run *r)
+{
+	r->demote_at = INT64_MAX;
+	cgroup_run_demote_cpu(&r->cg);
+}
+
 /* Polls until the status and both output pipes are closed. Returns 0, or
  * -1 with errno set (out of memory; the tree is then killed by reap). */
 static int collect(struct run *r)
@@ -421,11 +436,15 @@ static int collect(struct run *r)
 			{ .fd = r->out.fd, .events = POLLIN },
 			{ .fd = r->err.fd, .events = POLLIN },
 		};
-		int timeout = ms_until(r->deadline);
+		int timeout = ms_until(r->deadline < r->demote_at ? r->deadline : r->demote_at);
 		int n = timeout > 0 ? poll(p, 3, timeout) : 0;
 
 		if (n < 0 && errno != EINTR)
 			return -1;
+		if (n == 0 && mono_ms() >= r->demote_at && r->demote_at < r->deadline) {
+			demote(r);
+			continue;
+		}
 		if (n == 0) {
 			on_deadline(r);
 			continue;
@@ -551,6 +570,8 @@ static void run_init(struct run *r, const struct sandbox_limits *l)
 	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = -1;
 	r->out.limit = r->err.limit = (size_t)l->max_output_bytes;
 	r->wall_time_ms = l->wall_time_ms;
+	r->demote_after_ms = l->cpu_demote_after_ms;
+	r->demote_at = INT64_MAX;
 }
 
 static int finish(struct run *r, struct sandbox_result *res, int rc)

@@ -356,7 +356,7 @@ SESSION_KEYS = {"session_id", "language", "source_code", "status", "created_at",
 RUN_KEYS = {"execution_id", "session_id", "status", "queued_at"}
 EXECUTION_KEYS = {
     "execution_id", "session_id", "status", "stdout", "stderr", "exit_code", "signal",
-    "execution_time_ms", "cpu_time_ms", "memory_kb", "stdout_truncated",
+    "execution_time_ms", "setup_time_ms", "cpu_time_ms", "memory_kb", "stdout_truncated",
     "stderr_truncated", "error", "attempt", "queued_at", "started_at", "finished_at",
 }
 
