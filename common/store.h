@@ -20,6 +20,14 @@ sqlite3 *store_open(const char *path, char *err, size_t errlen);
 int store_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmts, int n,
 		      char *err, size_t errlen);
 
+/*
+ * Copies committed WAL frames into the database without blocking anyone
+ * (PASSIVE), and restarts the WAL from its beginning once it has grown past
+ * wal_restart_frames and every frame is in the database (TRUNCATE, which
+ * waits briefly for readers). Returns the WAL's size in frames, or -1.
+ */
+int store_checkpoint(sqlite3 *db, int wal_restart_frames);
+
 /* Finalizes stmts[0..n) and closes db; NULL-safe. */
 void store_close(sqlite3 *db, sqlite3_stmt **stmts, int n);
 

@@ -15,11 +15,20 @@
 #include <zmq.h>
 
 #include "jobs.h"
+#include "store.h"
 #include "job.h"
 #include "log.h"
 #include "runner.h"
 #include "runner_endpoint.h"
 #include "worker.h"
+
+/*
+ * The runner is the store's only checkpointer (fcgi_app turns its automatic
+ * checkpoints off), so no API request ever pays for copying the WAL into the
+ * database. Past this many frames (4 KiB each) the WAL is restarted, because
+ * readers slow down as it grows.
+ */
+#define WAL_RESTART_FRAMES 4096
 
 static volatile sig_atomic_t stop_signal;
 
@@ -94,6 +103,7 @@ static void timers(struct loop *lp)
 	if (now >= lp->next_sweep) {
 		if (jobs_sweep(&lp->j) > 0 || jobs_any_queued(&lp->j))
 			runner_nudge(r, true);
+		store_checkpoint(lp->j.db, WAL_RESTART_FRAMES);
 		lp->next_sweep = now + r->cfg.sweep_interval_ms;
 	}
 }
