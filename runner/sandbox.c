@@ -8,6 +8,7 @@
  * SIGKILL to the one pid we own.
  */
 #include "sandbox.h"
+#include "python_boot.h"
 #include "sandbox_child.h"
 #include "util.h"
 
@@ -114,7 +115,7 @@ static void fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *ho
 		      const struct sandbox_job *job)
 {
 	const struct sandbox_limits *l = job->limits;
-	static const char *const argv[] = { "python3", "-u", "-E", "-s", "/app/main.py", NULL };
+	static const char *const argv[] = { "python3", "-u", "-E", "-S", "-c", python_boot, NULL };
 	static const char *const envp[] = {
 		"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "TMPDIR=/tmp", NULL,
 	};

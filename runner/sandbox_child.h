@@ -62,7 +62,7 @@ struct sandbox_init_spec {
 	char tmp_opts[64];                      /* ... of the working directory /tmp */
 	char shm_opts[64];                      /* ... of /dev/shm */
 	const char *python;
-	const char *argv[6];
+	const char *argv[8];
 	const char *envp[5];
 	struct sandbox_child_spec child;
 };

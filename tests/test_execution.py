@@ -464,3 +464,43 @@ def test_capped_runs_all_complete(capped_session):
 
 def test_run_accepted_again_once_runs_finish(capped_session):
     assert capped_session["after"][0] == 202, capped_session["after"]
+
+
+# The interpreter starts without the site module (see runner/python_boot.c);
+# a program must not be able to tell.
+
+def test_program_runs_as_the_main_script(stack):
+    code = ("import sys, __main__\nx = 42\n"
+            "print(__name__, sys.argv, sys.path[0], __file__, __main__.x)\n")
+    ex = stack.execute(code)
+    assert ex["stdout"] == "__main__ ['/app/main.py'] /app /app/main.py 42\n", ex
+
+
+def test_exit_and_quit_builtins_work(stack):
+    assert stack.execute("print('a')\nexit(3)\n")["exit_code"] == 3
+    ex = stack.execute("quit()\nprint('not reached')\n")
+    assert (ex["status"], ex["exit_code"], ex["stdout"]) == ("COMPLETED", 0, "")
+
+
+def test_traceback_shows_only_the_programs_frames(stack):
+    ex = stack.execute("def f():\n    1/0\nf()\n")
+    assert ex["stderr"] == (
+        "Traceback (most recent call last):\n"
+        '  File "/app/main.py", line 3, in <module>\n    f()\n'
+        '  File "/app/main.py", line 2, in f\n    1/0\n    ~^~\n'
+        "ZeroDivisionError: division by zero\n"), ex
+
+
+def test_syntax_error_is_reported_like_the_interpreter(stack):
+    ex = stack.execute("x = (\n")
+    assert ex["exit_code"] == 1
+    assert ex["stderr"] == ('  File "/app/main.py", line 1\n    x = (\n        ^\n'
+                            "SyntaxError: '(' was never closed\n"), ex
+
+
+def test_multiprocessing_pickles_functions_of_the_program(stack):
+    code = ("import multiprocessing\ndef sq(v):\n    return v * v\n"
+            "if __name__ == '__main__':\n"
+            "    with multiprocessing.Pool(2) as p:\n        print(p.map(sq, [1, 2, 3]))\n")
+    ex = stack.execute(code)
+    assert (ex["status"], ex["stdout"]) == ("COMPLETED", "[1, 4, 9]\n"), ex
