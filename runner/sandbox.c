@@ -40,7 +40,7 @@ enum {
 
 /* No CLONE_NEWCGROUP here: init unshares its cgroup namespace only after
  * the parent moved it into the run's cgroup, so that cgroup is its root. */
-#define CLONE_SANDBOX (SIGCHLD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | \
+#define CLONE_SANDBOX (SIGCHLD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | \
 		       CLONE_NEWIPC | CLONE_NEWUTS)
 #define MIB(n) ((rlim_t)(n) << 20)
 
@@ -76,6 +76,7 @@ struct run {
 	struct cgroup_run cg;           /* version CGROUP_NONE: rlimit-only mode */
 	int64_t t_clone, t_start, t_end, deadline;
 	int64_t demote_at;              /* INT64_MAX: not (or no longer) due */
+	unsigned long clone_flags;
 };
 
 /* ---- preparation (before clone) -------------------------------------- */
@@ -262,7 +263,7 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 	s->out_fd = out[1];
 	s->err_fd = err[1];
 	r->t_clone = mono_ms();
-	r->pid = (pid_t)syscall(SYS_clone, CLONE_SANDBOX, 0, 0, 0, 0);
+	r->pid = (pid_t)syscall(SYS_clone, r->clone_flags, 0, 0, 0, 0);
 	if (r->pid == 0)
 		sandbox_init_main(s);
 	e = errno;
@@ -608,6 +609,7 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		return -1;
 	}
 	run_init(&r, job->limits);
+	r.clone_flags = CLONE_SANDBOX | (job->slot_netns ? 0 : CLONE_NEWNET);
 	fill_spec(&spec, host, job);
 	if (make_cgroup(&r, host, job, res) < 0)
 		return finish(&r, res, 0);
@@ -624,6 +626,11 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		apply_cgroup_stats(&r, res);
 	}
 	return finish(&r, res, rc);
+}
+
+int sandbox_slot_netns(void)
+{
+	return unshare(CLONE_NEWNET);
 }
 
 void sandbox_result_free(struct sandbox_result *res)

@@ -46,7 +46,22 @@ struct sandbox_job {
 	size_t stdin_len;
 	int slot;                       /* 0 .. slots-1 */
 	const struct sandbox_limits *limits;
+	/* The calling thread already sits in a private, empty network
+	 * namespace of its slot (sandbox_slot_netns): reuse it instead of
+	 * creating one per run. */
+	bool slot_netns;
 };
+
+/*
+ * Moves the calling thread (a slot) into a new network namespace with no
+ * interface up, for sandbox_job.slot_netns. Creating and destroying a
+ * network namespace is the dearest part of a sandbox (sysctl tables, the
+ * loopback device, a TIME_WAIT purge of the whole host on teardown); one
+ * per slot is as isolated, because a slot runs one sandbox at a time and
+ * every socket dies with the sandbox's processes. Root only. Returns 0, or
+ * -1 with errno (the slot then creates one per run).
+ */
+int sandbox_slot_netns(void);
 
 enum sandbox_outcome {
 	SANDBOX_EXITED,                 /* exit_code valid (0 = success) */

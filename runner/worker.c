@@ -106,7 +106,7 @@ static void execute(struct worker *w, struct jobs_db *j, struct claim *c)
 	struct sandbox_job job = {
 		.source = c->source, .source_len = c->source_len,
 		.stdin_data = c->stdin_data, .stdin_len = c->stdin_len,
-		.slot = w->slot, .limits = &r->limits,
+		.slot = w->slot, .limits = &r->limits, .slot_netns = w->slot_netns,
 	};
 	struct sandbox_result res;
 	struct outcome o;
@@ -133,6 +133,7 @@ static void *worker_main(void *arg)
 	struct jobs_db j;
 	char err[256];
 
+	w->slot_netns = r->host.root && sandbox_slot_netns() == 0;
 	if (jobs_open(&j, &r->cfg, r->id, err, sizeof(err))) {
 		log_error("slot %d: store: %s", w->slot, err);
 		atomic_store(&r->stopping, true);

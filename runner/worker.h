@@ -10,6 +10,7 @@
 
 struct worker {
 	int slot;
+	bool slot_netns;                /* the thread sits in its own network namespace */
 	pthread_t thread;
 	struct runner *runner;
 };

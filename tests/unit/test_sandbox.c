@@ -871,3 +871,50 @@ TEST(sandbox_proc_hides_init)
 		      "print(os.path.exists('/proc/1'), 'hidepid=invisible' in open('/proc/mounts').read())\n",
 		      "False True\n");
 }
+
+/* A slot thread in its own network namespace, running two sandboxes in it. */
+struct netns_case {
+	struct sandbox_result first, second;
+	int entered, rc1, rc2;
+};
+
+static void *netns_slot(void *arg)
+{
+	struct netns_case *c = arg;
+	struct sandbox_limits l = test_limits();
+	struct sandbox_job job = { .slot = 5, .limits = &l, .slot_netns = true };
+	/* The first run binds an abstract socket and leaves it to the kernel;
+	 * the next run of the slot must be able to bind the same name. */
+	const char *src = "import socket\n"
+			  "s = socket.socket(socket.AF_UNIX)\ns.bind('\\0engine-slot-test')\ns.listen()\n"
+			  "try:\n    socket.create_connection(('1.1.1.1', 80), timeout=1)\n"
+			  "except OSError as e:\n    print(e.strerror)\n"
+			  "print(open('/proc/net/dev').read().count(':'))\n";
+
+	c->entered = sandbox_slot_netns();
+	job.source = src;
+	job.source_len = strlen(src);
+	c->rc1 = sandbox_run(test_host(), &job, &c->first);
+	c->rc2 = sandbox_run(test_host(), &job, &c->second);
+	return NULL;
+}
+
+TEST(sandbox_slot_netns_isolates_and_leaves_nothing_to_the_next_run)
+{
+	struct netns_case c;
+	pthread_t t;
+
+	memset(&c, 0, sizeof c);
+	REQUIRE(test_host() != NULL);
+	REQUIRE(pthread_create(&t, NULL, netns_slot, &c) == 0);
+	pthread_join(t, NULL);
+	REQUIRE(c.entered == 0);
+	REQUIRE(c.rc1 == 0 && c.rc2 == 0);
+	/* Only the loopback device exists, and it is down. */
+	CHECK(c.first.outcome == SANDBOX_EXITED && c.first.exit_code == 0);
+	CHECK_STR(c.first.out, "Network is unreachable\n1\n");
+	CHECK(c.second.outcome == SANDBOX_EXITED && c.second.exit_code == 0);
+	CHECK_STR(c.second.out, "Network is unreachable\n1\n");
+	sandbox_result_free(&c.first);
+	sandbox_result_free(&c.second);
+}
