@@ -55,3 +55,19 @@ def test_apache_passes_request_id_through(stack):
     status, headers, _ = stack.request("GET", "/health", headers={"X-Request-Id": "qa-apache-1"})
     assert status == 200
     assert headers["X-Request-Id"] == "qa-apache-1"
+
+
+def test_apache_serves_the_openapi_document(stack):
+    status, headers, body = stack.request("GET", "/openapi.json")
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/json")
+    assert body["openapi"].startswith("3.")
+    assert "/code-sessions/{id}/run" in body["paths"]
+
+
+def test_apache_serves_the_swagger_ui_page(stack):
+    status, headers, body = stack.request("GET", "/docs")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert "swagger-ui-bundle.js" in body
+    assert stack.request("GET", "/docs/swagger-ui-bundle.js")[0] == 200
