@@ -97,7 +97,9 @@ sqlite3 *store_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_handler(db, busy_wait, NULL);
+	/* journal_size_limit: a restarted WAL file is cut back to 64 MiB. */
 	if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+			 "PRAGMA journal_size_limit=67108864; "
 			 "PRAGMA foreign_keys=ON;", err, errlen))
 		goto fail;
 	if (store_migrate(db, err, errlen))
@@ -114,7 +116,7 @@ int store_checkpoint(sqlite3 *db, int wal_restart_frames)
 	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &done) != SQLITE_OK)
 		return -1;
 	if (frames > wal_restart_frames && done == frames &&
-	    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &frames, &done) != SQLITE_OK)
+	    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, &frames, &done) != SQLITE_OK)
 		return -1;
 	return frames;
 }

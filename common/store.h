@@ -22,9 +22,11 @@ int store_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmts,
 
 /*
  * Copies committed WAL frames into the database without blocking anyone
- * (PASSIVE), and restarts the WAL from its beginning once it has grown past
- * wal_restart_frames and every frame is in the database (TRUNCATE, which
- * waits briefly for readers). Returns the WAL's size in frames, or -1.
+ * (PASSIVE), and makes the next writer start the WAL from its beginning
+ * once it has grown past wal_restart_frames and every frame is in the
+ * database (RESTART, which waits briefly for readers). Under constant load
+ * SQLite alone never finds a moment to restart the WAL, and readers slow
+ * down as it grows. Returns the WAL's size in frames, or -1.
  */
 int store_checkpoint(sqlite3 *db, int wal_restart_frames);
 

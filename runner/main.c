@@ -23,12 +23,14 @@
 #include "worker.h"
 
 /*
- * The runner is the store's only checkpointer (fcgi_app turns its automatic
- * checkpoints off), so no API request ever pays for copying the WAL into the
- * database. Past this many frames (4 KiB each) the WAL is restarted, because
- * readers slow down as it grows.
+ * The runner is the store's checkpointer (fcgi_app's automatic checkpoint
+ * only starts at 64 MiB), so no API request pays for copying the WAL into
+ * the database. Past this many frames (4 KiB each) the WAL is restarted:
+ * more often costs autosave latency (a restart waits for readers and holds
+ * writers meanwhile: p99 11 ms at 4096 frames, 5 ms at 16384), never lets
+ * the WAL grow without bound (1 GB in 10 s of autosaves).
  */
-#define WAL_RESTART_FRAMES 4096
+#define WAL_RESTART_FRAMES 16384
 
 static volatile sig_atomic_t stop_signal;
 
