@@ -497,6 +497,17 @@ int cgroup_run_join(const struct cgroup_run *run, pid_t pid)
 	return 0;
 }
 
+int64_t cgroup_run_cpu_ms(const struct cgroup_run *run)
+{
+	long long v = -1;
+
+	if (run->version == CGROUP_V2)
+		v = read_key(run->dir_fd[CG_MEMORY], "cpu.stat", "usage_usec") / 1000;
+	else if (run->version == CGROUP_V1 && run->dir_fd[CG_CPUACCT] >= 0)
+		v = read_number(run->dir_fd[CG_CPUACCT], "cpuacct.usage") / 1000000;
+	return v < 0 ? -1 : v;
+}
+
 void cgroup_run_stats(const struct cgroup_run *run, struct cgroup_stats *st)
 {
 	int mem = run->dir_fd[CG_MEMORY], cpu = run->dir_fd[CG_CPUACCT];

@@ -96,6 +96,9 @@ int cgroup_run_destroy(struct cgroup_run *run);
  */
 int cgroup_run_demote_cpu(const struct cgroup_run *run);
 
+/* CPU time the run has used so far, in ms, or -1 if unknown. */
+int64_t cgroup_run_cpu_ms(const struct cgroup_run *run);
+
 /* Marks run as not created (all fds -1). */
 void cgroup_run_init(struct cgroup_run *run);
 

@@ -35,6 +35,7 @@ enum {
 	INSIDE_USER = 1000,             /* the payload's uid and gid */
 	TMP_INODES = 8192,
 	STACK_MB = 8,
+	DEMOTE_CHECK_MS = 25,           /* how often a run's CPU time is looked at */
 	AS_FENCE_FACTOR = 16,           /* cgroup mode: RLIMIT_AS = this x memory_mb */
 };
 
@@ -418,14 +419,23 @@ static int ms_until(int64_t deadline)
 }
 
 /*
- * A run still busy after demote_after_ms is a long computation: dropping its
- * CPU weight lets short runs through first (a hello world next to two CPU
- * hogs keeps its latency) while the long one still gets every idle cycle.
+ * A run that has used demote_after_ms of CPU is a long computation:
+ * dropping its CPU weight lets short runs through first (a hello world next
+ * to two CPU hogs keeps its latency) while the long one still gets every
+ * idle cycle. CPU time, not wall time: on a busy host every run is slow,
+ * and demoting them all would only reorder them. Checked every
+ * DEMOTE_CHECK_MS of wall time until it applies.
  */
-static void demote(struct run *r)
+static void demote_check(struct run *r)
 {
-	r->demote_at = INT64_MAX;
-	cgroup_run_demote_cpu(&r->cg);
+	int64_t cpu = cgroup_run_cpu_ms(&r->cg);
+
+	if (cpu < 0 || cpu >= r->demote_after_ms) {
+		r->demote_at = INT64_MAX;
+		cgroup_run_demote_cpu(&r->cg);
+		return;
+	}
+	r->demote_at = mono_ms() + DEMOTE_CHECK_MS;
 }
 
 /* Polls until the status and both output pipes are closed. Returns 0, or
@@ -444,7 +454,7 @@ static int collect(struct run *r)
 		if (n < 0 && errno != EINTR)
 			return -1;
 		if (n == 0 && mono_ms() >= r->demote_at && r->demote_at < r->deadline) {
-			demote(r);
+			demote_check(r);
 			continue;
 		}
 		if (n == 0) {
