@@ -21,7 +21,7 @@ struct config {
 	int tmpfs_mb;
 	int max_open_files;
 	long max_output_bytes;           /* per stream */
-	int cpu_demote_after_ms;         /* a run busy this long yields CPU to new ones */
+	int cpu_demote_after_ms;         /* a run that used this much CPU yields to new ones */
 	int max_queue_depth;             /* QUEUED executions, all sessions */
 	int max_runs_per_session;        /* QUEUED + RUNNING for one session */
 	int max_attempts;                /* claims before RUNNER_LOST */

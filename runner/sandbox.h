@@ -26,7 +26,7 @@ struct sandbox_limits {
 	int tmpfs_mb;
 	int max_open_files;
 	long max_output_bytes;          /* per stream */
-	int cpu_demote_after_ms;        /* then the run's CPU weight drops; 0 = never */
+	int cpu_demote_after_ms;        /* CPU time after which the run's CPU weight drops; 0 = never */
 };
 
 /* What the host allows, detected once by sandbox_host_init. */
