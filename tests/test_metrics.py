@@ -89,8 +89,20 @@ def test_histograms_are_cumulative_and_count_every_run(stack, name):
     assert counts == sorted(counts), buckets
 
 
+def idle_health(stack, timeout=5):
+    """/health once earlier tests' runs are over and a heartbeat reported
+    the slots free (busy is refreshed once per heartbeat_interval_ms)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _, _, health = stack.request("GET", "/health")
+        if (health["queue_depth"] == 0 and health["running"] == 0
+                and health["runners"][0]["busy"] == 0) or time.monotonic() > deadline:
+            return health
+        time.sleep(0.1)
+
+
 def test_queue_and_runner_gauges_match_health(stack):
-    _, _, health = stack.request("GET", "/health")
+    health = idle_health(stack)
     s = parse(scrape(stack)[1])
     runner = health["runners"][0]
     labels = {"runner_id": runner["runner_id"], "host": runner["host"]}
