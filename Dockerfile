@@ -3,6 +3,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config \
       libfcgi-dev libzmq3-dev libjson-c-dev uuid-dev libsqlite3-dev libseccomp-dev \
+      python3 nodejs npm ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -11,7 +12,13 @@ COPY fcgi_app fcgi_app
 COPY runner runner
 COPY conf conf
 COPY tests/unit tests/unit
-RUN make -j"$(nproc)" build/fcgi_app build/runner
+COPY www www
+COPY scripts/build-www scripts/ensure-deps scripts/
+# www: /openapi.json, lighttpd's JSON error pages, and /docs (Swagger UI from
+# the npm registry). Without the registry (a TLS-intercepting proxy whose CA
+# the build does not trust, say) the image is built without /docs.
+RUN make -j"$(nproc)" build/fcgi_app build/runner \
+ && { make www || echo "warning: npm registry unreachable: image without /docs" >&2; }
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -20,6 +27,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/engine
 COPY --from=build /src/build/fcgi_app /src/build/runner build/
+COPY --from=build /src/build/www build/www
 COPY conf conf
 COPY lighttpd.conf ./
 COPY scripts/run-stack scripts/
