@@ -7,6 +7,7 @@
 #include "seccomp.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sched.h>
@@ -226,14 +227,21 @@ static void become_ns_root(const struct sandbox_init_spec *s)
 
 /*
  * PDEATHSIG: if the runner dies, init dies, and with it the whole PID
- * namespace (set after the uid change, which clears it). Not dumpable: the
- * payload may share init's uid, and must not reach init's status pipe
- * through /proc/1/fd or ptrace it.
+ * namespace (set after the uid change, which clears it). A runner that died
+ * before that would never send it, so look once more: its end of the status
+ * pipe closed with it (POLLERR on ours), and as PID 1 of the namespace init
+ * would not even die of the SIGPIPE. Not dumpable: the payload may share
+ * init's uid, and must not reach init's status pipe through /proc/1/fd or
+ * ptrace it.
  */
 static void protect_init(const struct sandbox_init_spec *s)
 {
+	struct pollfd runner = { .fd = s->status_fd, .events = POLLOUT };
+
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		sandbox_child_die(s->status_fd, "pdeathsig");
+	if (poll(&runner, 1, 0) < 0 || (runner.revents & (POLLERR | POLLHUP | POLLNVAL)))
+		_exit(127);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		sandbox_child_die(s->status_fd, "set init non-dumpable");
 }
