@@ -74,11 +74,19 @@ void jobs_close(struct jobs_db *j)
 	j->db = NULL;
 }
 
+/* The statement id, reset and with its bindings cleared. */
 static sqlite3_stmt *stmt(struct jobs_db *j, enum jobs_stmt id)
 {
 	sqlite3_stmt *st = j->stmt[id];
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* The same, with this runner's id bound to ?1. */
+static sqlite3_stmt *runner_stmt(struct jobs_db *j, enum jobs_stmt id)
+{
+	sqlite3_stmt *st = stmt(j, id);
 	sqlite3_bind_text(st, 1, j->runner_id, -1, SQLITE_STATIC);
 	return st;
 }
@@ -97,7 +105,7 @@ static int run_write(struct jobs_db *j, sqlite3_stmt *st, const char *what)
 
 int jobs_register(struct jobs_db *j, const char *host, int slots, const char *sandbox_mode)
 {
-	sqlite3_stmt *st = stmt(j, JS_REGISTER);
+	sqlite3_stmt *st = runner_stmt(j, JS_REGISTER);
 	sqlite3_bind_text(st, 2, host, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, (int)getpid());
 	sqlite3_bind_int(st, 4, slots);
@@ -108,7 +116,7 @@ int jobs_register(struct jobs_db *j, const char *host, int slots, const char *sa
 
 int jobs_heartbeat(struct jobs_db *j, int busy)
 {
-	sqlite3_stmt *st = stmt(j, JS_HEARTBEAT);
+	sqlite3_stmt *st = runner_stmt(j, JS_HEARTBEAT);
 	sqlite3_bind_int64(st, 2, now_ms());
 	sqlite3_bind_int(st, 3, busy);
 	return run_write(j, st, "heartbeat") < 0 ? -1 : 0;
@@ -116,7 +124,7 @@ int jobs_heartbeat(struct jobs_db *j, int busy)
 
 int jobs_mark_stopped(struct jobs_db *j)
 {
-	sqlite3_stmt *st = stmt(j, JS_STOPPED);
+	sqlite3_stmt *st = runner_stmt(j, JS_STOPPED);
 	sqlite3_bind_int64(st, 2, now_ms());
 	return run_write(j, st, "mark stopped") < 0 ? -1 : 0;
 }
@@ -146,7 +154,7 @@ static char *column_dup(sqlite3_stmt *st, int col, size_t *len)
 int jobs_claim(struct jobs_db *j, struct claim *c)
 {
 	int64_t now = now_ms();
-	sqlite3_stmt *st = stmt(j, JS_CLAIM);
+	sqlite3_stmt *st = runner_stmt(j, JS_CLAIM);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, now + j->cfg->wall_time_ms + j->cfg->lease_grace_ms);
 	memset(c, 0, sizeof(*c));
