@@ -133,22 +133,35 @@ class Load:
         return wrong
 
 
-def verify(comp, load, scenario, timeout=90):
+def verify(comp, load, scenario, capsys, timeout=90):
     done, pending = comp.wait_terminal(list(load.accepted), timeout)
     written = comp.written_results()
     retried = sum(1 for e in done.values() if e["attempt"] > 1)
     wrong = [eid for eid, e in done.items()
              if e["status"] != "COMPLETED" or e["stdout"] != load.accepted[eid]]
     twice = [eid for eid in load.accepted if written.get(eid, 0) > 1]
-    print(f"\n{scenario}: accepted={len(load.accepted)} finished={len(done)} "
-          f"retried={retried} lost={len(pending)} wrong={len(wrong)} written_twice={len(twice)} "
-          f"refused={load.refused}")
+    with capsys.disabled():     # the counts belong in make test's output
+        print(f"\n{scenario}: accepted={len(load.accepted)} finished={len(done)} "
+              f"retried={retried} lost={len(pending)} wrong={len(wrong)} written_twice={len(twice)} "
+              f"refused={load.refused}")
     assert not pending, f"{len(pending)} accepted executions never finished"
     assert not wrong, [done[eid] for eid in wrong[:3]]
     assert not twice
     assert load.errors == 0
     assert load.check_autosaves() == []
     assert comp.integrity() == "ok"
+    return retried
+
+
+def wait_running(comp, n, timeout=30):
+    """Waits until n executions are RUNNING, so a kill cuts attempts short."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, health = comp.request("GET", "/health")
+        if health.get("running", 0) >= n:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"never {n} executions running at once")
 
 
 @pytest.fixture
@@ -160,21 +173,22 @@ def comp():
         c.cleanup()
 
 
-def test_runner_killed_mid_load_loses_and_repeats_nothing(comp):
+def test_runner_killed_mid_load_loses_and_repeats_nothing(comp, capsys):
     load = Load(comp)
     load.start()
     try:
         load.wait_accepted(TARGET // 3)
+        wait_running(comp, 2)
         comp.kill_runner(signal.SIGKILL)
         time.sleep(0.5)
         comp.start_runner()
         load.wait_accepted(TARGET)
     finally:
         load.stop()
-    verify(comp, load, "runner kill -9")
+    assert verify(comp, load, "runner kill -9", capsys) >= 1     # cut short, run again
 
 
-def test_fcgi_pool_and_lighttpd_killed_mid_load(comp):
+def test_fcgi_pool_and_lighttpd_killed_mid_load(comp, capsys):
     load = Load(comp)
     load.start()
     try:
@@ -187,14 +201,15 @@ def test_fcgi_pool_and_lighttpd_killed_mid_load(comp):
         load.wait_accepted(TARGET)
     finally:
         load.stop()
-    verify(comp, load, "fcgi_app + lighttpd kill -9")
+    verify(comp, load, "fcgi_app + lighttpd kill -9", capsys)
 
 
-def test_everything_killed_at_once_and_restarted(comp):
+def test_everything_killed_at_once_and_restarted(comp, capsys):
     load = Load(comp)
     load.start()
     try:
         load.wait_accepted(TARGET // 2)
+        wait_running(comp, 2)
         comp.kill_runner(signal.SIGKILL)
         comp.kill_lighttpd(signal.SIGKILL)
         comp.kill_fcgi_apps(signal.SIGKILL)
@@ -204,10 +219,10 @@ def test_everything_killed_at_once_and_restarted(comp):
         load.wait_accepted(TARGET)
     finally:
         load.stop()
-    verify(comp, load, "everything kill -9")
+    assert verify(comp, load, "everything kill -9", capsys) >= 1
 
 
-def test_runner_stopped_for_30_seconds_while_requests_continue(comp):
+def test_runner_stopped_for_30_seconds_while_requests_continue(comp, capsys):
     load = Load(comp)
     load.start()
     try:
@@ -223,4 +238,4 @@ def test_runner_stopped_for_30_seconds_while_requests_continue(comp):
         comp.wait_health(200)
     finally:
         load.stop()
-    verify(comp, load, "runner stopped 30 s")
+    verify(comp, load, "runner stopped 30 s", capsys)
