@@ -24,7 +24,8 @@ static json_object *time_string(int64_t ms)
 	return json_object_new_string(buf);
 }
 
-json_object *render_time_column(sqlite3_stmt *st, int col)
+/* An RFC 3339 string, or JSON null for a NULL column. */
+static json_object *render_time_column(sqlite3_stmt *st, int col)
 {
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		return NULL;

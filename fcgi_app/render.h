@@ -25,7 +25,4 @@ json_object *render_runner(sqlite3_stmt *st, int64_t now);
 /* The 202 reply of a Run. */
 json_object *render_run_accepted(const char *exec_id, const char *session_id, int64_t queued_at);
 
-/* An RFC 3339 string, or JSON null for a NULL column. */
-json_object *render_time_column(sqlite3_stmt *st, int col);
-
 #endif

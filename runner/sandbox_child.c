@@ -21,7 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-void sandbox_child_report(int fd, int kind, int wstatus, int err, const char *what)
+/* Writes a status record to fd; errors are ignored (the reader is gone). */
+static void sandbox_child_report(int fd, int kind, int wstatus, int err, const char *what)
 {
 	struct sandbox_status st = { .kind = kind, .wstatus = wstatus, .err = err };
 

@@ -99,9 +99,6 @@ void sandbox_child_enter(const struct sandbox_child_spec *spec);
  * on failure. */
 void sandbox_build_root(const struct sandbox_init_spec *spec);
 
-/* Writes a status record to fd; errors are ignored (the reader is gone). */
-void sandbox_child_report(int fd, int kind, int wstatus, int err, const char *what);
-
 /* Reports step `what` as failed with the current errno on fd, then exits. */
 _Noreturn void sandbox_child_die(int fd, const char *what);
 
