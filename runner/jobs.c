@@ -61,6 +61,10 @@ int jobs_open(struct jobs_db *j, const struct config *cfg, const char *runner_id
 	j->db = store_open(path, err, errlen);
 	if (!j->db)
 		return -1;
+	/* Slots touch a few rows by key. A small page cache keeps the runner's
+	 * memory bounded as the store grows, and with it the cost of cloning
+	 * the runner's address space for every sandbox. */
+	sqlite3_exec(j->db, "PRAGMA cache_size=-256", NULL, NULL, NULL);
 	if (store_prepare_all(j->db, sql, j->stmt, JS__MAX, err, errlen)) {
 		jobs_close(j);
 		return -1;
