@@ -55,16 +55,24 @@ static void serve_one(struct app *app, FCGX_Request *fr)
  * Under lighttpd's bin-path the pool must not outlive a killed lighttpd:
  * orphans would hold the store open and serve nobody. Opt-in, because with
  * spawn-fcgi the parent exits on purpose right after spawning.
+ * ENGINE_EXIT_WITH_PARENT is the spawning server's pid (lighttpd.conf passes
+ * var.PID), or "1" when it is not known (Apache). A process spawned just as
+ * its server died has already been adopted by init or a subreaper: with the
+ * pid that is certain to be noticed, with "1" only when init adopted it.
  */
 static void exit_with_parent(void)
 {
 	const char *v = getenv("ENGINE_EXIT_WITH_PARENT");
 	pid_t parent = getppid();
-	if (!v || strcmp(v, "1") != 0)
+	long expected;
+	char *end;
+
+	if (!v || !*v)
 		return;
-	/* Spawned just as lighttpd died: already adopted by init (or, in a
-	 * container, by the stack's PID 1). */
-	if (parent == 1)
+	expected = strtol(v, &end, 10);
+	if (*end || expected < 1)
+		return;
+	if (parent == 1 || (expected > 1 && parent != expected))
 		_exit(0);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
