@@ -74,7 +74,12 @@ static void exit_with_parent(void)
 		return;
 	if (parent == 1 || (expected > 1 && parent != expected))
 		_exit(0);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* SIGKILL, not SIGTERM: libfcgi turns SIGTERM into a flag it reads only
+	 * when accept() is interrupted, so one that lands between FCGX_Init and
+	 * accept() is lost and the process would wait for a connection forever.
+	 * With the server gone no client is left, and a SQLite transaction is
+	 * atomic, so nothing half-done can follow. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);
 }
