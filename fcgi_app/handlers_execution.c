@@ -1,7 +1,5 @@
 /* GET /executions/{id}, GET /code-sessions/{id}/executions, GET /health. */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "handlers.h"
 #include "validate.h"

@@ -103,7 +103,9 @@ static void timers(struct loop *lp)
 		lp->next_heartbeat = now + r->cfg.heartbeat_interval_ms;
 	}
 	if (now >= lp->next_sweep) {
-		if (jobs_sweep(&lp->j) > 0 || jobs_any_queued(&lp->j))
+		/* Idle slots look at the queue every sweep_interval_ms on their
+		 * own; wake them at once only for work the sweep just requeued. */
+		if (jobs_sweep(&lp->j) > 0)
 			runner_nudge(r, true);
 		store_checkpoint(lp->j.db, WAL_RESTART_FRAMES);
 		lp->next_sweep = now + r->cfg.sweep_interval_ms;

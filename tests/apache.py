@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import tempfile
-import time
 
 from stack import REPO, Stack, free_port, tail
 
@@ -104,21 +103,7 @@ class ApacheStack(Stack):
                 ["apache2", "-DFOREGROUND", "-f", conf], env=env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=log, start_new_session=True)
         self.proc, self.pgid = self.apache, self.apache.pid
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            for name, p in (("apache2", self.apache), ("runner", self.runner)):
-                if p.poll() is not None:
-                    self._fail_start(f"{name} exited with status {p.returncode}")
-            try:
-                status, _, body = self.request("GET", "/health", timeout=2)
-                last = (status, body)
-                if status == 200:
-                    return self
-            except OSError as e:
-                last = repr(e)
-            time.sleep(0.05)
-        self._fail_start(f"GET /health did not answer 200 within {timeout} s (last: {last!r})")
+        return self._wait_healthy(timeout, {"apache2": self.apache, "runner": self.runner})
 
     def _kill_all(self):
         for p in (self.apache, self.runner):

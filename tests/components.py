@@ -2,8 +2,6 @@
 and restart each: the runner, and lighttpd with its fcgi_app pool. Same
 binaries, configuration and lighttpd.conf as scripts/run-stack."""
 
-import http.client
-import json
 import os
 import shutil
 import signal
@@ -13,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stack import REPO, TERMINAL, free_port
+from stack import REPO, TERMINAL, free_port, http_call
 
 DEFAULT_CONFIG = REPO / "conf" / "engine.conf"
 
@@ -141,21 +139,9 @@ class Components:
 
     # ---- HTTP --------------------------------------------------------
     def request(self, method, path, body=None, timeout=10):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            headers = {}
-            data = None
-            if body is not None:
-                data = json.dumps(body).encode()
-                headers["Content-Type"] = "application/json"
-            elif method in ("POST", "PATCH"):
-                data = b""
-            conn.request(method, path, body=data, headers=headers)
-            resp = conn.getresponse()
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw else None
-        finally:
-            conn.close()
+        """-> (status, parsed JSON body)."""
+        status, _, parsed = http_call(self.port, method, path, body, timeout=timeout)
+        return status, parsed
 
     # ---- inspection --------------------------------------------------
     def written_results(self):

@@ -5,31 +5,19 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from stack import Stack  # noqa: E402
+from stack import Stack, running  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def stack():
     """One stack shared by every test that does not restart it."""
-    s = Stack()
-    try:
-        s.start()
-        yield s
-        s.stop()
-    finally:
-        s.cleanup()
+    yield from running(Stack())
 
 
 @pytest.fixture
 def own_stack():
     """A stack of the test's own, for tests that stop or restart it."""
-    s = Stack()
-    try:
-        s.start()
-        yield s
-        s.stop()
-    finally:
-        s.cleanup()
+    yield from running(Stack())
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -58,6 +58,37 @@ def _pids():
     return [int(d) for d in os.listdir("/proc") if d.isdigit()]
 
 
+def http_call(port, method, path, body=None, headers=None, raw=None, timeout=30):
+    """-> (status, headers, parsed JSON or text). `body` is sent as JSON
+    with Content-Type application/json; `raw` (bytes) is sent as is,
+    with that Content-Type unless `headers` says otherwise (a header
+    whose value is None is not sent)."""
+    data = None
+    hdrs = {}
+    if body is not None:
+        data = json.dumps(body).encode("utf-8")
+    elif raw is not None:
+        data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+    if data is not None:
+        hdrs["Content-Type"] = "application/json"
+    hdrs.update(headers or {})
+    hdrs = {k: v for k, v in hdrs.items() if v is not None}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        payload = resp.read()
+        status, rh = resp.status, resp.headers
+    finally:
+        conn.close()
+    text = payload.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = text
+    return status, rh, parsed
+
+
 class Stack:
     """One run-stack process (runner + lighttpd + fcgi_app pool)."""
 
@@ -118,12 +149,19 @@ class Stack:
             cwd=str(REPO), env=env, stdin=subprocess.DEVNULL,
             stdout=self._out, stderr=self._err, start_new_session=True)
         self.pgid = self.proc.pid
+        return self._wait_healthy(timeout, {"run-stack": self.proc})
+
+    def _wait_healthy(self, timeout, procs):
+        """Returns self once GET /health answers 200; fails the start if
+        that takes longer than `timeout` or one of `procs` (name -> Popen)
+        exits first."""
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
-            rc = self.proc.poll()
-            if rc is not None:
-                self._fail_start(f"run-stack exited with status {rc} before /health answered 200")
+            for name, p in procs.items():
+                if p.poll() is not None:
+                    self._fail_start(f"{name} exited with status {p.returncode} "
+                                     "before /health answered 200")
             try:
                 status, _, body = self.request("GET", "/health", timeout=2)
                 last = (status, body)
@@ -175,12 +213,12 @@ class Stack:
                 continue
             stats[pid] = st
             children.setdefault(st[1], []).append(pid)
-        out, todo = set(), [self.proc.pid]
-        while todo:
-            p = todo.pop()
+        out, to_visit = set(), [self.proc.pid]
+        while to_visit:
+            p = to_visit.pop()
             for c in children.get(p, []):
                 out.add((c, stats[c][3]))
-                todo.append(c)
+                to_visit.append(c)
         return out
 
     def leftover_processes(self, known):
@@ -264,34 +302,7 @@ class Stack:
 
     # ---- HTTP --------------------------------------------------------
     def request(self, method, path, body=None, headers=None, raw=None, timeout=30):
-        """-> (status, headers, parsed JSON or text). `body` is sent as JSON
-        with Content-Type application/json; `raw` (bytes) is sent as is,
-        with that Content-Type unless `headers` says otherwise (a header
-        whose value is None is not sent)."""
-        data = None
-        hdrs = {}
-        if body is not None:
-            data = json.dumps(body).encode("utf-8")
-        elif raw is not None:
-            data = raw if isinstance(raw, bytes) else raw.encode("utf-8")
-        if data is not None:
-            hdrs["Content-Type"] = "application/json"
-        hdrs.update(headers or {})
-        hdrs = {k: v for k, v in hdrs.items() if v is not None}
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=data, headers=hdrs)
-            resp = conn.getresponse()
-            payload = resp.read()
-            status, rh = resp.status, resp.headers
-        finally:
-            conn.close()
-        text = payload.decode("utf-8", "replace")
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = text
-        return status, rh, parsed
+        return http_call(self.port, method, path, body, headers, raw, timeout)
 
     def create_session(self, code=None, language="python"):
         body = {"language": language}
@@ -339,6 +350,17 @@ class Stack:
         sid = self.create_session(code)["session_id"]
         eid = self.run_ok(sid, stdin)
         return self.wait_terminal(eid, timeout)
+
+
+def running(stack):
+    """Fixture body: starts `stack`, yields it, stops it (asserting nothing is
+    left) and removes its files even when a step fails."""
+    try:
+        stack.start()
+        yield stack
+        stack.stop()
+    finally:
+        stack.cleanup()
 
 
 def random_uuid():

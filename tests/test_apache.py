@@ -11,6 +11,7 @@ tested once, behind lighttpd. /metrics and X-Request-Id are checked too.
 import pytest
 
 from apache import ApacheStack
+from stack import running
 from test_api import *  # noqa: F401,F403  (collected here, against Apache)
 from test_execution import (  # noqa: F401
     capped_session, three_runs,
@@ -35,13 +36,7 @@ from test_execution import (  # noqa: F401
 
 @pytest.fixture(scope="module")
 def stack():
-    s = ApacheStack()
-    try:
-        s.start()
-        yield s
-        s.stop()
-    finally:
-        s.cleanup()
+    yield from running(ApacheStack())
 
 
 def test_apache_serves_metrics_as_prometheus_text(stack):
