@@ -9,86 +9,61 @@
 
 enum key_type { KEY_INT, KEY_LONG, KEY_STRING };
 
+/* One row per key: the key's name is its field's name, and conf/engine.conf
+ * states every default as written here (tests/unit/test_common.c checks). */
 struct key {
 	const char *name;
 	enum key_type type;
 	size_t offset;
+	const char *default_value; /* as it is written in conf/engine.conf */
 	long min, max;           /* numbers: inclusive range; strings: max length */
 	const char *choices;     /* strings: NULL, or the allowed values, "a|b|c" */
 };
 
-#define INT_KEY(n, f, lo, hi)  { n, KEY_INT, offsetof(struct config, f), lo, hi, NULL }
-#define LONG_KEY(n, f, lo, hi) { n, KEY_LONG, offsetof(struct config, f), lo, hi, NULL }
-#define STR_KEY(n, f)          { n, KEY_STRING, offsetof(struct config, f), 0, sizeof(((struct config *)0)->f) - 1, NULL }
-#define CHOICE_KEY(n, f, c)    { n, KEY_STRING, offsetof(struct config, f), 0, sizeof(((struct config *)0)->f) - 1, c }
+#define FIELD_SIZE(f) sizeof(((struct config *)0)->f)
+#define INT_KEY(f, def, lo, hi)  { #f, KEY_INT, offsetof(struct config, f), def, lo, hi, NULL }
+#define LONG_KEY(f, def, lo, hi) { #f, KEY_LONG, offsetof(struct config, f), def, lo, hi, NULL }
+#define STR_KEY(f, def)          { #f, KEY_STRING, offsetof(struct config, f), def, 0, FIELD_SIZE(f) - 1, NULL }
+#define CHOICE_KEY(f, def, c)    { #f, KEY_STRING, offsetof(struct config, f), def, 0, FIELD_SIZE(f) - 1, c }
+/* A limit of one execution: named like its field in struct sandbox_limits. */
+#define LIMIT_KEY(f, type, def, lo, hi) { #f, type, offsetof(struct config, limits.f), def, lo, hi, NULL }
 
 static const struct key keys[] = {
-	INT_KEY("port", port, 1, 65535),
-	STR_KEY("data_dir", data_dir),
-	INT_KEY("fcgi_processes", fcgi_processes, 1, 256),
-	INT_KEY("runner_slots", runner_slots, 0, 256),
-	LONG_KEY("max_body_bytes", max_body_bytes, 1024, 64L << 20),
-	LONG_KEY("max_source_bytes", max_source_bytes, 1, 16L << 20),
-	LONG_KEY("max_stdin_bytes", max_stdin_bytes, 0, 16L << 20),
-	INT_KEY("wall_time_ms", wall_time_ms, 100, 600000),
-	INT_KEY("cpu_time_ms", cpu_time_ms, 100, 600000),
-	INT_KEY("memory_mb", memory_mb, 16, 65536),
-	INT_KEY("max_processes", max_processes, 1, 4096),
-	INT_KEY("tmpfs_mb", tmpfs_mb, 1, 4096),
-	INT_KEY("max_open_files", max_open_files, 8, 65536),
-	LONG_KEY("max_output_bytes", max_output_bytes, 1024, 64L << 20),
-	INT_KEY("cpu_demote_after_ms", cpu_demote_after_ms, 0, 600000),
-	INT_KEY("max_queue_depth", max_queue_depth, 1, 10000000),
-	INT_KEY("max_runs_per_session", max_runs_per_session, 1, 100000),
-	INT_KEY("max_attempts", max_attempts, 1, 100),
-	INT_KEY("lease_grace_ms", lease_grace_ms, 1000, 3600000),
-	INT_KEY("sweep_interval_ms", sweep_interval_ms, 10, 60000),
-	INT_KEY("heartbeat_interval_ms", heartbeat_interval_ms, 100, 60000),
-	INT_KEY("runner_stale_ms", runner_stale_ms, 500, 3600000),
-	INT_KEY("page_size_default", page_size_default, 1, 1000),
-	INT_KEY("page_size_max", page_size_max, 1, 1000),
-	LONG_KEY("sandbox_uid_base", sandbox_uid_base, 1000, 2000000000L),
-	STR_KEY("python", python),
-	CHOICE_KEY("sandbox_mode", sandbox_mode, "auto|cgroup|rlimit"),
-	STR_KEY("log_level", log_level),
+	INT_KEY(port, "8000", 1, 65535),
+	STR_KEY(data_dir, "data"),
+	INT_KEY(fcgi_processes, "4", 1, 256),
+	INT_KEY(runner_slots, "0", 0, 256),
+	LONG_KEY(max_body_bytes, "1048576", 1024, 64L << 20),
+	LONG_KEY(max_source_bytes, "262144", 1, 16L << 20),
+	LONG_KEY(max_stdin_bytes, "65536", 0, 16L << 20),
+	LIMIT_KEY(wall_time_ms, KEY_INT, "5000", 100, 600000),
+	LIMIT_KEY(cpu_time_ms, KEY_INT, "5000", 100, 600000),
+	LIMIT_KEY(memory_mb, KEY_INT, "256", 16, 65536),
+	LIMIT_KEY(max_processes, KEY_INT, "64", 1, 4096),
+	LIMIT_KEY(tmpfs_mb, KEY_INT, "16", 1, 4096),
+	LIMIT_KEY(max_open_files, KEY_INT, "64", 8, 65536),
+	LIMIT_KEY(max_output_bytes, KEY_LONG, "65536", 1024, 64L << 20),
+	LIMIT_KEY(cpu_demote_after_ms, KEY_INT, "100", 0, 600000),
+	INT_KEY(max_queue_depth, "1000", 1, 10000000),
+	INT_KEY(max_runs_per_session, "5", 1, 100000),
+	INT_KEY(max_attempts, "3", 1, 100),
+	INT_KEY(lease_grace_ms, "10000", 1000, 3600000),
+	INT_KEY(sweep_interval_ms, "250", 10, 60000),
+	INT_KEY(heartbeat_interval_ms, "1000", 100, 60000),
+	INT_KEY(runner_stale_ms, "5000", 500, 3600000),
+	INT_KEY(page_size_default, "20", 1, 1000),
+	INT_KEY(page_size_max, "100", 1, 1000),
+	LONG_KEY(sandbox_uid_base, "200000", 1000, 2000000000L),
+	STR_KEY(python, "/usr/bin/python3"),
+	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),
+	CHOICE_KEY(log_level, "info", "error|warn|info|debug"),
 };
 
-void config_defaults(struct config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->port = 8000;
-	strcpy(cfg->data_dir, "data");
-	cfg->fcgi_processes = 4;
-	cfg->runner_slots = 0;
-	cfg->max_body_bytes = 1L << 20;
-	cfg->max_source_bytes = 256L << 10;
-	cfg->max_stdin_bytes = 64L << 10;
-	cfg->wall_time_ms = 5000;
-	cfg->cpu_time_ms = 5000;
-	cfg->memory_mb = 256;
-	cfg->max_processes = 64;
-	cfg->tmpfs_mb = 16;
-	cfg->max_open_files = 64;
-	cfg->max_output_bytes = 64L << 10;
-	cfg->cpu_demote_after_ms = 100;
-	cfg->max_queue_depth = 1000;
-	cfg->max_runs_per_session = 5;
-	cfg->max_attempts = 3;
-	cfg->lease_grace_ms = 10000;
-	cfg->sweep_interval_ms = 250;
-	cfg->heartbeat_interval_ms = 1000;
-	cfg->runner_stale_ms = 5000;
-	cfg->page_size_default = 20;
-	cfg->page_size_max = 100;
-	cfg->sandbox_uid_base = 200000;
-	strcpy(cfg->python, "/usr/bin/python3");
-	strcpy(cfg->sandbox_mode, "auto");
-	strcpy(cfg->log_level, "info");
-}
+#define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
 
 static const struct key *key_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < KEY_COUNT; i++)
 		if (strcmp(keys[i].name, name) == 0)
 			return &keys[i];
 	return NULL;
@@ -133,6 +108,19 @@ static const char *key_set(struct config *cfg, const struct key *k, const char *
 	else
 		*(long *)field = v;
 	return NULL;
+}
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < KEY_COUNT; i++)
+		if (key_set(cfg, &keys[i], keys[i].default_value))
+			abort();        /* a default its own row refuses: the table is broken */
+}
+
+const char *config_key_name(size_t i)
+{
+	return i < KEY_COUNT ? keys[i].name : NULL;
 }
 
 static char *trim(char *s)

@@ -1,8 +1,13 @@
-/* Engine configuration: one struct, one file, defaults for every key. */
+/*
+ * Engine configuration: one struct, filled from a table of keys (common/config.c)
+ * that gives each key its field, type, default and allowed values.
+ */
 #ifndef ENGINE_CONFIG_H
 #define ENGINE_CONFIG_H
 
 #include <stddef.h>
+
+#include "sandbox_limits.h"
 
 #define CONFIG_PATH_MAX 512
 
@@ -14,14 +19,7 @@ struct config {
 	long max_body_bytes;             /* whole request body */
 	long max_source_bytes;           /* source_code / template_code */
 	long max_stdin_bytes;
-	int wall_time_ms;
-	int cpu_time_ms;
-	int memory_mb;
-	int max_processes;
-	int tmpfs_mb;
-	int max_open_files;
-	long max_output_bytes;           /* per stream */
-	int cpu_demote_after_ms;         /* a run that used this much CPU yields to new ones */
+	struct sandbox_limits limits;    /* per execution */
 	int max_queue_depth;             /* QUEUED executions, all sessions */
 	int max_runs_per_session;        /* QUEUED + RUNNING for one session */
 	int max_attempts;                /* claims before RUNNER_LOST */
@@ -34,10 +32,10 @@ struct config {
 	long sandbox_uid_base;           /* host uids for sandboxes, when root */
 	char python[CONFIG_PATH_MAX];    /* interpreter inside the sandbox */
 	char sandbox_mode[16];           /* auto, cgroup or rlimit */
-	char log_level[16];
+	char log_level[16];              /* error, warn, info or debug */
 };
 
-/* Fills cfg with the built-in defaults. */
+/* Fills cfg with the built-in defaults, the table's. */
 void config_defaults(struct config *cfg);
 
 /*
@@ -55,5 +53,8 @@ int config_data_path(const struct config *cfg, const char *name, char *out, size
 
 /* Writes the value of key as text into out. Returns 0, or -1 for an unknown key. */
 int config_get(const struct config *cfg, const char *key, char *out, size_t outlen);
+
+/* The name of the i-th key of the table, or NULL past the last one. */
+const char *config_key_name(size_t i);
 
 #endif

@@ -160,7 +160,7 @@ int jobs_claim(struct jobs_db *j, struct claim *c)
 	int64_t now = now_ms();
 	sqlite3_stmt *st = runner_stmt(j, JS_CLAIM);
 	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, now + j->cfg->wall_time_ms + j->cfg->lease_grace_ms);
+	sqlite3_bind_int64(st, 3, now + j->cfg->limits.wall_time_ms + j->cfg->lease_grace_ms);
 	memset(c, 0, sizeof(*c));
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {

@@ -46,18 +46,6 @@ struct loop {
 	int64_t next_sweep, next_heartbeat;
 };
 
-static void limits_from_config(const struct config *c, struct sandbox_limits *l)
-{
-	l->wall_time_ms = c->wall_time_ms;
-	l->cpu_time_ms = c->cpu_time_ms;
-	l->memory_mb = c->memory_mb;
-	l->max_processes = c->max_processes;
-	l->tmpfs_mb = c->tmpfs_mb;
-	l->max_open_files = c->max_open_files;
-	l->max_output_bytes = c->max_output_bytes;
-	l->cpu_demote_after_ms = c->cpu_demote_after_ms;
-}
-
 static int pull_open(struct loop *lp, char *err, size_t errlen)
 {
 	char endpoint[CONFIG_PATH_MAX + 32];
@@ -162,7 +150,6 @@ static int prepare(struct runner *r, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create %.400s: %s", r->cfg.data_dir, strerror(errno));
 		return -1;
 	}
-	limits_from_config(&r->cfg, &r->limits);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	/* More slots than CPUs: a slot spends part of each run waiting (cgroup
 	 * moves, the store), and a CPU hog must never hold the only free slot. */
@@ -171,7 +158,7 @@ static int prepare(struct runner *r, char *err, size_t errlen)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	return sandbox_host_init(&r->host, r->cfg.python, r->cfg.sandbox_uid_base, r->cfg.sandbox_mode,
-				 &r->limits, err, errlen);
+				 &r->cfg.limits, err, errlen);
 }
 
 static int serve(struct runner *r)

@@ -13,7 +13,6 @@
 struct runner {
 	struct config cfg;
 	struct sandbox_host host;
-	struct sandbox_limits limits;
 	char id[UUID_LEN + 1];
 	int slots;
 

@@ -16,18 +16,8 @@
 #include <stdint.h>
 
 #include "cgroup.h"
+#include "sandbox_limits.h"
 #include "seccomp.h"
-
-struct sandbox_limits {
-	int wall_time_ms;
-	int cpu_time_ms;
-	int memory_mb;
-	int max_processes;
-	int tmpfs_mb;
-	int max_open_files;
-	long max_output_bytes;          /* per stream */
-	int cpu_demote_after_ms;        /* CPU time after which the run's CPU weight drops; 0 = never */
-};
 
 /* What the host allows, detected once by sandbox_host_init. */
 struct sandbox_host {

@@ -106,14 +106,14 @@ static void execute(struct worker *w, struct jobs_db *j, struct claim *c)
 	struct sandbox_job job = {
 		.source = c->source, .source_len = c->source_len,
 		.stdin_data = c->stdin_data, .stdin_len = c->stdin_len,
-		.slot = w->slot, .limits = &r->limits, .slot_netns = w->slot_netns,
+		.slot = w->slot, .limits = &r->cfg.limits, .slot_netns = w->slot_netns,
 	};
 	struct sandbox_result res;
 	struct outcome o;
 
 	memset(&res, 0, sizeof(res));
 	sandbox_run(&r->host, &job, &res);
-	outcome_from_result(&res, &r->limits, &o);
+	outcome_from_result(&res, &r->cfg.limits, &o);
 	if (res.outcome == SANDBOX_SETUP_FAILED)
 		log_error("execution %s: sandbox setup failed: %s", c->id, res.message);
 	int written = jobs_finish(j, c, &o);

@@ -33,13 +33,19 @@ TEST(config_defaults_match_the_design)
 {
 	struct config cfg;
 	config_defaults(&cfg);
-	CHECK(cfg.wall_time_ms == 5000);
-	CHECK(cfg.memory_mb == 256);
-	CHECK(cfg.max_processes == 64);
-	CHECK(cfg.max_output_bytes == 65536);
+	CHECK(cfg.limits.cpu_time_ms == 5000);
+	CHECK(cfg.limits.tmpfs_mb == 16);
+	CHECK(cfg.limits.max_open_files == 64);
+	CHECK(cfg.limits.wall_time_ms == 5000);
+	CHECK(cfg.limits.memory_mb == 256);
+	CHECK(cfg.limits.max_processes == 64);
+	CHECK(cfg.limits.max_output_bytes == 65536);
 	CHECK(cfg.max_source_bytes == 262144);
 	CHECK(cfg.max_stdin_bytes == 65536);
 	CHECK(cfg.port == 8000);
+	CHECK(cfg.runner_slots == 0);
+	CHECK_STR(cfg.sandbox_mode, "auto");
+	CHECK_STR(cfg.log_level, "info");
 }
 
 TEST(config_reads_values_comments_and_blank_lines)
@@ -52,7 +58,7 @@ TEST(config_reads_values_comments_and_blank_lines)
 			  err, sizeof(err)) == 0);
 	CHECK(cfg.port == 9001);
 	CHECK_STR(cfg.data_dir, "/srv/x");
-	CHECK(cfg.memory_mb == 128);
+	CHECK(cfg.limits.memory_mb == 128);
 }
 
 TEST(config_unknown_key_fails_with_line_number)
@@ -99,6 +105,72 @@ TEST(config_get_prints_values)
 	REQUIRE(config_get(&cfg, "python", v, sizeof(v)) == 0);
 	CHECK_STR(v, "/usr/bin/python3");
 	CHECK(config_get(&cfg, "nope", v, sizeof(v)) == -1);
+}
+
+TEST(config_enumerated_keys_are_checked_at_load_with_line_number)
+{
+	struct config cfg;
+	char err[256] = "";
+	CHECK(load_text(&cfg, "port = 1\nlog_level = verbose\n", err, sizeof(err)) == -1);
+	CHECK(strstr(err, ":2: must be one of error|warn|info|debug") != NULL);
+	CHECK(load_text(&cfg, "sandbox_mode = nsjail\n", err, sizeof(err)) == -1);
+	CHECK(strstr(err, ":1: must be one of auto|cgroup|rlimit") != NULL);
+	CHECK(load_text(&cfg, "log_level = \n", err, sizeof(err)) == -1);
+	REQUIRE(load_text(&cfg, "log_level = debug\nsandbox_mode = rlimit\n", err, sizeof(err)) == 0);
+	CHECK_STR(cfg.log_level, "debug");
+	CHECK_STR(cfg.sandbox_mode, "rlimit");
+}
+
+/* How many lines of text set key ("key = ..."). */
+static int lines_setting(const char *text, const char *key)
+{
+	int n = 0;
+	size_t len = strlen(key);
+	for (const char *p = text; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		const char *after = p + strspn(p, " \t");
+		if (strncmp(after, key, len) == 0 && after[len + strspn(after + len, " \t")] == '=')
+			n++;
+	}
+	return n;
+}
+
+static char *read_text(const char *path)
+{
+	static char text[16384];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	int whole = feof(f);
+	fclose(f);
+	text[n] = '\0';
+	return whole ? text : NULL;
+}
+
+/* The shipped file is the documentation of the defaults: it sets every key
+ * once, to exactly the built-in value. Run from the top of the tree. */
+TEST(engine_conf_states_exactly_the_built_in_defaults)
+{
+	struct config builtin, shipped;
+	char err[256] = "", want[CONFIG_PATH_MAX], got[CONFIG_PATH_MAX];
+	const char *text = read_text("conf/engine.conf"), *key;
+
+	REQUIRE(text != NULL);
+	unsetenv("PORT");
+	unsetenv("DATA_DIR");
+	config_defaults(&builtin);
+	memset(&shipped, 0, sizeof(shipped));
+	REQUIRE(config_load(&shipped, "conf/engine.conf", err, sizeof(err)) == 0);
+	for (size_t i = 0; (key = config_key_name(i)) != NULL; i++) {
+		if (lines_setting(text, key) != 1)
+			fprintf(stderr, "  conf/engine.conf sets %s %d times\n", key, lines_setting(text, key));
+		CHECK(lines_setting(text, key) == 1);
+		REQUIRE(config_get(&builtin, key, want, sizeof(want)) == 0);
+		REQUIRE(config_get(&shipped, key, got, sizeof(got)) == 0);
+		if (strcmp(want, got) != 0)
+			fprintf(stderr, "  %s: conf/engine.conf says %s, the default is %s\n", key, got, want);
+		CHECK_STR(want, got);
+	}
 }
 
 TEST(uuid_valid_accepts_only_canonical_form)

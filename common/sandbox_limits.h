@@ -1,0 +1,20 @@
+/*
+ * What one execution may use. Part of the configuration (struct config
+ * holds them, the config table gives their defaults and ranges); the
+ * sandbox reads them through a pointer.
+ */
+#ifndef ENGINE_SANDBOX_LIMITS_H
+#define ENGINE_SANDBOX_LIMITS_H
+
+struct sandbox_limits {
+	int wall_time_ms;
+	int cpu_time_ms;
+	int memory_mb;
+	int max_processes;
+	int tmpfs_mb;                   /* writable /tmp, also the largest file */
+	int max_open_files;
+	long max_output_bytes;          /* per stream */
+	int cpu_demote_after_ms;        /* CPU time after which the run's CPU weight drops; 0 = never */
+};
+
+#endif
