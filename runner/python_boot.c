@@ -7,13 +7,21 @@
  * /app/main.py as the real __main__ module: same sys.argv, sys.path[0],
  * __name__, tracebacks (its own frame is cut off), exit statuses and
  * SyntaxError reports as "python3 /app/main.py".
+ *
+ * The version in the dist-packages path is the running interpreter's own,
+ * as site.py derives it: the configured python may be any 3.x, and a path
+ * fixed at build time would silently drop /usr/local's packages after an
+ * upgrade. It costs one string format per run, no extra process at start;
+ * the runner's start-up self-test runs this program, so an interpreter it
+ * does not suit still stops the runner.
  */
 #include "python_boot.h"
 
 const char python_boot[] =
 	"import sys\n"
 	"sys.path[0] = '/app'\n"
-	"sys.path += ['/usr/local/lib/python3.11/dist-packages', '/usr/lib/python3/dist-packages']\n"
+	"sys.path += ['/usr/local/lib/python%d.%d/dist-packages' % sys.version_info[:2],\n"
+	"             '/usr/lib/python3/dist-packages']\n"
 	"import builtins, _sitebuiltins\n"
 	"builtins.exit = _sitebuiltins.Quitter('exit', 'Ctrl-D (i.e. EOF)')\n"
 	"builtins.quit = _sitebuiltins.Quitter('quit', 'Ctrl-D (i.e. EOF)')\n"

@@ -1,6 +1,8 @@
 """Runs, executions, listing and backpressure against the real stack."""
 
+import ast
 import concurrent.futures
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -475,6 +477,18 @@ def test_program_runs_as_the_main_script(stack):
             "print(__name__, sys.argv, sys.path[0], __file__, __main__.x)\n")
     ex = stack.execute(code)
     assert ex["stdout"] == "__main__ ['/app/main.py'] /app /app/main.py 42\n", ex
+
+
+def test_program_sees_the_import_path_of_the_interpreter_with_site(stack):
+    # conf/engine.conf runs /usr/bin/python3; with site it would add the
+    # dist-packages of its own version (Debian's site.py), whichever it is.
+    probe = ("import sys\nprint(sys.path[1:]); print('/usr/local/lib/python%d.%d/dist-packages'"
+             " % sys.version_info[:2])\n")
+    bare, local = subprocess.run(["/usr/bin/python3", "-E", "-S", "-c", probe], check=True,
+                                 capture_output=True, text=True).stdout.splitlines()
+    expected = ast.literal_eval(bare) + [local, "/usr/lib/python3/dist-packages"]
+    ex = stack.execute("import sys\nprint(sys.path[1:])\n")
+    assert ast.literal_eval(ex["stdout"]) == expected, ex
 
 
 def test_exit_and_quit_builtins_work(stack):
