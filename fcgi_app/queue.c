@@ -5,7 +5,7 @@
 #include <zmq.h>
 
 #include "app.h"
-#include "job.h"
+#include "wake.h"
 #include "log.h"
 #include "runner_endpoint.h"
 
@@ -36,10 +36,10 @@ int queue_open(struct app *app)
 
 void queue_notify(struct app *app, const char *execution_id)
 {
-	char msg[JOB_MSG_LEN];
+	char msg[WAKE_MSG_LEN];
 	if (!app->push)
 		return;
-	job_encode(execution_id, msg);
+	wake_encode(execution_id, msg);
 	if (zmq_send(app->push, msg, sizeof(msg), ZMQ_DONTWAIT) < 0)
 		log_debug("queue: %s not sent (%s); the runner's sweep will find it",
 			  execution_id, zmq_strerror(errno));

@@ -1,4 +1,4 @@
-/* The fast path to the runner: a non-blocking ZeroMQ PUSH of the job message. */
+/* The fast path to the runner: a non-blocking ZeroMQ PUSH of the wake-up message. */
 #ifndef FCGI_QUEUE_H
 #define FCGI_QUEUE_H
 

@@ -16,11 +16,11 @@
 
 #include "jobs.h"
 #include "store.h"
-#include "job.h"
+#include "wake.h"
 #include "log.h"
 #include "runner.h"
 #include "runner_endpoint.h"
-#include "worker.h"
+#include "slot.h"
 
 /*
  * The runner is the store's checkpointer (fcgi_app's automatic checkpoint
@@ -73,11 +73,11 @@ static void receive_messages(struct loop *lp)
 	char msg[128], id[UUID_LEN + 1];
 	int n;
 	while ((n = zmq_recv(lp->pull, msg, sizeof(msg), ZMQ_DONTWAIT)) >= 0) {
-		if (job_decode(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg), id)) {
-			log_warn("ignoring a malformed job message (%d bytes)", n);
+		if (wake_decode(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg), id)) {
+			log_warn("ignoring a malformed wake-up message (%d bytes)", n);
 			continue;
 		}
-		log_debug("job message for %s", id);
+		log_debug("wake-up for %s", id);
 		runner_nudge(lp->r, false);
 	}
 }
@@ -115,7 +115,7 @@ static void loop_run(struct loop *lp)
 	}
 }
 
-static int start_workers(struct runner *r, struct worker *w)
+static int start_slots(struct runner *r, struct slot *s)
 {
 	/* Slots must not take SIGTERM/SIGINT: the main thread handles them. */
 	sigset_t block, old;
@@ -125,8 +125,8 @@ static int start_workers(struct runner *r, struct worker *w)
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	int started = 0;
 	for (; started < r->slots; started++) {
-		w[started] = (struct worker){ .slot = started, .runner = r };
-		if (worker_start(&w[started]) != 0)
+		s[started] = (struct slot){ .index = started, .runner = r };
+		if (slot_start(&s[started]) != 0)
 			break;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -165,16 +165,16 @@ static int serve(struct runner *r)
 {
 	char err[1024], host[256] = "localhost";
 	struct loop lp = { .r = r };
-	struct worker *w = calloc((size_t)r->slots, sizeof(*w));
+	struct slot *s = calloc((size_t)r->slots, sizeof(*s));
 	int started = 0, rc = 1;
 
 	gethostname(host, sizeof(host) - 1);
-	if (!w || jobs_open(&lp.j, &r->cfg, r->id, err, sizeof(err)) || pull_open(&lp, err, sizeof(err)) ||
+	if (!s || jobs_open(&lp.j, &r->cfg, r->id, err, sizeof(err)) || pull_open(&lp, err, sizeof(err)) ||
 	    jobs_register(&lp.j, host, r->slots, r->host.mode)) {
-		log_error("refusing to start: %s", w ? err : "out of memory");
+		log_error("refusing to start: %s", s ? err : "out of memory");
 		goto out;
 	}
-	started = start_workers(r, w);
+	started = start_slots(r, s);
 	log_info("runner %s started: %d slots, sandbox %s, data in %s", r->id, started, r->host.mode,
 		 r->cfg.data_dir);
 	loop_run(&lp);
@@ -185,7 +185,7 @@ out:
 	atomic_store(&r->stopping, true);
 	runner_nudge(r, true);
 	for (int i = 0; i < started; i++)
-		pthread_join(w[i].thread, NULL);
+		pthread_join(s[i].thread, NULL);
 	if (lp.j.db)
 		jobs_mark_stopped(&lp.j);
 	if (lp.pull)
@@ -193,7 +193,7 @@ out:
 	if (lp.ctx)
 		zmq_ctx_term(lp.ctx);
 	jobs_close(&lp.j);
-	free(w);
+	free(s);
 	log_info("stopped");
 	return rc;
 }

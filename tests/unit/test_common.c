@@ -1,11 +1,11 @@
-/* Unit tests of common/: configuration, UUIDs, UTF-8, the job message. */
+/* Unit tests of common/: configuration, UUIDs, UTF-8, the wake-up message. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "config.h"
-#include "job.h"
+#include "wake.h"
 #include "util.h"
 
 static char *write_temp(const char *text)
@@ -212,24 +212,24 @@ TEST(utf8_sanitize_replaces_each_bad_byte)
 	CHECK_STR(out, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
-TEST(job_message_round_trips)
+TEST(wake_message_round_trips)
 {
-	char id[UUID_LEN + 1], back[UUID_LEN + 1], msg[JOB_MSG_LEN];
+	char id[UUID_LEN + 1], back[UUID_LEN + 1], msg[WAKE_MSG_LEN];
 	uuid_new(id);
-	job_encode(id, msg);
-	REQUIRE(job_decode(msg, sizeof(msg), back) == 0);
+	wake_encode(id, msg);
+	REQUIRE(wake_decode(msg, sizeof(msg), back) == 0);
 	CHECK_STR(back, id);
 }
 
-TEST(job_message_rejects_garbage)
+TEST(wake_message_rejects_garbage)
 {
-	char id[UUID_LEN + 1], msg[JOB_MSG_LEN];
+	char id[UUID_LEN + 1], msg[WAKE_MSG_LEN];
 	uuid_new(id);
-	job_encode(id, msg);
-	CHECK(job_decode(msg, sizeof(msg) - 1, id) == -1);
-	CHECK(job_decode("", 0, id) == -1);
+	wake_encode(id, msg);
+	CHECK(wake_decode(msg, sizeof(msg) - 1, id) == -1);
+	CHECK(wake_decode("", 0, id) == -1);
 	msg[0] = 'X';
-	CHECK(job_decode(msg, sizeof(msg), id) == -1);
-	job_encode("not-a-uuid-not-a-uuid-not-a-uuid-123", msg);
-	CHECK(job_decode(msg, sizeof(msg), id) == -1);
+	CHECK(wake_decode(msg, sizeof(msg), id) == -1);
+	wake_encode("not-a-uuid-not-a-uuid-not-a-uuid-123", msg);
+	CHECK(wake_decode(msg, sizeof(msg), id) == -1);
 }

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "check.h"
-#include "worker.h"
+#include "slot.h"
 
 static const struct sandbox_limits limits = {
 	.wall_time_ms = 5000, .cpu_time_ms = 5000, .memory_mb = 256, .max_output_bytes = 65536,
@@ -21,7 +21,7 @@ static struct outcome map(enum sandbox_outcome what, int exit_code, int sig)
 	return o;
 }
 
-TEST(worker_exit_zero_is_completed_without_error)
+TEST(slot_exit_zero_is_completed_without_error)
 {
 	struct outcome o = map(SANDBOX_EXITED, 0, 0);
 	CHECK_STR(o.status, "COMPLETED");
@@ -31,7 +31,7 @@ TEST(worker_exit_zero_is_completed_without_error)
 	CHECK(o.out_len == 1);
 }
 
-TEST(worker_nonzero_exit_is_a_runtime_error)
+TEST(slot_nonzero_exit_is_a_runtime_error)
 {
 	struct outcome o = map(SANDBOX_EXITED, 3, 0);
 	CHECK_STR(o.status, "FAILED");
@@ -40,7 +40,7 @@ TEST(worker_nonzero_exit_is_a_runtime_error)
 	CHECK(o.exit_code == 3);
 }
 
-TEST(worker_signal_is_a_runtime_error_and_sigxcpu_a_timeout)
+TEST(slot_signal_is_a_runtime_error_and_sigxcpu_a_timeout)
 {
 	struct outcome o = map(SANDBOX_SIGNALED, 0, SIGSEGV);
 	CHECK_STR(o.status, "FAILED");
@@ -52,7 +52,7 @@ TEST(worker_signal_is_a_runtime_error_and_sigxcpu_a_timeout)
 	CHECK_STR(o.error_message, "the program used more than 5000 ms of CPU time");
 }
 
-TEST(worker_limits_map_to_their_error_codes)
+TEST(slot_limits_map_to_their_error_codes)
 {
 	struct outcome o = map(SANDBOX_TIMEOUT, 0, SIGKILL);
 	CHECK_STR(o.status, "TIMEOUT");
@@ -66,7 +66,7 @@ TEST(worker_limits_map_to_their_error_codes)
 	CHECK_STR(o.error_message, "the program used more than 256 MiB of memory");
 }
 
-TEST(worker_setup_failure_is_a_sandbox_error_with_the_reason)
+TEST(slot_setup_failure_is_a_sandbox_error_with_the_reason)
 {
 	struct outcome o = map(SANDBOX_SETUP_FAILED, 0, 0);
 	CHECK_STR(o.status, "FAILED");

@@ -1,6 +1,6 @@
 /* A runner slot: a thread that claims executions and runs them one at a time. */
-#ifndef RUNNER_WORKER_H
-#define RUNNER_WORKER_H
+#ifndef RUNNER_SLOT_H
+#define RUNNER_SLOT_H
 
 #include <pthread.h>
 
@@ -8,15 +8,15 @@
 #include "runner.h"
 #include "sandbox.h"
 
-struct worker {
-	int slot;
-	bool slot_netns;                /* the thread sits in its own network namespace */
+struct slot {
+	int index;                      /* 0 .. slots-1 */
+	bool netns;                     /* the thread sits in its own network namespace */
 	pthread_t thread;
 	struct runner *runner;
 };
 
-/* Starts the thread of w. Returns 0, or an errno value. */
-int worker_start(struct worker *w);
+/* Starts the thread of s. Returns 0, or an errno value. */
+int slot_start(struct slot *s);
 
 /* Maps what the sandbox reported to the row written back. */
 void outcome_from_result(const struct sandbox_result *res, const struct sandbox_limits *limits,

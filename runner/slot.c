@@ -3,7 +3,7 @@
  * claim the queue head in SQLite, run it in a sandbox, write the fenced
  * result, repeat. Each slot owns its SQLite connection.
  */
-#include "worker.h"
+#include "slot.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -100,13 +100,13 @@ void outcome_from_result(const struct sandbox_result *res, const struct sandbox_
 	}
 }
 
-static void execute(struct worker *w, struct jobs_db *j, struct claim *c)
+static void execute(struct slot *s, struct jobs_db *j, struct claim *c)
 {
-	struct runner *r = w->runner;
+	struct runner *r = s->runner;
 	struct sandbox_job job = {
 		.source = c->source, .source_len = c->source_len,
 		.stdin_data = c->stdin_data, .stdin_len = c->stdin_len,
-		.slot = w->slot, .limits = &r->cfg.limits, .slot_netns = w->slot_netns,
+		.slot = s->index, .limits = &r->cfg.limits, .slot_netns = s->netns,
 	};
 	struct sandbox_result res;
 	struct outcome o;
@@ -119,23 +119,23 @@ static void execute(struct worker *w, struct jobs_db *j, struct claim *c)
 	int written = jobs_finish(j, c, &o);
 	/* One line per execution; "result=" tells whether the fenced write won. */
 	log_info("execution %s attempt %d slot %d: %s%s%s exit=%d signal=%d setup=%lldms wall=%lldms "
-		 "cpu=%lldms mem=%ldkB result=%s", c->id, c->attempt, w->slot, o.status,
+		 "cpu=%lldms mem=%ldkB result=%s", c->id, c->attempt, s->index, o.status,
 		 o.error_code ? " " : "", o.error_code ? o.error_code : "", o.exit_code, o.signal,
 		 (long long)res.setup_ms, (long long)o.wall_ms, (long long)o.cpu_ms, o.memory_kb,
 		 written == 1 ? "written" : written == 0 ? "fenced" : "store-error");
 	sandbox_result_free(&res);
 }
 
-static void *worker_main(void *arg)
+static void *slot_main(void *arg)
 {
-	struct worker *w = arg;
-	struct runner *r = w->runner;
+	struct slot *s = arg;
+	struct runner *r = s->runner;
 	struct jobs_db j;
 	char err[256];
 
-	w->slot_netns = r->host.root && sandbox_slot_netns() == 0;
+	s->netns = r->host.root && sandbox_slot_netns() == 0;
 	if (jobs_open(&j, &r->cfg, r->id, err, sizeof(err))) {
-		log_error("slot %d: store: %s", w->slot, err);
+		log_error("slot %d: store: %s", s->index, err);
 		atomic_store(&r->stopping, true);
 		return NULL;
 	}
@@ -146,7 +146,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		atomic_fetch_add(&r->busy, 1);
-		execute(w, &j, &c);
+		execute(s, &j, &c);
 		atomic_fetch_sub(&r->busy, 1);
 		claim_free(&c);
 	}
@@ -154,7 +154,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int worker_start(struct worker *w)
+int slot_start(struct slot *s)
 {
-	return pthread_create(&w->thread, NULL, worker_main, w);
+	return pthread_create(&s->thread, NULL, slot_main, s);
 }
