@@ -1,4 +1,4 @@
-/* Engine configuration: a table of keys with types and ranges, parsed once. */
+/* Engine configuration: one table of keys with their defaults and allowed values. */
 #include "config.h"
 
 #include <ctype.h>
@@ -20,40 +20,41 @@ struct key {
 	const char *choices;     /* strings: NULL, or the allowed values, "a|b|c" */
 };
 
-#define FIELD_SIZE(f) sizeof(((struct config *)0)->f)
-#define INT_KEY(f, def, lo, hi)  { #f, KEY_INT, offsetof(struct config, f), def, lo, hi, NULL }
-#define LONG_KEY(f, def, lo, hi) { #f, KEY_LONG, offsetof(struct config, f), def, lo, hi, NULL }
-#define STR_KEY(f, def)          { #f, KEY_STRING, offsetof(struct config, f), def, 0, FIELD_SIZE(f) - 1, NULL }
-#define CHOICE_KEY(f, def, c)    { #f, KEY_STRING, offsetof(struct config, f), def, 0, FIELD_SIZE(f) - 1, c }
+#define FIELD(f) (((struct config *)0)->f)
+/* The type comes from the field, so a row can never write a long into an int. */
+#define KEY_TYPE(f) _Generic(FIELD(f), int: KEY_INT, long: KEY_LONG, char *: KEY_STRING)
+#define NUM_KEY(f, def, lo, hi) { #f, KEY_TYPE(f), offsetof(struct config, f), def, lo, hi, NULL }
+#define STR_KEY(f, def)         { #f, KEY_TYPE(f), offsetof(struct config, f), def, 0, sizeof(FIELD(f)) - 1, NULL }
+#define CHOICE_KEY(f, def, c)   { #f, KEY_TYPE(f), offsetof(struct config, f), def, 0, sizeof(FIELD(f)) - 1, c }
 /* A limit of one execution: named like its field in struct sandbox_limits. */
-#define LIMIT_KEY(f, type, def, lo, hi) { #f, type, offsetof(struct config, limits.f), def, lo, hi, NULL }
+#define LIMIT_KEY(f, def, lo, hi) { #f, KEY_TYPE(limits.f), offsetof(struct config, limits.f), def, lo, hi, NULL }
 
 static const struct key keys[] = {
-	INT_KEY(port, "8000", 1, 65535),
+	NUM_KEY(port, "8000", 1, 65535),
 	STR_KEY(data_dir, "data"),
-	INT_KEY(fcgi_processes, "4", 1, 256),
-	INT_KEY(runner_slots, "0", 0, 256),
-	LONG_KEY(max_body_bytes, "1048576", 1024, 64L << 20),
-	LONG_KEY(max_source_bytes, "262144", 1, 16L << 20),
-	LONG_KEY(max_stdin_bytes, "65536", 0, 16L << 20),
-	LIMIT_KEY(wall_time_ms, KEY_INT, "5000", 100, 600000),
-	LIMIT_KEY(cpu_time_ms, KEY_INT, "5000", 100, 600000),
-	LIMIT_KEY(memory_mb, KEY_INT, "256", 16, 65536),
-	LIMIT_KEY(max_processes, KEY_INT, "64", 1, 4096),
-	LIMIT_KEY(tmpfs_mb, KEY_INT, "16", 1, 4096),
-	LIMIT_KEY(max_open_files, KEY_INT, "64", 8, 65536),
-	LIMIT_KEY(max_output_bytes, KEY_LONG, "65536", 1024, 64L << 20),
-	LIMIT_KEY(cpu_demote_after_ms, KEY_INT, "100", 0, 600000),
-	INT_KEY(max_queue_depth, "1000", 1, 10000000),
-	INT_KEY(max_runs_per_session, "5", 1, 100000),
-	INT_KEY(max_attempts, "3", 1, 100),
-	INT_KEY(lease_grace_ms, "10000", 1000, 3600000),
-	INT_KEY(sweep_interval_ms, "250", 10, 60000),
-	INT_KEY(heartbeat_interval_ms, "1000", 100, 60000),
-	INT_KEY(runner_stale_ms, "5000", 500, 3600000),
-	INT_KEY(page_size_default, "20", 1, 1000),
-	INT_KEY(page_size_max, "100", 1, 1000),
-	LONG_KEY(sandbox_uid_base, "200000", 1000, 2000000000L),
+	NUM_KEY(fcgi_processes, "4", 1, 256),
+	NUM_KEY(runner_slots, "0", 0, 256),
+	NUM_KEY(max_body_bytes, "1048576", 1024, 64L << 20),
+	NUM_KEY(max_source_bytes, "262144", 1, 16L << 20),
+	NUM_KEY(max_stdin_bytes, "65536", 0, 16L << 20),
+	LIMIT_KEY(wall_time_ms, "5000", 100, 600000),
+	LIMIT_KEY(cpu_time_ms, "5000", 100, 600000),
+	LIMIT_KEY(memory_mb, "256", 16, 65536),
+	LIMIT_KEY(max_processes, "64", 1, 4096),
+	LIMIT_KEY(tmpfs_mb, "16", 1, 4096),
+	LIMIT_KEY(max_open_files, "64", 8, 65536),
+	LIMIT_KEY(max_output_bytes, "65536", 1024, 64L << 20),
+	LIMIT_KEY(cpu_demote_after_ms, "100", 0, 600000),
+	NUM_KEY(max_queue_depth, "1000", 1, 10000000),
+	NUM_KEY(max_runs_per_session, "5", 1, 100000),
+	NUM_KEY(max_attempts, "3", 1, 100),
+	NUM_KEY(lease_grace_ms, "10000", 1000, 3600000),
+	NUM_KEY(sweep_interval_ms, "250", 10, 60000),
+	NUM_KEY(heartbeat_interval_ms, "1000", 100, 60000),
+	NUM_KEY(runner_stale_ms, "5000", 500, 3600000),
+	NUM_KEY(page_size_default, "20", 1, 1000),
+	NUM_KEY(page_size_max, "100", 1, 1000),
+	NUM_KEY(sandbox_uid_base, "200000", 1000, 2000000000L),
 	STR_KEY(python, "/usr/bin/python3"),
 	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),
 	CHOICE_KEY(log_level, "info", "error|warn|info|debug"),
