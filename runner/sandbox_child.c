@@ -4,6 +4,8 @@
  * malloc, no stdio, no locks, raw syscalls for credential changes).
  */
 #include "sandbox_child.h"
+#include "sandbox_fail.h"
+#include "sandbox_mount.h"
 #include "seccomp.h"
 
 #include <errno.h>
@@ -20,39 +22,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* Writes a status record to fd; errors are ignored (the reader is gone). */
-static void sandbox_child_report(int fd, int kind, int wstatus, int err, const char *what)
-{
-	struct sandbox_status st = { .kind = kind, .wstatus = wstatus, .err = err };
-
-	for (size_t i = 0; what && what[i] && i < sizeof st.what - 1; i++)
-		st.what[i] = what[i];
-	ssize_t n = write(fd, &st, sizeof st);
-	(void)n;
-}
-
-_Noreturn void sandbox_child_die(int fd, const char *what)
-{
-	sandbox_child_report(fd, SANDBOX_ST_FAILED, 0, errno, what);
-	_exit(127);
-}
-
-int sandbox_child_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /*
  * Handlers and the signal mask are inherited from the runner thread that

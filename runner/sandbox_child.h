@@ -23,6 +23,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "sandbox_fail.h"
+
 /* Where sandbox_child_enter leaves the report fd (close-on-exec). */
 #define SANDBOX_REPORT_FD 3
 
@@ -67,21 +69,6 @@ struct sandbox_init_spec {
 	struct sandbox_child_spec child;
 };
 
-enum sandbox_status_kind {
-	SANDBOX_ST_STARTED = 1,                 /* the interpreter was exec'd */
-	SANDBOX_ST_EXITED,                      /* wstatus: the payload's wait status */
-	SANDBOX_ST_FAILED,                      /* setup step `what` failed with err */
-};
-
-/* One record on the status pipe: fixed size, well under PIPE_BUF, so each
- * write is atomic. */
-struct sandbox_status {
-	int kind;
-	int wstatus;
-	int err;
-	char what[52];
-};
-
 /* The clone child's main: never returns. spec is the child's own copy. */
 _Noreturn void sandbox_init_main(struct sandbox_init_spec *spec);
 
@@ -94,15 +81,5 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *spec);
  * reports on spec->report_fd and exits.
  */
 void sandbox_child_enter(const struct sandbox_child_spec *spec);
-
-/* Builds the root file system and pivots into it (sandbox_mount.c). Dies
- * on failure. */
-void sandbox_build_root(const struct sandbox_init_spec *spec);
-
-/* Reports step `what` as failed with the current errno on fd, then exits. */
-_Noreturn void sandbox_child_die(int fd, const char *what);
-
-/* Writes all of buf to fd. Returns 0, or -1 with errno set. */
-int sandbox_child_write_all(int fd, const void *buf, size_t len);
 
 #endif

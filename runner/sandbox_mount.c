@@ -11,7 +11,8 @@
  * All targets are relative to the working directory, which is the new root
  * from mount_new_root on: no path needs formatting.
  */
-#include "sandbox_child.h"
+#include "sandbox_mount.h"
+#include "sandbox_fail.h"
 
 #include <errno.h>
 #include <fcntl.h>

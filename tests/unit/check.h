@@ -1,7 +1,9 @@
 /*
  * A minimal test harness: each TEST(name) registers itself; unit_main runs
- * them all and ends with "N passed, N failed". CHECK records a failure and
- * carries on; REQUIRE returns from the test.
+ * them all and ends with "N passed, N skipped, N failed". CHECK records a
+ * failure and carries on; REQUIRE returns from the test; SKIP returns from
+ * a test whose precondition this host lacks (not root, no cgroups): it is
+ * counted and printed as skipped, never as passed.
  */
 #ifndef CHECK_H
 #define CHECK_H
@@ -12,6 +14,7 @@
 typedef void (*test_fn)(void);
 void test_register(const char *name, test_fn fn);
 void check_fail(const char *file, int line, const char *expr);
+void check_skip(const char *why);
 
 #define TEST(name)                                                        \
 	static void name(void);                                           \
@@ -23,6 +26,8 @@ void check_fail(const char *file, int line, const char *expr);
 	do { if (!(expr)) check_fail(__FILE__, __LINE__, #expr); } while (0)
 #define REQUIRE(expr) \
 	do { if (!(expr)) { check_fail(__FILE__, __LINE__, #expr); return; } } while (0)
+#define SKIP_UNLESS(cond, why) \
+	do { if (!(cond)) { check_skip(why); return; } } while (0)
 #define CHECK_STR(a, b) CHECK(strcmp((a), (b)) == 0)
 
 #endif

@@ -7,6 +7,7 @@
 
 static struct { const char *name; test_fn fn; } tests[MAX_TESTS];
 static int ntests, current_failed;
+static const char *current_skip;       /* why the current test was skipped */
 
 void test_register(const char *name, test_fn fn)
 {
@@ -23,17 +24,31 @@ void check_fail(const char *file, int line, const char *expr)
 	current_failed = 1;
 }
 
+void check_skip(const char *why)
+{
+	current_skip = why;
+}
+
 int main(int argc, char **argv)
 {
-	int passed = 0, failed = 0;
+	int passed = 0, skipped = 0, failed = 0;
 	for (int i = 0; i < ntests; i++) {
 		if (argc > 1 && !strstr(tests[i].name, argv[1]))
 			continue;
 		current_failed = 0;
+		current_skip = NULL;
 		tests[i].fn();
-		printf("%s %s\n", current_failed ? "FAIL" : "ok  ", tests[i].name);
-		current_failed ? failed++ : passed++;
+		if (current_failed) {
+			printf("FAIL %s\n", tests[i].name);
+			failed++;
+		} else if (current_skip) {
+			printf("skip %s (%s)\n", tests[i].name, current_skip);
+			skipped++;
+		} else {
+			printf("ok   %s\n", tests[i].name);
+			passed++;
+		}
 	}
-	printf("%d passed, %d failed\n", passed, failed);
+	printf("%d passed, %d skipped, %d failed\n", passed, skipped, failed);
 	return failed ? 1 : 0;
 }
