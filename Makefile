@@ -65,7 +65,7 @@ $(BUILD)/runner: $(RUNNER_OBJ) $(COMMON_OBJ)
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_FCGI) $(LIB_RUNNER) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
 
-$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c tests/unit/check.h $(wildcard common/*.h fcgi_app/*.h runner/*.h)
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h common/*.h fcgi_app/*.h runner/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Ifcgi_app -Irunner $(ALL_CFLAGS) -c -o $@ $<
 

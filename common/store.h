@@ -1,36 +1,142 @@
-/* Opening the SQLite store: pragmas, schema and forward migrations. */
+/*
+ * The store: the one interface both programs use to read and write the
+ * database. Nothing here names a backend; common/store_sqlite.c implements
+ * it for SQLite, and a second backend is a second file implementing the same
+ * functions with its own statement table.
+ *
+ * Statements are named by id (enum store_stmt, below). Each backend keeps
+ * the text of every statement in one table (common/store_sqlite_sql.c for
+ * SQLite) and prepares a statement the first time a connection uses it, so
+ * each program prepares only what it runs. Bind positions count from 1, as
+ * ?1 ... ?N in the statement text; column numbers count from 0.
+ *
+ * A struct store is one connection, for one thread.
+ */
 #ifndef ENGINE_STORE_H
 #define ENGINE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
-#include <sqlite3.h>
+#include <stdint.h>
 
-#define STORE_FILE "engine.db"
-#define STORE_SCHEMA_VERSION 2
+#include "config.h"
+#include "store_columns.h"
+
+enum store_stmt {
+	/* fcgi_app: sessions and runs */
+	STMT_SESSION_INSERT,
+	STMT_SESSION_GET,
+	STMT_SESSION_UPDATE,
+	STMT_SESSION_EXISTS,
+	STMT_SESSION_IN_FLIGHT,
+	STMT_QUEUE_DEPTH,
+	STMT_EXECUTION_INSERT,
+	STMT_EXECUTION_GET,
+	STMT_EXECUTION_LIST,
+	/* fcgi_app: /health and /metrics */
+	STMT_QUEUE_STATS,
+	STMT_RUNNERS,
+	STMT_METRICS_BY_STATUS,
+	STMT_METRICS_EXECUTION_TIME,
+	STMT_METRICS_QUEUE_WAIT,
+	STMT_METRICS_SETUP_TIME,
+	STMT_METRICS_RUNNERS,
+	/* runner: presence, claim, fenced result, sweep */
+	STMT_RUNNER_REGISTER,
+	STMT_RUNNER_HEARTBEAT,
+	STMT_RUNNER_STOPPED,
+	STMT_ANY_QUEUED,
+	STMT_CLAIM,
+	STMT_FINISH,
+	STMT_EXPIRE_DEAD_RUNNERS,
+	STMT_GIVE_UP,
+	STMT_REQUEUE,
+	STMT__MAX
+};
+
+/* What a program does with its connection; the backend tunes for it. */
+enum store_role {
+	STORE_ROLE_API,         /* short reads and writes per request; never checkpoints */
+	STORE_ROLE_RUNNER,      /* claims and results by key; the checkpointer */
+};
+
+/* What a step did. */
+enum store_rc {
+	STORE_ROW,              /* a row is ready for the column getters */
+	STORE_DONE,             /* no (more) rows; a write is complete */
+	STORE_BUSY,             /* the database stayed locked past the busy timeout */
+	STORE_ERROR,            /* anything else; store_errmsg says what */
+};
+
+struct store;
+struct store_query;
+
+/* Schema version this build brings the database to (forward migrations only). */
+extern const int store_schema_version;
 
 /*
- * Opens (creating if needed) the database at path, sets WAL, the busy
- * timeout and synchronous=NORMAL, and brings the schema to
- * STORE_SCHEMA_VERSION. Returns the handle, or NULL with a reason in err.
- * The handle is for one thread.
+ * Opens (creating if needed) the store that cfg names, with its busy
+ * handling, durability settings and the schema at store_schema_version.
+ * Returns the handle, or NULL with a reason in err.
  */
-sqlite3 *store_open(const char *path, char *err, size_t errlen);
+struct store *store_open(const struct config *cfg, enum store_role role, char *err, size_t errlen);
 
-/* Prepares every statement of sql[0..n) into stmts. Returns 0, or -1 with err. */
-int store_prepare_all(sqlite3 *db, const char *const *sql, sqlite3_stmt **stmts, int n,
-		      char *err, size_t errlen);
+/* Closes the store and its statements and sets *s to NULL; NULL-safe. */
+void store_close(struct store **s);
+
+/* The message of the last failure on this connection. */
+const char *store_errmsg(struct store *s);
 
 /*
- * Copies committed WAL frames into the database without blocking anyone
- * (PASSIVE), and makes the next writer start the WAL from its beginning
- * once it has grown past wal_restart_frames and every frame is in the
- * database (RESTART, which waits briefly for readers). Under constant load
- * SQLite alone never finds a moment to restart the WAL, and readers slow
- * down as it grows. Returns the WAL's size in frames, or -1.
+ * Statement id of s, reset and with no bindings, prepared on first use.
+ * Borrowed: it lives as long as s. A statement that cannot be prepared
+ * still comes back; its steps fail with STORE_ERROR.
  */
-int store_checkpoint(sqlite3 *db, int wal_restart_frames);
+struct store_query *store_query(struct store *s, enum store_stmt id);
 
-/* Finalizes stmts[0..n) and closes db; NULL-safe. */
-void store_close(sqlite3 *db, sqlite3_stmt **stmts, int n);
+/*
+ * Bind values to ?pos. Text is borrowed: it must stay valid until the query
+ * is reset or taken again with store_query.
+ */
+void store_bind_text(struct store_query *q, int pos, const char *text, size_t len);
+void store_bind_str(struct store_query *q, int pos, const char *str);   /* NUL-terminated */
+void store_bind_int64(struct store_query *q, int pos, int64_t v);
+void store_bind_null(struct store_query *q, int pos);
+/* How many ?N parameters the statement has. */
+int store_param_count(struct store_query *q);
+
+/* Runs the query to its next row. */
+enum store_rc store_step(struct store_query *q);
+
+/* Rows changed by the last write this query completed. */
+int64_t store_changes(struct store_query *q);
+
+/* Ends the current run of the query (a write completes, read locks are released). */
+void store_reset(struct store_query *q);
+
+/*
+ * Columns of the current row. Text is borrowed until the next step or reset;
+ * NULL for an SQL NULL, with *len (if given) set to its length in bytes.
+ */
+bool store_column_is_null(struct store_query *q, int col);
+int64_t store_column_int64(struct store_query *q, int col);
+double store_column_double(struct store_query *q, int col);
+const char *store_column_text(struct store_query *q, int col, size_t *len);
+/* The column's name as the statement gives it (for tests of column order). */
+const char *store_column_name(struct store_query *q, int col);
+
+/*
+ * A write transaction that takes the write lock at once, so its reads and
+ * checks see what its writes will change. Each returns 0, or -1 (errmsg).
+ */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/*
+ * Routine maintenance that no request should pay for; the runner calls it
+ * on its sweep timer. For SQLite, a WAL checkpoint. Returns 0, or -1.
+ */
+int store_checkpoint(struct store *s);
 
 #endif

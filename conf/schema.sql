@@ -1,6 +1,6 @@
 -- Live Code Execution Engine: SQLite schema, version 1.
--- Applied once by common/store.c when PRAGMA user_version is 0; later
--- versions are forward migrations in common/store.c.
+-- Applied once by common/store_sqlite.c when PRAGMA user_version is 0;
+-- later versions are forward migrations in common/store_sqlite_sql.c.
 -- Times are integer milliseconds since the Unix epoch, UTC.
 
 CREATE TABLE sessions (

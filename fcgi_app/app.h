@@ -2,15 +2,12 @@
 #ifndef FCGI_APP_H
 #define FCGI_APP_H
 
-#include <sqlite3.h>
-
 #include "config.h"
-#include "db.h"
+#include "store.h"
 
 struct app {
 	struct config cfg;
-	sqlite3 *db;                    /* NULL while the store cannot be opened */
-	sqlite3_stmt *stmt[STMT__MAX];
+	struct store *store;            /* NULL while the store cannot be opened */
 	void *zmq_ctx;
 	void *push;                     /* ZeroMQ PUSH to the runner; NULL if unavailable */
 };

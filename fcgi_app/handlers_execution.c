@@ -2,12 +2,13 @@
 #include <stdlib.h>
 
 #include "handlers.h"
+#include "render.h"
 #include "validate.h"
 
 void execution_get(struct app *app, struct request *req, struct response *res)
 {
 	json_object *out = NULL;
-	enum db_status s = db_execution_get(app, req->id, &out);
+	enum db_status s = db_execution_get(app->store, req->id, &out);
 	if (s == DB_OK)
 		http_reply(res, 200, out);
 	else
@@ -25,7 +26,7 @@ void execution_list(struct app *app, struct request *req, struct response *res)
 	long long limit = q.present[PARAM_LIMIT] ? q.value[PARAM_LIMIT] : app->cfg.page_size_default;
 	long long before = q.present[PARAM_CURSOR] ? q.value[PARAM_CURSOR] : 0;
 	json_object *out = NULL;
-	enum db_status s = db_execution_list(app, req->id, before, (int)limit, &out);
+	enum db_status s = db_execution_list(app->store, req->id, before, (int)limit, &out);
 	if (s == DB_OK)
 		http_reply(res, 200, out);
 	else
@@ -36,17 +37,13 @@ void health_get(struct app *app, struct request *req, struct response *res)
 {
 	(void)req;
 	json_object *out = NULL;
-	if (db_health(app, &out) != DB_OK) {
-		out = json_object_new_object();
-		json_object_object_add(out, "status", json_object_new_string("unavailable"));
-		json_object_object_add(out, "db", json_object_new_string("error"));
+	if (db_health(app->store, now_ms(), app->cfg.runner_stale_ms, &out) != DB_OK) {
 		res->retry_after = 1;
-		http_reply(res, 503, out);
+		http_reply(res, 503, render_health_store_down());
 		return;
 	}
-	bool alive = json_object_get_int(json_object_object_get(out, "runners_alive")) > 0;
-	json_object_object_add(out, "status", json_object_new_string(alive ? "ok" : "unavailable"));
-	json_object_object_add(out, "db", json_object_new_string("ok"));
+	bool alive = render_health_runners_alive(out) > 0;
+	render_health_verdict(out, alive);
 	if (!alive)
 		res->retry_after = 1;
 	http_reply(res, alive ? 200 : 503, out);

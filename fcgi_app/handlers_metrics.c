@@ -42,38 +42,37 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
 }
 
-static void status_row(void *ctx, sqlite3_stmt *st)
+static void status_row(void *ctx, struct store_query *row)
 {
 	FILE *f = ctx;
-	const char *status = (const char *)sqlite3_column_text(st, 0);
+	const char *status = store_column_text(row, STATUS_COUNT_STATUS, NULL);
 	if (strcmp(status, "QUEUED") == 0 || strcmp(status, "RUNNING") == 0)
 		return;         /* not final: those are the gauges below */
 	fputs(PREFIX "executions_finished_total{status=\"", f);
 	label_value(f, status);
 	fputs("\",error_code=\"", f);
-	label_value(f, (const char *)sqlite3_column_text(st, 1));
-	fprintf(f, "\"} %lld\n", (long long)sqlite3_column_int64(st, 2));
+	label_value(f, store_column_text(row, STATUS_COUNT_ERROR_CODE, NULL));
+	fprintf(f, "\"} %lld\n", (long long)store_column_int64(row, STATUS_COUNT_COUNT));
 }
 
-static void accepted_row(void *ctx, sqlite3_stmt *st)
+static void accepted_row(void *ctx, struct store_query *row)
 {
-	*(int64_t *)ctx += sqlite3_column_int64(st, 2);
+	*(int64_t *)ctx += store_column_int64(row, STATUS_COUNT_COUNT);
 }
 
-/* Columns as in RUNNER_COLUMNS: id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at. */
-static void runner_labels(FILE *f, sqlite3_stmt *st)
+static void runner_labels(FILE *f, struct store_query *row)
 {
 	fputs("{runner_id=\"", f);
-	label_value(f, (const char *)sqlite3_column_text(st, 0));
+	label_value(f, store_column_text(row, RUNNER_ID, NULL));
 	fputs("\",host=\"", f);
-	label_value(f, (const char *)sqlite3_column_text(st, 1));
+	label_value(f, store_column_text(row, RUNNER_HOST, NULL));
 	fputc('"', f);
 }
 
-static void runner_row(void *ctx, sqlite3_stmt *st)
+static void runner_row(void *ctx, struct store_query *row)
 {
 	struct runners_ctx *c = ctx;
-	int64_t heartbeat = sqlite3_column_int64(st, 7);
+	int64_t heartbeat = store_column_int64(row, RUNNER_HEARTBEAT_AT);
 	bool up = heartbeat >= c->stale_before;
 	static const char *const names[] = {
 		"runner_up", "runner_slots", "runner_busy_slots",
@@ -81,38 +80,39 @@ static void runner_row(void *ctx, sqlite3_stmt *st)
 	};
 	fputs(PREFIX, c->f);
 	fputs(names[c->pass], c->f);
-	runner_labels(c->f, st);
+	runner_labels(c->f, row);
 	switch (c->pass) {
 	case 0:
 		fprintf(c->f, "} %d\n", up);
 		if (up) {
 			c->alive++;
-			c->slots += sqlite3_column_int(st, 3);
-			c->busy += sqlite3_column_int(st, 4);
+			c->slots += (int)store_column_int64(row, RUNNER_SLOTS);
+			c->busy += (int)store_column_int64(row, RUNNER_BUSY);
 		}
 		break;
 	case 1:
 	case 2:
-		fprintf(c->f, "} %d\n", sqlite3_column_int(st, c->pass == 1 ? 3 : 4));
+		fprintf(c->f, "} %lld\n",
+			(long long)store_column_int64(row, c->pass == 1 ? RUNNER_SLOTS : RUNNER_BUSY));
 		break;
 	case 3:
 		fprintf(c->f, "} %.3f\n", (double)heartbeat / 1000.0);
 		break;
 	default:
 		fputs(",sandbox_mode=\"", c->f);
-		label_value(c->f, (const char *)sqlite3_column_text(st, 5));
+		label_value(c->f, store_column_text(row, RUNNER_SANDBOX_MODE, NULL));
 		fputs("\"} 1\n", c->f);
 	}
 }
 
-static enum db_status write_histogram(struct app *app, FILE *f, enum stmt_id id,
+static enum db_status write_histogram(struct app *app, FILE *f, enum store_stmt id,
 				      const char *name, const char *help)
 {
 	struct metrics_histogram h;
-	if (db_metrics_histogram(app, id, &h) != DB_OK)
+	if (db_metrics_histogram(app->store, id, &h) != DB_OK)
 		return DB_ERROR;
 	family(f, name, "histogram", help);
-	for (int i = 0; i < METRICS_BUCKETS; i++)
+	for (int i = 0; i < HISTOGRAM_BUCKETS; i++)
 		fprintf(f, PREFIX "%s_bucket{le=\"%g\"} %lld\n", name,
 			(double)metrics_bounds_ms[i] / 1000.0, (long long)h.le[i]);
 	fprintf(f, PREFIX "%s_bucket{le=\"+Inf\"} %lld\n", name, (long long)h.count);
@@ -124,14 +124,14 @@ static enum db_status write_histogram(struct app *app, FILE *f, enum stmt_id id,
 static enum db_status write_executions(struct app *app, FILE *f)
 {
 	int64_t accepted = 0, depth, oldest, running;
-	if (db_metrics_rows(app, STMT_METRICS_BY_STATUS, 0, accepted_row, &accepted) != DB_OK ||
-	    db_queue_stats(app, &depth, &oldest, &running) != DB_OK)
+	if (db_metrics_rows(app->store, STMT_METRICS_BY_STATUS, 0, accepted_row, &accepted) != DB_OK ||
+	    db_queue_stats(app->store, &depth, &oldest, &running) != DB_OK)
 		return DB_ERROR;
 	family(f, "executions_accepted_total", "counter", "Executions accepted by POST /run.");
 	fprintf(f, PREFIX "executions_accepted_total %lld\n", (long long)accepted);
 	family(f, "executions_finished_total", "counter",
 	       "Executions that reached a final status, by status and error code (\"\" for none).");
-	if (db_metrics_rows(app, STMT_METRICS_BY_STATUS, 0, status_row, f) != DB_OK)
+	if (db_metrics_rows(app->store, STMT_METRICS_BY_STATUS, 0, status_row, f) != DB_OK)
 		return DB_ERROR;
 	family(f, "queue_depth", "gauge", "Executions waiting in the queue (QUEUED).");
 	fprintf(f, PREFIX "queue_depth %lld\n", (long long)depth);
@@ -163,7 +163,7 @@ static enum db_status write_runners(struct app *app, FILE *f)
 	c.stale_before = c.now - app->cfg.runner_stale_ms;
 	for (c.pass = 0; c.pass < 5; c.pass++) {
 		family(f, help[c.pass][0], "gauge", help[c.pass][1]);
-		if (db_metrics_rows(app, STMT_METRICS_RUNNERS, c.now - RUNNER_FORGET_MS, runner_row, &c))
+		if (db_metrics_rows(app->store, STMT_METRICS_RUNNERS, c.now - RUNNER_FORGET_MS, runner_row, &c))
 			return DB_ERROR;
 	}
 	family(f, "runners_alive", "gauge", "Runners that heartbeated within runner_stale_ms.");

@@ -23,7 +23,7 @@ void session_create(struct app *app, struct request *req, struct response *res)
 		return;
 	const struct field_value *code = &v.fields[FIELD_TEMPLATE_CODE];
 	json_object *out = NULL;
-	enum db_status s = db_session_create(app, v.fields[FIELD_LANGUAGE].str,
+	enum db_status s = db_session_create(app->store, v.fields[FIELD_LANGUAGE].str,
 					     code->present ? code->str : "", code->len, &out);
 	if (s == DB_OK) {
 		snprintf(res->location, sizeof(res->location), "/code-sessions/%s",
@@ -37,7 +37,7 @@ void session_create(struct app *app, struct request *req, struct response *res)
 void session_get(struct app *app, struct request *req, struct response *res)
 {
 	json_object *out = NULL;
-	enum db_status s = db_session_get(app, req->id, &out);
+	enum db_status s = db_session_get(app->store, req->id, &out);
 	if (s == DB_OK)
 		http_reply(res, 200, out);
 	else
@@ -51,7 +51,7 @@ void session_update(struct app *app, struct request *req, struct response *res)
 		return;
 	const struct field_value *code = &v.fields[FIELD_SOURCE_CODE];
 	json_object *out = NULL;
-	enum db_status s = db_session_update(app, req->id, code->str, code->len, &out);
+	enum db_status s = db_session_update(app->store, req->id, code->str, code->len, &out);
 	if (s == DB_OK)
 		http_reply(res, 200, out);
 	else
@@ -67,7 +67,8 @@ void session_run(struct app *app, struct request *req, struct response *res)
 	const struct field_value *in = &v.fields[FIELD_STDIN];
 	char exec_id[UUID_LEN + 1];
 	json_object *out = NULL;
-	enum db_status s = db_run_enqueue(app, req->id, in->str, in->len, exec_id, &out);
+	struct run_caps caps = { app->cfg.max_runs_per_session, app->cfg.max_queue_depth };
+	enum db_status s = db_run_enqueue(app->store, &caps, req->id, in->str, in->len, exec_id, &out);
 	validated_free(&v);
 	if (s != DB_OK) {
 		reply_db_status(res, s, "session");

@@ -21,9 +21,10 @@
 static void store_ensure(struct app *app)
 {
 	char err[256];
-	if (app->db)
+	if (app->store)
 		return;
-	if (db_open(app, err, sizeof(err)))
+	app->store = store_open(&app->cfg, STORE_ROLE_API, err, sizeof(err));
+	if (!app->store)
 		log_error("store unavailable: %s", err);
 }
 
@@ -111,6 +112,6 @@ int main(void)
 		FCGX_Finish_r(&fr);
 	}
 	queue_close(&app);
-	db_close(&app);
+	store_close(&app.store);
 	return 0;
 }

@@ -1,20 +1,26 @@
 #include "render.h"
 
+#include <stdio.h>
+
 #include "util.h"
 
-static json_object *text_or_null(sqlite3_stmt *st, int col)
+static json_object *text_or_null(struct store_query *q, int col)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		return NULL;
-	return json_object_new_string_len((const char *)sqlite3_column_text(st, col),
-					  sqlite3_column_bytes(st, col));
+	size_t len;
+	const char *s = store_column_text(q, col, &len);
+	return s ? json_object_new_string_len(s, (int)len) : NULL;
 }
 
-static json_object *int_or_null(sqlite3_stmt *st, int col)
+static json_object *int_or_null(struct store_query *q, int col)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (store_column_is_null(q, col))
 		return NULL;
-	return json_object_new_int64(sqlite3_column_int64(st, col));
+	return json_object_new_int64(store_column_int64(q, col));
+}
+
+static json_object *bool_column(struct store_query *q, int col)
+{
+	return json_object_new_boolean(store_column_int64(q, col) != 0);
 }
 
 static json_object *time_string(int64_t ms)
@@ -25,71 +31,72 @@ static json_object *time_string(int64_t ms)
 }
 
 /* An RFC 3339 string, or JSON null for a NULL column. */
-static json_object *render_time_column(sqlite3_stmt *st, int col)
+static json_object *time_or_null(struct store_query *q, int col)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (store_column_is_null(q, col))
 		return NULL;
-	return time_string(sqlite3_column_int64(st, col));
+	return time_string(store_column_int64(q, col));
 }
 
-json_object *render_session(sqlite3_stmt *st)
+json_object *render_session(struct store_query *q)
 {
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "session_id", text_or_null(st, 0));
-	json_object_object_add(o, "language", text_or_null(st, 1));
-	json_object_object_add(o, "source_code", text_or_null(st, 2));
-	json_object_object_add(o, "status", text_or_null(st, 3));
-	json_object_object_add(o, "created_at", render_time_column(st, 4));
-	json_object_object_add(o, "updated_at", render_time_column(st, 5));
+	json_object_object_add(o, "session_id", text_or_null(q, SESSION_ID));
+	json_object_object_add(o, "language", text_or_null(q, SESSION_LANGUAGE));
+	json_object_object_add(o, "source_code", text_or_null(q, SESSION_SOURCE_CODE));
+	json_object_object_add(o, "status", text_or_null(q, SESSION_STATUS));
+	json_object_object_add(o, "created_at", time_or_null(q, SESSION_CREATED_AT));
+	json_object_object_add(o, "updated_at", time_or_null(q, SESSION_UPDATED_AT));
 	return o;
 }
 
-static json_object *render_error(sqlite3_stmt *st, int code_col, int msg_col)
+static json_object *execution_error(struct store_query *q)
 {
-	if (sqlite3_column_type(st, code_col) == SQLITE_NULL)
+	if (store_column_is_null(q, EXECUTION_ERROR_CODE))
 		return NULL;
 	json_object *e = json_object_new_object();
-	json_object_object_add(e, "code", text_or_null(st, code_col));
-	json_object_object_add(e, "message", text_or_null(st, msg_col));
+	json_object_object_add(e, "code", text_or_null(q, EXECUTION_ERROR_CODE));
+	json_object_object_add(e, "message", text_or_null(q, EXECUTION_ERROR_MESSAGE));
 	return e;
 }
 
-json_object *render_execution(sqlite3_stmt *st)
+json_object *render_execution(struct store_query *q)
 {
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "execution_id", text_or_null(st, 0));
-	json_object_object_add(o, "session_id", text_or_null(st, 1));
-	json_object_object_add(o, "status", text_or_null(st, 2));
-	json_object_object_add(o, "stdout", text_or_null(st, 3));
-	json_object_object_add(o, "stderr", text_or_null(st, 4));
-	json_object_object_add(o, "exit_code", int_or_null(st, 5));
-	json_object_object_add(o, "signal", int_or_null(st, 6));
-	json_object_object_add(o, "execution_time_ms", int_or_null(st, 7));
-	json_object_object_add(o, "setup_time_ms", int_or_null(st, 19));
-	json_object_object_add(o, "cpu_time_ms", int_or_null(st, 8));
-	json_object_object_add(o, "memory_kb", int_or_null(st, 9));
-	json_object_object_add(o, "stdout_truncated", json_object_new_boolean(sqlite3_column_int(st, 10)));
-	json_object_object_add(o, "stderr_truncated", json_object_new_boolean(sqlite3_column_int(st, 11)));
-	json_object_object_add(o, "error", render_error(st, 12, 13));
-	json_object_object_add(o, "attempt", int_or_null(st, 14));
-	json_object_object_add(o, "queued_at", render_time_column(st, 15));
-	json_object_object_add(o, "started_at", render_time_column(st, 16));
-	json_object_object_add(o, "finished_at", render_time_column(st, 17));
+	json_object_object_add(o, "execution_id", text_or_null(q, EXECUTION_ID));
+	json_object_object_add(o, "session_id", text_or_null(q, EXECUTION_SESSION_ID));
+	json_object_object_add(o, "status", text_or_null(q, EXECUTION_STATUS));
+	json_object_object_add(o, "stdout", text_or_null(q, EXECUTION_STDOUT));
+	json_object_object_add(o, "stderr", text_or_null(q, EXECUTION_STDERR));
+	json_object_object_add(o, "exit_code", int_or_null(q, EXECUTION_EXIT_CODE));
+	json_object_object_add(o, "signal", int_or_null(q, EXECUTION_SIGNAL));
+	json_object_object_add(o, "execution_time_ms", int_or_null(q, EXECUTION_TIME_MS));
+	json_object_object_add(o, "setup_time_ms", int_or_null(q, EXECUTION_SETUP_MS));
+	json_object_object_add(o, "cpu_time_ms", int_or_null(q, EXECUTION_CPU_TIME_MS));
+	json_object_object_add(o, "memory_kb", int_or_null(q, EXECUTION_MEMORY_KB));
+	json_object_object_add(o, "stdout_truncated", bool_column(q, EXECUTION_STDOUT_TRUNCATED));
+	json_object_object_add(o, "stderr_truncated", bool_column(q, EXECUTION_STDERR_TRUNCATED));
+	json_object_object_add(o, "error", execution_error(q));
+	json_object_object_add(o, "attempt", int_or_null(q, EXECUTION_ATTEMPT));
+	json_object_object_add(o, "queued_at", time_or_null(q, EXECUTION_QUEUED_AT));
+	json_object_object_add(o, "started_at", time_or_null(q, EXECUTION_STARTED_AT));
+	json_object_object_add(o, "finished_at", time_or_null(q, EXECUTION_FINISHED_AT));
 	return o;
 }
 
-json_object *render_runner(sqlite3_stmt *st, int64_t now)
+json_object *render_runner(struct store_query *q, int64_t now)
 {
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "runner_id", text_or_null(st, 0));
-	json_object_object_add(o, "host", text_or_null(st, 1));
-	json_object_object_add(o, "pid", int_or_null(st, 2));
-	json_object_object_add(o, "slots", int_or_null(st, 3));
-	json_object_object_add(o, "busy", int_or_null(st, 4));
-	json_object_object_add(o, "sandbox_mode", text_or_null(st, 5));
-	json_object_object_add(o, "started_at", render_time_column(st, 6));
-	json_object_object_add(o, "last_heartbeat_at", render_time_column(st, 7));
-	json_object_object_add(o, "heartbeat_age_ms", json_object_new_int64(now - sqlite3_column_int64(st, 7)));
+	json_object_object_add(o, "runner_id", text_or_null(q, RUNNER_ID));
+	json_object_object_add(o, "host", text_or_null(q, RUNNER_HOST));
+	json_object_object_add(o, "pid", int_or_null(q, RUNNER_PID));
+	json_object_object_add(o, "slots", int_or_null(q, RUNNER_SLOTS));
+	json_object_object_add(o, "busy", int_or_null(q, RUNNER_BUSY));
+	json_object_object_add(o, "sandbox_mode", text_or_null(q, RUNNER_SANDBOX_MODE));
+	json_object_object_add(o, "started_at", time_or_null(q, RUNNER_STARTED_AT));
+	json_object_object_add(o, "last_heartbeat_at", time_or_null(q, RUNNER_HEARTBEAT_AT));
+	json_object_object_add(o, "heartbeat_age_ms",
+			       json_object_new_int64(now - store_column_int64(q, RUNNER_HEARTBEAT_AT)));
 	return o;
 }
 
@@ -100,5 +107,52 @@ json_object *render_run_accepted(const char *exec_id, const char *session_id, in
 	json_object_object_add(o, "session_id", json_object_new_string(session_id));
 	json_object_object_add(o, "status", json_object_new_string("QUEUED"));
 	json_object_object_add(o, "queued_at", time_string(queued_at));
+	return o;
+}
+
+json_object *render_execution_page(json_object *items, int64_t next_seq)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "executions", items);
+	char cursor[24];
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)next_seq);
+	json_object_object_add(o, "next_cursor", next_seq > 0 ? json_object_new_string(cursor) : NULL);
+	return o;
+}
+
+json_object *render_health(int64_t queue_depth, int64_t running, int64_t oldest_queued_age_ms,
+			   json_object *runners)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "queue_depth", json_object_new_int64(queue_depth));
+	json_object_object_add(o, "running", json_object_new_int64(running));
+	json_object_object_add(o, "oldest_queued_age_ms", oldest_queued_age_ms < 0
+			       ? NULL : json_object_new_int64(oldest_queued_age_ms));
+	size_t alive = json_object_array_length(runners);
+	/* The mode of the oldest live runner stands for the service. */
+	json_object *mode = alive ? json_object_object_get(json_object_array_get_idx(runners, 0),
+							   "sandbox_mode") : NULL;
+	json_object_object_add(o, "runners_alive", json_object_new_int((int)alive));
+	json_object_object_add(o, "runners", runners);
+	json_object_object_add(o, "sandbox_mode", json_object_get(mode));
+	return o;
+}
+
+int render_health_runners_alive(json_object *health)
+{
+	return json_object_get_int(json_object_object_get(health, "runners_alive"));
+}
+
+void render_health_verdict(json_object *health, bool ok)
+{
+	json_object_object_add(health, "status", json_object_new_string(ok ? "ok" : "unavailable"));
+	json_object_object_add(health, "db", json_object_new_string("ok"));
+}
+
+json_object *render_health_store_down(void)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("unavailable"));
+	json_object_object_add(o, "db", json_object_new_string("error"));
 	return o;
 }

@@ -1,28 +1,39 @@
-/* JSON encoders for the API's objects, from rows of the statements in db.c. */
+/*
+ * Every JSON document of the API, in one place: objects from rows of the
+ * store's statements (columns named in common/store_columns.h), and the
+ * documents built around them.
+ */
 #ifndef FCGI_RENDER_H
 #define FCGI_RENDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <json.h>
-#include <sqlite3.h>
 
-/* Column lists the encoders expect, in order. */
-#define SESSION_COLUMNS "id, language, source_code, status, created_at, updated_at"
-#define EXECUTION_COLUMNS \
-	"id, session_id, status, stdout, stderr, exit_code, signal, execution_time_ms, " \
-	"cpu_time_ms, memory_kb, stdout_truncated, stderr_truncated, error_code, " \
-	"error_message, attempt, queued_at, started_at, finished_at, seq, setup_ms"
-#define RUNNER_COLUMNS "id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at"
+#include "store.h"
 
-/* Each returns a new object for the current row of st. */
-json_object *render_session(sqlite3_stmt *st);
-json_object *render_execution(sqlite3_stmt *st);
-json_object *render_runner(sqlite3_stmt *st, int64_t now);
-
-/* Index of seq in EXECUTION_COLUMNS, for cursors. */
-#define EXECUTION_SEQ_COLUMN 18
+/* Each returns a new object for the current row of q. */
+json_object *render_session(struct store_query *q);            /* SESSION_COLUMNS */
+json_object *render_execution(struct store_query *q);          /* EXECUTION_COLUMNS */
+json_object *render_runner(struct store_query *q, int64_t now); /* RUNNER_COLUMNS */
 
 /* The 202 reply of a Run. */
 json_object *render_run_accepted(const char *exec_id, const char *session_id, int64_t queued_at);
+
+/* A page of executions (items is taken); next_seq 0 when it is the last page. */
+json_object *render_execution_page(json_object *items, int64_t next_seq);
+
+/* The health figures (runners, an array of render_runner objects, is taken). */
+json_object *render_health(int64_t queue_depth, int64_t running, int64_t oldest_queued_age_ms,
+			   json_object *runners);
+
+/* Adds the verdict to a render_health document: status, and db "ok". */
+void render_health_verdict(json_object *health, bool ok);
+
+/* The health document when the store does not answer. */
+json_object *render_health_store_down(void);
+
+/* The number of runners a render_health document counts alive. */
+int render_health_runners_alive(json_object *health);
 
 #endif

@@ -120,7 +120,7 @@ void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struc
 			req->id[k] = (char)tolower((unsigned char)id[k]);
 		if (m->takes_body && body_accept(app, req, in, res))
 			return;
-		if (!app->db) {
+		if (!app->store) {
 			reply_db_status(res, DB_ERROR, "store");
 			return;
 		}

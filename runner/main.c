@@ -14,23 +14,12 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "jobs.h"
-#include "store.h"
+#include "claims.h"
 #include "wake.h"
 #include "log.h"
 #include "runner.h"
 #include "runner_endpoint.h"
 #include "slot.h"
-
-/*
- * The runner is the store's checkpointer (fcgi_app's automatic checkpoint
- * only starts at 64 MiB), so no API request pays for copying the WAL into
- * the database. Past this many frames (4 KiB each) the WAL is restarted:
- * more often costs autosave latency (a restart waits for readers and holds
- * writers meanwhile: p99 11 ms at 4096 frames, 5 ms at 16384), never lets
- * the WAL grow without bound (1 GB in 10 s of autosaves).
- */
-#define WAL_RESTART_FRAMES 16384
 
 static volatile sig_atomic_t stop_signal;
 
@@ -41,7 +30,7 @@ static void on_stop(int sig)
 
 struct loop {
 	struct runner *r;
-	struct jobs_db j;
+	struct claims claims;
 	void *ctx, *pull;
 	int64_t next_sweep, next_heartbeat;
 };
@@ -87,15 +76,16 @@ static void timers(struct loop *lp)
 	int64_t now = mono_ms();
 	struct runner *r = lp->r;
 	if (now >= lp->next_heartbeat) {
-		jobs_heartbeat(&lp->j, atomic_load(&r->busy));
+		claims_heartbeat(&lp->claims, atomic_load(&r->busy));
 		lp->next_heartbeat = now + r->cfg.heartbeat_interval_ms;
 	}
 	if (now >= lp->next_sweep) {
 		/* Idle slots look at the queue every sweep_interval_ms on their
 		 * own; wake them at once only for work the sweep just requeued. */
-		if (jobs_sweep(&lp->j) > 0)
+		if (claims_sweep(&lp->claims) > 0)
 			runner_nudge(r, true);
-		store_checkpoint(lp->j.db, WAL_RESTART_FRAMES);
+		/* The runner is the store's checkpointer: no API request pays for it. */
+		store_checkpoint(lp->claims.store);
 		lp->next_sweep = now + r->cfg.sweep_interval_ms;
 	}
 }
@@ -169,8 +159,8 @@ static int serve(struct runner *r)
 	int started = 0, rc = 1;
 
 	gethostname(host, sizeof(host) - 1);
-	if (!s || jobs_open(&lp.j, &r->cfg, r->id, err, sizeof(err)) || pull_open(&lp, err, sizeof(err)) ||
-	    jobs_register(&lp.j, host, r->slots, r->host.mode)) {
+	if (!s || claims_open(&lp.claims, &r->cfg, r->id, err, sizeof(err)) || pull_open(&lp, err, sizeof(err)) ||
+	    claims_register(&lp.claims, host, r->slots, r->host.mode)) {
 		log_error("refusing to start: %s", s ? err : "out of memory");
 		goto out;
 	}
@@ -186,13 +176,13 @@ out:
 	runner_nudge(r, true);
 	for (int i = 0; i < started; i++)
 		pthread_join(s[i].thread, NULL);
-	if (lp.j.db)
-		jobs_mark_stopped(&lp.j);
+	if (lp.claims.store)
+		claims_mark_stopped(&lp.claims);
 	if (lp.pull)
 		zmq_close(lp.pull);
 	if (lp.ctx)
 		zmq_ctx_term(lp.ctx);
-	jobs_close(&lp.j);
+	claims_close(&lp.claims);
 	free(s);
 	log_info("stopped");
 	return rc;

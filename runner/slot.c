@@ -100,7 +100,7 @@ void outcome_from_result(const struct sandbox_result *res, const struct sandbox_
 	}
 }
 
-static void execute(struct slot *s, struct jobs_db *j, struct claim *c)
+static void execute(struct slot *s, struct claims *claims, struct claim *c)
 {
 	struct runner *r = s->runner;
 	struct sandbox_job job = {
@@ -116,7 +116,7 @@ static void execute(struct slot *s, struct jobs_db *j, struct claim *c)
 	outcome_from_result(&res, &r->cfg.limits, &o);
 	if (res.outcome == SANDBOX_SETUP_FAILED)
 		log_error("execution %s: sandbox setup failed: %s", c->id, res.message);
-	int written = jobs_finish(j, c, &o);
+	int written = claims_finish(claims, c, &o);
 	/* One line per execution; "result=" tells whether the fenced write won. */
 	log_info("execution %s attempt %d slot %d: %s%s%s exit=%d signal=%d setup=%lldms wall=%lldms "
 		 "cpu=%lldms mem=%ldkB result=%s", c->id, c->attempt, s->index, o.status,
@@ -130,27 +130,27 @@ static void *slot_main(void *arg)
 {
 	struct slot *s = arg;
 	struct runner *r = s->runner;
-	struct jobs_db j;
+	struct claims claims;
 	char err[256];
 
 	s->netns = r->host.root && sandbox_slot_netns() == 0;
-	if (jobs_open(&j, &r->cfg, r->id, err, sizeof(err))) {
+	if (claims_open(&claims, &r->cfg, r->id, err, sizeof(err))) {
 		log_error("slot %d: store: %s", s->index, err);
 		atomic_store(&r->stopping, true);
 		return NULL;
 	}
 	while (!atomic_load(&r->stopping)) {
 		struct claim c;
-		if (!jobs_any_queued(&j) || jobs_claim(&j, &c) != 1) {
+		if (!claims_any_queued(&claims) || claims_take(&claims, &c) != 1) {
 			wait_for_work(r);
 			continue;
 		}
 		atomic_fetch_add(&r->busy, 1);
-		execute(s, &j, &c);
+		execute(s, &claims, &c);
 		atomic_fetch_sub(&r->busy, 1);
 		claim_free(&c);
 	}
-	jobs_close(&j);
+	claims_close(&claims);
 	return NULL;
 }
 

@@ -4,7 +4,7 @@
 
 #include <pthread.h>
 
-#include "jobs.h"
+#include "claims.h"
 #include "runner.h"
 #include "sandbox.h"
 

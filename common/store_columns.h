@@ -1,0 +1,102 @@
+/*
+ * The rows the programs read, named once: each column list is the SELECT
+ * list of the statements that return such a row (in every backend's
+ * statement table), and the enum beside it is how code reads a column.
+ * Keep each enum in the order of its list; tests/unit/test_store.c checks
+ * them against the column names the store reports.
+ */
+#ifndef ENGINE_STORE_COLUMNS_H
+#define ENGINE_STORE_COLUMNS_H
+
+#define SESSION_COLUMNS "id, language, source_code, status, created_at, updated_at"
+enum session_column {
+	SESSION_ID,
+	SESSION_LANGUAGE,
+	SESSION_SOURCE_CODE,
+	SESSION_STATUS,
+	SESSION_CREATED_AT,
+	SESSION_UPDATED_AT,
+	SESSION__NCOLUMNS
+};
+
+#define EXECUTION_COLUMNS \
+	"id, session_id, status, stdout, stderr, exit_code, signal, execution_time_ms, " \
+	"cpu_time_ms, memory_kb, stdout_truncated, stderr_truncated, error_code, " \
+	"error_message, attempt, queued_at, started_at, finished_at, seq, setup_ms"
+enum execution_column {
+	EXECUTION_ID,
+	EXECUTION_SESSION_ID,
+	EXECUTION_STATUS,
+	EXECUTION_STDOUT,
+	EXECUTION_STDERR,
+	EXECUTION_EXIT_CODE,
+	EXECUTION_SIGNAL,
+	EXECUTION_TIME_MS,
+	EXECUTION_CPU_TIME_MS,
+	EXECUTION_MEMORY_KB,
+	EXECUTION_STDOUT_TRUNCATED,
+	EXECUTION_STDERR_TRUNCATED,
+	EXECUTION_ERROR_CODE,
+	EXECUTION_ERROR_MESSAGE,
+	EXECUTION_ATTEMPT,
+	EXECUTION_QUEUED_AT,
+	EXECUTION_STARTED_AT,
+	EXECUTION_FINISHED_AT,
+	EXECUTION_SEQ,                  /* the queue order; the cursor of a page */
+	EXECUTION_SETUP_MS,
+	EXECUTION__NCOLUMNS
+};
+
+#define RUNNER_COLUMNS "id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at"
+enum runner_column {
+	RUNNER_ID,
+	RUNNER_HOST,
+	RUNNER_PID,
+	RUNNER_SLOTS,
+	RUNNER_BUSY,
+	RUNNER_SANDBOX_MODE,
+	RUNNER_STARTED_AT,
+	RUNNER_HEARTBEAT_AT,
+	RUNNER__NCOLUMNS
+};
+
+/* STMT_CLAIM: what a slot needs to run the execution it claimed. */
+#define CLAIM_COLUMNS "id, attempt, source_code, stdin"
+enum claim_column {
+	CLAIM_ID,
+	CLAIM_ATTEMPT,
+	CLAIM_SOURCE_CODE,
+	CLAIM_STDIN,
+	CLAIM__NCOLUMNS
+};
+
+/* STMT_METRICS_BY_STATUS: one row per (status, error code or ""). */
+#define STATUS_COUNT_COLUMNS "status, coalesce(error_code, '') AS error_code, count(*) AS count"
+enum status_count_column {
+	STATUS_COUNT_STATUS,
+	STATUS_COUNT_ERROR_CODE,
+	STATUS_COUNT_COUNT,
+	STATUS_COUNT__NCOLUMNS
+};
+
+/* STMT_QUEUE_STATS */
+enum queue_stats_column {
+	QUEUE_STATS_DEPTH,
+	QUEUE_STATS_OLDEST_QUEUED_AT,   /* NULL when the queue is empty */
+	QUEUE_STATS_RUNNING,
+	QUEUE_STATS__NCOLUMNS
+};
+
+/*
+ * STMT_METRICS_*_TIME and _QUEUE_WAIT: one row of HISTOGRAM_BUCKETS
+ * cumulative counts (values <= the bounds bound as ?1 ... ?HISTOGRAM_BUCKETS),
+ * then the count and the sum of the non-NULL values.
+ */
+#define HISTOGRAM_BUCKETS 11
+enum histogram_column {
+	HISTOGRAM_COUNT = HISTOGRAM_BUCKETS,
+	HISTOGRAM_SUM,
+	HISTOGRAM__NCOLUMNS
+};
+
+#endif

@@ -1,0 +1,341 @@
+/*
+ * The store on SQLite, shared by fcgi_app and the runner.
+ *
+ * Durability choice: WAL with synchronous=NORMAL. A commit is in the WAL file
+ * before sqlite3_step returns, so killing any process at any moment loses
+ * nothing that was acknowledged; only an OS crash or power loss can drop the
+ * last commits before a checkpoint, and even then the file stays consistent.
+ *
+ * Statements are prepared once per connection with SQLITE_PREPARE_PERSISTENT
+ * (the first time each is used) and reset between uses: a request pays for
+ * binding and stepping, never for parsing SQL.
+ */
+#include "store_sqlite.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#define STORE_FILE "engine.db"
+
+/*
+ * The runner is the store's checkpointer (fcgi_app's automatic checkpoint
+ * only starts at 16384 frames, see role_pragmas), so no API request pays for
+ * copying the WAL into the database. Past this many frames (4 KiB each) the
+ * WAL is restarted: more often costs autosave latency (a restart waits for
+ * readers and holds writers meanwhile: p99 11 ms at 4096 frames, 5 ms at
+ * 16384), never lets the WAL grow without bound (1 GB in 10 s of autosaves).
+ */
+#define WAL_RESTART_FRAMES 16384
+
+struct store_query {
+	struct store *store;
+	sqlite3_stmt *st;               /* NULL until prepared (or if it cannot be) */
+};
+
+struct store {
+	sqlite3 *db;
+	struct store_query q[STMT__MAX];
+	sqlite3_stmt *tx[SQLITE_TX__MAX];
+};
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+static int user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Applies missing migrations in one IMMEDIATE transaction, so concurrent openers serialise. */
+static int migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	if (exec_sql(db, "BEGIN IMMEDIATE", err, errlen))
+		return -1;
+	int v = user_version(db);
+	if (v < 0 || v > store_schema_version) {
+		snprintf(err, errlen, "schema version %d is not supported (this build knows %d)",
+			 v, store_schema_version);
+		goto fail;
+	}
+	for (; v < store_schema_version; v++) {
+		char pragma[64];
+		if (exec_sql(db, sqlite_migrations[v], err, errlen))
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (exec_sql(db, pragma, err, errlen))
+			goto fail;
+	}
+	return exec_sql(db, "COMMIT", err, errlen);
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/*
+ * SQLite's default busy handler sleeps 1, 2, 5, 10, 15, 20, 25... ms between
+ * tries, so a writer that finds the lock held for 100 us may sleep 25 ms:
+ * that is the p99 of an autosave under load. Writes here are short, so
+ * retry every 100-1000 us instead, up to BUSY_TIMEOUT_MS in all.
+ */
+#define BUSY_TIMEOUT_MS 5000
+
+static int busy_wait(void *arg, int tries)
+{
+	(void)arg;
+	useconds_t us = tries < 10 ? 100 : tries < 100 ? 250 : 1000;
+	/* Counting tries instead of reading a clock: 10 x 0.1 + 90 x 0.25 ms,
+	 * then 1 ms each, is about BUSY_TIMEOUT_MS at tries = 100 + 4976. */
+	if (tries > 100 + BUSY_TIMEOUT_MS - 24)
+		return 0;
+	usleep(us);
+	return 1;
+}
+
+/* Settings that depend on what the connection is for. */
+static const char *role_pragmas(enum store_role role)
+{
+	switch (role) {
+	case STORE_ROLE_API:
+		/* The runner checkpoints; a request must not. Without a runner the
+		 * WAL still cannot grow without bound: at 64 MiB a request checkpoints. */
+		return "PRAGMA wal_autocheckpoint=16384";
+	case STORE_ROLE_RUNNER:
+		/* Slots touch a few rows by key. A small page cache keeps the
+		 * runner's memory bounded as the store grows, and with it the cost
+		 * of cloning the runner's address space for every sandbox. */
+		return "PRAGMA cache_size=-256";
+	}
+	return "";
+}
+
+static sqlite3 *open_file(const char *path, enum store_role role, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_handler(db, busy_wait, NULL);
+	/* journal_size_limit: a restarted WAL file is cut back to 64 MiB. */
+	if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+			 "PRAGMA journal_size_limit=67108864; "
+			 "PRAGMA foreign_keys=ON;", err, errlen))
+		goto fail;
+	if (migrate(db, err, errlen))
+		goto fail;
+	sqlite3_exec(db, role_pragmas(role), NULL, NULL, NULL);
+	return db;
+fail:
+	sqlite3_close(db);
+	return NULL;
+}
+
+struct store *store_open(const struct config *cfg, enum store_role role, char *err, size_t errlen)
+{
+	char path[CONFIG_PATH_MAX + 32];
+	if (config_data_path(cfg, STORE_FILE, path, sizeof(path))) {
+		snprintf(err, errlen, "data_dir is too long");
+		return NULL;
+	}
+	struct store *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->db = open_file(path, role, err, errlen);
+	if (!s->db) {
+		free(s);
+		return NULL;
+	}
+	for (int i = 0; i < STMT__MAX; i++)
+		s->q[i].store = s;
+	return s;
+}
+
+void store_close(struct store **sp)
+{
+	struct store *s = *sp;
+	if (!s)
+		return;
+	for (int i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(s->q[i].st);
+	for (int i = 0; i < SQLITE_TX__MAX; i++)
+		sqlite3_finalize(s->tx[i]);
+	sqlite3_close(s->db);
+	free(s);
+	*sp = NULL;
+}
+
+const char *store_errmsg(struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+static sqlite3_stmt *prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
+struct store_query *store_query(struct store *s, enum store_stmt id)
+{
+	struct store_query *q = &s->q[id];
+	if (!q->st)
+		q->st = prepare(s, sqlite_sql[id]);
+	if (q->st) {
+		sqlite3_reset(q->st);
+		sqlite3_clear_bindings(q->st);
+	}
+	return q;
+}
+
+void store_bind_text(struct store_query *q, int pos, const char *text, size_t len)
+{
+	if (q->st)
+		sqlite3_bind_text(q->st, pos, text, (int)len, SQLITE_STATIC);
+}
+
+void store_bind_str(struct store_query *q, int pos, const char *str)
+{
+	if (q->st)
+		sqlite3_bind_text(q->st, pos, str, -1, SQLITE_STATIC);
+}
+
+void store_bind_int64(struct store_query *q, int pos, int64_t v)
+{
+	if (q->st)
+		sqlite3_bind_int64(q->st, pos, v);
+}
+
+void store_bind_null(struct store_query *q, int pos)
+{
+	if (q->st)
+		sqlite3_bind_null(q->st, pos);
+}
+
+int store_param_count(struct store_query *q)
+{
+	return q->st ? sqlite3_bind_parameter_count(q->st) : 0;
+}
+
+enum store_rc store_step(struct store_query *q)
+{
+	if (!q->st)
+		return STORE_ERROR;
+	switch (sqlite3_step(q->st)) {
+	case SQLITE_ROW:
+		return STORE_ROW;
+	case SQLITE_DONE:
+		return STORE_DONE;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_BUSY;
+	default:
+		return STORE_ERROR;
+	}
+}
+
+int64_t store_changes(struct store_query *q)
+{
+	return sqlite3_changes64(q->store->db);
+}
+
+void store_reset(struct store_query *q)
+{
+	if (q->st)
+		sqlite3_reset(q->st);
+}
+
+bool store_column_is_null(struct store_query *q, int col)
+{
+	return sqlite3_column_type(q->st, col) == SQLITE_NULL;
+}
+
+int64_t store_column_int64(struct store_query *q, int col)
+{
+	return sqlite3_column_int64(q->st, col);
+}
+
+double store_column_double(struct store_query *q, int col)
+{
+	return sqlite3_column_double(q->st, col);
+}
+
+const char *store_column_text(struct store_query *q, int col, size_t *len)
+{
+	const char *text = (const char *)sqlite3_column_text(q->st, col);
+	if (len)
+		*len = (size_t)sqlite3_column_bytes(q->st, col);
+	return text;
+}
+
+const char *store_column_name(struct store_query *q, int col)
+{
+	return q->st ? sqlite3_column_name(q->st, col) : NULL;
+}
+
+/* Runs one of the transaction statements. Returns 0, or -1. */
+static int tx_step(struct store *s, enum sqlite_tx t)
+{
+	if (!s->tx[t])
+		s->tx[t] = prepare(s, sqlite_tx_sql[t]);
+	if (!s->tx[t])
+		return -1;
+	int rc = sqlite3_step(s->tx[t]);
+	sqlite3_reset(s->tx[t]);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_begin(struct store *s)
+{
+	return tx_step(s, SQLITE_TX_BEGIN);
+}
+
+int store_commit(struct store *s)
+{
+	return tx_step(s, SQLITE_TX_COMMIT);
+}
+
+void store_rollback(struct store *s)
+{
+	tx_step(s, SQLITE_TX_ROLLBACK);
+}
+
+/*
+ * Copies committed WAL frames into the database without blocking anyone
+ * (PASSIVE), and makes the next writer start the WAL from its beginning
+ * once it has grown past WAL_RESTART_FRAMES and every frame is in the
+ * database (RESTART, which waits briefly for readers). Under constant load
+ * SQLite alone never finds a moment to restart the WAL, and readers slow
+ * down as it grows.
+ */
+int store_checkpoint(struct store *s)
+{
+	int frames = 0, done = 0;
+	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &done) != SQLITE_OK)
+		return -1;
+	if (frames > WAL_RESTART_FRAMES && done == frames &&
+	    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, &frames, &done) != SQLITE_OK)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,109 @@
+/*
+ * Every SQL text the SQLite store runs: the schema migrations and the
+ * statements by id. Adding a column is one row in sqlite_migrations (and
+ * one in conf/schema.sql's comment of versions); adding a statement is one
+ * id in enum store_stmt and one row here.
+ *
+ * Writes are single statements or short IMMEDIATE transactions, so a
+ * refused or failed request leaves no partial row. Claims are one UPDATE on
+ * the queue head (two slots or two runners can never both win), results are
+ * fenced by runner id and attempt, and the sweep recovers leases a dead
+ * runner left behind.
+ */
+#include "store_sqlite.h"
+
+extern const char schema_sql[];   /* conf/schema.sql, built into schema_sql.c */
+
+/* Forward migrations: sqlite_migrations[i] takes user_version i to i + 1. */
+const char *const sqlite_migrations[] = {
+	schema_sql,
+	/* 2: sandbox setup time (clone to interpreter start), for /metrics. */
+	"ALTER TABLE executions ADD COLUMN setup_ms INTEGER;",
+};
+const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
+
+/* BEGIN IMMEDIATE: take the write lock now, not at the first write. */
+const char *const sqlite_tx_sql[SQLITE_TX__MAX] = {
+	[SQLITE_TX_BEGIN] = "BEGIN IMMEDIATE",
+	[SQLITE_TX_COMMIT] = "COMMIT",
+	[SQLITE_TX_ROLLBACK] = "ROLLBACK",
+};
+
+/*
+ * One scan per histogram: cumulative bucket counts for the bounds bound as
+ * ?1..?11, then count and sum. NULL values (not finished, not started, rows
+ * from before schema version 2) fall in no bucket and are not counted.
+ */
+#define HB(x, i) "sum(" x " <= ?" #i "), "
+#define HISTOGRAM_SQL(x) \
+	"SELECT " HB(x, 1) HB(x, 2) HB(x, 3) HB(x, 4) HB(x, 5) HB(x, 6) HB(x, 7) HB(x, 8) \
+	HB(x, 9) HB(x, 10) HB(x, 11) "count(" x "), total(" x ") FROM executions"
+_Static_assert(HISTOGRAM_BUCKETS == 11, "HISTOGRAM_SQL spells out 11 buckets");
+
+const char *const sqlite_sql[STMT__MAX] = {
+	[STMT_SESSION_INSERT] =
+		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
+		"VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?4) RETURNING " SESSION_COLUMNS,
+	[STMT_SESSION_GET] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ?1",
+	[STMT_SESSION_UPDATE] =
+		"UPDATE sessions SET source_code = ?2, updated_at = max(?3, updated_at) "
+		"WHERE id = ?1 RETURNING " SESSION_COLUMNS,
+	[STMT_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
+	[STMT_SESSION_IN_FLIGHT] =
+		"SELECT count(*) FROM executions WHERE session_id = ?1 "
+		"AND status IN ('QUEUED', 'RUNNING')",
+	[STMT_QUEUE_DEPTH] = "SELECT count(*) FROM executions WHERE status = 'QUEUED'",
+	[STMT_EXECUTION_INSERT] =
+		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at) "
+		"SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3 FROM sessions WHERE id = ?4",
+	[STMT_EXECUTION_GET] = "SELECT " EXECUTION_COLUMNS " FROM executions WHERE id = ?1",
+	[STMT_EXECUTION_LIST] =
+		"SELECT " EXECUTION_COLUMNS " FROM executions WHERE session_id = ?1 AND seq < ?2 "
+		"ORDER BY seq DESC LIMIT ?3",
+	[STMT_QUEUE_STATS] =
+		"SELECT (SELECT count(*) FROM executions WHERE status = 'QUEUED'), "
+		"(SELECT min(queued_at) FROM executions WHERE status = 'QUEUED'), "
+		"(SELECT count(*) FROM executions WHERE status = 'RUNNING')",
+	[STMT_RUNNERS] =
+		"SELECT " RUNNER_COLUMNS " FROM runners WHERE stopped_at IS NULL "
+		"AND heartbeat_at >= ?1 ORDER BY started_at",
+	[STMT_METRICS_BY_STATUS] =
+		"SELECT " STATUS_COUNT_COLUMNS " FROM executions GROUP BY 1, 2 ORDER BY 1, 2",
+	[STMT_METRICS_EXECUTION_TIME] = HISTOGRAM_SQL("execution_time_ms"),
+	[STMT_METRICS_QUEUE_WAIT] = HISTOGRAM_SQL("(started_at - queued_at)"),
+	[STMT_METRICS_SETUP_TIME] = HISTOGRAM_SQL("setup_ms"),
+	[STMT_METRICS_RUNNERS] =
+		"SELECT " RUNNER_COLUMNS " FROM runners WHERE stopped_at IS NULL "
+		"AND heartbeat_at >= ?1 ORDER BY started_at, id",
+
+	[STMT_RUNNER_REGISTER] =
+		"INSERT INTO runners (id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at) "
+		"VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6)",
+	[STMT_RUNNER_HEARTBEAT] = "UPDATE runners SET heartbeat_at = ?2, busy = ?3 WHERE id = ?1",
+	[STMT_RUNNER_STOPPED] = "UPDATE runners SET stopped_at = ?2, busy = 0 WHERE id = ?1",
+	[STMT_ANY_QUEUED] = "SELECT 1 FROM executions WHERE status = 'QUEUED' LIMIT 1",
+	[STMT_CLAIM] =
+		"UPDATE executions SET status = 'RUNNING', runner_id = ?1, attempt = attempt + 1, "
+		"started_at = ?2, lease_until = ?3 "
+		"WHERE seq = (SELECT seq FROM executions WHERE status = 'QUEUED' ORDER BY seq LIMIT 1) "
+		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
+	[STMT_FINISH] =
+		"UPDATE executions SET status = ?4, stdout = ?5, stderr = ?6, stdout_truncated = ?7, "
+		"stderr_truncated = ?8, exit_code = ?9, signal = ?10, execution_time_ms = ?11, "
+		"cpu_time_ms = ?12, memory_kb = ?13, error_code = ?14, error_message = ?15, "
+		"finished_at = ?16, lease_until = NULL, setup_ms = ?17 "
+		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
+	/* A runner that stopped or went silent will never finish its claims: expire them now. */
+	[STMT_EXPIRE_DEAD_RUNNERS] =
+		"UPDATE executions SET lease_until = 0 WHERE status = 'RUNNING' AND lease_until > 0 "
+		"AND runner_id IN (SELECT id FROM runners WHERE stopped_at IS NOT NULL OR heartbeat_at < ?1)",
+	[STMT_GIVE_UP] =
+		"UPDATE executions SET status = 'FAILED', error_code = 'RUNNER_LOST', "
+		"error_message = 'the runner was lost during each of ' || attempt || ' attempts', "
+		"stdout = coalesce(stdout, ''), stderr = coalesce(stderr, ''), "
+		"finished_at = ?1, lease_until = NULL "
+		"WHERE status = 'RUNNING' AND lease_until < ?1 AND attempt >= ?2",
+	[STMT_REQUEUE] =
+		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, "
+		"started_at = NULL WHERE status = 'RUNNING' AND lease_until < ?1 AND attempt < ?2",
+};

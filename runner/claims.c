@@ -1,0 +1,216 @@
+/*
+ * The runner's side of the durability rules (the SQL is in the store's
+ * statement table): a claim is one UPDATE of the queue head, so two slots or
+ * two runners can never both win; a result is written only while this
+ * runner holds this attempt; the sweep expires leases of dead runners and
+ * requeues or gives up their executions.
+ */
+#include "claims.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int claims_open(struct claims *c, const struct config *cfg, const char *runner_id,
+		char *err, size_t errlen)
+{
+	c->cfg = cfg;
+	c->runner_id = runner_id;
+	c->store = store_open(cfg, STORE_ROLE_RUNNER, err, errlen);
+	return c->store ? 0 : -1;
+}
+
+void claims_close(struct claims *c)
+{
+	store_close(&c->store);
+}
+
+/* Statement id with this runner's id bound to ?1. */
+static struct store_query *runner_query(struct claims *c, enum store_stmt id)
+{
+	struct store_query *q = store_query(c->store, id);
+	store_bind_str(q, 1, c->runner_id);
+	return q;
+}
+
+/* Steps a write to completion. Returns changed rows, or -1 (logged). */
+static int run_write(struct claims *c, struct store_query *q, const char *what)
+{
+	enum store_rc rc = store_step(q);
+	store_reset(q);
+	if (rc != STORE_DONE) {
+		log_error("store: %s: %s", what, store_errmsg(c->store));
+		return -1;
+	}
+	return (int)store_changes(q);
+}
+
+int claims_register(struct claims *c, const char *host, int slots, const char *sandbox_mode)
+{
+	struct store_query *q = runner_query(c, STMT_RUNNER_REGISTER);
+	store_bind_str(q, 2, host);
+	store_bind_int64(q, 3, getpid());
+	store_bind_int64(q, 4, slots);
+	store_bind_str(q, 5, sandbox_mode);
+	store_bind_int64(q, 6, now_ms());
+	return run_write(c, q, "register runner") == 1 ? 0 : -1;
+}
+
+int claims_heartbeat(struct claims *c, int busy)
+{
+	struct store_query *q = runner_query(c, STMT_RUNNER_HEARTBEAT);
+	store_bind_int64(q, 2, now_ms());
+	store_bind_int64(q, 3, busy);
+	return run_write(c, q, "heartbeat") < 0 ? -1 : 0;
+}
+
+int claims_mark_stopped(struct claims *c)
+{
+	struct store_query *q = runner_query(c, STMT_RUNNER_STOPPED);
+	store_bind_int64(q, 2, now_ms());
+	return run_write(c, q, "mark stopped") < 0 ? -1 : 0;
+}
+
+bool claims_any_queued(struct claims *c)
+{
+	struct store_query *q = store_query(c->store, STMT_ANY_QUEUED);
+	bool any = store_step(q) == STORE_ROW;
+	store_reset(q);
+	return any;
+}
+
+/* A malloc'd, NUL-terminated copy of a text column; NULL when out of memory. */
+static char *column_dup(struct store_query *q, int col, size_t *len)
+{
+	const char *p = store_column_text(q, col, len);
+	char *s = malloc(*len + 1);
+	if (!s)
+		return NULL;
+	if (*len)
+		memcpy(s, p, *len);
+	s[*len] = '\0';
+	return s;
+}
+
+int claims_take(struct claims *c, struct claim *cl)
+{
+	int64_t now = now_ms();
+	struct store_query *q = runner_query(c, STMT_CLAIM);
+	store_bind_int64(q, 2, now);
+	store_bind_int64(q, 3, now + c->cfg->limits.wall_time_ms + c->cfg->lease_grace_ms);
+	memset(cl, 0, sizeof(*cl));
+	enum store_rc rc = store_step(q);
+	if (rc == STORE_ROW) {
+		snprintf(cl->id, sizeof(cl->id), "%s", store_column_text(q, CLAIM_ID, NULL));
+		cl->attempt = (int)store_column_int64(q, CLAIM_ATTEMPT);
+		cl->source = column_dup(q, CLAIM_SOURCE_CODE, &cl->source_len);
+		cl->stdin_data = column_dup(q, CLAIM_STDIN, &cl->stdin_len);
+		/* Step to the end so the UPDATE commits now, not at the next reset. */
+		rc = store_step(q);
+	}
+	store_reset(q);
+	if (rc != STORE_DONE) {
+		log_error("store: claim: %s", store_errmsg(c->store));
+		claim_free(cl);
+		return -1;
+	}
+	if (cl->id[0] && (!cl->source || !cl->stdin_data)) {
+		log_error("out of memory loading %s; the sweep will retry it", cl->id);
+		claim_free(cl);
+		return -1;
+	}
+	return cl->id[0] ? 1 : 0;
+}
+
+void claim_free(struct claim *cl)
+{
+	free(cl->source);
+	free(cl->stdin_data);
+	cl->source = cl->stdin_data = NULL;
+}
+
+/*
+ * Binds raw output as UTF-8 text; ill-formed bytes become U+FFFD in a copy
+ * put in *clean (to free after the write; NULL when none was needed).
+ */
+static void bind_output(struct store_query *q, int pos, const char *buf, size_t len, char **clean)
+{
+	*clean = NULL;
+	if (!buf)
+		buf = "";
+	if (utf8_valid(buf, len)) {
+		store_bind_text(q, pos, buf, len);
+		return;
+	}
+	*clean = malloc(3 * len + 1);
+	if (!*clean) {
+		store_bind_text(q, pos, "", 0);
+		return;
+	}
+	store_bind_text(q, pos, *clean, utf8_sanitize(buf, len, *clean));
+}
+
+static void bind_optional_int(struct store_query *q, int pos, bool present, int64_t v)
+{
+	if (present)
+		store_bind_int64(q, pos, v);
+}
+
+int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o)
+{
+	char *clean_out, *clean_err;
+	struct store_query *q = store_query(c->store, STMT_FINISH);
+	store_bind_str(q, 1, cl->id);
+	store_bind_str(q, 2, c->runner_id);
+	store_bind_int64(q, 3, cl->attempt);
+	store_bind_str(q, 4, o->status);
+	bind_output(q, 5, o->out, o->out_len, &clean_out);
+	bind_output(q, 6, o->err, o->err_len, &clean_err);
+	store_bind_int64(q, 7, o->out_truncated);
+	store_bind_int64(q, 8, o->err_truncated);
+	bind_optional_int(q, 9, o->has_exit_code, o->exit_code);
+	bind_optional_int(q, 10, o->signal != 0, o->signal);
+	store_bind_int64(q, 11, o->wall_ms);
+	store_bind_int64(q, 12, o->cpu_ms);
+	store_bind_int64(q, 13, o->memory_kb);
+	if (o->error_code) {
+		store_bind_str(q, 14, o->error_code);
+		store_bind_str(q, 15, o->error_message);
+	}
+	store_bind_int64(q, 16, now_ms());
+	store_bind_int64(q, 17, o->setup_ms);
+	int written = run_write(c, q, "finish");
+	free(clean_out);
+	free(clean_err);
+	return written;
+}
+
+/* Runs one sweep statement bound to (now or a cut-off, max_attempts). */
+static int sweep_step(struct claims *c, enum store_stmt id, int64_t t, const char *what)
+{
+	struct store_query *q = store_query(c->store, id);
+	store_bind_int64(q, 1, t);
+	if (store_param_count(q) > 1)
+		store_bind_int64(q, 2, c->cfg->max_attempts);
+	return run_write(c, q, what);
+}
+
+int claims_sweep(struct claims *c)
+{
+	int64_t now = now_ms();
+	if (sweep_step(c, STMT_EXPIRE_DEAD_RUNNERS, now - c->cfg->runner_stale_ms,
+		       "expire leases of dead runners") < 0)
+		return -1;
+	int lost = sweep_step(c, STMT_GIVE_UP, now, "give up");
+	int requeued = sweep_step(c, STMT_REQUEUE, now, "requeue");
+	if (lost < 0 || requeued < 0)
+		return -1;
+	if (lost)
+		log_warn("sweep: %d execution(s) ended FAILED/RUNNER_LOST", lost);
+	if (requeued)
+		log_warn("sweep: %d execution(s) requeued after their runner was lost", requeued);
+	return lost + requeued;
+}

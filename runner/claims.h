@@ -1,0 +1,75 @@
+/*
+ * The runner's side of the queue in the store: its registration and
+ * heartbeat, the atomic claim of the queue head, the fenced result write and
+ * the sweep that recovers what dead runners left. One struct claims per
+ * thread (each holds its own store connection).
+ */
+#ifndef RUNNER_CLAIMS_H
+#define RUNNER_CLAIMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+#include "util.h"
+
+struct claims {
+	struct store *store;
+	const struct config *cfg;
+	const char *runner_id;
+};
+
+/* A claimed execution: the snapshot to run and the fence for its result. */
+struct claim {
+	char id[UUID_LEN + 1];
+	int attempt;
+	char *source;           /* malloc'd */
+	size_t source_len;
+	char *stdin_data;       /* malloc'd */
+	size_t stdin_len;
+};
+
+/* What to write back. Strings are raw bytes; claims_finish makes them UTF-8. */
+struct outcome {
+	const char *status;     /* COMPLETED FAILED TIMEOUT */
+	const char *error_code; /* NULL when none */
+	char error_message[320];
+	const char *out, *err;
+	size_t out_len, err_len;
+	bool out_truncated, err_truncated;
+	bool has_exit_code;
+	int exit_code;
+	int signal;             /* 0 = none */
+	int64_t wall_ms, cpu_ms;
+	int64_t setup_ms;       /* sandbox clone to interpreter start */
+	long memory_kb;
+};
+
+/* Opens the store for runner_id (borrowed, like cfg). Returns 0, or -1 with err. */
+int claims_open(struct claims *c, const struct config *cfg, const char *runner_id,
+		char *err, size_t errlen);
+void claims_close(struct claims *c);
+
+int claims_register(struct claims *c, const char *host, int slots, const char *sandbox_mode);
+int claims_heartbeat(struct claims *c, int busy);
+int claims_mark_stopped(struct claims *c);
+
+/* True if some execution waits in the queue (a cheap read before claiming). */
+bool claims_any_queued(struct claims *c);
+
+/* Claims the oldest QUEUED execution. Returns 1 with cl filled, 0 if none, -1 on error. */
+int claims_take(struct claims *c, struct claim *cl);
+void claim_free(struct claim *cl);
+
+/*
+ * Writes the result, only if this runner still holds this attempt.
+ * Returns 1 if written, 0 if fenced off (someone else owns it now), -1 on error.
+ */
+int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o);
+
+/* Requeues expired leases and ends exhausted ones FAILED/RUNNER_LOST. Returns rows touched, or -1. */
+int claims_sweep(struct claims *c);
+
+#endif

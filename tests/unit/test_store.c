@@ -1,0 +1,177 @@
+/*
+ * Unit tests of the SQLite store: schema and migrations, the statement
+ * table, and the column names the code reads rows by.
+ */
+#include <sqlite3.h>
+
+#include "check.h"
+#include "store.h"
+#include "store_fixture.h"
+#include "store_sqlite.h"
+
+struct fixture {
+	struct config cfg;
+	struct store *s;
+};
+
+static int fixture_open(struct fixture *f)
+{
+	char err[256];
+	memset(f, 0, sizeof(*f));
+	if (data_dir_new(&f->cfg))
+		return -1;
+	f->s = store_open(&f->cfg, STORE_ROLE_API, err, sizeof(err));
+	return f->s ? 0 : -1;
+}
+
+static void fixture_close(struct fixture *f)
+{
+	store_close(&f->s);
+	data_dir_remove(&f->cfg);
+}
+
+TEST(store_creates_schema_once_and_reopens)
+{
+	struct fixture f;
+	char err[256];
+	REQUIRE(fixture_open(&f) == 0);
+	CHECK(store_file_int(&f.cfg, "PRAGMA user_version") == store_schema_version);
+	struct store *again = store_open(&f.cfg, STORE_ROLE_RUNNER, err, sizeof(err));
+	CHECK(again != NULL);
+	store_close(&again);
+	CHECK(again == NULL);
+	CHECK(store_file_int(&f.cfg, "SELECT count(*) FROM sqlite_master WHERE name = 'executions'") == 1);
+	fixture_close(&f);
+}
+
+TEST(store_refuses_a_newer_schema)
+{
+	struct fixture f;
+	char err[256] = "", sql[64];
+	REQUIRE(fixture_open(&f) == 0);
+	store_close(&f.s);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_schema_version + 1);
+	store_file_int(&f.cfg, sql);
+	CHECK(store_open(&f.cfg, STORE_ROLE_API, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "is not supported") != NULL);
+	fixture_close(&f);
+}
+
+TEST(store_every_statement_id_has_sql_that_prepares)
+{
+	struct fixture f;
+	sqlite3 *db;
+	char path[CONFIG_PATH_MAX + 32];
+	REQUIRE(fixture_open(&f) == 0);
+	REQUIRE(config_data_path(&f.cfg, "engine.db", path, sizeof(path)) == 0);
+	REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+	for (int i = 0; i < STMT__MAX; i++) {
+		sqlite3_stmt *st = NULL;
+		CHECK(sqlite_sql[i] != NULL);
+		if (sqlite_sql[i] && sqlite3_prepare_v2(db, sqlite_sql[i], -1, &st, NULL) != SQLITE_OK) {
+			fprintf(stderr, "  statement %d: %s\n", i, sqlite3_errmsg(db));
+			CHECK(!"statement prepares");
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	fixture_close(&f);
+}
+
+/* Every column of id's rows has the name names[col], and there are n of them. */
+static void check_columns(struct store *s, enum store_stmt id, const char *const *names, int n)
+{
+	struct store_query *q = store_query(s, id);
+	for (int col = 0; col < n; col++) {
+		const char *name = store_column_name(q, col);
+		if (!name || strcmp(name, names[col]) != 0) {
+			fprintf(stderr, "  statement %d column %d: %s, expected %s\n", id, col,
+				name ? name : "(none)", names[col]);
+			CHECK(!"column names match their enum");
+		}
+	}
+	CHECK(store_column_name(q, n) == NULL);
+}
+
+TEST(store_column_enums_name_the_columns_in_order)
+{
+	static const char *const session[SESSION__NCOLUMNS] = {
+		[SESSION_ID] = "id", [SESSION_LANGUAGE] = "language",
+		[SESSION_SOURCE_CODE] = "source_code", [SESSION_STATUS] = "status",
+		[SESSION_CREATED_AT] = "created_at", [SESSION_UPDATED_AT] = "updated_at",
+	};
+	static const char *const execution[EXECUTION__NCOLUMNS] = {
+		[EXECUTION_ID] = "id", [EXECUTION_SESSION_ID] = "session_id",
+		[EXECUTION_STATUS] = "status", [EXECUTION_STDOUT] = "stdout",
+		[EXECUTION_STDERR] = "stderr", [EXECUTION_EXIT_CODE] = "exit_code",
+		[EXECUTION_SIGNAL] = "signal", [EXECUTION_TIME_MS] = "execution_time_ms",
+		[EXECUTION_CPU_TIME_MS] = "cpu_time_ms", [EXECUTION_MEMORY_KB] = "memory_kb",
+		[EXECUTION_STDOUT_TRUNCATED] = "stdout_truncated",
+		[EXECUTION_STDERR_TRUNCATED] = "stderr_truncated",
+		[EXECUTION_ERROR_CODE] = "error_code", [EXECUTION_ERROR_MESSAGE] = "error_message",
+		[EXECUTION_ATTEMPT] = "attempt", [EXECUTION_QUEUED_AT] = "queued_at",
+		[EXECUTION_STARTED_AT] = "started_at", [EXECUTION_FINISHED_AT] = "finished_at",
+		[EXECUTION_SEQ] = "seq", [EXECUTION_SETUP_MS] = "setup_ms",
+	};
+	static const char *const runner[RUNNER__NCOLUMNS] = {
+		[RUNNER_ID] = "id", [RUNNER_HOST] = "host", [RUNNER_PID] = "pid",
+		[RUNNER_SLOTS] = "slots", [RUNNER_BUSY] = "busy",
+		[RUNNER_SANDBOX_MODE] = "sandbox_mode", [RUNNER_STARTED_AT] = "started_at",
+		[RUNNER_HEARTBEAT_AT] = "heartbeat_at",
+	};
+	static const char *const claim[CLAIM__NCOLUMNS] = {
+		[CLAIM_ID] = "id", [CLAIM_ATTEMPT] = "attempt",
+		[CLAIM_SOURCE_CODE] = "source_code", [CLAIM_STDIN] = "stdin",
+	};
+	static const char *const status_count[STATUS_COUNT__NCOLUMNS] = {
+		[STATUS_COUNT_STATUS] = "status", [STATUS_COUNT_ERROR_CODE] = "error_code",
+		[STATUS_COUNT_COUNT] = "count",
+	};
+	struct fixture f;
+	REQUIRE(fixture_open(&f) == 0);
+	check_columns(f.s, STMT_SESSION_GET, session, SESSION__NCOLUMNS);
+	check_columns(f.s, STMT_SESSION_INSERT, session, SESSION__NCOLUMNS);
+	check_columns(f.s, STMT_SESSION_UPDATE, session, SESSION__NCOLUMNS);
+	check_columns(f.s, STMT_EXECUTION_GET, execution, EXECUTION__NCOLUMNS);
+	check_columns(f.s, STMT_EXECUTION_LIST, execution, EXECUTION__NCOLUMNS);
+	check_columns(f.s, STMT_RUNNERS, runner, RUNNER__NCOLUMNS);
+	check_columns(f.s, STMT_METRICS_RUNNERS, runner, RUNNER__NCOLUMNS);
+	check_columns(f.s, STMT_CLAIM, claim, CLAIM__NCOLUMNS);
+	check_columns(f.s, STMT_METRICS_BY_STATUS, status_count, STATUS_COUNT__NCOLUMNS);
+	fixture_close(&f);
+}
+
+TEST(store_transaction_rolls_back_and_commits)
+{
+	struct fixture f;
+	REQUIRE(fixture_open(&f) == 0);
+	struct store_query *q;
+	for (int commit = 0; commit < 2; commit++) {
+		REQUIRE(store_begin(f.s) == 0);
+		q = store_query(f.s, STMT_SESSION_INSERT);
+		store_bind_str(q, 1, commit ? "s-commit" : "s-rollback");
+		store_bind_str(q, 2, "python");
+		store_bind_text(q, 3, "print(1)", 8);
+		store_bind_int64(q, 4, 42);
+		CHECK(store_step(q) == STORE_ROW);
+		CHECK(store_column_int64(q, SESSION_CREATED_AT) == 42);
+		CHECK(store_step(q) == STORE_DONE);
+		store_reset(q);
+		if (commit)
+			CHECK(store_commit(f.s) == 0);
+		else
+			store_rollback(f.s);
+	}
+	CHECK(store_file_int(&f.cfg, "SELECT count(*) FROM sessions WHERE id = 's-commit'") == 1);
+	CHECK(store_file_int(&f.cfg, "SELECT count(*) FROM sessions") == 1);
+	q = store_query(f.s, STMT_SESSION_GET);
+	store_bind_str(q, 1, "s-commit");
+	REQUIRE(store_step(q) == STORE_ROW);
+	size_t len = 0;
+	CHECK_STR(store_column_text(q, SESSION_SOURCE_CODE, &len), "print(1)");
+	CHECK(len == 8);
+	CHECK(!store_column_is_null(q, SESSION_UPDATED_AT));
+	store_reset(q);
+	CHECK(store_checkpoint(f.s) == 0);
+	fixture_close(&f);
+}
