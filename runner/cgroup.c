@@ -163,7 +163,8 @@ static int own_cgroup(const char *ctrl, char *out, size_t size)
 		*c2 = '\0';
 		line[strcspn(line, "\n")] = '\0';
 		c2[1 + strcspn(c2 + 1, "\n")] = '\0';
-		if (ctrl ? has_word(c1 + 1, ctrl, ",") : (strcmp(line, "0") == 0 && c1[1] == '\0'))
+		/* v2's line is "0::PATH": hierarchy 0, no controllers. */
+		if (ctrl ? has_word(c1 + 1, ctrl, ",") : (c1 == line + 1 && line[0] == '0' && c1[1] == '\0'))
 			rc = snprintf(out, size, "%s", c2 + 1) < (int)size ? 0 : -1;
 	}
 	fclose(f);
