@@ -35,22 +35,21 @@ enum {
 	INSIDE_USER = 1000,             /* the payload's uid and gid */
 	TMP_INODES = 8192,
 	STACK_MB = 8,
+	SIGPENDING_MAX = 256,           /* queued signals */
+	MSGQUEUE_KB = 512,              /* POSIX message queue bytes */
+	MEMLOCK_KB = 64,
+	NS_QUEUES = 16,                 /* inotify instances, SysV/POSIX queues, shm segments */
+	NS_INOTIFY_WATCHES = 8192,
 	DEMOTE_CHECK_MS = 25,           /* how often a run's CPU time is looked at */
 	AS_FENCE_FACTOR = 16,           /* cgroup mode: RLIMIT_AS = this x memory_mb */
 };
 
-/* No CLONE_NEWCGROUP here: init unshares its cgroup namespace only after
- * the parent moved it into the run's cgroup, so that cgroup is its root. */
+/* init's namespaces, created by the owner. The owner already sits in the
+ * run's cgroup, which so becomes the root of init's cgroup namespace. */
 #define CLONE_SANDBOX (SIGCHLD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | \
-		       CLONE_NEWIPC | CLONE_NEWUTS)
+		       CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
 #define MIB(n) ((rlim_t)(n) << 20)
-
-/* uid_map and gid_map contents, written by the parent after clone. */
-struct idmaps {
-	char uid[96];
-	char gid[96];
-	bool deny_setgroups;
-};
+#define KIB(n) ((rlim_t)(n) << 10)
 
 struct capture {
 	int fd;
@@ -63,7 +62,8 @@ enum kill_reason { KILL_NONE, KILL_SETUP, KILL_TIMEOUT, KILL_OUTPUT };
 
 /* One run as seen from the parent. */
 struct run {
-	pid_t pid;
+	pid_t pid;                      /* init; the owner while init is not known */
+	pid_t owner;                    /* the clone child that creates the namespaces */
 	int sync_fd, status_fd;
 	struct capture out, err;
 	struct sandbox_status rec;      /* status record being read */
@@ -77,7 +77,6 @@ struct run {
 	struct cgroup_run cg;           /* version CGROUP_NONE: rlimit-only mode */
 	int64_t t_clone, t_start, t_end, deadline;
 	int64_t demote_at;              /* INT64_MAX: not (or no longer) due */
-	unsigned long clone_flags;
 };
 
 /* ---- preparation (before clone) -------------------------------------- */
@@ -108,9 +107,71 @@ static void fill_rlimits(struct sandbox_child_spec *c, const struct sandbox_limi
 		{ RLIMIT_FSIZE, { MIB(l->tmpfs_mb), MIB(l->tmpfs_mb) } },
 		{ RLIMIT_CORE, { 0, 0 } },
 		{ RLIMIT_STACK, { MIB(STACK_MB), MIB(STACK_MB) } },
+		{ RLIMIT_SIGPENDING, { SIGPENDING_MAX, SIGPENDING_MAX } },
+		{ RLIMIT_MSGQUEUE, { KIB(MSGQUEUE_KB), KIB(MSGQUEUE_KB) } },
+		{ RLIMIT_MEMLOCK, { KIB(MEMLOCK_KB), KIB(MEMLOCK_KB) } },
+		{ RLIMIT_NICE, { 0, 0 } },
+		{ RLIMIT_RTPRIO, { 0, 0 } },
 	};
 
 	memcpy(c->rlimits, lims, sizeof lims);
+}
+
+/*
+ * The ceilings of the whole namespace at the slot uid's level (see
+ * sandbox_owner.c): the payload's own limits, plus init and the owner for
+ * processes.
+ */
+static void fill_ns_rlimits(struct sandbox_owner_spec *o, const struct sandbox_limits *l)
+{
+	rlim_t nproc = (rlim_t)l->max_processes + 2;
+	const struct sandbox_rlimit lims[SANDBOX_NS_NRLIMITS] = {
+		{ RLIMIT_NPROC, { nproc, nproc } },
+		{ RLIMIT_SIGPENDING, { SIGPENDING_MAX, SIGPENDING_MAX } },
+		{ RLIMIT_MSGQUEUE, { KIB(MSGQUEUE_KB), KIB(MSGQUEUE_KB) } },
+		{ RLIMIT_MEMLOCK, { KIB(MEMLOCK_KB), KIB(MEMLOCK_KB) } },
+	};
+
+	memcpy(o->ns_rlimits, lims, sizeof lims);
+}
+
+static void add_sysctl(struct sandbox_init_spec *s, const char *path, long value)
+{
+	if (s->nsysctls < SANDBOX_NSYSCTLS) {
+		s->sysctls[s->nsysctls].path = path;
+		snprintf(s->sysctls[s->nsysctls].value, sizeof s->sysctls[0].value, "%ld", value);
+		s->nsysctls++;
+	}
+}
+
+/*
+ * The namespace's own ucount limits: no new namespaces (seccomp denies
+ * creating them too), no fanotify (denied too), a few inotify instances.
+ * The IPC namespace's limits are sized by the kernel for a whole host
+ * (32000 SysV message queues of 16 KiB, shmall of terabytes); they are
+ * writable only by inside root, which is mapped when the runner is root.
+ */
+static void fill_sysctls(struct sandbox_init_spec *s, const struct sandbox_limits *l, bool inside_root)
+{
+	static const char *const no_more[] = {
+		"/proc/sys/user/max_user_namespaces", "/proc/sys/user/max_pid_namespaces",
+		"/proc/sys/user/max_net_namespaces", "/proc/sys/user/max_mnt_namespaces",
+		"/proc/sys/user/max_ipc_namespaces", "/proc/sys/user/max_uts_namespaces",
+		"/proc/sys/user/max_cgroup_namespaces", "/proc/sys/user/max_time_namespaces",
+		"/proc/sys/user/max_fanotify_groups", "/proc/sys/user/max_fanotify_marks",
+	};
+
+	for (size_t i = 0; i < sizeof no_more / sizeof no_more[0]; i++)
+		add_sysctl(s, no_more[i], 0);
+	add_sysctl(s, "/proc/sys/user/max_inotify_instances", NS_QUEUES);
+	add_sysctl(s, "/proc/sys/user/max_inotify_watches", NS_INOTIFY_WATCHES);
+	if (!inside_root)
+		return;
+	add_sysctl(s, "/proc/sys/kernel/shmmni", NS_QUEUES);
+	add_sysctl(s, "/proc/sys/kernel/shmmax", (long)MIB(l->tmpfs_mb));
+	add_sysctl(s, "/proc/sys/kernel/shmall", (long)(MIB(l->tmpfs_mb) / 4096));
+	add_sysctl(s, "/proc/sys/kernel/msgmni", NS_QUEUES);
+	add_sysctl(s, "/proc/sys/fs/mqueue/queues_max", NS_QUEUES);
 }
 
 static void fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
@@ -123,7 +184,6 @@ static void fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *ho
 	};
 
 	memset(s, 0, sizeof *s);
-	s->ns_root = host->root;
 	s->source = job->source;
 	s->source_len = job->source_len;
 	s->stdin_data = job->stdin_data;
@@ -144,29 +204,37 @@ static void fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *ho
 	s->child.workdir = "/tmp";
 	s->child.filter = &host->filter;
 	fill_rlimits(&s->child, l, host->cg.version != CGROUP_NONE);
+	fill_sysctls(s, l, host->root);
 }
 
 /*
- * Root runner: inside 0 and 1000 map to two host uids of this slot, so
- * slots cannot signal or ptrace each other; host root is never mapped.
- * Otherwise only the runner's own ids can be mapped, and setgroups must be
- * denied first (else dropping a group could grant access, CVE-2014-8989).
+ * Root runner: the owner becomes the slot's first host uid, which owns the
+ * user namespace and is inside root; inside 1000 (the payload) is the
+ * second. Slots cannot signal or ptrace each other, and host root is never
+ * mapped nor charged for what a run holds. Otherwise only the runner's own
+ * ids can be mapped, and setgroups must be denied first (else dropping a
+ * group could grant access, CVE-2014-8989).
  */
-static int fill_idmaps(struct idmaps *m, const struct sandbox_host *host, int slot)
+static int fill_owner(struct sandbox_owner_spec *o, const struct sandbox_host *host,
+		      const struct sandbox_job *job)
 {
-	long base = host->uid_base + 2L * slot;
+	long base = host->uid_base + 2L * job->slot;
 
-	memset(m, 0, sizeof *m);
+	o->init_flags = CLONE_SANDBOX | (job->slot_netns ? 0 : CLONE_NEWNET);
 	if (!host->root) {
-		snprintf(m->uid, sizeof m->uid, "%d %u 1\n", INSIDE_USER, (unsigned)geteuid());
-		snprintf(m->gid, sizeof m->gid, "%d %u 1\n", INSIDE_USER, (unsigned)getegid());
-		m->deny_setgroups = true;
+		snprintf(o->uid_map, sizeof o->uid_map, "%d %u 1\n", INSIDE_USER, (unsigned)geteuid());
+		snprintf(o->gid_map, sizeof o->gid_map, "%d %u 1\n", INSIDE_USER, (unsigned)getegid());
+		o->deny_setgroups = true;
 		return 0;
 	}
-	if (slot < 0 || host->uid_base <= 0 || base + 1 >= (long)UINT32_MAX)
+	if (job->slot < 0 || host->uid_base <= 0 || base + 1 >= (long)UINT32_MAX)
 		return -1;
-	snprintf(m->uid, sizeof m->uid, "%d %ld 1\n%d %ld 1\n", INSIDE_ROOT, base, INSIDE_USER, base + 1);
-	memcpy(m->gid, m->uid, sizeof m->gid);
+	o->drop_ids = true;
+	o->uid = (uid_t)base;
+	o->gid = (gid_t)base;
+	fill_ns_rlimits(o, job->limits);
+	snprintf(o->uid_map, sizeof o->uid_map, "%d %ld 1\n%d %ld 1\n", INSIDE_ROOT, base, INSIDE_USER, base + 1);
+	memcpy(o->gid_map, o->uid_map, sizeof o->gid_map);
 	return 0;
 }
 
@@ -184,24 +252,11 @@ static void set_message(struct sandbox_result *res, const char *what, int err)
 		snprintf(res->message, sizeof res->message, "%s", what);
 }
 
-static int write_proc_file(pid_t pid, const char *name, const char *text)
+static int ms_until(int64_t deadline)
 {
-	char path[64];
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd, saved;
+	int64_t left = deadline - mono_ms();
 
-	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
-		return -1;
-	/* One write: the kernel accepts a map only once, whole. */
-	n = write(fd, text, len);
-	saved = n < 0 ? errno : EIO;
-	close(fd);
-	if (n == (ssize_t)len)
-		return 0;
-	errno = saved;
-	return -1;
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* Records why the child cannot go on; it is killed and collected normally. */
@@ -211,29 +266,76 @@ static void fail_run(struct run *r, const char *what, int err)
 	r->failure.err = err;
 	snprintf(r->failure.what, sizeof r->failure.what, "%s", what);
 	kill(r->pid, SIGKILL);
+	if (r->owner != r->pid)
+		kill(r->owner, SIGKILL);
 }
 
-/* Writes the maps and moves the child into the run's cgroup, then releases
- * it (it waits on sync_fd): nothing of the run executes outside the cgroup. */
-static void map_ids(struct run *r, const struct idmaps *m)
+/*
+ * init's pid as the runner sees it, from the credentials the kernel
+ * attaches to init's one-byte hello (SO_PASSCRED). Returns it, or -1 with
+ * errno (EPIPE: the owner failed before cloning init; ETIMEDOUT).
+ */
+static pid_t receive_init_pid(int fd, int64_t deadline, pid_t owner)
 {
-	if (r->cg.version != CGROUP_NONE && cgroup_run_join(&r->cg, r->pid) < 0)
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(struct ucred))]; } u;
+	struct ucred cred;
+	char byte;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+		struct cmsghdr *c;
+		int n = poll(&p, 1, ms_until(deadline));
+		ssize_t got;
+
+		if (n == 0)
+			errno = ETIMEDOUT;
+		if (n <= 0 && (n == 0 || errno != EINTR))
+			return -1;
+		if (n < 0)
+			continue;
+		got = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			if (got == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		c = CMSG_FIRSTHDR(&m);
+		if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_CREDENTIALS)
+			break;
+		memcpy(&cred, CMSG_DATA(c), sizeof cred);
+		if (cred.pid <= 0 || cred.pid == owner)
+			break;
+		return cred.pid;
+	}
+	errno = EPROTO;
+	return -1;
+}
+
+/*
+ * Moves the owner into the run's cgroup and lets it go on (nothing of the
+ * run executes outside the cgroup), then learns init's pid. Until then
+ * r->pid is the owner, so that a failure kills and reaps what exists; an
+ * owner that failed has reported why on the status pipe.
+ */
+static void launch(struct run *r)
+{
+	pid_t init;
+
+	if (r->cg.version != CGROUP_NONE && cgroup_run_join(&r->cg, r->owner) < 0)
 		fail_run(r, "join the run's cgroup", errno);
-	else if (m->deny_setgroups && write_proc_file(r->pid, "setgroups", "deny") < 0)
-		fail_run(r, "write setgroups", errno);
-	else if (write_proc_file(r->pid, "uid_map", m->uid) < 0)
-		fail_run(r, "write uid_map", errno);
-	else if (write_proc_file(r->pid, "gid_map", m->gid) < 0)
-		fail_run(r, "write gid_map", errno);
 	else if (send(r->sync_fd, "x", 1, MSG_NOSIGNAL) != 1)
-		fail_run(r, "release the sandbox", errno);
+		fail_run(r, "release the sandbox's owner", errno);
+	else if ((init = receive_init_pid(r->sync_fd, r->deadline, r->owner)) < 0 && errno != EPIPE)
+		fail_run(r, "learn the sandbox's init", errno);
+	else if (init > 0)
+		r->pid = init;
 	close(r->sync_fd);
 	r->sync_fd = -1;
-}
-
-static bool is_userns_errno(int err)
-{
-	return err == EPERM || err == EINVAL || err == ENOSPC || err == EUSERS || err == EACCES;
 }
 
 /*
@@ -250,6 +352,8 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
 		goto fail;
 	r->sync_fd = sync[1];
+	if (setsockopt(sync[1], SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0)
+		goto fail_sync;
 	if (pipe2(status, O_CLOEXEC) < 0)
 		goto fail_sync;
 	r->status_fd = status[0];
@@ -264,9 +368,9 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 	s->out_fd = out[1];
 	s->err_fd = err[1];
 	r->t_clone = mono_ms();
-	r->pid = (pid_t)syscall(SYS_clone, r->clone_flags, 0, 0, 0, 0);
+	r->pid = r->owner = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (r->pid == 0)
-		sandbox_init_main(s);
+		sandbox_owner_main(s);
 	e = errno;
 	close(err[1]);
 	close(out[1]);
@@ -274,7 +378,7 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 	close(sync[0]);
 	if (r->pid > 0)
 		return 0;
-	set_message(res, is_userns_errno(e) ? "user namespaces unavailable: clone" : "clone", e);
+	set_message(res, "clone the sandbox's owner", e);
 	return -1;
 fail_out:
 	close(out[1]);
@@ -411,13 +515,6 @@ static void on_deadline(struct run *r)
 	kill_tree(r, r->started ? KILL_TIMEOUT : KILL_SETUP);
 }
 
-static int ms_until(int64_t deadline)
-{
-	int64_t left = deadline - mono_ms();
-
-	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-}
-
 /*
  * A run that has used demote_after_ms of CPU is a long computation:
  * dropping its CPU weight lets short runs through first (a hello world next
@@ -485,6 +582,11 @@ static void reap(struct run *r, struct sandbox_result *res)
 			memset(&ru, 0, sizeof ru);
 			break;
 		}
+	}
+	if (r->owner != r->pid) {               /* normally gone already */
+		kill(r->owner, SIGKILL);
+		while (waitpid(r->owner, &wstatus, 0) < 0 && errno == EINTR)
+			;
 	}
 	res->cpu_ms = (int64_t)ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 +
 		      (int64_t)ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000;
@@ -578,7 +680,7 @@ static void run_init(struct run *r, const struct sandbox_limits *l)
 {
 	memset(r, 0, sizeof *r);
 	cgroup_run_init(&r->cg);
-	r->pid = -1;
+	r->pid = r->owner = -1;
 	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = -1;
 	r->out.limit = r->err.limit = (size_t)l->max_output_bytes;
 	r->wall_time_ms = l->wall_time_ms;
@@ -609,24 +711,22 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		struct sandbox_result *res)
 {
 	struct sandbox_init_spec spec;
-	struct idmaps maps;
 	struct run r;
 	int rc;
 
 	memset(res, 0, sizeof *res);
-	if (!limits_valid(job->limits) || fill_idmaps(&maps, host, job->slot) < 0) {
+	fill_spec(&spec, host, job);
+	if (!limits_valid(job->limits) || fill_owner(&spec.owner, host, job) < 0) {
 		set_message(res, "invalid limits, slot or uid_base", EINVAL);
 		return -1;
 	}
 	run_init(&r, job->limits);
-	r.clone_flags = CLONE_SANDBOX | (job->slot_netns ? 0 : CLONE_NEWNET);
-	fill_spec(&spec, host, job);
 	if (make_cgroup(&r, host, job, res) < 0)
 		return finish(&r, res, 0);
 	if (start(&r, &spec, res) < 0)
 		return finish(&r, res, -1);
 	r.deadline = r.t_clone + SETUP_TIMEOUT_MS;
-	map_ids(&r, &maps);
+	launch(&r);
 	rc = collect(&r);
 	if (rc < 0)
 		set_message(res, "collect the output", errno);

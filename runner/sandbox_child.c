@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,7 +29,7 @@
  * cloned us. A handler of the runner must never run in here, and a blocked
  * or ignored signal would survive execve into the payload.
  */
-static void reset_signals(void)
+void sandbox_reset_signals(void)
 {
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t none;
@@ -44,7 +45,7 @@ static void reset_signals(void)
  * whole fd table of the runner, including other slots' pipe ends: holding
  * them would keep those pipes from ever reaching EOF.
  */
-static int close_fds_except(const int *keep, int n)
+int sandbox_close_fds_except(const int *keep, int n)
 {
 	int sorted[8];
 	unsigned int from = 0;
@@ -140,7 +141,7 @@ void sandbox_child_enter(const struct sandbox_child_spec *c)
 {
 	int report = c->report_fd >= 0 ? SANDBOX_REPORT_FD : -1;
 
-	reset_signals();
+	sandbox_reset_signals();
 	/* No controlling terminal, and a process group of its own. */
 	if (setsid() < 0)
 		sandbox_child_die(c->report_fd, "setsid");
@@ -162,42 +163,61 @@ void sandbox_child_enter(const struct sandbox_child_spec *c)
 
 /* ---- init ------------------------------------------------------------ */
 
-/* The parent writes one byte once uid_map and gid_map are written; EOF
- * means it gave up (or died) and we must not go on without a mapping. */
+/*
+ * Tells the runner init's pid: one byte on the sync socket, whose runner
+ * end has SO_PASSCRED, so the kernel attaches our pid as the runner sees
+ * it (we are 1 in here, and the owner that cloned us may already be gone).
+ */
+static void announce(const struct sandbox_init_spec *s)
+{
+	if (send(s->sync_fd, "i", 1, MSG_NOSIGNAL) != 1)
+		sandbox_child_die(s->status_fd, "announce init to the runner");
+	close(s->sync_fd);
+}
+
+/* The owner writes one byte once uid_map and gid_map are written; EOF
+ * means it failed (or died) and we must not go on without a mapping. */
 static void wait_for_maps(const struct sandbox_init_spec *s)
 {
 	char c;
 	ssize_t n;
 
 	do
-		n = read(s->sync_fd, &c, 1);
+		n = read(s->maps_fd, &c, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1) {
 		if (n == 0)
 			errno = EPIPE;
 		sandbox_child_die(s->status_fd, "wait for the id maps");
 	}
-	close(s->sync_fd);
+	close(s->maps_fd);
 }
 
 /*
- * A root runner's clone child is host root, which is unmapped in the new
- * namespace: files it created would fail with EOVERFLOW. Become inside root
- * (an unprivileged host uid) and drop host root's supplementary groups.
+ * Lowers the per-namespace ceilings before any learner code runs: the
+ * user namespace's ucount limits (inotify, fanotify, new namespaces) and,
+ * when inside root is mapped, those of the IPC namespace (SysV shm, queues
+ * and semaphores, POSIX message queues), which the kernel otherwise sizes
+ * for a whole host. Written through the host's /proc/sys, which shows the
+ * tables of the writer's own namespaces.
  */
-static void become_ns_root(const struct sandbox_init_spec *s)
+static void limit_namespaces(const struct sandbox_init_spec *s)
 {
-	if (syscall(SYS_setresgid, 0, 0, 0) < 0)
-		sandbox_child_die(s->status_fd, "setresgid 0");
-	if (syscall(SYS_setgroups, 0, NULL) < 0)
-		sandbox_child_die(s->status_fd, "setgroups");
-	if (syscall(SYS_setresuid, 0, 0, 0) < 0)
-		sandbox_child_die(s->status_fd, "setresuid 0");
+	for (int i = 0; i < s->nsysctls; i++) {
+		const struct sandbox_sysctl *c = &s->sysctls[i];
+		int fd = open(c->path, O_WRONLY | O_CLOEXEC);
+		size_t len = strlen(c->value);
+
+		if (fd < 0 || write(fd, c->value, len) != (ssize_t)len)
+			sandbox_child_die(s->status_fd, c->path + sizeof "/proc/sys/" - 1);
+		close(fd);
+	}
 }
 
 /*
  * PDEATHSIG: if the runner dies, init dies, and with it the whole PID
- * namespace (set after the uid change, which clears it). A runner that died
+ * namespace (init is the runner's child: the owner cloned it with
+ * CLONE_PARENT). A runner that died
  * before that would never send it, so look once more: its end of the status
  * pipe closed with it (POLLERR on ours), and as PID 1 of the namespace init
  * would not even die of the SIGPIPE. Not dumpable: the payload may share
@@ -305,18 +325,14 @@ _Noreturn static void supervise(const struct sandbox_init_spec *s, pid_t payload
 
 _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 {
-	reset_signals();
-	if (close_fds_except((int[]){ s->sync_fd, s->status_fd, s->out_fd, s->err_fd }, 4) < 0)
+	sandbox_reset_signals();
+	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->maps_fd, s->status_fd, s->out_fd, s->err_fd },
+				     5) < 0)
 		sandbox_child_die(s->status_fd, "close inherited fds");
+	announce(s);
 	wait_for_maps(s);
-	/* Now, not at clone: the parent has moved us into the run's cgroup, so
-	 * that cgroup is the namespace's root and /proc/self/cgroup shows "/"
-	 * instead of the runner's place in the host's hierarchy. */
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		sandbox_child_die(s->status_fd, "unshare the cgroup namespace");
-	if (s->ns_root)
-		become_ns_root(s);
 	protect_init(s);
+	limit_namespaces(s);
 	umask(022);
 	sandbox_build_root(s);
 	if (sethostname("sandbox", 7) < 0)

@@ -28,7 +28,11 @@
 /* Where sandbox_child_enter leaves the report fd (close-on-exec). */
 #define SANDBOX_REPORT_FD 3
 
-enum { SANDBOX_NRLIMITS = 7 };
+enum {
+	SANDBOX_NRLIMITS = 12,                  /* the payload's */
+	SANDBOX_NS_NRLIMITS = 4,                /* the owner's: ceilings of the whole namespace */
+	SANDBOX_NSYSCTLS = 24,
+};
 
 struct sandbox_rlimit {
 	int resource;
@@ -50,12 +54,35 @@ struct sandbox_child_spec {
 	const struct sock_fprog *filter;        /* seccomp program, installed last */
 };
 
-/* Everything init needs, built by the parent before clone. */
+/* A per-namespace sysctl that init sets before anything runs (path under
+ * /proc/sys, for the namespaces of init). */
+struct sandbox_sysctl {
+	const char *path;
+	char value[32];
+};
+
+/*
+ * What the owner (sandbox_owner.c) needs: the runner's clone child that
+ * creates the sandbox's namespaces as the slot's own host uid and writes
+ * init's id maps.
+ */
+struct sandbox_owner_spec {
+	bool drop_ids;                          /* root runner: become uid/gid first */
+	uid_t uid;                              /* the slot's host ids (inside root) */
+	gid_t gid;
+	struct sandbox_rlimit ns_rlimits[SANDBOX_NS_NRLIMITS];
+	bool deny_setgroups;                    /* runner not root: required before gid_map */
+	char uid_map[96];
+	char gid_map[96];
+	unsigned long init_flags;               /* clone flags of init */
+};
+
+/* Everything the owner and init need, built by the parent before clone. */
 struct sandbox_init_spec {
-	int sync_fd;                            /* read: one byte once the id maps exist */
+	int sync_fd;                            /* owner reads "go"; init sends its hello */
+	int maps_fd;                            /* init reads: one byte once its id maps exist */
 	int status_fd;                          /* write: struct sandbox_status records */
 	int out_fd, err_fd;                     /* write ends of the output pipes */
-	bool ns_root;                           /* inside uid 0 is mapped: init becomes it */
 	const char *source;
 	size_t source_len;
 	const char *stdin_data;
@@ -66,10 +93,22 @@ struct sandbox_init_spec {
 	const char *python;
 	const char *argv[8];
 	const char *envp[5];
+	struct sandbox_sysctl sysctls[SANDBOX_NSYSCTLS];
+	int nsysctls;
+	struct sandbox_owner_spec owner;
 	struct sandbox_child_spec child;
 };
 
-/* The clone child's main: never returns. spec is the child's own copy. */
+/* The runner's clone child (sandbox_owner.c): never returns. */
+_Noreturn void sandbox_owner_main(struct sandbox_init_spec *spec);
+
+/* Resets every signal handler and unblocks all signals (see sandbox_child.c). */
+void sandbox_reset_signals(void);
+
+/* Closes every fd but the n (at most 8) in keep. Returns 0 or -1. */
+int sandbox_close_fds_except(const int *keep, int n);
+
+/* init, cloned by the owner: never returns. spec is its own copy. */
 _Noreturn void sandbox_init_main(struct sandbox_init_spec *spec);
 
 /*

@@ -473,6 +473,14 @@ def _(ex, ctx):
     outcome(ex, "FAILED", "RUNTIME_ERROR", "before\n", signal=31)
 
 
+@case("per_user_rlimits_are_set",
+      "import resource as r\n"
+      "print([r.getrlimit(x) for x in (r.RLIMIT_SIGPENDING, r.RLIMIT_MSGQUEUE, r.RLIMIT_MEMLOCK,\n"
+      "                               r.RLIMIT_NICE, r.RLIMIT_RTPRIO)])\n")
+def _(ex, ctx):
+    completed(ex, "[(256, 256), (524288, 524288), (65536, 65536), (0, 0), (0, 0)]\n")
+
+
 @case("no_cgroupfs_or_sysfs",
       "import os\nprint(os.path.exists('/sys'), open('/proc/self/cgroup').read().split()[-1].endswith(':/'))\n")
 def _(ex, ctx):
@@ -748,6 +756,73 @@ def test_ipc_flock_and_sockets_do_not_survive_into_the_next_run(stack):
     for ex in run_batch(stack, [], [("a", FIND_LEFTOVERS, None), ("b", FIND_LEFTOVERS, None)]).values():
         completed(ex, "-1 ENOENT\n" * 3 + "False\nConnectionRefusedError\n")
     assert_host_unharmed(stack, pid)
+
+
+# Per-user kernel quotas (inotify instances, POSIX message queue bytes and
+# the rest of the kernel's per-user counters) are charged to the sandbox
+# user namespace's owner: the slot's own host uid, never root. The holder
+# grabs every inotify instance and message queue it can (four processes:
+# one process alone would stop at its open-files limit) and keeps them
+# while root on the host, and a run in another slot, still get theirs.
+QUOTA_HOLDER = (
+    "import ctypes, os, time\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "def grab():\n"
+    "    n = 0\n"
+    "    while libc.inotify_init1(0) >= 0:\n"
+    "        n += 1\n"
+    "    return n\n"
+    "r, w = os.pipe()\n"
+    "for _ in range(3):\n"
+    "    if os.fork() == 0:\n"
+    "        os.write(w, b'%d\\n' % grab()); time.sleep(10)\n"
+    "total = grab()\n"
+    "counts = os.fdopen(r)\n"
+    "for _ in range(3):\n"
+    "    total += int(counts.readline())\n"
+    "queues = 0\n"
+    "while libc.mq_open(b'/q%d' % queues, 0o100 | 2, 0o600, None) >= 0:\n"
+    "    queues += 1\n"
+    "import errno\n"
+    "print('inotify', total, 'mqueues', queues, errno.errorcode[ctypes.get_errno()], flush=True)\n"
+    "time.sleep(4)\n")
+QUOTA_PROBE = (
+    "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+    "print(libc.inotify_init1(0) >= 0, libc.mq_open(b'/probe', 0o100 | 2, 0o600, None) >= 0)\n")
+
+
+def host_can_get_inotify_and_mqueue():
+    """inotify_init1 and mq_open by this process (root on the host)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(0)
+    ino = fd >= 0 or ctypes.get_errno()
+    if fd >= 0:
+        os.close(fd)
+    name = b"/engine-hostile-%d" % os.getpid()
+    q = libc.mq_open(name, 0o100 | 2, 0o600, None)
+    mq = q >= 0 or ctypes.get_errno()
+    if q >= 0:
+        libc.mq_close(q)
+        libc.mq_unlink(name)
+    return ino, mq
+
+
+@pytest.mark.parametrize("mode", ["cgroup", "rlimit"])
+def test_per_user_kernel_quotas_of_a_run_are_not_root_s_nor_another_slot_s(stack, rlimit_stack, mode):
+    s = stack if mode == "cgroup" else rlimit_stack
+    pid = runner_pid(s)
+    holder = start_and_wait_running(s, QUOTA_HOLDER)
+    time.sleep(1.0)                          # it has grabbed all it can by now
+    assert host_can_get_inotify_and_mqueue() == (True, True)
+    probe = execute(s, QUOTA_PROBE)
+    holder = s.wait_terminal(holder, 30)
+    completed(probe, "True True\n")
+    # The run's own ceilings: 16 inotify instances in its namespace, and
+    # 512 KiB of queue bytes (6 queues of the default 10 x 8 KiB).
+    completed(holder, "inotify 16 mqueues 6 EMFILE\n")
+    assert overlapping(holder, probe), (holder, probe)
+    assert_host_unharmed(s, pid)
 
 
 def vm_rss_kb(pid):
