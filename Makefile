@@ -33,8 +33,9 @@ RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson
              uuid-dev libsqlite3-dev libseccomp-dev python3
 TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3 clang libclang-rt-14-dev
 BENCH_PKGS := $(RUN_PKGS) wrk
-# The Apache front end (tests/test_apache.py) and promtool (tests/test_metrics.py).
-TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus
+# The Apache front end (tests/test_apache.py), promtool (tests/test_metrics.py),
+# systemd-analyze (tests/test_install.py) and a real browser (tests/test_docs.py).
+TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus systemd chromium
 # make container-test: podman and a locally made Debian base image.
 CONTAINER_PKGS := podman runc debootstrap curl
 
