@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -29,9 +30,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U         /* Linux 6.3; older C library headers lack it */
+#endif
 
 struct denied {
 	int nr;
@@ -68,6 +74,13 @@ static const struct denied denied[] = {
 	DENY(_sysctl), DENY(lookup_dcookie), DENY(nfsservctl),
 	/* File handles bypass path permissions (CVE-2014-3519, "shocker"). */
 	DENY(open_by_handle_at), DENY(name_to_handle_at), DENY(fanotify_init),
+	/* Comparing kernel objects of processes (kcmp: Docker allows it only
+	 * with CAP_SYS_PTRACE) and NUMA placement (Docker: CAP_SYS_NICE only;
+	 * move_pages and migrate_pages not at all). Learner code has no use
+	 * for either, and both reach memory-management code that has had its
+	 * share of bugs (mempolicy refcounting, CVE-2018-10675). */
+	DENY(kcmp), DENY(get_mempolicy), DENY(set_mempolicy), DENY(set_mempolicy_home_node),
+	DENY(mbind), DENY(move_pages), DENY(migrate_pages),
 };
 
 #define CLONE_NEW_FLAGS { CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, \
@@ -105,10 +118,20 @@ static int deny_namespaces(scmp_filter_ctx ctx, const char **what)
  * Sockets: AF_UNIX, AF_INET and AF_INET6 only (the network namespace has
  * nothing but a downed loopback anyway). Netlink talks to kernel
  * subsystems (nf_tables: CVE-2022-1015, CVE-2023-32233), vsock to the
- * hypervisor (CVE-2021-26708), packet sockets to the raw link layer
- * (CVE-2020-14386). One comparison per argument and rule: 0, 3..9, > 10.
- * The kernel reads the domain as an int; any value with upper bits set is
- * caught by "> 10", so no truncation can sneak a family through.
+ * hypervisor (CVE-2021-26708; Docker's default profile denies AF_VSOCK
+ * too), packet sockets to the raw link layer (CVE-2020-14386). One
+ * comparison per argument and rule: 0, 3..9, > 10. The kernel reads the
+ * domain as an int; any value with upper bits set is caught by "> 10", so
+ * no truncation can sneak a family through.
+ *
+ * socketpair reaches the same per-family code before the family says it
+ * has no pairs: only AF_UNIX has them, so every other domain is EPERM.
+ *
+ * Protocols: 0 (the family's default) and TCP and UDP by number. The
+ * others name protocol modules of their own -- MPTCP (262), SCTP, DCCP,
+ * UDP-Lite, L2TP -- each a kernel surface the product never needs (DCCP:
+ * CVE-2017-6074; SCTP: CVE-2021-23133). Docker and nsjail's examples leave
+ * protocols open; a sandbox that runs learner Python has no reason to.
  */
 static int deny_socket_families(scmp_filter_ctx ctx, const char **what)
 {
@@ -119,7 +142,41 @@ static int deny_socket_families(scmp_filter_ctx ctx, const char **what)
 	for (int af = 3; af <= 9; af++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, af)) < 0)
 			return -1;
+	*what = "socketpair";
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socketpair), 1,
+				SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+}
+
+static int deny_socket_protocols(scmp_filter_ctx ctx, const char **what)
+{
+	*what = "socket protocol";
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+			     SCMP_A2(SCMP_CMP_GT, IPPROTO_UDP)) < 0)
+		return -1;
+	for (int proto = 1; proto < IPPROTO_UDP; proto++)
+		if (proto != IPPROTO_TCP &&
+		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+				     SCMP_A2(SCMP_CMP_EQ, proto)) < 0)
+			return -1;
 	return 0;
+}
+
+/*
+ * /tmp and /dev/shm are noexec, but a memfd is executable by default
+ * (execve of /proc/self/fd/N runs it): the one writable place a dropped
+ * binary could still run from. The per-PID-namespace sysctl
+ * vm.memfd_noexec would fix the default, but only global root may write
+ * it, and the runner's own PID namespace is the host's. So memfd_create is
+ * allowed only with MFD_NOEXEC_SEAL (executing such a memfd fails with
+ * EACCES), other flags get EPERM. Docker allows memfd_create; its containers
+ * have no noexec promise to keep. Neither CPython nor glibc creates memfds
+ * on their own.
+ */
+static int deny_executable_memfd(scmp_filter_ctx ctx, const char **what)
+{
+	*what = "memfd_create";
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(memfd_create), 1,
+				SCMP_A1(SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, 0));
 }
 
 /*
@@ -175,7 +232,8 @@ static int build_rules(scmp_filter_ctx ctx, const char **what)
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0)
 		return -1;
 	return deny_list(ctx, what) < 0 || deny_namespaces(ctx, what) < 0 ||
-	       deny_socket_families(ctx, what) < 0 || deny_terminal_injection(ctx, what) < 0 ? -1 : 0;
+	       deny_socket_families(ctx, what) < 0 || deny_socket_protocols(ctx, what) < 0 ||
+	       deny_executable_memfd(ctx, what) < 0 || deny_terminal_injection(ctx, what) < 0 ? -1 : 0;
 }
 
 int syscall_filter_build(struct sock_fprog *prog, char *err, size_t errlen)

@@ -349,6 +349,52 @@ def _(ex, ctx):
     completed(ex, "EPERM\nEPERM\nEPERM\nok\n")
 
 
+@case("socketpair_of_kernel_families", ERRNO_OF +
+      "import socket\n"
+      "print(err(socket.socketpair, socket.AF_NETLINK, socket.SOCK_RAW, 0))\n"
+      "print(err(socket.socketpair, socket.AF_VSOCK, socket.SOCK_STREAM))\n"
+      "print(err(socket.socketpair, socket.AF_PACKET, socket.SOCK_RAW))\n"
+      "print(err(socket.socketpair, socket.AF_INET, socket.SOCK_STREAM))\n"
+      "print(err(socket.socketpair, socket.AF_UNIX, socket.SOCK_STREAM))\n")
+def _(ex, ctx):
+    completed(ex, "EPERM\nEPERM\nEPERM\nEPERM\nok\n")
+
+
+@case("socket_protocols_beyond_tcp_and_udp", SYSCALL + ERRNO_OF +
+      "import socket as s\n"
+      "for fam, typ, proto in ((s.AF_INET, s.SOCK_STREAM, 262), (s.AF_INET6, s.SOCK_STREAM, 262),\n"
+      "                        (s.AF_INET, s.SOCK_STREAM, s.IPPROTO_SCTP), (s.AF_INET, 6, 33),\n"  # 6: SOCK_DCCP
+      "                        (s.AF_INET, s.SOCK_DGRAM, s.IPPROTO_UDPLITE),\n"
+      "                        (s.AF_INET, s.SOCK_DGRAM, s.IPPROTO_ICMP),\n"
+      "                        (s.AF_INET, s.SOCK_STREAM, 0), (s.AF_INET, s.SOCK_STREAM, s.IPPROTO_TCP),\n"
+      "                        (s.AF_INET6, s.SOCK_DGRAM, s.IPPROTO_UDP), (s.AF_UNIX, s.SOCK_DGRAM, 0)):\n"
+      "    print(err(s.socket, fam, typ, proto), end=' ')\n"
+      "print(sc(41, 2, 1, (1 << 32) | 6))\n")     # TCP with garbage above the int: no way through
+def _(ex, ctx):
+    completed(ex, "EPERM " * 6 + "ok " * 4 + "EPERM\n")
+
+
+@case("kcmp_and_numa_memory_policy", SYSCALL +
+      "import os\n"
+      "print(sc(312, os.getpid(), os.getpid(), 0, 0, 0),\n"        # kcmp(KCMP_FILE)
+      "      sc(239, 0, 0, 0, 0, 0), sc(238, 0, 0, 0),\n"         # get_mempolicy, set_mempolicy
+      "      sc(237, 0, 4096, 0, 0, 0, 0),\n"                     # mbind
+      "      sc(279, 0, 0, 0, 0, 0, 0), sc(256, 0, 0, 0, 0),\n"   # move_pages, migrate_pages
+      "      sc(450, 0, 4096, 0, 0))\n")                           # set_mempolicy_home_node
+def _(ex, ctx):
+    completed(ex, "EPERM EPERM EPERM EPERM EPERM EPERM EPERM\n")
+
+
+@case("execute_from_a_memfd", ERRNO_OF +
+      "import os\n"
+      "print(err(os.memfd_create, 'exe'))\n"                       # executable by default: refused
+      "fd = os.memfd_create('sealed', 8)\n"                        # MFD_NOEXEC_SEAL
+      "os.write(fd, open('/usr/bin/true', 'rb').read())\n"
+      "print(err(os.execv, f'/proc/self/fd/{fd}', ['t']))\n")
+def _(ex, ctx):
+    completed(ex, "EPERM\nEACCES\n")
+
+
 # -- secrets and the environment
 
 @case("read_etc_shadow_and_passwd", ERRNO_OF +
