@@ -143,19 +143,22 @@ static void make_dev(const struct sandbox_init_spec *s)
 /*
  * Must happen before the old root is detached: in a user namespace the
  * kernel only allows a new proc mount while a fully visible one exists in
- * the mount namespace (mount_too_revealing). It shows our PID namespace,
- * and with hidepid only the processes of the caller's own uid: init (a
- * different uid when the runner is root) and its status pipe, environment
- * and memory maps are not even listed. "invisible" needs Linux 5.8; "2" is
- * the older spelling of nearly the same.
+ * the mount namespace (mount_too_revealing). It shows our PID namespace
+ * and nothing of the host: subset=pid leaves out everything but the
+ * process directories (no /proc/cmdline, version, config.gz, sys with the
+ * boot id, meminfo or the host's mounts), and hidepid=invisible lists only
+ * the processes of the caller's own uid, so init (a different uid when the
+ * runner is root; non-dumpable either way) with its status pipe,
+ * environment and memory maps is not even there. What interpreters read,
+ * /proc/self (fd, maps, status, cgroup, mountinfo of the sandbox's own
+ * mounts), stays. Both options need Linux 5.8: older kernels fail closed.
  */
 static void mount_proc(int report)
 {
 	unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 	make_dir(report, "proc", 0555);
-	if (mount("proc", "proc", "proc", flags, "hidepid=invisible") < 0 &&
-	    (errno != EINVAL || mount("proc", "proc", "proc", flags, "hidepid=2") < 0))
+	if (mount("proc", "proc", "proc", flags, "subset=pid,hidepid=invisible") < 0)
 		sandbox_child_die(report, "mount /proc");
 }
 

@@ -410,6 +410,17 @@ def _(ex, ctx):
     completed(ex, "ENOENT\nTrue\n")
 
 
+@case("host_information_in_proc",
+      "import os\n"
+      "print([p for p in ('/proc/cmdline', '/proc/version', '/proc/config.gz', '/proc/kallsyms',\n"
+      "                   '/proc/sys/kernel/random/boot_id', '/proc/meminfo', '/proc/mounts',\n"
+      "                   '/proc/1/mountinfo', '/proc/sys', '/proc/net') if os.path.exists(p)])\n"
+      "print(os.getpid(), sorted(os.listdir('/proc')), open('/proc/self/status').readline().split()[1][:7])\n"
+      "print(os.cpu_count() > 0, len(open('/proc/self/maps').read()) > 0)\n")
+def _(ex, ctx):
+    completed(ex, "[]\n2 ['2', 'self', 'thread-self'] python3\nTrue True\n")
+
+
 @case("list_open_fds", "import os\nprint(sorted(int(f) for f in os.listdir('/proc/self/fd')))\n")
 def _(ex, ctx):
     completed(ex, "[0, 1, 2, 3]\n")          # 3 is listdir's own directory fd

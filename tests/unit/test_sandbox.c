@@ -874,7 +874,7 @@ TEST(sandbox_proc_hides_init)
 {
 	SKIP_UNLESS(geteuid() == 0, "needs root");
 	expect_output("import os\n"
-		      "print(os.path.exists('/proc/1'), 'hidepid=invisible' in open('/proc/mounts').read())\n",
+		      "print(os.path.exists('/proc/1'), 'hidepid=invisible' in open('/proc/self/mounts').read())\n",
 		      "False True\n");
 }
 
@@ -895,7 +895,7 @@ static void *netns_slot(void *arg)
 			  "s = socket.socket(socket.AF_UNIX)\ns.bind('\\0engine-slot-test')\ns.listen()\n"
 			  "try:\n    socket.create_connection(('1.1.1.1', 80), timeout=1)\n"
 			  "except OSError as e:\n    print(e.strerror)\n"
-			  "print(open('/proc/net/dev').read().count(':'))\n";
+			  "print(open('/proc/self/net/dev').read().count(':'))\n";
 
 	c->entered = sandbox_slot_netns();
 	job.source = src;
