@@ -9,6 +9,6 @@
 void static_elsewhere(struct app *app, struct request *req, struct response *res)
 {
 	(void)app;
-	http_error(res, 404, "NOT_FOUND", NULL,
-		   "%s is a static file of the web server, which does not serve it here", req->path);
+	reply_error(res, ERR_NOT_FOUND, NULL,
+		    "%s is a static file of the web server, which does not serve it here", req->path);
 }

@@ -1,11 +1,12 @@
-/* HTTP over FastCGI: request parsing, bounded body reads, the one status table. */
+/* HTTP over FastCGI: request parsing, bounded body reads, writing the reply. */
 #include "http.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "errors.h"
 
 static const char *param(FCGX_ParamArray envp, const char *name)
 {
@@ -67,18 +68,19 @@ int http_read_body(struct request *req, FCGX_Stream *in, long max_bytes, struct 
 {
 	long len = req->content_length < 0 ? 0 : req->content_length;
 	if (len > max_bytes) {
-		http_error(res, 413, "PAYLOAD_TOO_LARGE", NULL,
-			   "request body is %ld bytes; the limit is %ld", len, max_bytes);
+		reply_error(res, ERR_PAYLOAD_TOO_LARGE, NULL,
+			    "request body is %ld bytes; the limit is %ld", len, max_bytes);
 		return -1;
 	}
 	req->body = malloc((size_t)len + 1);
 	if (!req->body) {
-		http_error(res, 503, "OUT_OF_MEMORY", NULL, "cannot hold the request body");
+		reply_error(res, ERR_OUT_OF_MEMORY, NULL, "cannot hold the request body");
 		return -1;
 	}
 	int got = len ? FCGX_GetStr(req->body, (int)len, in) : 0;
 	if (got != len) {
-		http_error(res, 400, "INVALID_JSON", NULL, "request body ended after %d of %ld bytes", got, len);
+		reply_error(res, ERR_BODY_INCOMPLETE, NULL, "request body ended after %d of %ld bytes",
+			    got, len);
 		return -1;
 	}
 	req->body[len] = '\0';
@@ -114,41 +116,6 @@ void http_reply_text(struct response *res, int status, const char *content_type,
 	res->content_type = content_type;
 }
 
-void http_error(struct response *res, int status, const char *code, const char *field,
-		const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-
-	json_object *err = json_object_new_object();
-	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message", json_object_new_string(msg));
-	json_object_object_add(err, "field", field ? json_object_new_string(field) : NULL);
-	json_object *body = json_object_new_object();
-	json_object_object_add(body, "error", err);
-	http_reply(res, status, body);
-}
-
-static const char *status_text(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 503: return "Service Unavailable";
-	default: return "Internal Server Error";
-	}
-}
-
 void http_send(struct response *res, FCGX_Stream *out)
 {
 	size_t len = 0;
@@ -163,7 +130,7 @@ void http_send(struct response *res, FCGX_Stream *out)
 	char head[640];
 	int n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\n"
 			 "Cache-Control: no-store\r\nContent-Length: %zu\r\n",
-			 res->status, status_text(res->status),
+			 res->status, http_status_text(res->status),
 			 text ? res->content_type : "application/json", text ? len : len + 1);
 	if (res->request_id)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "X-Request-Id: %s\r\n", res->request_id);
@@ -188,4 +155,5 @@ void http_request_free(struct request *req)
 {
 	free(req->body);
 	req->body = NULL;
+	validated_free(&req->input);
 }

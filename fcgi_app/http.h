@@ -8,6 +8,7 @@
 #include <json.h>
 
 #include "util.h"
+#include "validate.h"
 
 #define PATH_MAX_LEN 256
 #define REQUEST_ID_MAX 64
@@ -22,6 +23,8 @@ struct request {
 	char *body;                     /* NUL-terminated, owned */
 	size_t body_len;
 	char id[UUID_LEN + 1];      /* the {id} of the route, if any */
+	struct validated input;         /* the body's fields, checked by the router */
+	struct query_values params;     /* the query's parameters, checked by the router */
 };
 
 struct response {
@@ -46,10 +49,6 @@ int http_read_body(struct request *req, FCGX_Stream *in, long max_bytes, struct 
 
 /* True if the request's Content-Type is application/json (parameters allowed). */
 bool http_is_json(const struct request *req);
-
-/* Replaces the reply with {"error":{"code","message","field"}}. */
-void http_error(struct response *res, int status, const char *code, const char *field,
-		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Sets a successful reply with body (ownership passes to res). */
 void http_reply(struct response *res, int status, json_object *body);

@@ -13,6 +13,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "errors.h"
 #include "log.h"
 #include "queue.h"
 #include "routes.h"
@@ -38,7 +39,7 @@ static void serve_one(struct app *app, FCGX_Request *fr)
 	res.request_id = req.request_id;
 	store_ensure(app);
 	if (bad_uri)
-		http_error(&res, 404, "NOT_FOUND", NULL, "the request path is too long");
+		reply_error(&res, ERR_NOT_FOUND, NULL, "the request path is too long");
 	else
 		route_dispatch(app, &req, fr->in, &res);
 	if (res.status >= 500 && res.status != 503)

@@ -156,3 +156,14 @@ json_object *render_health_store_down(void)
 	json_object_object_add(o, "db", json_object_new_string("error"));
 	return o;
 }
+
+json_object *render_error(const char *code, const char *message, const char *field)
+{
+	json_object *err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message", json_object_new_string(message));
+	json_object_object_add(err, "field", field ? json_object_new_string(field) : NULL);
+	json_object *body = json_object_new_object();
+	json_object_object_add(body, "error", err);
+	return body;
+}

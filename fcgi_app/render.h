@@ -33,6 +33,9 @@ void render_health_verdict(json_object *health, bool ok);
 /* The health document when the store does not answer. */
 json_object *render_health_store_down(void);
 
+/* An error document: {"error":{"code","message","field"}} (field may be NULL). */
+json_object *render_error(const char *code, const char *message, const char *field);
+
 /* The number of runners a render_health document counts alive. */
 int render_health_runners_alive(json_object *health);
 

@@ -3,15 +3,18 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "errors.h"
 #include "handlers.h"
 #include "validate.h"
 
 #define MAX_METHODS 2
 
+/* A method of a route: its handler and what it takes, checked before the handler runs. */
 struct method {
 	const char *name;
 	handler_fn *fn;
-	bool takes_body;
+	enum body_kind body;            /* BODY_NONE: no body is read */
+	enum query_kind query;          /* QUERY_NONE: parameters are ignored */
 };
 
 struct route {
@@ -36,24 +39,25 @@ enum route_id {
 
 static const struct route routes[ROUTE__MAX] = {
 	[ROUTE_SESSIONS] = { "/code-sessions", "POST", NULL,
-		{ { "POST", session_create, true } } },
+		{ { "POST", session_create, BODY_SESSION_CREATE, QUERY_NONE } } },
 	[ROUTE_SESSION] = { "/code-sessions/{id}", "GET, PATCH", "session",
-		{ { "GET", session_get, false }, { "PATCH", session_update, true } } },
+		{ { "GET", session_get, BODY_NONE, QUERY_NONE },
+		  { "PATCH", session_update, BODY_SESSION_UPDATE, QUERY_NONE } } },
 	[ROUTE_SESSION_RUN] = { "/code-sessions/{id}/run", "POST", "session",
-		{ { "POST", session_run, true } } },
+		{ { "POST", session_run, BODY_RUN, QUERY_NONE } } },
 	[ROUTE_SESSION_EXECUTIONS] = { "/code-sessions/{id}/executions", "GET", "session",
-		{ { "GET", execution_list, false } } },
+		{ { "GET", execution_list, BODY_NONE, QUERY_PAGE } } },
 	[ROUTE_EXECUTION] = { "/executions/{id}", "GET", "execution",
-		{ { "GET", execution_get, false } } },
+		{ { "GET", execution_get, BODY_NONE, QUERY_NONE } } },
 	[ROUTE_HEALTH] = { "/health", "GET", NULL,
-		{ { "GET", health_get, false } } },
+		{ { "GET", health_get, BODY_NONE, QUERY_NONE } } },
 	/* lighttpd serves GET and HEAD of these from $(BUILD)/www; other methods land here. */
 	[ROUTE_OPENAPI] = { "/openapi.json", "GET, HEAD", NULL,
-		{ { "GET", static_elsewhere, false } } },
+		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
 	[ROUTE_DOCS] = { "/docs", "GET, HEAD", NULL,
-		{ { "GET", static_elsewhere, false } } },
+		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
 	[ROUTE_METRICS] = { "/metrics", "GET", NULL,
-		{ { "GET", metrics_get, false } } },
+		{ { "GET", metrics_get, BODY_NONE, QUERY_NONE } } },
 };
 
 /* Matches path against shape, capturing the {id} segment. */
@@ -89,13 +93,51 @@ static int body_accept(const struct app *app, struct request *req, FCGX_Stream *
 	if (http_read_body(req, in, app->cfg.max_body_bytes, res))
 		return -1;
 	if (req->body_len > 0 && !http_is_json(req)) {
-		http_error(res, 415, "UNSUPPORTED_MEDIA_TYPE", NULL,
-			   "request bodies must be sent as Content-Type: application/json");
+		reply_error(res, ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
+			    "request bodies must be sent as Content-Type: application/json");
 		return -1;
 	}
 	return 0;
 }
 
+/* Validates the body's fields and the query's parameters. Returns 0, or -1 with the reply set. */
+static int input_accept(const struct app *app, const struct method *m, struct request *req,
+			struct response *res)
+{
+	struct verror err;
+	if (m->body != BODY_NONE &&
+	    validate_body(m->body, req->body, req->body_len, &app->cfg, &req->input, &err)) {
+		reply_invalid(res, &err);
+		return -1;
+	}
+	if (m->query != QUERY_NONE && validate_query(m->query, req->query, &app->cfg, &req->params, &err)) {
+		reply_invalid(res, &err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks the path id and stores it lower-case in req. Returns 0, or -1 with the reply set. */
+static int id_accept(const struct route *r, const char *id, struct request *req, struct response *res)
+{
+	struct verror err;
+	if (!r->id_kind)
+		return 0;
+	if (validate_id(id, strlen(id), r->id_kind, &err)) {
+		reply_invalid(res, &err);
+		return -1;
+	}
+	/* Ids are stored lower-case; either case names the same row. */
+	for (size_t k = 0; k <= strlen(id); k++)
+		req->id[k] = (char)tolower((unsigned char)id[k]);
+	return 0;
+}
+
+/*
+ * The order of the checks is the contract's: 404, 405, the id, the body's
+ * size, length and type, the store (503), then the body's fields and the
+ * query's parameters.
+ */
 void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struct response *res)
 {
 	char id[64];
@@ -106,26 +148,22 @@ void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struc
 		const struct method *m = method_find(r, req->method);
 		if (!m) {
 			res->allow = r->allow;
-			http_error(res, 405, "METHOD_NOT_ALLOWED", NULL, "%s is not allowed here; use %s",
-				   req->method, r->allow);
+			reply_error(res, ERR_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s",
+				    req->method, r->allow);
 			return;
 		}
-		struct verror err;
-		if (r->id_kind && validate_id(id, strlen(id), r->id_kind, &err)) {
-			http_error(res, err.status, err.code, err.field, "%s", err.message);
+		if (id_accept(r, id, req, res))
 			return;
-		}
-		/* Ids are stored lower-case; either case names the same row. */
-		for (size_t k = 0; r->id_kind && k <= strlen(id); k++)
-			req->id[k] = (char)tolower((unsigned char)id[k]);
-		if (m->takes_body && body_accept(app, req, in, res))
+		if (m->body != BODY_NONE && body_accept(app, req, in, res))
 			return;
 		if (!app->store) {
 			reply_db_status(res, DB_ERROR, "store");
 			return;
 		}
+		if (input_accept(app, m, req, res))
+			return;
 		m->fn(app, req, res);
 		return;
 	}
-	http_error(res, 404, "NOT_FOUND", NULL, "no such resource: %s", req->path);
+	reply_error(res, ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
 }

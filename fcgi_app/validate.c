@@ -44,6 +44,7 @@ static const struct field_rule run_fields[] = {
 
 #define RULES(optional, f) { optional, f, (int)(sizeof(f) / sizeof(f[0])) }
 static const struct body_rules body_rules[BODY__MAX] = {
+	[BODY_NONE] = { true, NULL, 0 },
 	[BODY_SESSION_CREATE] = RULES(false, session_create_fields),
 	[BODY_SESSION_UPDATE] = RULES(false, session_update_fields),
 	[BODY_RUN] = RULES(true, run_fields),

@@ -14,6 +14,7 @@
 #include "config.h"
 
 enum body_kind {
+	BODY_NONE,             /* takes no body: the router does not read one */
 	BODY_SESSION_CREATE,   /* {"language", "template_code"} */
 	BODY_SESSION_UPDATE,   /* {"source_code"} */
 	BODY_RUN,              /* {"stdin"}, body optional */

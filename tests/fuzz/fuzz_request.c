@@ -10,6 +10,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "errors.h"
 #include "fuzz.h"
 #include "http.h"
 #include "routes.h"
@@ -84,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (http_request_parse(&req, envp) == 0)
 		route_dispatch(&app, &req, &in, &res);
 	else
-		http_error(&res, 404, "NOT_FOUND", NULL, "the request path is too long");
+		reply_error(&res, ERR_NOT_FOUND, NULL, "the request path is too long");
 	/* Without a store nothing succeeds; bad input is 4xx, never another 5xx. */
 	FUZZ_ASSERT(res.status >= 400 && (res.status < 500 || res.status == 503));
 	FUZZ_ASSERT(res.status != 405 || res.allow);

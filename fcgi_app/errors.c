@@ -1,0 +1,95 @@
+#include "errors.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "http.h"
+#include "render.h"
+#include "validate.h"
+
+static const struct {
+	int status;
+	const char *code;
+	int retry_after;                /* seconds; 0 = no header */
+} api_errors[ERR__MAX] = {
+	[ERR_NOT_FOUND] = { 404, "NOT_FOUND", 0 },
+	[ERR_METHOD_NOT_ALLOWED] = { 405, "METHOD_NOT_ALLOWED", 0 },
+	[ERR_PAYLOAD_TOO_LARGE] = { 413, "PAYLOAD_TOO_LARGE", 0 },
+	[ERR_UNSUPPORTED_MEDIA_TYPE] = { 415, "UNSUPPORTED_MEDIA_TYPE", 0 },
+	[ERR_BODY_INCOMPLETE] = { 400, "INVALID_JSON", 0 },
+	[ERR_OUT_OF_MEMORY] = { 503, "OUT_OF_MEMORY", 0 },
+	[ERR_TOO_MANY_RUNS] = { 429, "TOO_MANY_RUNS", 1 },
+	[ERR_QUEUE_FULL] = { 503, "QUEUE_FULL", 2 },
+	[ERR_STORE_UNAVAILABLE] = { 503, "STORE_UNAVAILABLE", 1 },
+};
+
+static void reply_body(struct response *res, int status, const char *code, const char *field,
+		       const char *message)
+{
+	http_reply(res, status, render_error(code, message, field));
+}
+
+void reply_error(struct response *res, enum api_error e, const char *field, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (api_errors[e].retry_after)
+		res->retry_after = api_errors[e].retry_after;
+	reply_body(res, api_errors[e].status, api_errors[e].code, field, msg);
+}
+
+void reply_invalid(struct response *res, const struct verror *err)
+{
+	reply_body(res, err->status, err->code, err->field, err->message);
+}
+
+void reply_db_status(struct response *res, enum db_status s, const char *what)
+{
+	switch (s) {
+	case DB_OK:
+		abort();        /* callers reply themselves on success */
+	case DB_NOT_FOUND:
+		reply_error(res, ERR_NOT_FOUND, NULL, "no %s with this id", what);
+		break;
+	case DB_SESSION_BUSY:
+		reply_error(res, ERR_TOO_MANY_RUNS, NULL,
+			    "this session already has the maximum number of runs queued or running");
+		break;
+	case DB_QUEUE_FULL:
+		reply_error(res, ERR_QUEUE_FULL, NULL, "the execution queue is full; retry later");
+		break;
+	case DB_ERROR:
+		reply_error(res, ERR_STORE_UNAVAILABLE, NULL, "the store is unavailable; retry later");
+		break;
+	}
+}
+
+void reply_db_result(struct response *res, enum db_status s, int status, json_object *out,
+		     const char *what)
+{
+	if (s == DB_OK)
+		http_reply(res, status, out);
+	else
+		reply_db_status(res, s, what);
+}
+
+const char *http_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
