@@ -107,7 +107,7 @@ FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_FLAGS   := -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(COMMON_SRC) $(filter-out fcgi_app/main.c,$(FCGI_SRC))) \
-		$(FUZZ_DIR)/obj/schema_sql.o
+		$(FUZZ_DIR)/obj/tests/unit/mem_stream.o $(FUZZ_DIR)/obj/schema_sql.o
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 .SECONDARY: $(FUZZ_LIB_OBJ)
 
@@ -120,7 +120,7 @@ $(FUZZ_DIR)/obj/schema_sql.o: $(BUILD)/schema_sql.c
 	@$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
-	@echo "  FUZZLD $@"; $(FUZZ_CC) $(CPPFLAGS) -Ifcgi_app $(FUZZ_FLAGS) -fsanitize=fuzzer \
+	@echo "  FUZZLD $@"; $(FUZZ_CC) $(CPPFLAGS) -Ifcgi_app -Itests/unit $(FUZZ_FLAGS) -fsanitize=fuzzer \
 		-o $@ $< $(FUZZ_LIB_OBJ) -lfcgi $(LDLIBS)
 
 fuzz: $(FUZZ_BINS)

@@ -2,8 +2,8 @@
  * One whole request through fcgi_app's front half: http_request_parse on a
  * FastCGI environment built from the input, route_dispatch (route match,
  * method, id, Content-Length, Content-Type, bounded body read) and
- * http_send. The store is closed, so a request that gets past validation
- * ends in 503 STORE_UNAVAILABLE: no handler writes. The input is
+ * http_send. The store is closed, so a request that passes the checks made
+ * before the store ends in 503 STORE_UNAVAILABLE: no handler writes. The input is
  * "METHOD\nURI\nCONTENT_TYPE\nCONTENT_LENGTH\nbody".
  */
 #include <string.h>
@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "fuzz.h"
 #include "http.h"
+#include "mem_stream.h"
 #include "routes.h"
 
 #define NPARAMS 4
@@ -21,32 +22,7 @@ static const char *const param_names[NPARAMS] = {
 	"REQUEST_METHOD=", "REQUEST_URI=", "CONTENT_TYPE=", "CONTENT_LENGTH=",
 };
 
-/* A reader over a fixed buffer: closed, so reads past the end come back short. */
-static void reader_init(FCGX_Stream *s, const uint8_t *buf, size_t len)
-{
-	memset(s, 0, sizeof(*s));
-	s->rdNext = s->stopUnget = (unsigned char *)buf;
-	s->wrNext = s->stop = (unsigned char *)buf + len;
-	s->isReader = 1;
-	s->isClosed = 1;
-}
-
 static unsigned char out_buf[4096];
-
-/* The writer discards a full buffer and starts again. */
-static void writer_flush(FCGX_Stream *s, int closing)
-{
-	(void)closing;
-	s->wrNext = out_buf;
-}
-
-static void writer_init(FCGX_Stream *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->rdNext = s->stop = out_buf + sizeof(out_buf);
-	s->wrNext = out_buf;
-	s->emptyBuffProc = writer_flush;
-}
 
 /* Splits the input into the environment; returns where the body starts. */
 static size_t build_env(const uint8_t *data, size_t size, char *store, char **envp)
@@ -78,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t body = build_env(data, size, store, envp);
 
 	FCGX_Stream in, out;
-	reader_init(&in, data + body, size - body);
-	writer_init(&out);
+	mem_reader_init(&in, data + body, size - body);
+	mem_writer_init(&out, out_buf, sizeof(out_buf));
 	struct request req;
 	struct response res = { .status = 500 };
 	if (http_request_parse(&req, envp) == 0)
