@@ -1,7 +1,7 @@
 /*
  * GET /metrics in the Prometheus text exposition format (version 0.0.4).
  *
- * Every value is computed from SQLite at scrape time, never from counters in
+ * Every value is computed from the store at scrape time, never from counters in
  * process memory: any fcgi_app of the pool gives the same answer, and a
  * restart of any process loses nothing. Counters are counts of rows, which
  * only grow because executions are never deleted.

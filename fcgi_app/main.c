@@ -1,7 +1,7 @@
 /*
  * fcgi_app: the REST API as a FastCGI responder. lighttpd (or Apache)
  * spawns a pool of these with the listening socket on fd 0; each process
- * answers one request at a time with its own SQLite connection and ZeroMQ
+ * answers one request at a time with its own store connection and ZeroMQ
  * PUSH socket, both opened once.
  */
 #include <signal.h>
