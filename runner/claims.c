@@ -157,6 +157,16 @@ static void bind_optional_int(struct store_query *q, int pos, bool present, int6
 {
 	if (present)
 		store_bind_int64(q, pos, v);
+	else
+		store_bind_null(q, pos);
+}
+
+static void bind_optional_str(struct store_query *q, int pos, const char *s)
+{
+	if (s)
+		store_bind_str(q, pos, s);
+	else
+		store_bind_null(q, pos);
 }
 
 int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o)
@@ -176,10 +186,8 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
 	store_bind_int64(q, 11, o->wall_ms);
 	store_bind_int64(q, 12, o->cpu_ms);
 	store_bind_int64(q, 13, o->memory_kb);
-	if (o->error_code) {
-		store_bind_str(q, 14, o->error_code);
-		store_bind_str(q, 15, o->error_message);
-	}
+	bind_optional_str(q, 14, o->error_code);
+	bind_optional_str(q, 15, o->error_code ? o->error_message : NULL);
 	store_bind_int64(q, 16, now_ms());
 	store_bind_int64(q, 17, o->setup_ms);
 	int written = run_write(c, q, "finish");

@@ -78,7 +78,8 @@ TEST(claims_finish_is_fenced_by_attempt)
 	c.attempt--;
 	CHECK(claims_finish(&f.c, &c, &o) == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'COMPLETED' "
-			"AND stdout = 'hi\n' AND exit_code = 0 AND lease_until IS NULL") == 1);
+			"AND stdout = 'hi\n' AND exit_code = 0 AND lease_until IS NULL AND signal IS NULL "
+			"AND error_code IS NULL AND error_message IS NULL") == 1);
 	CHECK(claims_finish(&f.c, &c, &o) == 0);   /* already terminal */
 	claim_free(&c);
 	fixture_close(&f);
