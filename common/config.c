@@ -57,6 +57,7 @@ static const struct key keys[] = {
 	NUM_KEY(sandbox_uid_base, "200000", 1000, 2000000000L),
 	STR_KEY(python, "/usr/bin/python3"),
 	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),
+	CHOICE_KEY(sandbox_allow_rlimit, "no", "yes|no"),
 	CHOICE_KEY(log_level, "info", "error|warn|info|debug"),
 };
 

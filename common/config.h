@@ -32,6 +32,7 @@ struct config {
 	long sandbox_uid_base;           /* host uids for sandboxes, when root */
 	char python[CONFIG_PATH_MAX];    /* interpreter inside the sandbox */
 	char sandbox_mode[16];           /* auto, cgroup or rlimit */
+	char sandbox_allow_rlimit[4];    /* yes: rlimit-only mode may run (unprotected), no: refuse it */
 	char log_level[16];              /* error, warn, info or debug */
 };
 

@@ -148,6 +148,7 @@ static int prepare(struct runner *r, char *err, size_t errlen)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
 	return sandbox_host_init(&r->host, r->cfg.python, r->cfg.sandbox_uid_base, r->cfg.sandbox_mode,
+				 strcmp(r->cfg.sandbox_allow_rlimit, "yes") == 0,
 				 &r->cfg.limits, err, errlen);
 }
 

@@ -24,7 +24,7 @@ struct sandbox_host {
 	bool root;                      /* runner is root: one host uid per slot */
 	long uid_base;                  /* first host uid for slots when root */
 	char python[512];
-	char mode[32];                  /* shown in /health, e.g. "namespaces+cgroup-v1+seccomp" */
+	char mode[48];                  /* shown in /health, e.g. "namespaces+cgroup-v1+seccomp" */
 	struct cgroup_host cg;          /* version CGROUP_NONE: rlimit-only mode */
 	struct sock_fprog filter;       /* the seccomp program, built once */
 };
@@ -83,11 +83,13 @@ struct sandbox_result {
  * Checks that the sandbox can be built on this host (user namespaces,
  * cgroups as `mode` asks, interpreter present) by running one trivial
  * sandbox. mode is "cgroup" (cgroups required), "rlimit" (rlimits only) or
- * "auto" (cgroups if they can be written, else rlimits, with a warning in
- * the log). Returns 0, or -1 with a reason in err: the runner must then
- * refuse to start.
+ * "auto" (cgroups if they can be written, else rlimits). Rlimit-only mode
+ * does not bound a run's total memory or CPU share: it is refused unless
+ * allow_rlimit, and then logged as unprotected. Returns 0, or -1 with a
+ * reason in err: the runner must then refuse to start.
  */
 int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_base, const char *mode,
+		      bool allow_rlimit,
 		      const struct sandbox_limits *limits, char *err, size_t errlen);
 
 /* Releases what sandbox_host_init set up (the runner's parent cgroups). */

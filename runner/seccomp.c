@@ -172,9 +172,11 @@ static int deny_socket_protocols(scmp_filter_ctx ctx, const char **what)
  * have no noexec promise to keep. Neither CPython nor glibc creates memfds
  * on their own.
  */
-static int deny_executable_memfd(scmp_filter_ctx ctx, const char **what)
+static int deny_executable_memfd(scmp_filter_ctx ctx, bool no_memfd, const char **what)
 {
 	*what = "memfd_create";
+	if (no_memfd)
+		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(memfd_create), 0);
 	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(memfd_create), 1,
 				SCMP_A1(SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, 0));
 }
@@ -226,17 +228,17 @@ static int read_program(int fd, struct sock_fprog *prog)
 	return 0;
 }
 
-static int build_rules(scmp_filter_ctx ctx, const char **what)
+static int build_rules(scmp_filter_ctx ctx, bool no_memfd, const char **what)
 {
 	*what = "kill on a foreign ABI";
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0)
 		return -1;
 	return deny_list(ctx, what) < 0 || deny_namespaces(ctx, what) < 0 ||
 	       deny_socket_families(ctx, what) < 0 || deny_socket_protocols(ctx, what) < 0 ||
-	       deny_executable_memfd(ctx, what) < 0 || deny_terminal_injection(ctx, what) < 0 ? -1 : 0;
+	       deny_executable_memfd(ctx, no_memfd, what) < 0 || deny_terminal_injection(ctx, what) < 0 ? -1 : 0;
 }
 
-int syscall_filter_build(struct sock_fprog *prog, char *err, size_t errlen)
+int syscall_filter_build(struct sock_fprog *prog, bool no_memfd, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	const char *what = "seccomp_init";
@@ -245,7 +247,7 @@ int syscall_filter_build(struct sock_fprog *prog, char *err, size_t errlen)
 	memset(prog, 0, sizeof *prog);
 	if (!ctx)
 		goto out;
-	if (build_rules(ctx, &what) < 0)
+	if (build_rules(ctx, no_memfd, &what) < 0)
 		goto out;
 	what = "export the filter";
 	if ((fd = memfd_create("seccomp-bpf", MFD_CLOEXEC)) < 0 || seccomp_export_bpf(ctx, fd) < 0 ||

@@ -13,11 +13,15 @@
 #include <linux/filter.h>
 #include <stddef.h>
 
+#include <stdbool.h>
+
 /*
- * Builds the policy for the native architecture. Returns 0 with prog->filter
- * malloc'd (free with syscall_filter_free), or -1 with the reason in err.
+ * Builds the policy for the native architecture; no_memfd denies
+ * memfd_create altogether (rlimit-only mode, where nothing would count a
+ * memfd's pages). Returns 0 with prog->filter malloc'd (free with
+ * syscall_filter_free), or -1 with the reason in err.
  */
-int syscall_filter_build(struct sock_fprog *prog, char *err, size_t errlen);
+int syscall_filter_build(struct sock_fprog *prog, bool no_memfd, char *err, size_t errlen);
 
 /* Frees prog's instructions; safe on a zeroed or freed program. */
 void syscall_filter_free(struct sock_fprog *prog);

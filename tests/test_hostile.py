@@ -27,7 +27,7 @@ HELLO = 'print("hello")\n'
 UID_BASE = 200000                     # conf/engine.conf sandbox_uid_base
 WALL_MS = 5000
 OUT_MAX = 65536
-MODE_RE = re.compile(r"^namespaces\+(cgroup-v1|cgroup-v2|rlimits)\+seccomp$")
+MODE_RE = re.compile(r"^namespaces\+(cgroup-v1|cgroup-v2|rlimits-unbounded)\+seccomp$")
 
 # Python prologue for raw syscalls through ctypes: sc(nr, *args) -> "ok" or
 # the errno name. Numbers are x86-64's.
@@ -388,11 +388,13 @@ def _(ex, ctx):
 @case("execute_from_a_memfd", ERRNO_OF +
       "import os\n"
       "print(err(os.memfd_create, 'exe'))\n"                       # executable by default: refused
-      "fd = os.memfd_create('sealed', 8)\n"                        # MFD_NOEXEC_SEAL
+      "try:\n    fd = os.memfd_create('sealed', 8)\n"              # MFD_NOEXEC_SEAL
+      "except OSError as e:\n    print(errno.errorcode[e.errno]); raise SystemExit\n"
       "os.write(fd, open('/usr/bin/true', 'rb').read())\n"
       "print(err(os.execv, f'/proc/self/fd/{fd}', ['t']))\n")
 def _(ex, ctx):
-    completed(ex, "EPERM\nEACCES\n")
+    # rlimit-only mode: no memfd at all (nothing would count its pages).
+    completed(ex, "EPERM\nEACCES\n" if ctx["mode"] == "cgroup" else "EPERM\nEPERM\n")
 
 
 # -- secrets and the environment
@@ -686,7 +688,7 @@ def cgroup_ctx(stack):
 
 @pytest.fixture(scope="module")
 def rlimit_stack():
-    s = start_stack_with(["sandbox_mode = rlimit"])
+    s = start_stack_with(["sandbox_mode = rlimit", "sandbox_allow_rlimit = yes"])
     try:
         yield s
         s.stop()
@@ -731,7 +733,14 @@ def test_sandbox_mode_is_reported(stack, rlimit_stack):
     assert MODE_RE.match(mode), mode
     if os.geteuid() == 0 and os.access("/sys/fs/cgroup", os.W_OK):
         assert "cgroup" in mode, mode
-    assert rlimit_stack.request("GET", "/health")[2]["sandbox_mode"] == "namespaces+rlimits+seccomp"
+    assert rlimit_stack.request("GET", "/health")[2]["sandbox_mode"] == "namespaces+rlimits-unbounded+seccomp"
+
+
+def test_rlimit_mode_logs_what_it_leaves_unprotected(rlimit_stack):
+    with open(rlimit_stack.stderr_path) as f:
+        log = f.read()
+    assert ("sandbox: RLIMIT-ONLY MODE (sandbox_mode = rlimit, sandbox_allow_rlimit = yes): UNPROTECTED: "
+            "a run's total memory is not bounded") in log, log[-2000:]
 
 
 def overlapping(a, b):
@@ -934,6 +943,22 @@ def test_runner_refuses_to_start_without_its_interpreter():
     rc, err = start_runner_alone(["python = /usr/bin/no-such-python"])
     assert rc != 0
     assert "refusing to start: python /usr/bin/no-such-python" in err, err
+
+
+def test_runner_refuses_rlimit_mode_without_the_operators_consent():
+    rc, err = start_runner_alone(["sandbox_mode = rlimit"])
+    assert rc != 0
+    assert ("refusing to start: sandbox_mode = rlimit; rlimit-only mode does not bound a run's total "
+            "memory (RLIMIT_AS is per process) or its CPU share: set sandbox_allow_rlimit = yes to run "
+            "unprotected anyway") in err, err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to an unprivileged uid")
+def test_runner_refuses_auto_s_rlimit_fallback_without_the_operators_consent():
+    rc, err = start_runner_alone(["sandbox_mode = auto"], user=65534)
+    assert rc != 0
+    assert "refusing to start: sandbox_mode = auto, but cgroups cannot be used on this host (" in err, err
+    assert "set sandbox_allow_rlimit = yes to run unprotected anyway" in err, err
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop to an unprivileged uid")

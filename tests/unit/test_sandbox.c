@@ -39,7 +39,7 @@ static const struct sandbox_host *test_host(void)
 	char err[256];
 
 	if (*st == 0) {
-		*st = sandbox_host_init(h, PYTHON, UID_BASE, "auto", &l, err, sizeof err) == 0 ? 1 : -1;
+		*st = sandbox_host_init(h, PYTHON, UID_BASE, "auto", true, &l, err, sizeof err) == 0 ? 1 : -1;
 		if (*st < 0)
 			fprintf(stderr, "  sandbox_host_init: %s\n", err);
 	}
@@ -65,7 +65,7 @@ static const struct sandbox_host *rlimit_host(void)
 	char err[256];
 
 	if (the_rlimit_state == 0) {
-		the_rlimit_state = sandbox_host_init(&the_rlimit_host, PYTHON, UID_BASE, "rlimit", &l,
+		the_rlimit_state = sandbox_host_init(&the_rlimit_host, PYTHON, UID_BASE, "rlimit", true, &l,
 						     err, sizeof err) == 0 ? 1 : -1;
 		if (the_rlimit_state < 0)
 			fprintf(stderr, "  sandbox_host_init(rlimit): %s\n", err);
@@ -125,7 +125,7 @@ TEST(sandbox_host_init_rejects_missing_python)
 	struct sandbox_limits l = test_limits();
 	char err[256] = "";
 
-	CHECK(sandbox_host_init(&host, "/nonexistent/python3", UID_BASE, "auto", &l, err, sizeof err) < 0);
+	CHECK(sandbox_host_init(&host, "/nonexistent/python3", UID_BASE, "auto", false, &l, err, sizeof err) < 0);
 	CHECK(strstr(err, "/nonexistent/python3") != NULL);
 }
 
@@ -135,7 +135,7 @@ TEST(sandbox_host_init_rejects_python_outside_usr)
 	struct sandbox_limits l = test_limits();
 	char err[256] = "";
 
-	CHECK(sandbox_host_init(&host, "/etc/passwd", UID_BASE, "auto", &l, err, sizeof err) < 0);
+	CHECK(sandbox_host_init(&host, "/etc/passwd", UID_BASE, "auto", false, &l, err, sizeof err) < 0);
 	CHECK(strstr(err, "outside /usr") != NULL);
 }
 
@@ -747,13 +747,39 @@ TEST(sandbox_rlimit_mode_still_bounds_memory_and_processes)
 	sandbox_result_free(&res);
 }
 
+TEST(sandbox_host_init_refuses_rlimit_mode_without_the_operators_consent)
+{
+	struct sandbox_host host;
+	struct sandbox_limits l = test_limits();
+	char err[512] = "";
+
+	CHECK(sandbox_host_init(&host, PYTHON, UID_BASE, "rlimit", false, &l, err, sizeof err) < 0);
+	CHECK(strstr(err, "sandbox_mode = rlimit; rlimit-only mode does not bound a run's total memory") == err);
+	CHECK(strstr(err, "set sandbox_allow_rlimit = yes") != NULL);
+}
+
+/* Nothing would count a memfd's pages in rlimit-only mode. */
+TEST(sandbox_rlimit_mode_is_named_unbounded_and_denies_memfd)
+{
+	const struct sandbox_host *host = rlimit_host();
+	struct sandbox_limits l = test_limits();
+	struct sandbox_result res;
+
+	REQUIRE(host);
+	CHECK_STR(host->mode, "namespaces+rlimits-unbounded+seccomp");
+	REQUIRE(run_in(host, "import os\ntry:\n    os.memfd_create('m', 8)\n"
+		       "except OSError as e:\n    print(e.errno)\n", NULL, &l, 0, &res) == 0);
+	CHECK_STR(res.out, "1\n");                     /* EPERM */
+	sandbox_result_free(&res);
+}
+
 TEST(sandbox_host_init_rejects_an_unknown_mode)
 {
 	struct sandbox_host host;
 	struct sandbox_limits l = test_limits();
 	char err[256] = "";
 
-	CHECK(sandbox_host_init(&host, PYTHON, UID_BASE, "bogus", &l, err, sizeof err) < 0);
+	CHECK(sandbox_host_init(&host, PYTHON, UID_BASE, "bogus", false, &l, err, sizeof err) < 0);
 	CHECK(strstr(err, "auto, cgroup or rlimit") != NULL);
 }
 
