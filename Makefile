@@ -30,7 +30,8 @@ LIB_RUNNER := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
 
 # What make run needs, and what make test needs on top.
 RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson-c-dev \
-             uuid-dev libsqlite3-dev libseccomp-dev python3
+             uuid-dev libsqlite3-dev libseccomp-dev python3 \
+             nodejs node-typescript gcc g++ openjdk-17-jdk-headless golang-go rustc bash sqlite3 pyflakes3
 TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3 clang libclang-rt-14-dev
 BENCH_PKGS := $(RUN_PKGS) wrk
 # The Apache front end (tests/test_apache.py), promtool (tests/test_metrics.py),

@@ -56,6 +56,11 @@ static const struct key keys[] = {
 	NUM_KEY(page_size_max, "100", 1, 1000),
 	NUM_KEY(sandbox_uid_base, "200000", 1000, 2000000000L),
 	STR_KEY(python, "/usr/bin/python3"),
+	STR_KEY(languages_file, "languages.conf"),
+	NUM_KEY(compile_wall_time_ms, "10000", 100, 600000),
+	NUM_KEY(compile_memory_mb, "512", 16, 65536),
+	NUM_KEY(compile_tmpfs_mb, "128", 1, 4096),
+	NUM_KEY(compile_output_bytes, "65536", 1024, 64L << 20),
 	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),
 	CHOICE_KEY(sandbox_allow_rlimit, "no", "yes|no"),
 	CHOICE_KEY(log_level, "info", "error|warn|info|debug"),
@@ -223,4 +228,16 @@ int config_get(const struct config *cfg, const char *key, char *out, size_t outl
 	else
 		snprintf(out, outlen, "%ld", *(const long *)field);
 	return 0;
+}
+
+int config_languages_path(const struct config *cfg, const char *config_path, char *out, size_t outlen)
+{
+	const char *slash = config_path ? strrchr(config_path, '/') : NULL;
+	int n;
+
+	if (cfg->languages_file[0] == '/' || !slash)
+		n = snprintf(out, outlen, "%s", cfg->languages_file);
+	else
+		n = snprintf(out, outlen, "%.*s/%s", (int)(slash - config_path), config_path, cfg->languages_file);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }

@@ -31,6 +31,11 @@ struct config {
 	int page_size_max;
 	long sandbox_uid_base;           /* host uids for sandboxes, when root */
 	char python[CONFIG_PATH_MAX];    /* interpreter inside the sandbox */
+	char languages_file[CONFIG_PATH_MAX]; /* the language table; relative: to the config file's directory */
+	int compile_wall_time_ms;        /* a compile's (or a check's) own limits */
+	int compile_memory_mb;
+	int compile_tmpfs_mb;
+	long compile_output_bytes;
 	char sandbox_mode[16];           /* auto, cgroup or rlimit */
 	char sandbox_allow_rlimit[4];    /* yes: rlimit-only mode may run (unprotected), no: refuse it */
 	char log_level[16];              /* error, warn, info or debug */
@@ -54,6 +59,13 @@ int config_data_path(const struct config *cfg, const char *name, char *out, size
 
 /* Writes the value of key as text into out. Returns 0, or -1 for an unknown key. */
 int config_get(const struct config *cfg, const char *key, char *out, size_t outlen);
+
+/*
+ * The path of the language table: languages_file as written if absolute,
+ * else relative to the directory of config_path (the current directory
+ * when config_path is NULL). Returns 0, or -1 if it does not fit.
+ */
+int config_languages_path(const struct config *cfg, const char *config_path, char *out, size_t outlen);
 
 /* The name of the i-th key of the table, or NULL past the last one. */
 const char *config_key_name(size_t i);

@@ -16,6 +16,7 @@ EXPECTED = {
     "usr/local/share/code-exec/schema.sql",
     "usr/local/share/doc/code-exec/README.md",
     "etc/code-exec/engine.conf",
+    "etc/code-exec/languages.conf",
     "etc/code-exec/lighttpd.conf",
     "etc/code-exec/apache2/code-exec.conf",
     "usr/local/lib/systemd/system/code-exec-runner.service",

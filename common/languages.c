@@ -1,0 +1,385 @@
+/* The language table (languages.h): parsing conf/languages.conf. */
+#include "languages.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum field_kind { F_TEXT, F_CMD, F_MOUNTS, F_ENV, F_LIMIT };
+
+/* One row per key of a section. */
+struct field {
+	const char *name;
+	enum field_kind kind;
+	size_t offset;
+	size_t size;            /* F_TEXT: buffer size */
+	int max;                /* F_LIMIT: inclusive upper bound */
+};
+
+#define LFIELD(f) (((struct language *)0)->f)
+#define TEXT(f)  { #f, F_TEXT, offsetof(struct language, f), sizeof(LFIELD(f)), 0 }
+#define CMD(f)   { #f, F_CMD, offsetof(struct language, f), 0, 0 }
+#define LIMIT(key, f, hi) { key, F_LIMIT, offsetof(struct language, f), 0, hi }
+
+static const struct field fields[] = {
+	TEXT(name),
+	TEXT(file),
+	TEXT(diagnostics),
+	CMD(version),
+	CMD(compile),
+	CMD(run),
+	CMD(check),
+	{ "mounts", F_MOUNTS, 0, 0, 0 },
+	{ "env", F_ENV, 0, 0, 0 },
+	LIMIT("memory_mb", limits.memory_mb, 65536),
+	LIMIT("max_processes", limits.max_processes, 4096),
+	LIMIT("max_open_files", limits.max_open_files, 65536),
+	LIMIT("tmpfs_mb", limits.tmpfs_mb, 4096),
+	LIMIT("as_mb", limits.as_mb, 1 << 20),
+	LIMIT("compile_memory_mb", compile_limits.memory_mb, 65536),
+	LIMIT("compile_max_processes", compile_limits.max_processes, 4096),
+	LIMIT("compile_tmpfs_mb", compile_limits.tmpfs_mb, 4096),
+	LIMIT("compile_as_mb", compile_limits.as_mb, 1 << 20),
+};
+
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/*
+ * Splits s into at most max words: blanks separate, "double quotes" keep
+ * blanks inside a word (no escapes). Each word is malloc'd into words[].
+ * Returns the count, or -1 with the reason in *why.
+ */
+static int split_words(const char *s, char **words, int max, const char **why)
+{
+	int n = 0;
+
+	while (*s) {
+		char buf[1024];
+		size_t len = 0;
+		bool quoted = false;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		while (*s && (quoted || !isspace((unsigned char)*s))) {
+			if (*s == '"')
+				quoted = !quoted;
+			else if (len + 1 < sizeof buf)
+				buf[len++] = *s;
+			else
+				return *why = "word too long", -1;
+			s++;
+		}
+		if (quoted)
+			return *why = "unterminated quote", -1;
+		if (n == max)
+			return *why = "too many words", -1;
+		buf[len] = '\0';
+		if (!(words[n] = strdup(buf)))
+			return *why = "out of memory", -1;
+		n++;
+	}
+	return n;
+}
+
+static void free_words(char **words, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(words[i]);
+		words[i] = NULL;
+	}
+}
+
+static const char *set_cmd(struct lang_cmd *c, const char *value)
+{
+	const char *why = NULL;
+	int n;
+
+	free_words(c->argv, c->n);
+	c->n = 0;
+	if ((n = split_words(value, c->argv, LANG_WORDS, &why)) < 0)
+		return why;
+	c->n = n;
+	if (n == 0)
+		return "empty command";
+	if (c->argv[0][0] != '/' && strcmp(c->argv[0], "{python}") != 0)
+		return "a command must start with an absolute path (no shell, no PATH search)";
+	return NULL;
+}
+
+static const char *set_mounts(struct language *l, const char *value)
+{
+	const char *why = NULL;
+	int n;
+
+	free_words(l->mounts, l->nmounts);
+	l->nmounts = 0;
+	if ((n = split_words(value, l->mounts, LANG_MOUNTS, &why)) < 0)
+		return why;
+	l->nmounts = n;
+	for (int i = 0; i < n; i++)
+		if (l->mounts[i][0] != '/' || strstr(l->mounts[i], "..") || strcmp(l->mounts[i], "/") == 0)
+			return "mounts must be absolute directories without ..";
+	return NULL;
+}
+
+static const char *set_env(struct language *l, const char *value)
+{
+	const char *why = NULL;
+	int n;
+
+	free_words(l->env, l->nenv);
+	l->nenv = 0;
+	if ((n = split_words(value, l->env, LANG_ENV, &why)) < 0)
+		return why;
+	l->nenv = n;
+	for (int i = 0; i < n; i++)
+		if (!strchr(l->env[i], '=') || l->env[i][0] == '=')
+			return "env takes KEY=value words";
+	return NULL;
+}
+
+static const char *set_limit(int *field, const char *value, int max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno || end == value || *end != '\0')
+		return "not an integer";
+	if (v < 1 || v > max)
+		return "out of range";
+	*field = (int)v;
+	return NULL;
+}
+
+static const char *set_field(struct language *l, const struct field *f, const char *value)
+{
+	char *p = (char *)l + f->offset;
+
+	switch (f->kind) {
+	case F_TEXT:
+		if (strlen(value) >= f->size)
+			return "value too long";
+		strcpy(p, value);
+		return NULL;
+	case F_CMD:
+		return set_cmd((struct lang_cmd *)(void *)p, value);
+	case F_MOUNTS:
+		return set_mounts(l, value);
+	case F_ENV:
+		return set_env(l, value);
+	case F_LIMIT:
+		return set_limit((int *)(void *)p, value, f->max);
+	}
+	return "unknown key";
+}
+
+/* Letters, digits, '+', '-', '_': ids appear in URLs' JSON and logs. */
+static bool valid_id(const char *id)
+{
+	if (!*id || strlen(id) >= LANG_ID_MAX)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && !strchr("+-_", *p))
+			return false;
+	return true;
+}
+
+/* The learner's file: a plain name, no directory part, no dot file. */
+static bool valid_file(const char *f)
+{
+	return f[0] && f[0] != '.' && !strchr(f, '/');
+}
+
+static const char *section_complete(const struct language *l)
+{
+	if (!l->name[0])
+		return "missing name";
+	if (!valid_file(l->file))
+		return "missing or invalid file (a plain file name)";
+	if (!l->run.n)
+		return "missing run";
+	if (!l->version.n)
+		return "missing version";
+	return NULL;
+}
+
+static const char *open_section(struct language_table *t, char *s)
+{
+	size_t n = strlen(s);
+
+	if (s[n - 1] != ']')
+		return "expected [id]";
+	s[n - 1] = '\0';
+	s = trim(s + 1);
+	if (!valid_id(s))
+		return "invalid language id (lower-case letters, digits, + - _)";
+	if (languages_find(t, s))
+		return "duplicate language id";
+	if (t->n == LANGUAGES_MAX)
+		return "too many languages";
+	memset(&t->langs[t->n], 0, sizeof t->langs[0]);
+	snprintf(t->langs[t->n].id, LANG_ID_MAX, "%s", s);
+	t->n++;
+	return NULL;
+}
+
+static const char *parse_line(struct language_table *t, char *line)
+{
+	char *hash = strchr(line, '#');
+	char *s, *eq;
+
+	if (hash)
+		*hash = '\0';
+	s = trim(line);
+	if (!*s)
+		return NULL;
+	if (*s == '[') {
+		const char *why = t->n ? section_complete(&t->langs[t->n - 1]) : NULL;
+		return why ? why : open_section(t, s);
+	}
+	if (!t->n)
+		return "key outside a [language] section";
+	if (!(eq = strchr(s, '=')))
+		return "expected key = value";
+	*eq = '\0';
+	s = trim(s);
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (strcmp(fields[i].name, s) == 0)
+			return set_field(&t->langs[t->n - 1], &fields[i], trim(eq + 1));
+	return "unknown key";
+}
+
+int languages_load(struct language_table *t, const char *path, char *err, size_t errlen)
+{
+	char line[2048];
+	int lineno = 0;
+	const char *why = NULL;
+	FILE *f;
+
+	memset(t, 0, sizeof *t);
+	if (!(t->langs = calloc(LANGUAGES_MAX, sizeof t->langs[0]))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!(f = fopen(path, "r"))) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		languages_free(t);
+		return -1;
+	}
+	while (!why && fgets(line, sizeof line, f)) {
+		lineno++;
+		why = parse_line(t, line);
+	}
+	fclose(f);
+	if (!why && t->n)
+		why = section_complete(&t->langs[t->n - 1]);
+	else if (!why)
+		why = "no languages";
+	if (why) {
+		snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+		languages_free(t);
+		return -1;
+	}
+	return 0;
+}
+
+static void cmd_free(struct lang_cmd *c)
+{
+	free_words(c->argv, c->n);
+	c->n = 0;
+}
+
+void languages_free(struct language_table *t)
+{
+	for (int i = 0; t->langs && i < t->n; i++) {
+		struct language *l = &t->langs[i];
+		cmd_free(&l->version);
+		cmd_free(&l->compile);
+		cmd_free(&l->run);
+		cmd_free(&l->check);
+		free_words(l->mounts, l->nmounts);
+		free_words(l->env, l->nenv);
+	}
+	free(t->langs);
+	t->langs = NULL;
+	t->n = 0;
+}
+
+const struct language *languages_find(const struct language_table *t, const char *id)
+{
+	for (int i = 0; i < t->n; i++)
+		if (strcmp(t->langs[i].id, id) == 0)
+			return &t->langs[i];
+	return NULL;
+}
+
+void languages_ids(const struct language_table *t, char *out, size_t outlen)
+{
+	size_t used = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	for (int i = 0; i < t->n && used < outlen; i++) {
+		int w = snprintf(out + used, outlen - used, "%s%s", i ? ", " : "", t->langs[i].id);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+void lang_limits_apply(const struct lang_limits *o, const struct sandbox_limits *base,
+		       struct sandbox_limits *out)
+{
+	*out = *base;
+	if (o->memory_mb)
+		out->memory_mb = o->memory_mb;
+	if (o->max_processes)
+		out->max_processes = o->max_processes;
+	if (o->max_open_files)
+		out->max_open_files = o->max_open_files;
+	if (o->tmpfs_mb)
+		out->tmpfs_mb = o->tmpfs_mb;
+	if (o->as_mb)
+		out->as_mb = o->as_mb;
+}
+
+void languages_version_from(const char *text, char *out, size_t outlen)
+{
+	const char *end = strchr(text, '\n');
+	size_t linelen = end ? (size_t)(end - text) : strlen(text);
+
+	for (size_t i = 0; i < linelen; i++) {
+		size_t j = i;
+		bool dot = false;
+
+		if (!isdigit((unsigned char)text[i]) || (i > 0 && isdigit((unsigned char)text[i - 1])))
+			continue;
+		while (j < linelen && (isdigit((unsigned char)text[j]) || text[j] == '.'))
+			dot |= text[j++] == '.';
+		while (j > i && text[j - 1] == '.')
+			j--;
+		if (dot) {
+			snprintf(out, outlen, "%.*s", (int)(j - i), text + i);
+			return;
+		}
+	}
+	while (linelen > 0 && isspace((unsigned char)text[linelen - 1]))
+		linelen--;
+	snprintf(out, outlen, "%.*s", (int)linelen, text);
+}
