@@ -98,7 +98,7 @@ static bool limits_valid(const struct sandbox_limits *l)
 static void fill_rlimits(struct sandbox_child_spec *c, const struct sandbox_limits *l, bool cgroup)
 {
 	rlim_t cpu = ((rlim_t)l->cpu_time_ms + 999) / 1000;
-	rlim_t as = MIB(l->memory_mb) * (cgroup ? AS_FENCE_FACTOR : 1);
+	rlim_t as = l->as_mb ? MIB(l->as_mb) : MIB(l->memory_mb) * (cgroup ? AS_FENCE_FACTOR : 1);
 	const struct sandbox_rlimit lims[SANDBOX_NRLIMITS] = {
 		{ RLIMIT_AS, { as, as } },
 		{ RLIMIT_CPU, { cpu, cpu + 1 } },
@@ -174,37 +174,93 @@ static void fill_sysctls(struct sandbox_init_spec *s, const struct sandbox_limit
 	add_sysctl(s, "/proc/sys/fs/mqueue/queues_max", NS_QUEUES);
 }
 
-static void fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
-		      const struct sandbox_job *job)
+/* "{python}" and "{python_boot}" words of a language's command. */
+static const char *expand_word(const struct sandbox_host *host, const char *w)
+{
+	if (strcmp(w, "{python}") == 0)
+		return host->python;
+	if (strcmp(w, "{python_boot}") == 0)
+		return python_boot;
+	return w;
+}
+
+/* argv and envp of the payload. Returns 0, or -1 if they do not fit. */
+static int fill_command(struct sandbox_init_spec *s, const struct sandbox_host *host,
+			const struct sandbox_job *job)
+{
+	static const char *const python_argv[] = { "{python}", "-u", "-E", "-S", "-c", "{python_boot}", NULL };
+	static const char *const base_env[] = {
+		"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "TMPDIR=/tmp",
+	};
+	const char *const *argv = job->argv ? job->argv : python_argv;
+	size_t n = 0, e = 0;
+
+	for (; argv[n]; n++) {
+		if (n + 1 >= SANDBOX_ARGV)
+			return -1;
+		s->argv[n] = expand_word(host, argv[n]);
+	}
+	if (n == 0 || s->argv[0][0] != '/')
+		return -1;
+	s->exec_path = s->argv[0];
+	for (; e < sizeof base_env / sizeof base_env[0]; e++)
+		s->envp[e] = base_env[e];
+	for (size_t i = 0; job->env && job->env[i]; i++) {
+		if (e + 1 >= SANDBOX_ENVP)
+			return -1;
+		s->envp[e++] = job->env[i];
+	}
+	return 0;
+}
+
+/* The root tmpfs holds directories, symlinks, the source and the files of
+ * the job (a compile's output); a mount point costs a directory per path
+ * component. */
+static void fill_root_opts(struct sandbox_init_spec *s, const struct sandbox_job *job)
+{
+	size_t bytes = job->source_len;
+	int inodes = 64 + job->nfiles;
+
+	for (int i = 0; i < job->nfiles; i++)
+		bytes += job->files[i].len + 4096;
+	for (int i = 0; i < job->nmounts; i++)
+		inodes += 16;
+	snprintf(s->root_opts, sizeof s->root_opts, "size=%zuk,nr_inodes=%d,mode=0755",
+		 bytes / 1024 + 64, inodes);
+}
+
+static int fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
+		     const struct sandbox_job *job)
 {
 	const struct sandbox_limits *l = job->limits;
-	static const char *const argv[] = { "python3", "-u", "-E", "-S", "-c", python_boot, NULL };
-	static const char *const envp[] = {
-		"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "TMPDIR=/tmp", NULL,
-	};
 
 	memset(s, 0, sizeof *s);
 	s->source = job->source;
 	s->source_len = job->source_len;
+	s->source_name = job->file_name ? job->file_name : "main.py";
+	s->files = job->files;
+	s->nfiles = job->nfiles;
+	s->mounts = job->mounts;
+	s->nmounts = job->nmounts;
+	s->compile = job->compile;
 	s->stdin_data = job->stdin_data;
 	s->stdin_len = job->stdin_len;
-	/* The root tmpfs only holds directories, symlinks and the source. */
-	snprintf(s->root_opts, sizeof s->root_opts, "size=%zuk,nr_inodes=64,mode=0755",
-		 job->source_len / 1024 + 64);
+	fill_root_opts(s, job);
 	snprintf(s->tmp_opts, sizeof s->tmp_opts, "size=%dm,nr_inodes=%d,mode=1777",
 		 l->tmpfs_mb, TMP_INODES);
 	snprintf(s->shm_opts, sizeof s->shm_opts, "size=%dm,nr_inodes=64,mode=1777",
 		 l->tmpfs_mb / 4 + 1);
-	s->python = host->python;
-	memcpy(s->argv, argv, sizeof argv);
-	memcpy(s->envp, envp, sizeof envp);
 	s->child.set_groups = host->root;
 	s->child.uid = INSIDE_USER;
 	s->child.gid = INSIDE_USER;
-	s->child.workdir = "/tmp";
+	s->child.workdir = job->workdir ? job->workdir : "/tmp";
 	s->child.filter = &host->filter;
 	fill_rlimits(&s->child, l, host->cg.version != CGROUP_NONE);
 	fill_sysctls(s, l, host->root);
+	if (job->nfiles < 0 || job->nfiles > SANDBOX_MAX_FILES || job->nmounts < 0 ||
+	    job->nmounts > SANDBOX_MAX_MOUNTS || strchr(s->source_name, '/'))
+		return -1;
+	return fill_command(s, host, job);
 }
 
 /*
@@ -676,13 +732,17 @@ static int capture_take(struct capture *c, char **buf, size_t *len, bool *trunca
 	return 0;
 }
 
-static void run_init(struct run *r, const struct sandbox_limits *l)
+static void run_init(struct run *r, const struct sandbox_job *job)
 {
+	const struct sandbox_limits *l = job->limits;
+
 	memset(r, 0, sizeof *r);
 	cgroup_run_init(&r->cg);
 	r->pid = r->owner = -1;
 	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = -1;
 	r->out.limit = r->err.limit = (size_t)l->max_output_bytes;
+	if (job->compile)
+		r->out.limit = job->artifact_limit;
 	r->wall_time_ms = l->wall_time_ms;
 	r->demote_after_ms = l->cpu_demote_after_ms;
 	r->demote_at = INT64_MAX;
@@ -715,12 +775,12 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 	int rc;
 
 	memset(res, 0, sizeof *res);
-	fill_spec(&spec, host, job);
-	if (!limits_valid(job->limits) || fill_owner(&spec.owner, host, job) < 0) {
-		set_message(res, "invalid limits, slot or uid_base", EINVAL);
+	if (!limits_valid(job->limits) || fill_spec(&spec, host, job) < 0 ||
+	    fill_owner(&spec.owner, host, job) < 0) {
+		set_message(res, "invalid limits, command, files, slot or uid_base", EINVAL);
 		return -1;
 	}
-	run_init(&r, job->limits);
+	run_init(&r, job);
 	if (make_cgroup(&r, host, job, res) < 0)
 		return finish(&r, res, 0);
 	if (start(&r, &spec, res) < 0)
@@ -741,6 +801,34 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 int sandbox_slot_netns(void)
 {
 	return unshare(CLONE_NEWNET);
+}
+
+int sandbox_artifacts_parse(const char *buf, size_t len, struct sandbox_file *files, int max)
+{
+	int n = 0;
+
+	while (len > 0) {
+		struct sandbox_artifact_header h;
+
+		if (n == max || len < sizeof h)
+			return -1;
+		memcpy(&h, buf, sizeof h);
+		buf += sizeof h;
+		len -= sizeof h;
+		if (h.name_len == 0 || h.name_len > 255 || h.name_len > len || h.size > len - h.name_len)
+			return -1;
+		/* The name was read by init from a directory the compiler
+		 * wrote, NUL included: a plain name, but trust it no further. */
+		if (h.name_len < 2 || strnlen(buf, h.name_len) != h.name_len - 1 ||
+		    memchr(buf, '/', h.name_len) || buf[0] == '.')
+			return -1;
+		files[n] = (struct sandbox_file){ .name = buf, .data = buf + h.name_len,
+						  .len = (size_t)h.size, .exec = h.exec != 0 };
+		buf += h.name_len + h.size;
+		len -= h.name_len + (size_t)h.size;
+		n++;
+	}
+	return n;
 }
 
 void sandbox_result_free(struct sandbox_result *res)

@@ -29,9 +29,36 @@ struct sandbox_host {
 	struct sock_fprog filter;       /* the seccomp program, built once */
 };
 
+/* A file written read-only into /app before the payload starts. */
+struct sandbox_file {
+	const char *name;               /* a plain name, no '/' */
+	const char *data;
+	size_t len;
+	bool exec;                      /* mode 0555 instead of 0444 */
+};
+
+enum { SANDBOX_MAX_FILES = 64, SANDBOX_MAX_MOUNTS = 4 };
+
 struct sandbox_job {
 	const char *source;
 	size_t source_len;
+	const char *file_name;          /* the source's name in /app; NULL: main.py */
+	/* What runs: argv[0] is the executable's absolute path, "{python}"
+	 * and "{python_boot}" words stand for host->python and the Python
+	 * boot; NULL: {python} -u -E -S -c {python_boot}. */
+	const char *const *argv;
+	const char *const *env;         /* extra KEY=value words, NULL-terminated; may be NULL */
+	const char *workdir;            /* NULL: /tmp */
+	const struct sandbox_file *files; /* a compile's output, beside the source in /app */
+	int nfiles;
+	const char *const *mounts;      /* host directories bound read-only at the same path */
+	int nmounts;
+	/* A compile: the payload's stdout joins its stderr (res->err), and
+	 * once it exits 0 every regular file it left in /tmp/out is streamed
+	 * back in res->out (see sandbox_artifacts_parse), at most
+	 * artifact_limit bytes. */
+	bool compile;
+	size_t artifact_limit;
 	const char *stdin_data;         /* may be NULL when stdin_len is 0 */
 	size_t stdin_len;
 	int slot;                       /* 0 .. slots-1 */
@@ -99,6 +126,13 @@ void sandbox_host_fini(struct sandbox_host *host);
  * the runner itself failed (out of memory, fork failure): res says why. */
 int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		struct sandbox_result *res);
+
+/*
+ * Splits the artifact stream of a compile (res->out) into at most max
+ * files pointing into buf. Returns the count, or -1 if the stream is
+ * malformed or holds more than max files.
+ */
+int sandbox_artifacts_parse(const char *buf, size_t len, struct sandbox_file *files, int max);
 
 /* Frees the buffers of res; safe on a zeroed or already freed result. */
 void sandbox_result_free(struct sandbox_result *res);

@@ -260,8 +260,8 @@ _Noreturn static void exec_payload(struct sandbox_init_spec *s, int report_fd)
 {
 	s->child.report_fd = report_fd;
 	sandbox_child_enter(&s->child);
-	execve(s->python, (char *const *)s->argv, (char *const *)s->envp);
-	sandbox_child_die(SANDBOX_REPORT_FD, "execve the interpreter");
+	execve(s->exec_path, (char *const *)s->argv, (char *const *)s->envp);
+	sandbox_child_die(SANDBOX_REPORT_FD, "execve the program");
 }
 
 /*
@@ -286,7 +286,8 @@ static pid_t start_payload(struct sandbox_init_spec *s)
 		exec_payload(s, rep[1]);
 	close(rep[1]);
 	close(s->child.stdin_fd);
-	close(s->out_fd);
+	if (!s->compile)                        /* a compile's artifacts go there later */
+		close(s->out_fd);
 	close(s->err_fd);
 	do
 		n = read(rep[0], &st, sizeof st);
@@ -315,6 +316,11 @@ _Noreturn static void supervise(const struct sandbox_init_spec *s, pid_t payload
 		pid_t pid = wait4(-1, &wstatus, __WALL, NULL);
 
 		if (pid == payload) {
+			/* The artifacts before the status: the runner stops
+			 * waiting for output soon after it. */
+			if (s->compile && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 &&
+			    sandbox_send_artifacts("/tmp/out", s->out_fd) < 0)
+				sandbox_child_die(s->status_fd, "send the compiler's output");
 			sandbox_child_report(s->status_fd, SANDBOX_ST_EXITED, wstatus, 0, NULL);
 			_exit(0);
 		}
@@ -338,7 +344,7 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 	if (sethostname("sandbox", 7) < 0)
 		sandbox_child_die(s->status_fd, "sethostname");
 	s->child.stdin_fd = open_stdin(s);
-	s->child.stdout_fd = s->out_fd;
+	s->child.stdout_fd = s->compile ? s->err_fd : s->out_fd;
 	s->child.stderr_fd = s->err_fd;
 	supervise(s, start_payload(s));
 }

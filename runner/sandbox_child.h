@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "sandbox.h"
 #include "sandbox_fail.h"
 
 /* Where sandbox_child_enter leaves the report fd (close-on-exec). */
@@ -32,6 +33,16 @@ enum {
 	SANDBOX_NRLIMITS = 12,                  /* the payload's */
 	SANDBOX_NS_NRLIMITS = 4,                /* the owner's: ceilings of the whole namespace */
 	SANDBOX_NSYSCTLS = 24,
+	SANDBOX_ARGV = 64,                      /* argv words, NULL included */
+	SANDBOX_ENVP = 16,
+};
+
+/* The header of one file of a compile's artifact stream: name_len bytes
+ * of name follow, then size bytes of data. */
+struct sandbox_artifact_header {
+	unsigned int name_len;
+	unsigned int exec;                      /* 1: executable */
+	unsigned long long size;
 };
 
 struct sandbox_rlimit {
@@ -85,14 +96,20 @@ struct sandbox_init_spec {
 	int out_fd, err_fd;                     /* write ends of the output pipes */
 	const char *source;
 	size_t source_len;
+	const char *source_name;                /* in /app */
+	const struct sandbox_file *files;       /* more files for /app */
+	int nfiles;
+	const char *const *mounts;              /* read-only host directories */
+	int nmounts;
+	bool compile;                           /* stdout joins stderr; /tmp/out streamed on out_fd */
 	const char *stdin_data;
 	size_t stdin_len;
 	char root_opts[64];                     /* tmpfs options of the new root */
 	char tmp_opts[64];                      /* ... of the working directory /tmp */
 	char shm_opts[64];                      /* ... of /dev/shm */
-	const char *python;
-	const char *argv[8];
-	const char *envp[5];
+	const char *exec_path;
+	const char *argv[SANDBOX_ARGV];
+	const char *envp[SANDBOX_ENVP];
 	struct sandbox_sysctl sysctls[SANDBOX_NSYSCTLS];
 	int nsysctls;
 	struct sandbox_owner_spec owner;
@@ -107,6 +124,10 @@ void sandbox_reset_signals(void);
 
 /* Closes every fd but the n (at most 8) in keep. Returns 0 or -1. */
 int sandbox_close_fds_except(const int *keep, int n);
+
+/* Streams the regular files of directory path to out (sandbox_artifacts.c).
+ * Returns 0, or -1 with errno. */
+int sandbox_send_artifacts(const char *path, int out);
 
 /* init, cloned by the owner: never returns. spec is its own copy. */
 _Noreturn void sandbox_init_main(struct sandbox_init_spec *spec);

@@ -86,7 +86,7 @@ static unsigned long locked_flags(int report, const char *path)
 	unsigned long flags = 0;
 
 	if (statfs(path, &sf) < 0)
-		sandbox_child_die(report, "statfs /usr");
+		sandbox_child_die(report, "statfs a bind mount");
 	for (size_t i = 0; i < NELEMS(map); i++)
 		if ((unsigned long)sf.f_flags & map[i].st)
 			flags |= map[i].ms;
@@ -98,15 +98,20 @@ static unsigned long locked_flags(int report, const char *path)
  * remount of the top. The kernel refuses a non-recursive bind over locked
  * submounts (EINVAL), so such a host fails closed instead.
  */
-static void bind_usr(int report)
+static void bind_ro(int report, const char *source, const char *target, const char *what)
 {
 	unsigned long ro = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV;
 
+	if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+		sandbox_child_die(report, what);
+	if (mount(NULL, target, NULL, ro | locked_flags(report, source), NULL) < 0)
+		sandbox_child_die(report, "remount a bind read-only");
+}
+
+static void bind_usr(int report)
+{
 	make_dir(report, "usr", 0755);
-	if (mount("/usr", "usr", NULL, MS_BIND, NULL) < 0)
-		sandbox_child_die(report, "bind /usr");
-	if (mount(NULL, "usr", NULL, ro | locked_flags(report, "/usr"), NULL) < 0)
-		sandbox_child_die(report, "remount /usr read-only");
+	bind_ro(report, "/usr", "usr", "bind /usr");
 }
 
 static void make_symlinks(int report)
@@ -172,22 +177,74 @@ static void mount_workdir(const struct sandbox_init_spec *s)
 		sandbox_child_die(s->status_fd, "mount /tmp");
 }
 
-/* Read-only for the payload twice over: mode 0444, and the root tmpfs is
- * remounted read-only (the payload may own the file when the runner is not
- * root). */
-static void write_source(const struct sandbox_init_spec *s)
+static void write_file(int report, int dir, const char *name, const char *data, size_t len, mode_t mode)
 {
-	int dir, fd;
+	int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	if (fd < 0 || sandbox_child_write_all(fd, data, len) < 0)
+		sandbox_child_die(report, "write a file of /app");
+	close(fd);
+}
+
+/* Read-only for the payload twice over: mode 0444 (0555 for a compiled
+ * program), and the root tmpfs is remounted read-only (the payload may own
+ * the files when the runner is not root). */
+static void write_app(const struct sandbox_init_spec *s)
+{
+	int dir;
 
 	make_dir(s->status_fd, "app", 0755);
 	dir = open("app", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
 		sandbox_child_die(s->status_fd, "open /app");
-	fd = openat(dir, "main.py", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-	if (fd < 0 || sandbox_child_write_all(fd, s->source, s->source_len) < 0)
-		sandbox_child_die(s->status_fd, "write /app/main.py");
-	close(fd);
+	write_file(s->status_fd, dir, s->source_name, s->source, s->source_len, 0444);
+	for (int i = 0; i < s->nfiles; i++)
+		write_file(s->status_fd, dir, s->files[i].name, s->files[i].data, s->files[i].len,
+			   s->files[i].exec ? 0555 : 0444);
 	close(dir);
+}
+
+/* Where a compiler leaves what the run needs: writable by the payload. */
+static void make_out_dir(int report)
+{
+	make_dir(report, "tmp/out", 0777);
+	if (chmod("tmp/out", 0777) < 0)         /* past init's umask */
+		sandbox_child_die(report, "chmod /tmp/out");
+}
+
+/*
+ * Creates every directory of path (absolute) below the new root, e.g.
+ * "etc/java-17-openjdk" for "/etc/java-17-openjdk". Needs no formatting:
+ * path is copied component by component into a stack buffer.
+ */
+static void make_dirs(int report, const char *path, char *rel, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = path + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			rel[n] = '\0';
+			if (n > 0 && mkdir(rel, 0755) < 0 && errno != EEXIST)
+				sandbox_child_die(report, "create a mount point");
+			if (*p == '\0')
+				return;
+		}
+		if (n + 1 >= size)
+			sandbox_child_die(report, "mount path too long");
+		rel[n++] = *p;
+	}
+}
+
+/* A language's extra host directories (a JVM's /etc/java-17-openjdk):
+ * bound read-only like /usr, at the same path. */
+static void bind_mounts(const struct sandbox_init_spec *s)
+{
+	for (int i = 0; i < s->nmounts; i++) {
+		char rel[256];
+
+		make_dirs(s->status_fd, s->mounts[i], rel, sizeof rel);
+		bind_ro(s->status_fd, s->mounts[i], rel, "bind a language's directory");
+	}
 }
 
 /*
@@ -222,8 +279,11 @@ void sandbox_build_root(const struct sandbox_init_spec *s)
 	make_dev(s);
 	make_symlinks(report);
 	mount_proc(report);
+	bind_mounts(s);
 	mount_workdir(s);
-	write_source(s);
+	if (s->compile)
+		make_out_dir(report);
+	write_app(s);
 	pivot(report);
 	seal_root(report);
 }

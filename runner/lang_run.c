@@ -1,0 +1,142 @@
+/* Compile and run one execution of a language of the table (lang_run.h). */
+#include "lang_run.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The largest compiled program (all of /tmp/out) taken out of a compile. */
+#define ARTIFACT_LIMIT(cfg) ((size_t)(cfg)->compile_tmpfs_mb << 20)
+
+void lang_run_limits(const struct config *cfg, const struct language *l, struct sandbox_limits *out)
+{
+	lang_limits_apply(&l->limits, &cfg->limits, out);
+}
+
+void lang_compile_limits(const struct config *cfg, const struct language *l, struct sandbox_limits *out)
+{
+	struct sandbox_limits base;
+
+	lang_run_limits(cfg, l, &base);
+	base.wall_time_ms = cfg->compile_wall_time_ms;
+	base.cpu_time_ms = cfg->compile_wall_time_ms;
+	base.memory_mb = cfg->compile_memory_mb;
+	base.tmpfs_mb = cfg->compile_tmpfs_mb;
+	base.max_output_bytes = cfg->compile_output_bytes;
+	lang_limits_apply(&l->compile_limits, &base, out);
+}
+
+/* A job in language l's sandbox view: its file in /app, its mounts, its env. */
+static void lang_job(const struct language *l, const struct lang_input *in, struct sandbox_job *job)
+{
+	memset(job, 0, sizeof *job);
+	job->source = in->source;
+	job->source_len = in->source_len;
+	job->file_name = l->file;
+	job->env = (const char *const *)l->env;
+	job->mounts = (const char *const *)l->mounts;
+	job->nmounts = l->nmounts;
+	job->slot = in->slot;
+	job->slot_netns = in->slot_netns;
+}
+
+static enum compile_status compile(const struct sandbox_host *host, const struct config *cfg,
+				   const struct language *l, const struct lang_input *in,
+				   struct lang_result *res)
+{
+	struct sandbox_limits limits;
+	struct sandbox_job job;
+	struct sandbox_result *c = &res->compile_res;
+
+	lang_compile_limits(cfg, l, &limits);
+	lang_job(l, in, &job);
+	job.argv = (const char *const *)l->compile.argv;
+	job.workdir = "/app";
+	job.compile = true;
+	job.artifact_limit = ARTIFACT_LIMIT(cfg);
+	job.limits = &limits;
+	if (sandbox_run(host, &job, c) < 0 || c->outcome == SANDBOX_SETUP_FAILED)
+		return COMPILE_SANDBOX_ERROR;
+	if (c->outcome == SANDBOX_TIMEOUT || (c->outcome == SANDBOX_SIGNALED && c->signal == SIGXCPU))
+		return COMPILE_TIMEOUT;
+	return c->outcome == SANDBOX_EXITED && c->exit_code == 0 ? COMPILE_OK : COMPILE_FAILED;
+}
+
+static int run(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
+	       const struct lang_input *in, const struct sandbox_file *files, int nfiles,
+	       struct lang_result *res)
+{
+	struct sandbox_limits limits;
+	struct sandbox_job job;
+
+	lang_run_limits(cfg, l, &limits);
+	lang_job(l, in, &job);
+	job.argv = (const char *const *)l->run.argv;
+	job.stdin_data = in->stdin_data;
+	job.stdin_len = in->stdin_len;
+	job.files = files;
+	job.nfiles = nfiles;
+	job.limits = &limits;
+	res->ran = true;
+	return sandbox_run(host, &job, &res->run);
+}
+
+int lang_execute(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
+		 const struct lang_input *in, struct lang_result *res)
+{
+	struct sandbox_file files[SANDBOX_MAX_FILES];
+	int nfiles = 0;
+
+	memset(res, 0, sizeof *res);
+	if (l->compile.n == 0)
+		return run(host, cfg, l, in, NULL, 0, res);
+	res->compile = compile(host, cfg, l, in, res);
+	if (res->compile != COMPILE_OK)
+		return 0;
+	nfiles = sandbox_artifacts_parse(res->compile_res.out, res->compile_res.out_len, files,
+					 SANDBOX_MAX_FILES);
+	if (nfiles < 0) {
+		/* init wrote it; a malformed stream means a broken sandbox. */
+		res->compile = COMPILE_SANDBOX_ERROR;
+		snprintf(res->compile_res.message, sizeof res->compile_res.message,
+			 "the compiler's output could not be read back");
+		return 0;
+	}
+	return run(host, cfg, l, in, files, nfiles, res);
+}
+
+void lang_result_free(struct lang_result *res)
+{
+	sandbox_result_free(&res->compile_res);
+	sandbox_result_free(&res->run);
+}
+
+int lang_probe(const struct sandbox_host *host, const struct config *cfg, struct language *l,
+	       char *err, size_t errlen)
+{
+	struct sandbox_limits limits;
+	struct sandbox_job job;
+	struct sandbox_result res;
+	struct lang_input in = { .source = "", .slot = 0 };
+	int rc = -1;
+
+	l->available = false;
+	lang_compile_limits(cfg, l, &limits);
+	lang_job(l, &in, &job);
+	job.argv = (const char *const *)l->version.argv;
+	job.limits = &limits;
+	if (sandbox_run(host, &job, &res) < 0 || res.outcome == SANDBOX_SETUP_FAILED) {
+		snprintf(err, errlen, "%s", res.message);
+	} else if (res.outcome != SANDBOX_EXITED || res.exit_code != 0) {
+		snprintf(err, errlen, "%s exited with status %d (signal %d): %.200s", l->version.argv[0],
+			 res.exit_code, res.signal, res.err_len ? res.err : res.out);
+	} else {
+		languages_version_from(res.out_len ? res.out : res.err, l->version_text,
+				       sizeof l->version_text);
+		l->available = true;
+		rc = 0;
+	}
+	sandbox_result_free(&res);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * One execution in a language of the table (common/languages.h): compile
+ * in a sandbox of its own when the language has a compile command, then
+ * run the program in a fresh sandbox with what the compile left. Both are
+ * the same sandbox (sandbox_run); only the command, files and limits
+ * differ. Also the start-up probe that asks each toolchain its version.
+ */
+#ifndef RUNNER_LANG_RUN_H
+#define RUNNER_LANG_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "languages.h"
+#include "sandbox.h"
+
+struct lang_input {
+	const char *source;
+	size_t source_len;
+	const char *stdin_data;
+	size_t stdin_len;
+	int slot;
+	bool slot_netns;
+};
+
+enum compile_status {
+	COMPILE_NONE,           /* interpreted: nothing was compiled */
+	COMPILE_OK,
+	COMPILE_FAILED,         /* the compiler said no: res.err is its output */
+	COMPILE_TIMEOUT,        /* past compile_wall_time_ms */
+	COMPILE_SANDBOX_ERROR,  /* the compile's sandbox could not be built */
+};
+
+struct lang_result {
+	enum compile_status compile;
+	struct sandbox_result compile_res;  /* compile_res.err: the compiler's messages */
+	bool compile_cached;
+	struct sandbox_result run;          /* valid when compile is NONE or OK */
+	bool ran;
+};
+
+/* The program's limits (engine.conf's with the language's overrides). */
+void lang_run_limits(const struct config *cfg, const struct language *l, struct sandbox_limits *out);
+
+/* The compiler's (and the check's and probe's) limits. */
+void lang_compile_limits(const struct config *cfg, const struct language *l, struct sandbox_limits *out);
+
+/*
+ * Compiles (if the language does) and runs in.source. Fills res (always).
+ * Returns 0, or -1 if the runner itself failed (out of memory): res then
+ * says why in run.message with run.outcome SANDBOX_SETUP_FAILED.
+ */
+int lang_execute(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
+		 const struct lang_input *in, struct lang_result *res);
+
+void lang_result_free(struct lang_result *res);
+
+/*
+ * Runs the language's version command in a sandbox (slot 0). Sets
+ * l->available and l->version_text. Returns 0, or -1 with the reason in
+ * err when the toolchain cannot run here (missing, or failing inside the
+ * sandbox): the language is then left out.
+ */
+int lang_probe(const struct sandbox_host *host, const struct config *cfg, struct language *l,
+	       char *err, size_t errlen);
+
+#endif

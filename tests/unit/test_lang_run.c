@@ -1,0 +1,115 @@
+/*
+ * Every language of conf/languages.conf, compiled and run in real
+ * sandboxes: the toolchain answers its version, hello world prints,
+ * a compile error is the compiler's message on the learner's file name.
+ */
+#include "check.h"
+#include "config.h"
+#include "lang_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct config the_cfg;
+static struct sandbox_host the_host;
+static struct language_table the_table;
+static int the_state;                   /* 0 untried, 1 ok, -1 failed */
+
+static bool setup(void)
+{
+	char err[512];
+
+	if (the_state == 0) {
+		config_defaults(&the_cfg);
+		the_state = -1;
+		if (languages_load(&the_table, "conf/languages.conf", err, sizeof err) < 0)
+			fprintf(stderr, "  %s\n", err);
+		else if (sandbox_host_init(&the_host, the_cfg.python, the_cfg.sandbox_uid_base, "auto",
+					   &the_cfg.limits, err, sizeof err) < 0)
+			fprintf(stderr, "  sandbox_host_init: %s\n", err);
+		else
+			the_state = 1;
+	}
+	return the_state > 0;
+}
+
+__attribute__((destructor)) static void release(void)
+{
+	if (the_state > 0) {
+		sandbox_host_fini(&the_host);
+		languages_free(&the_table);
+	}
+}
+
+static struct language *lang(const char *id)
+{
+	return (struct language *)languages_find(&the_table, id);
+}
+
+struct hello { const char *id, *source; };
+
+static const struct hello hellos[] = {
+	{ "python", "print('hello', input())\n" },
+	{ "javascript", "const s = require('fs').readFileSync(0, 'utf8').trim();\nconsole.log('hello', s);\n" },
+	{ "typescript", "declare const require: any;\nconst s: string = require('fs').readFileSync(0, 'utf8').trim();\nconsole.log('hello', s);\n" },
+	{ "c", "#include <stdio.h>\nint main(void) { char b[32]; scanf(\"%31s\", b); printf(\"hello %s\\n\", b); return 0; }\n" },
+	{ "cpp", "#include <iostream>\n#include <string>\nint main() { std::string s; std::cin >> s; std::cout << \"hello \" << s << std::endl; }\n" },
+	{ "java", "import java.util.Scanner;\npublic class Main {\n  public static void main(String[] a) {\n    System.out.println(\"hello \" + new Scanner(System.in).next());\n  }\n}\n" },
+	{ "go", "package main\nimport \"fmt\"\nfunc main() { var s string; fmt.Scan(&s); fmt.Println(\"hello\", s) }\n" },
+	{ "rust", "fn main() { let mut s = String::new(); std::io::stdin().read_line(&mut s).unwrap(); println!(\"hello {}\", s.trim()); }\n" },
+	{ "bash", "read s\necho hello $s\n" },
+	{ "sql", "SELECT 'hello' || ' ' || 'Ada' AS greeting;\n" },
+};
+
+TEST(lang_every_toolchain_answers_its_version_in_the_sandbox)
+{
+	char err[512];
+
+	REQUIRE(setup());
+	for (int i = 0; i < the_table.n; i++) {
+		struct language *l = &the_table.langs[i];
+		int rc = lang_probe(&the_host, &the_cfg, l, err, sizeof err);
+		if (rc != 0)
+			fprintf(stderr, "  %s: %s\n", l->id, err);
+		CHECK(rc == 0);
+		CHECK(l->version_text[0] >= '0' && l->version_text[0] <= '9');
+	}
+}
+
+static void run_source(const char *id, const char *src, const char *in, struct lang_result *res)
+{
+	struct lang_input input = { .source = src, .source_len = strlen(src),
+				    .stdin_data = in, .stdin_len = in ? strlen(in) : 0 };
+	lang_execute(&the_host, &the_cfg, lang(id), &input, res);
+}
+
+TEST(lang_every_language_runs_hello_world_with_stdin)
+{
+	REQUIRE(setup());
+	for (size_t i = 0; i < sizeof hellos / sizeof hellos[0]; i++) {
+		struct lang_result res;
+		run_source(hellos[i].id, hellos[i].source, "Ada\n", &res);
+		bool ok = res.ran && res.run.outcome == SANDBOX_EXITED && res.run.exit_code == 0 &&
+			  strstr(res.run.out, "hello") && strstr(res.run.out, "Ada");
+		if (!ok)
+			fprintf(stderr, "  %s: compile %d [%s] run %d exit %d signal %d msg [%s]\n  out [%s]\n  err [%.600s]\n",
+				hellos[i].id, res.compile, res.compile_res.err ? res.compile_res.err : "",
+				res.run.outcome, res.run.exit_code, res.run.signal, res.run.message,
+				res.run.out ? res.run.out : "", res.run.err ? res.run.err : "");
+		CHECK(ok);
+		lang_result_free(&res);
+	}
+}
+
+TEST(lang_a_compile_error_names_the_learners_file_and_line)
+{
+	REQUIRE(setup());
+	struct lang_result res;
+	run_source("c", "int main(void) {\n  return x;\n}\n", NULL, &res);
+	CHECK(res.compile == COMPILE_FAILED);
+	CHECK(!res.ran);
+	REQUIRE(res.compile_res.err);
+	CHECK(strstr(res.compile_res.err, "main.c:2:10: error") != NULL);
+	lang_result_free(&res);
+}
