@@ -22,7 +22,8 @@ enum session_column {
 #define EXECUTION_COLUMNS \
 	"id, session_id, status, stdout, stderr, exit_code, signal, execution_time_ms, " \
 	"cpu_time_ms, memory_kb, stdout_truncated, stderr_truncated, error_code, " \
-	"error_message, attempt, queued_at, started_at, finished_at, seq, setup_ms"
+	"error_message, attempt, queued_at, started_at, finished_at, seq, setup_ms, kind, " \
+	"compile_output, compile_time_ms, compile_cached, diagnostics"
 enum execution_column {
 	EXECUTION_ID,
 	EXECUTION_SESSION_ID,
@@ -44,6 +45,11 @@ enum execution_column {
 	EXECUTION_FINISHED_AT,
 	EXECUTION_SEQ,                  /* the queue order; the cursor of a page */
 	EXECUTION_SETUP_MS,
+	EXECUTION_KIND,                 /* run or check */
+	EXECUTION_COMPILE_OUTPUT,       /* NULL: nothing was compiled */
+	EXECUTION_COMPILE_TIME_MS,
+	EXECUTION_COMPILE_CACHED,
+	EXECUTION_DIAGNOSTICS,          /* a check's, as a JSON array; NULL otherwise */
 	EXECUTION__NCOLUMNS
 };
 
@@ -61,12 +67,14 @@ enum runner_column {
 };
 
 /* STMT_CLAIM: what a slot needs to run the execution it claimed. */
-#define CLAIM_COLUMNS "id, attempt, source_code, stdin"
+#define CLAIM_COLUMNS "id, attempt, source_code, stdin, language, kind"
 enum claim_column {
 	CLAIM_ID,
 	CLAIM_ATTEMPT,
 	CLAIM_SOURCE_CODE,
 	CLAIM_STDIN,
+	CLAIM_LANGUAGE,
+	CLAIM_KIND,
 	CLAIM__NCOLUMNS
 };
 

@@ -19,6 +19,15 @@ const char *const sqlite_migrations[] = {
 	schema_sql,
 	/* 2: sandbox setup time (clone to interpreter start), for /metrics. */
 	"ALTER TABLE executions ADD COLUMN setup_ms INTEGER;",
+	/* 3: languages. What each runner can run (a JSON array, see
+	 * runner/languages_probe.c), and per execution its kind (run or
+	 * check), the compile step and a check's parsed diagnostics (JSON). */
+	"ALTER TABLE runners ADD COLUMN languages TEXT NOT NULL DEFAULT '[]';"
+	"ALTER TABLE executions ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';"
+	"ALTER TABLE executions ADD COLUMN compile_output TEXT;"
+	"ALTER TABLE executions ADD COLUMN compile_time_ms INTEGER;"
+	"ALTER TABLE executions ADD COLUMN compile_cached INTEGER;"
+	"ALTER TABLE executions ADD COLUMN diagnostics TEXT;",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -54,8 +63,8 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"AND status IN ('QUEUED', 'RUNNING')",
 	[STMT_QUEUE_DEPTH] = "SELECT count(*) FROM executions WHERE status = 'QUEUED'",
 	[STMT_EXECUTION_INSERT] =
-		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at) "
-		"SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3 FROM sessions WHERE id = ?4",
+		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind) "
+		"SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3, ?5 FROM sessions WHERE id = ?4",
 	[STMT_EXECUTION_GET] = "SELECT " EXECUTION_COLUMNS " FROM executions WHERE id = ?1",
 	[STMT_EXECUTION_LIST] =
 		"SELECT " EXECUTION_COLUMNS " FROM executions WHERE session_id = ?1 AND seq < ?2 "
@@ -67,6 +76,9 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_RUNNERS] =
 		"SELECT " RUNNER_COLUMNS " FROM runners WHERE stopped_at IS NULL "
 		"AND heartbeat_at >= ?1 ORDER BY started_at",
+	[STMT_RUNNER_LANGUAGES] =
+		"SELECT languages FROM runners WHERE stopped_at IS NULL "
+		"AND heartbeat_at >= ?1 ORDER BY started_at",
 	[STMT_METRICS_BY_STATUS] =
 		"SELECT " STATUS_COUNT_COLUMNS " FROM executions GROUP BY 1, 2 ORDER BY 1, 2",
 	[STMT_METRICS_EXECUTION_TIME] = HISTOGRAM_SQL("execution_time_ms"),
@@ -77,8 +89,8 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"AND heartbeat_at >= ?1 ORDER BY started_at, id",
 
 	[STMT_RUNNER_REGISTER] =
-		"INSERT INTO runners (id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at) "
-		"VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6)",
+		"INSERT INTO runners (id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at, languages) "
+		"VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7)",
 	[STMT_RUNNER_HEARTBEAT] = "UPDATE runners SET heartbeat_at = ?2, busy = ?3 WHERE id = ?1",
 	[STMT_RUNNER_STOPPED] = "UPDATE runners SET stopped_at = ?2, busy = 0 WHERE id = ?1",
 	[STMT_ANY_QUEUED] = "SELECT 1 FROM executions WHERE status = 'QUEUED' LIMIT 1",
@@ -91,7 +103,8 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"UPDATE executions SET status = ?4, stdout = ?5, stderr = ?6, stdout_truncated = ?7, "
 		"stderr_truncated = ?8, exit_code = ?9, signal = ?10, execution_time_ms = ?11, "
 		"cpu_time_ms = ?12, memory_kb = ?13, error_code = ?14, error_message = ?15, "
-		"finished_at = ?16, lease_until = NULL, setup_ms = ?17 "
+		"finished_at = ?16, lease_until = NULL, setup_ms = ?17, compile_output = ?18, "
+		"compile_time_ms = ?19, compile_cached = ?20, diagnostics = ?21 "
 		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
 	/* A runner that stopped or went silent will never finish its claims: expire them now. */
 	[STMT_EXPIRE_DEAD_RUNNERS] =

@@ -115,6 +115,7 @@ static enum db_status enqueue_locked(struct store *s, const struct run_caps *cap
 	store_bind_text(q, 2, stdin_data ? stdin_data : "", stdin_len);
 	store_bind_int64(q, 3, now);
 	store_bind_str(q, 4, session_id);
+	store_bind_str(q, 5, "run");
 	enum store_rc rc = store_step(q);
 	store_reset(q);
 	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert execution");

@@ -48,7 +48,8 @@ static int run_write(struct claims *c, struct store_query *q, const char *what)
 	return (int)store_changes(q);
 }
 
-int claims_register(struct claims *c, const char *host, int slots, const char *sandbox_mode)
+int claims_register(struct claims *c, const char *host, int slots, const char *sandbox_mode,
+		    const char *languages_json)
 {
 	struct store_query *q = runner_query(c, STMT_RUNNER_REGISTER);
 	store_bind_str(q, 2, host);
@@ -56,6 +57,7 @@ int claims_register(struct claims *c, const char *host, int slots, const char *s
 	store_bind_int64(q, 4, slots);
 	store_bind_str(q, 5, sandbox_mode);
 	store_bind_int64(q, 6, now_ms());
+	store_bind_str(q, 7, languages_json);
 	return run_write(c, q, "register runner") == 1 ? 0 : -1;
 }
 
@@ -100,7 +102,9 @@ int claims_take(struct claims *c, struct claim *cl)
 	int64_t now = now_ms();
 	struct store_query *q = runner_query(c, STMT_CLAIM);
 	store_bind_int64(q, 2, now);
-	store_bind_int64(q, 3, now + c->cfg->limits.wall_time_ms + c->cfg->lease_grace_ms);
+	/* Long enough for a compile and the program's own run. */
+	store_bind_int64(q, 3, now + c->cfg->compile_wall_time_ms + c->cfg->limits.wall_time_ms +
+			       c->cfg->lease_grace_ms);
 	memset(cl, 0, sizeof(*cl));
 	enum store_rc rc = store_step(q);
 	if (rc == STORE_ROW) {
@@ -108,6 +112,8 @@ int claims_take(struct claims *c, struct claim *cl)
 		cl->attempt = (int)store_column_int64(q, CLAIM_ATTEMPT);
 		cl->source = column_dup(q, CLAIM_SOURCE_CODE, &cl->source_len);
 		cl->stdin_data = column_dup(q, CLAIM_STDIN, &cl->stdin_len);
+		snprintf(cl->language, sizeof(cl->language), "%s", store_column_text(q, CLAIM_LANGUAGE, NULL));
+		snprintf(cl->kind, sizeof(cl->kind), "%s", store_column_text(q, CLAIM_KIND, NULL));
 		/* Step to the end so the UPDATE commits now, not at the next reset. */
 		rc = store_step(q);
 	}
@@ -171,7 +177,7 @@ static void bind_optional_str(struct store_query *q, int pos, const char *s)
 
 int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o)
 {
-	char *clean_out, *clean_err;
+	char *clean_out, *clean_err, *clean_compile = NULL;
 	struct store_query *q = store_query(c->store, STMT_FINISH);
 	store_bind_str(q, 1, cl->id);
 	store_bind_str(q, 2, c->runner_id);
@@ -190,9 +196,17 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
 	bind_optional_str(q, 15, o->error_code ? o->error_message : NULL);
 	store_bind_int64(q, 16, now_ms());
 	store_bind_int64(q, 17, o->setup_ms);
+	if (o->compiled) {
+		bind_output(q, 18, o->compile_output, o->compile_output_len, &clean_compile);
+		store_bind_int64(q, 19, o->compile_ms);
+		store_bind_int64(q, 20, o->compile_cached);
+	}
+	if (o->diagnostics)
+		store_bind_str(q, 21, o->diagnostics);
 	int written = run_write(c, q, "finish");
 	free(clean_out);
 	free(clean_err);
+	free(clean_compile);
 	return written;
 }
 

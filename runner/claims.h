@@ -29,6 +29,8 @@ struct claim {
 	size_t source_len;
 	char *stdin_data;       /* malloc'd */
 	size_t stdin_len;
+	char language[32];      /* an id of the language table */
+	char kind[8];           /* run or check */
 };
 
 /* What to write back. Strings are raw bytes; claims_finish makes them UTF-8. */
@@ -45,6 +47,12 @@ struct outcome {
 	int64_t wall_ms, cpu_ms;
 	int64_t setup_ms;       /* sandbox clone to interpreter start */
 	long memory_kb;
+	bool compiled;          /* the compile fields below are set */
+	const char *compile_output;
+	size_t compile_output_len;
+	int64_t compile_ms;
+	bool compile_cached;
+	const char *diagnostics; /* a check's, JSON; NULL otherwise */
 };
 
 /* Opens the store for runner_id (borrowed, like cfg). Returns 0, or -1 with err. */
@@ -52,7 +60,8 @@ int claims_open(struct claims *c, const struct config *cfg, const char *runner_i
 		char *err, size_t errlen);
 void claims_close(struct claims *c);
 
-int claims_register(struct claims *c, const char *host, int slots, const char *sandbox_mode);
+int claims_register(struct claims *c, const char *host, int slots, const char *sandbox_mode,
+		    const char *languages_json);
 int claims_heartbeat(struct claims *c, int busy);
 int claims_mark_stopped(struct claims *c);
 

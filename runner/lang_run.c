@@ -24,6 +24,9 @@ void lang_compile_limits(const struct config *cfg, const struct language *l, str
 	base.memory_mb = cfg->compile_memory_mb;
 	base.tmpfs_mb = cfg->compile_tmpfs_mb;
 	base.max_output_bytes = cfg->compile_output_bytes;
+	/* A compiler is CPU-bound by nature and the learner waits for it:
+	 * it keeps its CPU weight (a run is demoted after cpu_demote_after_ms). */
+	base.cpu_demote_after_ms = 0;
 	lang_limits_apply(&l->compile_limits, &base, out);
 }
 

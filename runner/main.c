@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "claims.h"
+#include "languages_probe.h"
 #include "wake.h"
 #include "log.h"
 #include "runner.h"
@@ -134,8 +135,10 @@ static int print_key(const struct config *cfg, const char *key)
 	return 0;
 }
 
-static int prepare(struct runner *r, char *err, size_t errlen)
+static int prepare(struct runner *r, const char *config_path, char *err, size_t errlen)
 {
+	char langs[CONFIG_PATH_MAX];
+
 	if (mkdir(r->cfg.data_dir, 0755) && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %.400s: %s", r->cfg.data_dir, strerror(errno));
 		return -1;
@@ -147,9 +150,20 @@ static int prepare(struct runner *r, char *err, size_t errlen)
 	uuid_new(r->id);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
-	return sandbox_host_init(&r->host, r->cfg.python, r->cfg.sandbox_uid_base, r->cfg.sandbox_mode,
-				 strcmp(r->cfg.sandbox_allow_rlimit, "yes") == 0,
-				 &r->cfg.limits, err, errlen);
+	if (sandbox_host_init(&r->host, r->cfg.python, r->cfg.sandbox_uid_base, r->cfg.sandbox_mode,
+			      strcmp(r->cfg.sandbox_allow_rlimit, "yes") == 0, &r->cfg.limits, err, errlen))
+		return -1;
+	if (config_languages_path(&r->cfg, config_path, langs, sizeof(langs))) {
+		snprintf(err, errlen, "languages_file: path too long");
+		return -1;
+	}
+	if (languages_load(&r->langs, langs, err, errlen))
+		return -1;
+	if (languages_probe_all(&r->langs, &r->host, &r->cfg, &r->languages_json) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int serve(struct runner *r)
@@ -161,7 +175,7 @@ static int serve(struct runner *r)
 
 	gethostname(host, sizeof(host) - 1);
 	if (!s || claims_open(&lp.claims, &r->cfg, r->id, err, sizeof(err)) || pull_open(&lp, err, sizeof(err)) ||
-	    claims_register(&lp.claims, host, r->slots, r->host.mode)) {
+	    claims_register(&lp.claims, host, r->slots, r->host.mode, r->languages_json)) {
 		log_error("refusing to start: %s", s ? err : "out of memory");
 		goto out;
 	}
@@ -216,11 +230,13 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (prepare(&r, err, sizeof(err))) {
+	if (prepare(&r, config_path, err, sizeof(err))) {
 		log_error("refusing to start: %s", err);
 		return 1;
 	}
 	int rc = serve(&r);
 	sandbox_host_fini(&r.host);
+	languages_free(&r.langs);
+	free(r.languages_json);
 	return rc;
 }

@@ -7,12 +7,15 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "languages.h"
 #include "sandbox.h"
 #include "util.h"
 
 struct runner {
 	struct config cfg;
 	struct sandbox_host host;
+	struct language_table langs;    /* available ones have .available set */
+	char *languages_json;           /* what the runner's row records */
 	char id[UUID_LEN + 1];
 	int slots;
 

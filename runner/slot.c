@@ -6,6 +6,7 @@
 #include "slot.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -40,11 +41,16 @@ static void wait_for_work(struct runner *r)
 	pthread_mutex_unlock(&r->lock);
 }
 
-static void set_error(struct outcome *o, const char *status, const char *code, const char *fmt, int arg)
+__attribute__((format(printf, 4, 5)))
+static void set_error(struct outcome *o, const char *status, const char *code, const char *fmt, ...)
 {
+	va_list ap;
+
 	o->status = status;
 	o->error_code = code;
-	snprintf(o->error_message, sizeof(o->error_message), fmt, arg);
+	va_start(ap, fmt);
+	vsnprintf(o->error_message, sizeof(o->error_message), fmt, ap);
+	va_end(ap);
 }
 
 void outcome_from_result(const struct sandbox_result *res, const struct sandbox_limits *limits,
@@ -100,30 +106,97 @@ void outcome_from_result(const struct sandbox_result *res, const struct sandbox_
 	}
 }
 
+/* What a compile that did not succeed means for the execution. */
+static void compile_failure(const struct lang_result *lr, const struct sandbox_limits *compile_limits,
+			    struct outcome *o)
+{
+	const struct sandbox_result *c = &lr->compile_res;
+
+	if (lr->compile == COMPILE_TIMEOUT) {
+		set_error(o, "FAILED", "COMPILE_TIMEOUT", "the compiler ran longer than %d ms and was stopped",
+			  compile_limits->wall_time_ms);
+	} else if (lr->compile == COMPILE_SANDBOX_ERROR) {
+		o->status = "FAILED";
+		o->error_code = "SANDBOX_ERROR";
+		snprintf(o->error_message, sizeof(o->error_message),
+			 "the compiler's sandbox could not be built: %s", c->message);
+	} else if (c->outcome == SANDBOX_MEMORY_LIMIT) {
+		set_error(o, "FAILED", "COMPILE_ERROR", "the compiler used more than %d MiB of memory",
+			  compile_limits->memory_mb);
+	} else if (c->outcome == SANDBOX_OUTPUT_LIMIT) {
+		set_error(o, "FAILED", "COMPILE_ERROR", "%s", c->out_truncated ?
+			  "the compiled program is too large" : "the compiler wrote too many messages");
+	} else {
+		set_error(o, "FAILED", "COMPILE_ERROR", "the program did not compile (compiler exit status %d)",
+			  c->outcome == SANDBOX_EXITED ? c->exit_code : 128 + c->signal);
+	}
+}
+
+void outcome_from_lang(const struct lang_result *lr, const struct sandbox_limits *run_limits,
+		       const struct sandbox_limits *compile_limits, struct outcome *o)
+{
+	if (lr->ran)
+		outcome_from_result(&lr->run, run_limits, o);
+	else
+		memset(o, 0, sizeof(*o));
+	if (lr->compile == COMPILE_NONE)
+		return;
+	o->compiled = true;
+	o->compile_output = lr->compile_res.err ? lr->compile_res.err : "";
+	o->compile_output_len = lr->compile_res.err_len;
+	o->compile_ms = lr->compile_res.wall_ms;
+	o->compile_cached = lr->compile_cached;
+	if (!lr->ran) {
+		o->setup_ms = lr->compile_res.setup_ms;
+		o->cpu_ms = lr->compile_res.cpu_ms;
+		o->memory_kb = lr->compile_res.memory_kb;
+		o->out = o->err = "";
+		compile_failure(lr, compile_limits, o);
+	}
+}
+
+static void unavailable(const struct claim *c, struct outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->status = "FAILED";
+	o->error_code = "SANDBOX_ERROR";
+	o->out = o->err = "";
+	snprintf(o->error_message, sizeof(o->error_message),
+		 "language %s is not available on this runner", c->language);
+}
+
 static void execute(struct slot *s, struct claims *claims, struct claim *c)
 {
 	struct runner *r = s->runner;
-	struct sandbox_job job = {
+	const struct language *l = languages_find(&r->langs, c->language);
+	struct lang_input in = {
 		.source = c->source, .source_len = c->source_len,
 		.stdin_data = c->stdin_data, .stdin_len = c->stdin_len,
-		.slot = s->index, .limits = &r->cfg.limits, .slot_netns = s->netns,
+		.slot = s->index, .slot_netns = s->netns,
 	};
-	struct sandbox_result res;
+	struct sandbox_limits run_limits, compile_limits;
+	struct lang_result res;
 	struct outcome o;
 
 	memset(&res, 0, sizeof(res));
-	sandbox_run(&r->host, &job, &res);
-	outcome_from_result(&res, &r->cfg.limits, &o);
-	if (res.outcome == SANDBOX_SETUP_FAILED)
-		log_error("execution %s: sandbox setup failed: %s", c->id, res.message);
+	if (!l || !l->available) {
+		unavailable(c, &o);
+	} else {
+		lang_run_limits(&r->cfg, l, &run_limits);
+		lang_compile_limits(&r->cfg, l, &compile_limits);
+		lang_execute(&r->host, &r->cfg, l, &in, &res);
+		outcome_from_lang(&res, &run_limits, &compile_limits, &o);
+	}
+	if (o.error_code && strcmp(o.error_code, "SANDBOX_ERROR") == 0)
+		log_error("execution %s: %s", c->id, o.error_message);
 	int written = claims_finish(claims, c, &o);
 	/* One line per execution; "result=" tells whether the fenced write won. */
-	log_info("execution %s attempt %d slot %d: %s%s%s exit=%d signal=%d setup=%lldms wall=%lldms "
-		 "cpu=%lldms mem=%ldkB result=%s", c->id, c->attempt, s->index, o.status,
-		 o.error_code ? " " : "", o.error_code ? o.error_code : "", o.exit_code, o.signal,
-		 (long long)res.setup_ms, (long long)o.wall_ms, (long long)o.cpu_ms, o.memory_kb,
-		 written == 1 ? "written" : written == 0 ? "fenced" : "store-error");
-	sandbox_result_free(&res);
+	log_info("execution %s attempt %d slot %d %s: %s%s%s exit=%d signal=%d compile=%lldms setup=%lldms "
+		 "wall=%lldms cpu=%lldms mem=%ldkB result=%s", c->id, c->attempt, s->index, c->language,
+		 o.status, o.error_code ? " " : "", o.error_code ? o.error_code : "", o.exit_code, o.signal,
+		 (long long)o.compile_ms, (long long)o.setup_ms, (long long)o.wall_ms, (long long)o.cpu_ms,
+		 o.memory_kb, written == 1 ? "written" : written == 0 ? "fenced" : "store-error");
+	lang_result_free(&res);
 }
 
 static void *slot_main(void *arg)

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "claims.h"
+#include "lang_run.h"
 #include "runner.h"
 #include "sandbox.h"
 
@@ -21,5 +22,10 @@ int slot_start(struct slot *s);
 /* Maps what the sandbox reported to the row written back. */
 void outcome_from_result(const struct sandbox_result *res, const struct sandbox_limits *limits,
 			 struct outcome *o);
+
+/* The outcome of a compile-and-run: a compile that failed ends the
+ * execution (COMPILE_ERROR, COMPILE_TIMEOUT, SANDBOX_ERROR), else the run's. */
+void outcome_from_lang(const struct lang_result *lr, const struct sandbox_limits *run_limits,
+		       const struct sandbox_limits *compile_limits, struct outcome *o);
 
 #endif

@@ -112,6 +112,9 @@ TEST(store_column_enums_name_the_columns_in_order)
 		[EXECUTION_ATTEMPT] = "attempt", [EXECUTION_QUEUED_AT] = "queued_at",
 		[EXECUTION_STARTED_AT] = "started_at", [EXECUTION_FINISHED_AT] = "finished_at",
 		[EXECUTION_SEQ] = "seq", [EXECUTION_SETUP_MS] = "setup_ms",
+		[EXECUTION_KIND] = "kind", [EXECUTION_COMPILE_OUTPUT] = "compile_output",
+		[EXECUTION_COMPILE_TIME_MS] = "compile_time_ms",
+		[EXECUTION_COMPILE_CACHED] = "compile_cached", [EXECUTION_DIAGNOSTICS] = "diagnostics",
 	};
 	static const char *const runner[RUNNER__NCOLUMNS] = {
 		[RUNNER_ID] = "id", [RUNNER_HOST] = "host", [RUNNER_PID] = "pid",
@@ -122,6 +125,7 @@ TEST(store_column_enums_name_the_columns_in_order)
 	static const char *const claim[CLAIM__NCOLUMNS] = {
 		[CLAIM_ID] = "id", [CLAIM_ATTEMPT] = "attempt",
 		[CLAIM_SOURCE_CODE] = "source_code", [CLAIM_STDIN] = "stdin",
+		[CLAIM_LANGUAGE] = "language", [CLAIM_KIND] = "kind",
 	};
 	static const char *const status_count[STATUS_COUNT__NCOLUMNS] = {
 		[STATUS_COUNT_STATUS] = "status", [STATUS_COUNT_ERROR_CODE] = "error_code",
