@@ -3,10 +3,12 @@
 #define FCGI_APP_H
 
 #include "config.h"
+#include "languages.h"
 #include "store.h"
 
 struct app {
 	struct config cfg;
+	struct language_table langs;    /* the table read at start: what sessions may use */
 	struct store *store;            /* NULL while the store cannot be opened */
 	void *zmq_ctx;
 	void *push;                     /* ZeroMQ PUSH to the runner; NULL if unavailable */

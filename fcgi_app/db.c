@@ -189,6 +189,52 @@ static enum db_status alive_runners(struct store *s, int64_t now, int64_t stale_
 	return rc == STORE_DONE ? DB_OK : db_failed(s, "runners");
 }
 
+/* The first entry of the runners' arrays (all) whose id is id, or NULL. */
+static json_object *reported(json_object *all, const char *id)
+{
+	for (size_t i = 0; i < json_object_array_length(all); i++) {
+		json_object *arr = json_object_array_get_idx(all, i);
+		for (size_t j = 0; json_object_is_type(arr, json_type_array) &&
+				   j < json_object_array_length(arr); j++) {
+			json_object *l = json_object_array_get_idx(arr, j);
+			const char *lid = json_object_get_string(json_object_object_get(l, "id"));
+			if (lid && strcmp(lid, id) == 0)
+				return l;
+		}
+	}
+	return NULL;
+}
+
+enum db_status db_languages(struct store *s, int64_t now, int64_t stale_ms,
+			    const struct language_table *t, json_object **out)
+{
+	struct store_query *q = store_query(s, STMT_RUNNER_LANGUAGES);
+	json_object *all = json_object_new_array();
+	enum store_rc rc;
+
+	store_bind_int64(q, 1, now - stale_ms);
+	while ((rc = store_step(q)) == STORE_ROW) {
+		json_object *arr = json_tokener_parse(store_column_text(q, 0, NULL));
+		if (arr)
+			json_object_array_add(all, arr);
+	}
+	store_reset(q);
+	if (rc != STORE_DONE) {
+		json_object_put(all);
+		return db_failed(s, "runner languages");
+	}
+	json_object *list = json_object_new_array();
+	for (int i = 0; i < t->n; i++) {
+		json_object *l = reported(all, t->langs[i].id);
+		if (l)
+			json_object_array_add(list, json_object_get(l));
+	}
+	json_object_put(all);
+	*out = json_object_new_object();
+	json_object_object_add(*out, "languages", list);
+	return DB_OK;
+}
+
 enum db_status db_health(struct store *s, int64_t now, int64_t stale_ms, json_object **out)
 {
 	int64_t depth, oldest_age_ms, running;

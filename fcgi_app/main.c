@@ -15,6 +15,7 @@
 #include "app.h"
 #include "errors.h"
 #include "log.h"
+#include "validate.h"
 #include "queue.h"
 #include "routes.h"
 
@@ -86,6 +87,20 @@ static void exit_with_parent(void)
 		_exit(0);
 }
 
+static int load_languages(struct app *app, char *err, size_t errlen)
+{
+	char path[CONFIG_PATH_MAX];
+
+	if (config_languages_path(&app->cfg, config_default_path(), path, sizeof(path))) {
+		snprintf(err, errlen, "languages_file: path too long");
+		return -1;
+	}
+	if (languages_load(&app->langs, path, err, errlen))
+		return -1;
+	validate_set_languages(&app->langs);
+	return 0;
+}
+
 int main(void)
 {
 	static struct app app;
@@ -93,6 +108,10 @@ int main(void)
 
 	config_defaults(&app.cfg);
 	if (config_load(&app.cfg, config_default_path(), err, sizeof(err))) {
+		fprintf(stderr, "fcgi_app: %s\n", err);
+		return 1;
+	}
+	if (load_languages(&app, err, sizeof(err))) {
 		fprintf(stderr, "fcgi_app: %s\n", err);
 		return 1;
 	}
@@ -114,5 +133,6 @@ int main(void)
 	}
 	queue_close(&app);
 	store_close(&app.store);
+	languages_free(&app.langs);
 	return 0;
 }

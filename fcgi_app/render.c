@@ -23,6 +23,13 @@ static json_object *bool_column(struct store_query *q, int col)
 	return json_object_new_boolean(store_column_int64(q, col) != 0);
 }
 
+/* A column holding JSON written by the runner, parsed; NULL stays null. */
+static json_object *json_or_null(struct store_query *q, int col)
+{
+	const char *s = store_column_text(q, col, NULL);
+	return s ? json_tokener_parse(s) : NULL;
+}
+
 static json_object *time_string(int64_t ms)
 {
 	char buf[RFC3339_LEN];
@@ -78,6 +85,12 @@ json_object *render_execution(struct store_query *q)
 	json_object_object_add(o, "stderr_truncated", bool_column(q, EXECUTION_STDERR_TRUNCATED));
 	json_object_object_add(o, "error", execution_error(q));
 	json_object_object_add(o, "attempt", int_or_null(q, EXECUTION_ATTEMPT));
+	json_object_object_add(o, "kind", text_or_null(q, EXECUTION_KIND));
+	json_object_object_add(o, "compile_output", text_or_null(q, EXECUTION_COMPILE_OUTPUT));
+	json_object_object_add(o, "compile_time_ms", int_or_null(q, EXECUTION_COMPILE_TIME_MS));
+	json_object_object_add(o, "compile_cached", store_column_is_null(q, EXECUTION_COMPILE_CACHED) ?
+				NULL : bool_column(q, EXECUTION_COMPILE_CACHED));
+	json_object_object_add(o, "diagnostics", json_or_null(q, EXECUTION_DIAGNOSTICS));
 	json_object_object_add(o, "queued_at", time_or_null(q, EXECUTION_QUEUED_AT));
 	json_object_object_add(o, "started_at", time_or_null(q, EXECUTION_STARTED_AT));
 	json_object_object_add(o, "finished_at", time_or_null(q, EXECUTION_FINISHED_AT));

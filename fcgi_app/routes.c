@@ -31,6 +31,7 @@ enum route_id {
 	ROUTE_SESSION_EXECUTIONS,
 	ROUTE_EXECUTION,
 	ROUTE_HEALTH,
+	ROUTE_LANGUAGES,
 	ROUTE_OPENAPI,
 	ROUTE_DOCS,
 	ROUTE_METRICS,
@@ -51,6 +52,8 @@ static const struct route routes[ROUTE__MAX] = {
 		{ { "GET", execution_get, BODY_NONE, QUERY_NONE } } },
 	[ROUTE_HEALTH] = { "/health", "GET", NULL,
 		{ { "GET", health_get, BODY_NONE, QUERY_NONE } } },
+	[ROUTE_LANGUAGES] = { "/languages", "GET", NULL,
+		{ { "GET", languages_get, BODY_NONE, QUERY_NONE } } },
 	/* lighttpd serves GET and HEAD of these from $(BUILD)/www; other methods land here. */
 	[ROUTE_OPENAPI] = { "/openapi.json", "GET, HEAD", NULL,
 		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },

@@ -29,7 +29,19 @@ struct body_rules {
 	int nfields;
 };
 
-static const char *const languages[] = { "python", NULL };
+/* The ids of the language table, set once at start (validate_set_languages). */
+static const char *languages[LANGUAGES_MAX + 1];
+static char language_list[LANGUAGES_MAX * (LANG_ID_MAX + 2)];
+
+void validate_set_languages(const struct language_table *t)
+{
+	int n = 0;
+
+	for (int i = 0; i < t->n && i < LANGUAGES_MAX; i++)
+		languages[n++] = t->langs[i].id;
+	languages[n] = NULL;
+	languages_ids(t, language_list, sizeof(language_list));
+}
 
 static const struct field_rule session_create_fields[] = {
 	{ FIELD_LANGUAGE, "language", true, LIMIT_NAME, languages },
@@ -199,8 +211,8 @@ static int check_field(const struct field_rule *r, json_object *val, const struc
 	if (!utf8_valid(s, len))
 		return fail(err, "INVALID_FIELD", r->name, "%s is not valid UTF-8", r->name);
 	if (r->one_of && !in_list(s, r->one_of))
-		return fail(err, "UNSUPPORTED_LANGUAGE", r->name, "%s \"%.32s\" is not supported; use \"python\"",
-			    r->name, s);
+		return fail(err, "UNSUPPORTED_LANGUAGE", r->name, "%s \"%.32s\" is not supported; use one of: %s",
+			    r->name, s, language_list);
 	out->present = true;
 	out->str = s;
 	out->len = len;

@@ -12,6 +12,7 @@
 #include <json.h>
 
 #include "config.h"
+#include "languages.h"
 
 enum body_kind {
 	BODY_NONE,             /* takes no body: the router does not read one */
@@ -53,6 +54,10 @@ struct verror {
  * body of kind. Returns 0 with out filled (release with validated_free), or
  * -1 with err filled and nothing to free.
  */
+/* The language ids a session may take: those of t (kept by pointer; t
+ * must outlive every validation). Before this call no language is valid. */
+void validate_set_languages(const struct language_table *t);
+
 int validate_body(enum body_kind kind, const char *body, size_t len, const struct config *cfg,
 		  struct validated *out, struct verror *err);
 

@@ -25,6 +25,7 @@ class Components:
         if config_overrides:
             self.config = Path(self.data_dir) / "engine.conf"
             text = DEFAULT_CONFIG.read_text()
+            text += f"languages_file = {REPO / 'conf' / 'languages.conf'}\n"
             text += "".join(f"{k} = {v}\n" for k, v in config_overrides.items())
             self.config.write_text(text)
         self.env = dict(os.environ, PORT=str(self.port), DATA_DIR=self.data_dir,

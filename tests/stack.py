@@ -345,9 +345,9 @@ class Stack:
                     f"execution {execution_id} not terminal after {timeout} s: {last!r}")
             time.sleep(0.02)
 
-    def execute(self, code, stdin=None, timeout=20.0):
+    def execute(self, code, stdin=None, timeout=20.0, language="python"):
         """Create a session with `code`, run it, wait: the final execution."""
-        sid = self.create_session(code)["session_id"]
+        sid = self.create_session(code, language)["session_id"]
         eid = self.run_ok(sid, stdin)
         return self.wait_terminal(eid, timeout)
 
@@ -380,6 +380,7 @@ EXECUTION_KEYS = {
     "execution_id", "session_id", "status", "stdout", "stderr", "exit_code", "signal",
     "execution_time_ms", "setup_time_ms", "cpu_time_ms", "memory_kb", "stdout_truncated",
     "stderr_truncated", "error", "attempt", "queued_at", "started_at", "finished_at",
+    "kind", "compile_output", "compile_time_ms", "compile_cached", "diagnostics",
 }
 
 

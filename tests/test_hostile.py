@@ -663,7 +663,8 @@ def start_stack_with(lines):
     """A stack whose config is conf/engine.conf plus `lines`."""
     fd, path = tempfile.mkstemp(prefix="engine-hostile-", suffix=".conf")
     with os.fdopen(fd, "w") as f:
-        f.write(open(REPO / "conf" / "engine.conf").read() + "\n" + "\n".join(lines) + "\n")
+        f.write(open(REPO / "conf" / "engine.conf").read() + "\n" + "\n".join(lines) + "\n"
+                f"languages_file = {REPO / 'conf' / 'languages.conf'}\n")
     saved = os.environ.get("ENGINE_CONFIG")
     os.environ["ENGINE_CONFIG"] = path
     try:

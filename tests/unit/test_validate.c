@@ -199,3 +199,31 @@ TEST(validate_id_wants_a_uuid)
 	CHECK_STR(e.code, "INVALID_ID");
 	CHECK_STR(e.field, "id");
 }
+
+/* Sessions may take the languages of the shipped table, as in fcgi_app. */
+static struct language_table shipped_languages;
+
+__attribute__((constructor)) static void set_shipped_languages(void)
+{
+	char err[256];
+	if (languages_load(&shipped_languages, "conf/languages.conf", err, sizeof(err)) == 0)
+		validate_set_languages(&shipped_languages);
+	else
+		fprintf(stderr, "test_validate: %s\n", err);
+}
+
+__attribute__((destructor)) static void free_shipped_languages(void)
+{
+	languages_free(&shipped_languages);
+}
+
+TEST(validate_unsupported_language_lists_the_valid_ids)
+{
+	struct validated v;
+	struct verror e;
+	CHECK(run(BODY_SESSION_CREATE, "{\"language\":\"cobol\"}", &v, &e) < 0);
+	CHECK_STR(e.message, "language \"cobol\" is not supported; use one of: python, javascript, "
+		  "typescript, c, cpp, java, go, rust, bash, sql");
+	CHECK(run(BODY_SESSION_CREATE, "{\"language\":\"rust\"}", &v, &e) == 0);
+	validated_free(&v);
+}

@@ -1,0 +1,159 @@
+"""The ten languages of conf/languages.conf through the API, against the real
+stack: GET /languages, hello world with stdin, a runtime error's exit code, a
+compile error as COMPILE_ERROR on the learner's file and line, the 5 s limit."""
+
+import re
+
+import pytest
+
+from stack import assert_error
+
+IDS = ["python", "javascript", "typescript", "c", "cpp", "java", "go", "rust", "bash", "sql"]
+COMPILED = {"typescript", "c", "cpp", "java", "go", "rust"}
+
+# Reads one word from stdin and prints "hello <word>".
+HELLO = {
+    "python": "print('hello', input())\n",
+    "javascript": "const s = require('fs').readFileSync(0, 'utf8').trim();\nconsole.log('hello', s);\n",
+    "typescript": "declare const require: any;\n"
+                  "const s: string = require('fs').readFileSync(0, 'utf8').trim();\n"
+                  "console.log('hello', s);\n",
+    "c": "#include <stdio.h>\nint main(void) { char b[32]; scanf(\"%31s\", b); "
+         "printf(\"hello %s\\n\", b); return 0; }\n",
+    "cpp": "#include <iostream>\n#include <string>\nint main() { std::string s; std::cin >> s; "
+           "std::cout << \"hello \" << s << std::endl; }\n",
+    "java": "import java.util.Scanner;\npublic class Main {\n  public static void main(String[] a) {\n"
+            "    System.out.println(\"hello \" + new Scanner(System.in).next());\n  }\n}\n",
+    "go": "package main\nimport \"fmt\"\nfunc main() { var s string; fmt.Scan(&s); fmt.Println(\"hello\", s) }\n",
+    "rust": "fn main() { let mut s = String::new(); std::io::stdin().read_line(&mut s).unwrap(); "
+            "println!(\"hello {}\", s.trim()); }\n",
+    "bash": "read s\necho hello $s\n",
+    "sql": None,        # a script, not a reader of stdin: see test_sql_prints_a_table
+}
+
+# Exits with status 3 after writing to stderr.
+EXIT_3 = {
+    "python": "import sys\nprint('bye', file=sys.stderr)\nsys.exit(3)\n",
+    "javascript": "console.error('bye');\nprocess.exit(3);\n",
+    "typescript": "declare const process: any;\nconsole.error('bye');\nprocess.exit(3);\n",
+    "c": "#include <stdio.h>\nint main(void) { fputs(\"bye\\n\", stderr); return 3; }\n",
+    "cpp": "#include <iostream>\nint main() { std::cerr << \"bye\" << std::endl; return 3; }\n",
+    "java": "public class Main {\n  public static void main(String[] a) {\n"
+            "    System.err.println(\"bye\");\n    System.exit(3);\n  }\n}\n",
+    "go": "package main\nimport (\"fmt\"; \"os\")\nfunc main() { fmt.Fprintln(os.Stderr, \"bye\"); os.Exit(3) }\n",
+    "rust": "fn main() { eprintln!(\"bye\"); std::process::exit(3); }\n",
+    "bash": "echo bye >&2\nexit 3\n",
+}
+
+# Does not compile; the error is on line 2 of the learner's file.
+BROKEN = {
+    "typescript": ("const a: number = 1;\nconst b: number = \"two\";\n", r"main\.ts\(2,7\): error TS2322"),
+    "c": ("int main(void) {\n  return x;\n}\n", r"^main\.c:2:10: error: ‘x’ undeclared"),
+    "cpp": ("int main() {\n  return x;\n}\n", r"^main\.cpp:2:10: error: ‘x’ was not declared"),
+    "java": ("public class Main {\n  int x = ;\n}\n", r"^Main\.java:2: error: illegal start of expression"),
+    "go": ("package main\nfunc main() { x }\n", r"main\.go:2:15: undefined: x"),
+    "rust": ("fn main() {\n    let x: i32 = \"s\";\n}\n", r"--> main\.rs:2:18"),
+}
+
+# Never ends on its own.
+FOREVER = {
+    "python": "while True: pass\n",
+    "javascript": "for (;;) {}\n",
+    "typescript": "for (;;) {}\n",
+    "c": "int main(void) { for (;;) {} }\n",
+    "cpp": "int main() { for (;;) {} }\n",
+    "java": "public class Main { public static void main(String[] a) { for (;;) {} } }\n",
+    "go": "package main\nfunc main() { for {} }\n",
+    "rust": "fn main() { loop {} }\n",
+    "bash": "while :; do :; done\n",
+    "sql": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\n",
+}
+
+
+def start(stack, language, code, stdin=None):
+    sid = stack.create_session(code, language)["session_id"]
+    return stack.run_ok(sid, stdin)
+
+
+def test_languages_lists_the_ten_with_their_versions(stack):
+    status, _, body = stack.request("GET", "/languages")
+    assert status == 200, body
+    assert [l["id"] for l in body["languages"]] == IDS
+    for l in body["languages"]:
+        assert set(l) == {"id", "name", "version", "compiled", "limits"}, l
+        assert re.fullmatch(r"\d+\.\d+(\.\d+)*", l["version"]), l
+        assert l["compiled"] == (l["id"] in COMPILED), l
+        assert l["limits"]["wall_time_ms"] == 5000, l
+        assert ("compile_wall_time_ms" in l["limits"]) == l["compiled"], l
+    java = next(l for l in body["languages"] if l["id"] == "java")
+    assert java["limits"]["compile_wall_time_ms"] == 10000, java
+
+
+def test_unknown_language_is_refused_with_the_valid_ids(stack):
+    resp = stack.request("POST", "/code-sessions", {"language": "cobol"})
+    assert_error(resp, 400, "UNSUPPORTED_LANGUAGE", "language")
+    body = resp[2]
+    assert body["error"]["message"] == ('language "cobol" is not supported; use one of: '
+                                        + ", ".join(IDS)), body
+
+
+@pytest.mark.parametrize("language", [l for l in IDS if HELLO[l]])
+def test_hello_world_reads_stdin(stack, language):
+    ex = stack.wait_terminal(start(stack, language, HELLO[language], "Ada\n"), timeout=60)
+    assert ex["status"] == "COMPLETED", ex
+    assert ex["stdout"] == "hello Ada\n", ex
+    assert ex["exit_code"] == 0, ex
+    assert ex["kind"] == "run", ex
+    if language in COMPILED:
+        assert ex["compile_output"] is not None and ex["compile_time_ms"] > 0, ex
+        assert ex["compile_cached"] is False, ex
+    else:
+        assert (ex["compile_output"], ex["compile_time_ms"], ex["compile_cached"]) == (None, None, None), ex
+
+
+def test_sql_prints_a_table(stack):
+    code = ("CREATE TABLE t (name TEXT, n INTEGER);\n"
+            "INSERT INTO t VALUES ('Ada', 1), ('Alan', 2);\n"
+            "SELECT name, n FROM t ORDER BY n;\n")
+    ex = stack.wait_terminal(start(stack, "sql", code), timeout=30)
+    assert ex["status"] == "COMPLETED", ex
+    assert ex["stdout"] == ("+------+---+\n| name | n |\n+------+---+\n"
+                            "| Ada  | 1 |\n| Alan | 2 |\n+------+---+\n"), ex
+
+
+@pytest.mark.parametrize("language", sorted(EXIT_3))
+def test_runtime_error_reports_the_exit_code(stack, language):
+    ex = stack.wait_terminal(start(stack, language, EXIT_3[language]), timeout=60)
+    assert ex["status"] == "FAILED", ex
+    assert ex["exit_code"] == 3, ex
+    assert ex["stderr"] == "bye\n", ex
+    assert ex["error"]["code"] == "RUNTIME_ERROR", ex
+
+
+def test_sql_error_fails_with_sqlites_message(stack):
+    ex = stack.wait_terminal(start(stack, "sql", "SELECT 1;\nSELECT * FROM nope;\n"), timeout=30)
+    assert ex["status"] == "FAILED", ex
+    assert ex["exit_code"] == 1, ex
+    assert "no such table: nope" in ex["stderr"], ex
+    assert ex["error"]["code"] == "RUNTIME_ERROR", ex
+
+
+@pytest.mark.parametrize("language", sorted(BROKEN))
+def test_compile_error_points_at_the_learners_file(stack, language):
+    code, pattern = BROKEN[language]
+    ex = stack.wait_terminal(start(stack, language, code), timeout=60)
+    assert ex["status"] == "FAILED", ex
+    assert ex["error"]["code"] == "COMPILE_ERROR", ex
+    assert re.search(pattern, ex["compile_output"], re.M), ex["compile_output"]
+    assert "/app/" not in ex["compile_output"] and "/tmp/" not in ex["compile_output"], ex
+    # No run step: nothing ran, so nothing was printed.
+    assert (ex["stdout"], ex["stderr"], ex["exit_code"]) == ("", "", None), ex
+
+
+def test_every_language_times_out_at_5_seconds(stack):
+    ids = {l: start(stack, l, FOREVER[l]) for l in IDS}
+    for language, eid in ids.items():
+        ex = stack.wait_terminal(eid, timeout=120)
+        assert ex["status"] == "TIMEOUT", (language, ex)
+        assert ex["error"]["code"] == "TIMEOUT", (language, ex)
+        assert 4900 <= ex["execution_time_ms"] < 6500, (language, ex)
