@@ -1,5 +1,6 @@
 /* Engine configuration: one table of keys with their defaults and allowed values. */
 #include "config.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -130,33 +131,23 @@ const char *config_key_name(size_t i)
 	return i < KEY_COUNT ? keys[i].name : NULL;
 }
 
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
 /* Parses one line. Returns NULL, or the reason the line is wrong. */
 static const char *config_line(struct config *cfg, char *line)
 {
 	char *hash = strchr(line, '#');
 	if (hash)
 		*hash = '\0';
-	char *s = trim(line);
+	char *s = str_trim(line);
 	if (*s == '\0')
 		return NULL;
 	char *eq = strchr(s, '=');
 	if (!eq)
 		return "expected key = value";
 	*eq = '\0';
-	const struct key *k = key_find(trim(s));
+	const struct key *k = key_find(str_trim(s));
 	if (!k)
 		return "unknown key";
-	return key_set(cfg, k, trim(eq + 1));
+	return key_set(cfg, k, str_trim(eq + 1));
 }
 
 static int config_env(struct config *cfg, char *err, size_t errlen)

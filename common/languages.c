@@ -1,5 +1,6 @@
 /* The language table (languages.h): parsing conf/languages.conf. */
 #include "languages.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -46,25 +47,23 @@ static const struct field fields[] = {
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
-static char *trim(char *s)
+static void free_words(char **words, int *n)
 {
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
+	for (int i = 0; i < *n; i++) {
+		free(words[i]);
+		words[i] = NULL;
+	}
+	*n = 0;
 }
 
 /*
- * Splits s into at most max words: blanks separate, "double quotes" keep
- * blanks inside a word (no escapes). Each word is malloc'd into words[].
- * Returns the count, or -1 with the reason in *why.
+ * Replaces words[0 .. *n) by the words of s, at most max: blanks separate,
+ * "double quotes" keep blanks inside a word (no escapes). Each word is
+ * malloc'd; *n counts them even on failure. Returns NULL, or the reason.
  */
-static int split_words(const char *s, char **words, int max, const char **why)
+static const char *set_words(char **words, int *n, int max, const char *s)
 {
-	int n = 0;
-
+	free_words(words, n);
 	while (*s) {
 		char buf[1024];
 		size_t len = 0;
@@ -74,46 +73,33 @@ static int split_words(const char *s, char **words, int max, const char **why)
 			s++;
 		if (!*s)
 			break;
-		while (*s && (quoted || !isspace((unsigned char)*s))) {
+		for (; *s && (quoted || !isspace((unsigned char)*s)); s++) {
 			if (*s == '"')
 				quoted = !quoted;
 			else if (len + 1 < sizeof buf)
 				buf[len++] = *s;
 			else
-				return *why = "word too long", -1;
-			s++;
+				return "word too long";
 		}
 		if (quoted)
-			return *why = "unterminated quote", -1;
-		if (n == max)
-			return *why = "too many words", -1;
+			return "unterminated quote";
+		if (*n == max)
+			return "too many words";
 		buf[len] = '\0';
-		if (!(words[n] = strdup(buf)))
-			return *why = "out of memory", -1;
-		n++;
+		if (!(words[*n] = strdup(buf)))
+			return "out of memory";
+		(*n)++;
 	}
-	return n;
-}
-
-static void free_words(char **words, int n)
-{
-	for (int i = 0; i < n; i++) {
-		free(words[i]);
-		words[i] = NULL;
-	}
+	return NULL;
 }
 
 static const char *set_cmd(struct lang_cmd *c, const char *value)
 {
-	const char *why = NULL;
-	int n;
+	const char *why = set_words(c->argv, &c->n, LANG_WORDS, value);
 
-	free_words(c->argv, c->n);
-	c->n = 0;
-	if ((n = split_words(value, c->argv, LANG_WORDS, &why)) < 0)
+	if (why)
 		return why;
-	c->n = n;
-	if (n == 0)
+	if (c->n == 0)
 		return "empty command";
 	if (c->argv[0][0] != '/' && strcmp(c->argv[0], "{python}") != 0)
 		return "a command must start with an absolute path (no shell, no PATH search)";
@@ -122,34 +108,22 @@ static const char *set_cmd(struct lang_cmd *c, const char *value)
 
 static const char *set_mounts(struct language *l, const char *value)
 {
-	const char *why = NULL;
-	int n;
+	const char *why = set_words(l->mounts, &l->nmounts, LANG_MOUNTS, value);
 
-	free_words(l->mounts, l->nmounts);
-	l->nmounts = 0;
-	if ((n = split_words(value, l->mounts, LANG_MOUNTS, &why)) < 0)
-		return why;
-	l->nmounts = n;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; !why && i < l->nmounts; i++)
 		if (l->mounts[i][0] != '/' || strstr(l->mounts[i], "..") || strcmp(l->mounts[i], "/") == 0)
-			return "mounts must be absolute directories without ..";
-	return NULL;
+			why = "mounts must be absolute directories without ..";
+	return why;
 }
 
 static const char *set_env(struct language *l, const char *value)
 {
-	const char *why = NULL;
-	int n;
+	const char *why = set_words(l->env, &l->nenv, LANG_ENV, value);
 
-	free_words(l->env, l->nenv);
-	l->nenv = 0;
-	if ((n = split_words(value, l->env, LANG_ENV, &why)) < 0)
-		return why;
-	l->nenv = n;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; !why && i < l->nenv; i++)
 		if (!strchr(l->env[i], '=') || l->env[i][0] == '=')
-			return "env takes KEY=value words";
-	return NULL;
+			why = "env takes KEY=value words";
+	return why;
 }
 
 static const char *set_limit(int *field, const char *value, int max)
@@ -226,7 +200,7 @@ static const char *open_section(struct language_table *t, char *s)
 	if (s[n - 1] != ']')
 		return "expected [id]";
 	s[n - 1] = '\0';
-	s = trim(s + 1);
+	s = str_trim(s + 1);
 	if (!valid_id(s))
 		return "invalid language id (lower-case letters, digits, + - _)";
 	if (languages_find(t, s))
@@ -246,7 +220,7 @@ static const char *parse_line(struct language_table *t, char *line)
 
 	if (hash)
 		*hash = '\0';
-	s = trim(line);
+	s = str_trim(line);
 	if (!*s)
 		return NULL;
 	if (*s == '[') {
@@ -258,10 +232,10 @@ static const char *parse_line(struct language_table *t, char *line)
 	if (!(eq = strchr(s, '=')))
 		return "expected key = value";
 	*eq = '\0';
-	s = trim(s);
+	s = str_trim(s);
 	for (size_t i = 0; i < NFIELDS; i++)
 		if (strcmp(fields[i].name, s) == 0)
-			return set_field(&t->langs[t->n - 1], &fields[i], trim(eq + 1));
+			return set_field(&t->langs[t->n - 1], &fields[i], str_trim(eq + 1));
 	return "unknown key";
 }
 
@@ -299,22 +273,16 @@ int languages_load(struct language_table *t, const char *path, char *err, size_t
 	return 0;
 }
 
-static void cmd_free(struct lang_cmd *c)
-{
-	free_words(c->argv, c->n);
-	c->n = 0;
-}
-
 void languages_free(struct language_table *t)
 {
 	for (int i = 0; t->langs && i < t->n; i++) {
 		struct language *l = &t->langs[i];
-		cmd_free(&l->version);
-		cmd_free(&l->compile);
-		cmd_free(&l->run);
-		cmd_free(&l->check);
-		free_words(l->mounts, l->nmounts);
-		free_words(l->env, l->nenv);
+		free_words(l->version.argv, &l->version.n);
+		free_words(l->compile.argv, &l->compile.n);
+		free_words(l->run.argv, &l->run.n);
+		free_words(l->check.argv, &l->check.n);
+		free_words(l->mounts, &l->nmounts);
+		free_words(l->env, &l->nenv);
 	}
 	free(t->langs);
 	t->langs = NULL;

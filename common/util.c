@@ -1,5 +1,7 @@
 #include "util.h"
 
+#include <ctype.h>
+
 #include <string.h>
 #include <time.h>
 #include <uuid.h>
@@ -118,4 +120,14 @@ size_t utf8_sanitize(const char *buf, size_t len, char *out)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+char *str_trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
 }

@@ -30,4 +30,7 @@ bool utf8_valid(const char *buf, size_t len);
  */
 size_t utf8_sanitize(const char *buf, size_t len, char *out);
 
+/* Cuts leading and trailing blanks of s in place; returns the first non-blank. */
+char *str_trim(char *s);
+
 #endif
