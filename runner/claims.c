@@ -196,13 +196,13 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
 	bind_optional_str(q, 15, o->error_code ? o->error_message : NULL);
 	store_bind_int64(q, 16, now_ms());
 	store_bind_int64(q, 17, o->setup_ms);
-	if (o->compiled) {
+	if (o->compiled)
 		bind_output(q, 18, o->compile_output, o->compile_output_len, &clean_compile);
-		store_bind_int64(q, 19, o->compile_ms);
-		store_bind_int64(q, 20, o->compile_cached);
-	}
-	if (o->diagnostics)
-		store_bind_str(q, 21, o->diagnostics);
+	else
+		store_bind_null(q, 18);
+	bind_optional_int(q, 19, o->compiled, o->compile_ms);
+	bind_optional_int(q, 20, o->compiled, o->compile_cached);
+	bind_optional_str(q, 21, o->diagnostics);
 	int written = run_write(c, q, "finish");
 	free(clean_out);
 	free(clean_err);
