@@ -25,7 +25,7 @@ static bool setup(void)
 		the_state = -1;
 		if (languages_load(&the_table, "conf/languages.conf", err, sizeof err) < 0)
 			fprintf(stderr, "  %s\n", err);
-		else if (sandbox_host_init(&the_host, the_cfg.python, the_cfg.sandbox_uid_base, "auto",
+		else if (sandbox_host_init(&the_host, the_cfg.python, the_cfg.sandbox_uid_base, "auto", false,
 					   &the_cfg.limits, err, sizeof err) < 0)
 			fprintf(stderr, "  sandbox_host_init: %s\n", err);
 		else
