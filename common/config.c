@@ -62,6 +62,7 @@ static const struct key keys[] = {
 	NUM_KEY(compile_memory_mb, "512", 16, 65536),
 	NUM_KEY(compile_tmpfs_mb, "128", 1, 4096),
 	NUM_KEY(compile_output_bytes, "65536", 1024, 64L << 20),
+	NUM_KEY(compile_cache_mb, "256", 0, 1 << 20),
 	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),
 	CHOICE_KEY(sandbox_allow_rlimit, "no", "yes|no"),
 	CHOICE_KEY(log_level, "info", "error|warn|info|debug"),

@@ -36,6 +36,7 @@ struct config {
 	int compile_memory_mb;
 	int compile_tmpfs_mb;
 	long compile_output_bytes;
+	int compile_cache_mb;            /* compiled programs kept on disk; 0 = no cache */
 	char sandbox_mode[16];           /* auto, cgroup or rlimit */
 	char sandbox_allow_rlimit[4];    /* yes: rlimit-only mode may run (unprotected), no: refuse it */
 	char log_level[16];              /* error, warn, info or debug */

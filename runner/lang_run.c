@@ -1,5 +1,6 @@
 /* Compile and run one execution of a language of the table (lang_run.h). */
 #include "lang_run.h"
+#include "util.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -85,8 +86,48 @@ static int run(const struct sandbox_host *host, const struct config *cfg, const 
 	return sandbox_run(host, &job, &res->run);
 }
 
+/* A cached compile as if the compiler had just run: its messages and
+ * output become the compile's result. Returns 1 on a hit, else 0. */
+static int from_cache(struct compile_cache *cache, const struct compile_key *key, struct lang_result *res)
+{
+	struct compile_entry e;
+	int64_t t0 = mono_ms();
+
+	if (!cache || compile_cache_get(cache, key, &e) != 1)
+		return 0;
+	res->compile_res.outcome = SANDBOX_EXITED;
+	res->compile_res.out = e.artifacts;
+	res->compile_res.out_len = e.artifacts_len;
+	res->compile_res.err = e.messages;
+	res->compile_res.err_len = e.messages_len;
+	res->compile_res.wall_ms = mono_ms() - t0;
+	res->compile_cached = true;
+	return 1;
+}
+
+/* Compiles, or takes the compile from the cache; caches a new success. */
+static enum compile_status compile_or_cached(const struct sandbox_host *host, const struct config *cfg,
+					     const struct language *l, struct compile_cache *cache,
+					     const struct lang_input *in, struct lang_result *res)
+{
+	struct compile_key key = {
+		.language = l->id, .version = l->version_text,
+		.argv = (const char *const *)l->compile.argv,
+		.source = in->source, .source_len = in->source_len,
+	};
+	enum compile_status st;
+
+	if (from_cache(cache, &key, res))
+		return COMPILE_OK;
+	st = compile(host, cfg, l, in, res);
+	if (st == COMPILE_OK && cache)
+		compile_cache_put(cache, &key, res->compile_res.out, res->compile_res.out_len,
+				  res->compile_res.err, res->compile_res.err_len);
+	return st;
+}
+
 int lang_execute(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
-		 const struct lang_input *in, struct lang_result *res)
+		 struct compile_cache *cache, const struct lang_input *in, struct lang_result *res)
 {
 	struct sandbox_file files[SANDBOX_MAX_FILES];
 	int nfiles = 0;
@@ -94,7 +135,7 @@ int lang_execute(const struct sandbox_host *host, const struct config *cfg, cons
 	memset(res, 0, sizeof *res);
 	if (l->compile.n == 0)
 		return run(host, cfg, l, in, NULL, 0, res);
-	res->compile = compile(host, cfg, l, in, res);
+	res->compile = compile_or_cached(host, cfg, l, cache, in, res);
 	if (res->compile != COMPILE_OK)
 		return 0;
 	nfiles = sandbox_artifacts_parse(res->compile_res.out, res->compile_res.out_len, files,

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "compile_cache.h"
 #include "config.h"
 #include "languages.h"
 #include "sandbox.h"
@@ -47,12 +48,13 @@ void lang_run_limits(const struct config *cfg, const struct language *l, struct 
 void lang_compile_limits(const struct config *cfg, const struct language *l, struct sandbox_limits *out);
 
 /*
- * Compiles (if the language does) and runs in.source. Fills res (always).
+ * Compiles (if the language does; from cache when it holds this compile,
+ * which may be NULL) and runs in.source. Fills res (always).
  * Returns 0, or -1 if the runner itself failed (out of memory): res then
  * says why in run.message with run.outcome SANDBOX_SETUP_FAILED.
  */
 int lang_execute(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
-		 const struct lang_input *in, struct lang_result *res);
+		 struct compile_cache *cache, const struct lang_input *in, struct lang_result *res);
 
 void lang_result_free(struct lang_result *res);
 

@@ -159,6 +159,8 @@ static int prepare(struct runner *r, const char *config_path, char *err, size_t 
 	}
 	if (languages_load(&r->langs, langs, err, errlen))
 		return -1;
+	if (compile_cache_open(&r->cache, r->cfg.data_dir, r->cfg.compile_cache_mb, err, errlen))
+		return -1;
 	if (languages_probe_all(&r->langs, &r->host, &r->cfg, &r->languages_json) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -238,5 +240,6 @@ int main(int argc, char **argv)
 	sandbox_host_fini(&r.host);
 	languages_free(&r.langs);
 	free(r.languages_json);
+	compile_cache_close(&r.cache);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "compile_cache.h"
 #include "config.h"
 #include "languages.h"
 #include "sandbox.h"
@@ -16,6 +17,7 @@ struct runner {
 	struct sandbox_host host;
 	struct language_table langs;    /* available ones have .available set */
 	char *languages_json;           /* what the runner's row records */
+	struct compile_cache cache;
 	char id[UUID_LEN + 1];
 	int slots;
 

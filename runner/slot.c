@@ -184,7 +184,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	} else {
 		lang_run_limits(&r->cfg, l, &run_limits);
 		lang_compile_limits(&r->cfg, l, &compile_limits);
-		lang_execute(&r->host, &r->cfg, l, &in, &res);
+		lang_execute(&r->host, &r->cfg, l, &r->cache, &in, &res);
 		outcome_from_lang(&res, &run_limits, &compile_limits, &o);
 	}
 	if (o.error_code && strcmp(o.error_code, "SANDBOX_ERROR") == 0)

@@ -2,6 +2,7 @@
 stack: GET /languages, hello world with stdin, a runtime error's exit code, a
 compile error as COMPILE_ERROR on the learner's file and line, the 5 s limit."""
 
+import os
 import re
 
 import pytest
@@ -157,3 +158,54 @@ def test_every_language_times_out_at_5_seconds(stack):
         assert ex["status"] == "TIMEOUT", (language, ex)
         assert ex["error"]["code"] == "TIMEOUT", (language, ex)
         assert 4900 <= ex["execution_time_ms"] < 6500, (language, ex)
+
+
+# ---- the compile cache ------------------------------------------------------------------
+
+def cache_entries(stack):
+    d = os.path.join(stack.data_dir, "compile-cache")
+    return [os.path.join(d, f) for f in os.listdir(d) if not f.startswith(".")]
+
+
+def run_session(stack, sid):
+    return stack.wait_terminal(stack.run_ok(sid), timeout=60)
+
+
+def test_unchanged_code_is_compiled_once(stack):
+    sid = stack.create_session(HELLO["c"].replace("hello", "cached"), "c")["session_id"]
+    first = run_session(stack, sid)
+    again = run_session(stack, sid)
+    assert (first["status"], first["compile_cached"]) == ("COMPLETED", False), first
+    assert (again["status"], again["compile_cached"]) == ("COMPLETED", True), again
+    assert again["stdout"] == first["stdout"] == "cached \n", again
+    assert again["compile_output"] == first["compile_output"], again
+    assert again["compile_time_ms"] < first["compile_time_ms"], (first, again)
+
+
+def test_a_changed_source_compiles_again(stack):
+    sid = stack.create_session("fn main() { println!(\"one\"); }\n", "rust")["session_id"]
+    assert run_session(stack, sid)["stdout"] == "one\n"
+    stack.patch_code(sid, "fn main() { println!(\"two\"); }\n")
+    ex = run_session(stack, sid)
+    assert (ex["stdout"], ex["compile_cached"]) == ("two\n", False), ex
+
+
+def test_a_truncated_cache_entry_is_rebuilt_not_run(own_stack):
+    s = own_stack
+    sid = s.create_session("#include <stdio.h>\nint main(void) { puts(\"intact\"); }\n", "c")["session_id"]
+    assert run_session(s, sid)["compile_cached"] is False
+    for path in cache_entries(s):
+        os.truncate(path, os.path.getsize(path) // 2)
+    ex = run_session(s, sid)
+    assert (ex["status"], ex["stdout"], ex["compile_cached"]) == ("COMPLETED", "intact\n", False), ex
+    assert run_session(s, sid)["compile_cached"] is True
+
+
+def test_the_cache_survives_a_restart(own_stack):
+    s = own_stack
+    sid = s.create_session("package main\nimport \"fmt\"\nfunc main() { fmt.Println(\"kept\") }\n",
+                           "go")["session_id"]
+    assert run_session(s, sid)["compile_cached"] is False
+    s.restart()
+    ex = run_session(s, sid)
+    assert (ex["status"], ex["stdout"], ex["compile_cached"]) == ("COMPLETED", "kept\n", True), ex

@@ -81,7 +81,7 @@ static void run_source(const char *id, const char *src, const char *in, struct l
 {
 	struct lang_input input = { .source = src, .source_len = strlen(src),
 				    .stdin_data = in, .stdin_len = in ? strlen(in) : 0 };
-	lang_execute(&the_host, &the_cfg, lang(id), &input, res);
+	lang_execute(&the_host, &the_cfg, lang(id), NULL, &input, res);
 }
 
 TEST(lang_every_language_runs_hello_world_with_stdin)

@@ -1,0 +1,147 @@
+/* The compile cache (runner/compile_cache.c) on a real directory. */
+#include "check.h"
+#include "compile_cache.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const gcc[] = { "/usr/bin/gcc", "-O2", "main.c", NULL };
+
+static struct compile_key key_of(const char *source)
+{
+	return (struct compile_key){ "c", "12.2.0", gcc, source, strlen(source) };
+}
+
+static int open_cache(struct compile_cache *c, char *dir, int max_mb)
+{
+	char err[256];
+	strcpy(dir, "/tmp/engine-unit-cache-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	return compile_cache_open(c, dir, max_mb, err, sizeof err);
+}
+
+static void remove_cache(struct compile_cache *c, const char *dir)
+{
+	char cmd[128];
+	compile_cache_close(c);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);       /* a test's own temporary directory */
+	CHECK(system(cmd) == 0);
+}
+
+/* The path of the one entry in the cache, for tampering with it. */
+static int entry_path(const char *dir, char *out, size_t outlen)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "ls %s/compile-cache | head -1", dir);
+	FILE *p = popen(cmd, "r");
+	char name[64] = "";
+	if (!p || !fgets(name, sizeof name, p))
+		return -1;
+	pclose(p);
+	name[strcspn(name, "\n")] = '\0';
+	snprintf(out, outlen, "%s/compile-cache/%s", dir, name);
+	return name[0] ? 0 : -1;
+}
+
+TEST(compile_cache_returns_what_was_stored_under_the_same_key)
+{
+	struct compile_cache c;
+	struct compile_entry e;
+	char dir[64];
+	struct compile_key k = key_of("int main(void) { return 0; }\n");
+	REQUIRE(open_cache(&c, dir, 16) == 0);
+	CHECK(compile_cache_get(&c, &k, &e) == 0);
+	compile_cache_put(&c, &k, "ARTIFACT", 8, "warning: x", 10);
+	REQUIRE(compile_cache_get(&c, &k, &e) == 1);
+	CHECK(e.artifacts_len == 8 && memcmp(e.artifacts, "ARTIFACT", 8) == 0);
+	CHECK(e.messages_len == 10 && memcmp(e.messages, "warning: x", 10) == 0);
+	compile_entry_free(&e);
+	struct compile_key other = key_of("int main(void) { return 1; }\n");
+	CHECK(compile_cache_get(&c, &other, &e) == 0);
+	struct compile_key newer = k;
+	newer.version = "13.1.0";
+	CHECK(compile_cache_get(&c, &newer, &e) == 0);
+	remove_cache(&c, dir);
+}
+
+/* Stores one entry, lets damage() spoil its file, and checks that the
+ * cache neither returns nor keeps it. */
+static void check_damaged_entry_is_removed(void (*damage)(const char *path))
+{
+	struct compile_cache c;
+	struct compile_entry e;
+	char dir[64], path[160];
+	struct compile_key k = key_of("int main(void) { return 0; }\n");
+	REQUIRE(open_cache(&c, dir, 16) == 0);
+	compile_cache_put(&c, &k, "ARTIFACT", 8, "", 0);
+	REQUIRE(entry_path(dir, path, sizeof path) == 0);
+	damage(path);
+	CHECK(compile_cache_get(&c, &k, &e) == 0);
+	CHECK(access(path, F_OK) != 0);
+	remove_cache(&c, dir);
+}
+
+static void truncate_entry(const char *path)
+{
+	CHECK(truncate(path, 40) == 0);
+}
+
+static void flip_an_artifact_byte(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY);
+	CHECK(fd >= 0 && stat(path, &st) == 0);
+	CHECK(pwrite(fd, "X", 1, st.st_size - 3) == 1);
+	close(fd);
+}
+
+TEST(compile_cache_removes_a_truncated_entry_and_never_returns_it)
+{
+	check_damaged_entry_is_removed(truncate_entry);
+}
+
+TEST(compile_cache_removes_a_corrupt_entry)
+{
+	check_damaged_entry_is_removed(flip_an_artifact_byte);
+}
+
+TEST(compile_cache_evicts_the_least_recently_used_past_its_size)
+{
+	struct compile_cache c;
+	struct compile_entry e;
+	char dir[64];
+	static char big[400 << 10];
+	REQUIRE(open_cache(&c, dir, 1) == 0);            /* 1 MiB: two entries of 400 KiB fit */
+	struct compile_key a = key_of("a"), b = key_of("b"), d = key_of("d");
+	compile_cache_put(&c, &a, big, sizeof big, "", 0);
+	usleep(20000);
+	compile_cache_put(&c, &b, big, sizeof big, "", 0);
+	usleep(20000);
+	REQUIRE(compile_cache_get(&c, &a, &e) == 1);     /* a is now the most recently used */
+	compile_entry_free(&e);
+	usleep(20000);
+	compile_cache_put(&c, &d, big, sizeof big, "", 0);
+	CHECK(compile_cache_get(&c, &b, &e) == 0);
+	CHECK(compile_cache_get(&c, &a, &e) == 1);
+	compile_entry_free(&e);
+	CHECK(compile_cache_get(&c, &d, &e) == 1);
+	compile_entry_free(&e);
+	remove_cache(&c, dir);
+}
+
+TEST(compile_cache_of_size_0_is_off)
+{
+	struct compile_cache c;
+	struct compile_entry e;
+	char dir[64];
+	struct compile_key k = key_of("x");
+	REQUIRE(open_cache(&c, dir, 0) == 0);
+	compile_cache_put(&c, &k, "A", 1, "", 0);
+	CHECK(compile_cache_get(&c, &k, &e) == 0);
+	remove_cache(&c, dir);
+}
