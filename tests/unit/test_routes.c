@@ -302,3 +302,30 @@ TEST(routes_static_files_reaching_the_api_are_404)
 	expect(&app, "GET", "/docs/", NULL, NULL, 404, "NOT_FOUND");
 	app_close(&app);
 }
+
+TEST(routes_run_caps_answer_429_then_503_with_retry_after)
+{
+	char a[UUID_LEN + 1], b[UUID_LEN + 1], uri[128];
+	struct exchange x;
+	struct app app;
+	REQUIRE(app_open(&app, true) == 0);
+	app.cfg.max_runs_per_session = 1;
+	app.cfg.max_queue_depth = 2;
+	create_session(&app, a);
+	create_session(&app, b);
+	snprintf(uri, sizeof(uri), "/code-sessions/%s/run", a);
+	expect(&app, "POST", uri, NULL, "", 202, NULL);
+	send_request(&app, &x, "POST", uri, NULL, "");
+	CHECK(x.res.status == 429 && x.res.retry_after == 1);
+	CHECK_STR(error_code(&x), "TOO_MANY_RUNS");
+	exchange_free(&x);
+	snprintf(uri, sizeof(uri), "/code-sessions/%s/run", b);
+	expect(&app, "POST", uri, NULL, "", 202, NULL);
+	app.cfg.max_runs_per_session = 5;
+	send_request(&app, &x, "POST", uri, NULL, "");
+	CHECK(x.res.status == 503 && x.res.retry_after == 2);
+	CHECK_STR(error_code(&x), "QUEUE_FULL");
+	exchange_free(&x);
+	CHECK(store_file_int(&app.cfg, "SELECT count(*) FROM executions") == 2);
+	app_close(&app);
+}
