@@ -94,7 +94,7 @@ static enum db_status session_exists(struct store *s, const char *session_id)
 
 /* Inside the transaction: checks the caps and inserts. */
 static enum db_status enqueue_locked(struct store *s, const struct run_caps *caps,
-				     const char *session_id, const char *stdin_data,
+				     const char *session_id, const char *kind, const char *stdin_data,
 				     size_t stdin_len, const char *exec_id, int64_t now)
 {
 	enum db_status st = session_exists(s, session_id);
@@ -115,21 +115,21 @@ static enum db_status enqueue_locked(struct store *s, const struct run_caps *cap
 	store_bind_text(q, 2, stdin_data ? stdin_data : "", stdin_len);
 	store_bind_int64(q, 3, now);
 	store_bind_str(q, 4, session_id);
-	store_bind_str(q, 5, "run");
+	store_bind_str(q, 5, kind);
 	enum store_rc rc = store_step(q);
 	store_reset(q);
 	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert execution");
 }
 
 enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, const char *session_id,
-			      const char *stdin_data, size_t stdin_len, char exec_id[UUID_LEN + 1],
-			      json_object **out)
+			      const char *kind, const char *stdin_data, size_t stdin_len,
+			      char exec_id[UUID_LEN + 1], json_object **out)
 {
 	int64_t now = now_ms();
 	uuid_new(exec_id);
 	if (store_begin(s))
 		return db_failed(s, "begin");
-	enum db_status st = enqueue_locked(s, caps, session_id, stdin_data, stdin_len, exec_id, now);
+	enum db_status st = enqueue_locked(s, caps, session_id, kind, stdin_data, stdin_len, exec_id, now);
 	if (st == DB_OK && store_commit(s))
 		st = db_failed(s, "commit");
 	if (st != DB_OK) {

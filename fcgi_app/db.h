@@ -38,8 +38,8 @@ struct run_caps {
  * stdin, within caps. On DB_OK writes the new id.
  */
 enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, const char *session_id,
-			      const char *stdin_data, size_t stdin_len, char exec_id[UUID_LEN + 1],
-			      json_object **out);
+			      const char *kind, const char *stdin_data, size_t stdin_len,
+			      char exec_id[UUID_LEN + 1], json_object **out);
 
 enum db_status db_execution_get(struct store *s, const char *id, json_object **out);
 

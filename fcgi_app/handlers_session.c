@@ -35,13 +35,15 @@ void session_update(struct app *app, struct request *req, struct response *res)
 	reply_db_result(res, s, 200, out, "session");
 }
 
-void session_run(struct app *app, struct request *req, struct response *res)
+/* Queues an execution of the session's current code: kind "run" or "check". */
+static void enqueue(struct app *app, struct request *req, struct response *res, const char *kind,
+		    const struct field_value *in)
 {
-	const struct field_value *in = &req->input.fields[FIELD_STDIN];
 	struct run_caps caps = { app->cfg.max_runs_per_session, app->cfg.max_queue_depth };
 	char exec_id[UUID_LEN + 1];
 	json_object *out = NULL;
-	enum db_status s = db_run_enqueue(app->store, &caps, req->id, in->str, in->len, exec_id, &out);
+	enum db_status s = db_run_enqueue(app->store, &caps, req->id, kind, in ? in->str : NULL,
+					  in ? in->len : 0, exec_id, &out);
 	if (s != DB_OK) {
 		reply_db_status(res, s, "session");
 		return;
@@ -50,4 +52,14 @@ void session_run(struct app *app, struct request *req, struct response *res)
 	queue_notify(app, exec_id);
 	snprintf(res->location, sizeof(res->location), "/executions/%s", exec_id);
 	http_reply(res, 202, out);
+}
+
+void session_run(struct app *app, struct request *req, struct response *res)
+{
+	enqueue(app, req, res, "run", &req->input.fields[FIELD_STDIN]);
+}
+
+void session_check(struct app *app, struct request *req, struct response *res)
+{
+	enqueue(app, req, res, "check", NULL);
 }

@@ -60,6 +60,7 @@ static const struct body_rules body_rules[BODY__MAX] = {
 	[BODY_SESSION_CREATE] = RULES(false, session_create_fields),
 	[BODY_SESSION_UPDATE] = RULES(false, session_update_fields),
 	[BODY_RUN] = RULES(true, run_fields),
+	[BODY_CHECK] = { true, NULL, 0 },
 };
 
 /* Top-level member names seen by the syntax check, per known field. */

@@ -19,6 +19,7 @@ enum body_kind {
 	BODY_SESSION_CREATE,   /* {"language", "template_code"} */
 	BODY_SESSION_UPDATE,   /* {"source_code"} */
 	BODY_RUN,              /* {"stdin"}, body optional */
+	BODY_CHECK,            /* {}, body optional */
 	BODY__MAX
 };
 

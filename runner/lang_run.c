@@ -1,5 +1,6 @@
 /* Compile and run one execution of a language of the table (lang_run.h). */
 #include "lang_run.h"
+#include "diagnostics.h"
 #include "util.h"
 
 #include <signal.h>
@@ -154,6 +155,47 @@ void lang_result_free(struct lang_result *res)
 {
 	sandbox_result_free(&res->compile_res);
 	sandbox_result_free(&res->run);
+}
+
+/* The checker's two streams as one text, in the order a terminal would
+ * mostly show them (the findings of every checker here are on one). */
+static char *joined_output(const struct sandbox_result *res)
+{
+	char *text = malloc(res->out_len + res->err_len + 1);
+
+	if (text) {
+		memcpy(text, res->out, res->out_len);
+		memcpy(text + res->out_len, res->err, res->err_len);
+		text[res->out_len + res->err_len] = '\0';
+	}
+	return text;
+}
+
+int lang_check(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
+	       const struct lang_input *in, struct sandbox_result *res, char **diagnostics)
+{
+	struct sandbox_limits limits;
+	struct sandbox_job job;
+	char *text;
+
+	*diagnostics = NULL;
+	memset(res, 0, sizeof *res);
+	if (l->check.n == 0)
+		return -1;
+	lang_compile_limits(cfg, l, &limits);
+	lang_job(l, in, &job);
+	job.argv = (const char *const *)l->check.argv;
+	job.workdir = "/app";
+	job.limits = &limits;
+	if (sandbox_run(host, &job, res) < 0)
+		return -1;
+	if (res->outcome != SANDBOX_EXITED)
+		return 0;
+	if (!(text = joined_output(res)))
+		return -1;
+	*diagnostics = diagnostics_parse(l->diagnostics, l->file, text);
+	free(text);
+	return 0;
 }
 
 int lang_probe(const struct sandbox_host *host, const struct config *cfg, struct language *l,

@@ -59,6 +59,16 @@ int lang_execute(const struct sandbox_host *host, const struct config *cfg, cons
 void lang_result_free(struct lang_result *res);
 
 /*
+ * Runs the language's check command on in.source in a sandbox with the
+ * compile limits, working directory /app. Fills res (always) and, when
+ * the checker ran, *diagnostics with its findings as a JSON array
+ * (malloc'd; NULL otherwise). Returns 0, or -1 if the language has no
+ * check or the runner itself failed.
+ */
+int lang_check(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
+	       const struct lang_input *in, struct sandbox_result *res, char **diagnostics);
+
+/*
  * Runs the language's version command in a sandbox (slot 0). Sets
  * l->available and l->version_text. Returns 0, or -1 with the reason in
  * err when the toolchain cannot run here (missing, or failing inside the

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -165,6 +166,33 @@ static void unavailable(const struct claim *c, struct outcome *o)
 		 "language %s is not available on this runner", c->language);
 }
 
+/* A check ends COMPLETED whenever the checker ran to its end, whatever it
+ * found (its exit status says whether it found anything); its limits are
+ * the compile's. */
+static void outcome_from_check(const struct sandbox_result *res, const struct sandbox_limits *limits,
+			       const char *diagnostics, struct outcome *o)
+{
+	outcome_from_result(res, limits, o);
+	if (res->outcome == SANDBOX_EXITED) {
+		o->status = "COMPLETED";
+		o->error_code = NULL;
+		o->diagnostics = diagnostics ? diagnostics : "[]";
+	}
+}
+
+static void check(struct runner *r, const struct language *l, const struct lang_input *in,
+		  struct sandbox_result *res, char **diagnostics, struct outcome *o)
+{
+	struct sandbox_limits limits;
+
+	lang_compile_limits(&r->cfg, l, &limits);
+	if (lang_check(&r->host, &r->cfg, l, in, res, diagnostics) < 0 && res->outcome != SANDBOX_SETUP_FAILED) {
+		res->outcome = SANDBOX_SETUP_FAILED;
+		snprintf(res->message, sizeof(res->message), "language %s has no check", l->id);
+	}
+	outcome_from_check(res, &limits, *diagnostics, o);
+}
+
 static void execute(struct slot *s, struct claims *claims, struct claim *c)
 {
 	struct runner *r = s->runner;
@@ -177,10 +205,13 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	struct sandbox_limits run_limits, compile_limits;
 	struct lang_result res;
 	struct outcome o;
+	char *diagnostics = NULL;
 
 	memset(&res, 0, sizeof(res));
 	if (!l || !l->available) {
 		unavailable(c, &o);
+	} else if (strcmp(c->kind, "check") == 0) {
+		check(r, l, &in, &res.run, &diagnostics, &o);
 	} else {
 		lang_run_limits(&r->cfg, l, &run_limits);
 		lang_compile_limits(&r->cfg, l, &compile_limits);
@@ -197,6 +228,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 		 (long long)o.compile_ms, (long long)o.setup_ms, (long long)o.wall_ms, (long long)o.cpu_ms,
 		 o.memory_kb, written == 1 ? "written" : written == 0 ? "fenced" : "store-error");
 	lang_result_free(&res);
+	free(diagnostics);
 }
 
 static void *slot_main(void *arg)

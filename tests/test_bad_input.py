@@ -16,6 +16,7 @@ from stack import REPO, assert_error, random_uuid
 
 S = "/code-sessions/{sid}"
 RUN = "/code-sessions/{sid}/run"
+CHECK = "/code-sessions/{sid}/check"
 LIST = "/code-sessions/{sid}/executions"
 SOURCE_LIMIT = 262144
 STDIN_LIMIT = 65536
@@ -138,6 +139,18 @@ CASES = [
     case("run-top-level-array", "POST", RUN, 400, "INVALID_JSON", raw=b'[]'),
     case("run-text-plain", "POST", RUN, 415, "UNSUPPORTED_MEDIA_TYPE", raw=b'{}', ctype="text/plain"),
     case("run-unknown-session", "POST", "/code-sessions/{uuid}/run", 404, "NOT_FOUND", body={}),
+    # ---- POST /code-sessions/{id}/check, GET /languages -----------------
+    case("check-any-field", "POST", CHECK, 400, "UNKNOWN_FIELD", "stdin", body={"stdin": ""}),
+    case("check-malformed", "POST", CHECK, 400, "INVALID_JSON", raw=b'{"'),
+    case("check-top-level-array", "POST", CHECK, 400, "INVALID_JSON", raw=b'[]'),
+    case("check-text-plain", "POST", CHECK, 415, "UNSUPPORTED_MEDIA_TYPE", raw=b'{}', ctype="text/plain"),
+    case("check-unknown-session", "POST", "/code-sessions/{uuid}/check", 404, "NOT_FOUND", body={}),
+    case("check-invalid-id", "POST", "/code-sessions/1234/check", 400, "INVALID_ID", "id", body={}),
+    case("get-check", "GET", CHECK, 405, "METHOD_NOT_ALLOWED"),
+    case("post-languages", "POST", "/languages", 405, "METHOD_NOT_ALLOWED", body={}),
+    case("languages-with-id", "GET", "/languages/python", 404, "NOT_FOUND"),
+    create(b'{"language":"c++"}', code="UNSUPPORTED_LANGUAGE", field="language", name="language-alias"),
+    create(b'{"language":" c"}', code="UNSUPPORTED_LANGUAGE", field="language", name="language-padded"),
     case("run-invalid-id", "POST", "/code-sessions/1234/run", 400, "INVALID_ID", "id", body={}),
     # ---- ids and paths -------------------------------------------------
     case("session-id-not-uuid", "GET", "/code-sessions/not-a-uuid", 400, "INVALID_ID", "id"),

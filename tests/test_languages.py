@@ -209,3 +209,55 @@ def test_the_cache_survives_a_restart(own_stack):
     s.restart()
     ex = run_session(s, sid)
     assert (ex["status"], ex["stdout"], ex["compile_cached"]) == ("COMPLETED", "kept\n", True), ex
+
+
+# ---- check ------------------------------------------------------------------------------
+
+# A finding each checker must report: (line, column, severity, code, start of the message).
+CHECKS = {
+    "python": ("import os\nprint(x)\n", (2, 7, "warning", None, "undefined name 'x'")),
+    "javascript": ("let a = 1;\nlet b = ;\n", (2, 9, "error", "SyntaxError", "Unexpected token ';'")),
+    "typescript": (BROKEN["typescript"][0], (2, 7, "error", "TS2322", "Type 'string' is not assignable")),
+    "c": ("int main(void) {\n  int y;\n  return 0;\n}\n", (2, 7, "warning", "-Wunused-variable", "unused variable")),
+    "cpp": ("int main() {\n  return x;\n}\n", (2, 10, "error", None, "\u2018x\u2019 was not declared")),
+    "java": (BROKEN["java"][0], (2, 11, "error", None, "illegal start of expression")),
+    "go": ("package main\nimport \"fmt\"\nfunc main() { fmt.Printf(\"%d\\n\", \"s\") }\n",
+           (3, 15, "warning", None, "fmt.Printf format %d has arg \"s\" of wrong type string")),
+    "rust": (BROKEN["rust"][0], (2, 18, "error", "E0308", "mismatched types")),
+    "bash": ("if true; then\necho\nfi fi\n", (3, None, "error", None, "syntax error near unexpected token")),
+    "sql": ("SELECT 1;\nSELEC 2;\n", (2, None, "error", None, "near \"SELEC\": syntax error")),
+}
+
+
+def check_session(stack, language, code):
+    sid = stack.create_session(code, language)["session_id"]
+    status, headers, body = stack.request("POST", f"/code-sessions/{sid}/check")
+    assert status == 202, body
+    assert headers["Location"] == f"/executions/{body['execution_id']}"
+    return stack.wait_terminal(body["execution_id"], timeout=60)
+
+
+@pytest.mark.parametrize("language", IDS)
+def test_check_parses_the_checkers_findings(stack, language):
+    code, (line, column, severity, code_, message) = CHECKS[language]
+    ex = check_session(stack, language, code)
+    assert (ex["status"], ex["kind"], ex["error"]) == ("COMPLETED", "check", None), ex
+    # Errors fail the checker; gcc's warnings alone do not.
+    assert (ex["exit_code"] != 0) == (language != "c"), ex
+    found = [d for d in ex["diagnostics"] if d["line"] == line and d["message"].startswith(message)]
+    assert found, ex["diagnostics"]
+    assert set(found[0]) == {"line", "column", "severity", "code", "message"}, found
+    assert (found[0]["column"], found[0]["severity"], found[0]["code"]) == (column, severity, code_), found
+
+
+@pytest.mark.parametrize("language", ["python", "c", "bash"])
+def test_check_of_clean_code_has_no_diagnostics(stack, language):
+    code = {"python": "print(1)\n", "c": "int main(void) { return 0; }\n", "bash": "echo hi\n"}[language]
+    ex = check_session(stack, language, code)
+    assert (ex["status"], ex["exit_code"], ex["diagnostics"]) == ("COMPLETED", 0, []), ex
+
+
+def test_check_takes_no_fields(stack):
+    sid = stack.create_session("print(1)\n")["session_id"]
+    resp = stack.request("POST", f"/code-sessions/{sid}/check", {"stdin": "x"})
+    assert_error(resp, 400, "UNKNOWN_FIELD", "stdin")
