@@ -86,10 +86,21 @@ static void keep_caps(const struct sandbox_init_spec *s, unsigned int want)
 }
 
 /*
- * Becomes the slot's host uid and gid, keeping CAP_SETUID and CAP_SETGID
- * for the maps (and CAP_SYS_ADMIN where the runner has it: on hosts that
- * restrict user namespaces created without it, such as Ubuntu's AppArmor
- * default, the namespace would otherwise come without capabilities).
+ * Becomes the slot's host uid (real and effective: the kernel charges by
+ * the one and makes the namespace's owner of the other) and gid, keeping
+ * CAP_SETUID and CAP_SETGID for the maps (and CAP_SYS_ADMIN where the
+ * runner has it: on hosts that restrict user namespaces created without
+ * it, such as Ubuntu's AppArmor default, the namespace would otherwise
+ * come without capabilities).
+ *
+ * The saved uid stays the runner's (root): a process may signal another
+ * whose real or saved uid is its own effective uid, and the runner holds
+ * no CAP_KILL in the systemd unit or a container, and none over a
+ * namespace it does not own. Without it neither the runner's SIGKILL of
+ * init nor init's parent-death signal (checked the same way) would arrive.
+ * Inside the namespace host root has no name, so init can never switch to
+ * it; the payload sets all three of its ids before anything runs.
+ *
  * Dumpable again afterwards (a uid change clears it), so that init, which
  * inherits it until it makes itself non-dumpable, has /proc files the
  * owner may write its maps to.
@@ -103,12 +114,10 @@ static void become_slot(const struct sandbox_init_spec *s)
 		sandbox_child_die(s->status_fd, "setgroups");
 	if (syscall(SYS_setresgid, o->gid, o->gid, o->gid) < 0)
 		sandbox_child_die(s->status_fd, "setresgid to the slot");
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-		sandbox_child_die(s->status_fd, "keepcaps");
-	if (syscall(SYS_setresuid, o->uid, o->uid, o->uid) < 0)
+	/* The saved uid keeps root: permitted capabilities survive (the
+	 * effective ones are cleared), keep_caps trims them. */
+	if (syscall(SYS_setresuid, o->uid, o->uid, -1) < 0)
 		sandbox_child_die(s->status_fd, "setresuid to the slot");
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-		sandbox_child_die(s->status_fd, "keepcaps");
 	keep_caps(s, want);
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		sandbox_child_die(s->status_fd, "set dumpable");

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #define PYTHON "/usr/bin/python3"
 #define UID_BASE 200000
@@ -902,6 +904,46 @@ TEST(sandbox_proc_hides_init)
 	expect_output("import os\n"
 		      "print(os.path.exists('/proc/1'), 'hidepid=invisible' in open('/proc/self/mounts').read())\n",
 		      "False True\n");
+}
+
+/*
+ * A runner with only the capabilities of its systemd unit (and a
+ * container's): no CAP_KILL, no CAP_SYS_ADMIN. It must still stop a run at
+ * its wall-clock limit, although the run's namespaces belong to the slot's
+ * uid. Capabilities are per thread: this one drops them for itself only.
+ */
+static void *run_with_unit_caps(void *arg)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	struct sandbox_result *res = arg;
+	struct sandbox_limits l = test_limits();
+
+	memset(data, 0, sizeof data);
+	data[0].permitted = data[0].effective =
+		1U << CAP_SETUID | 1U << CAP_SETGID | 1U << CAP_DAC_OVERRIDE;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return NULL;
+	l.wall_time_ms = 1000;
+	run_in(test_host(), "while True: pass", NULL, &l, 2, res);
+	return res;
+}
+
+TEST(sandbox_runner_without_cap_kill_still_stops_a_run_at_its_limit)
+{
+	struct sandbox_result res;
+	pthread_t t;
+	void *ok;
+
+	SKIP_UNLESS(geteuid() == 0, "needs root");
+	memset(&res, 0, sizeof res);
+	REQUIRE(test_host() != NULL);
+	REQUIRE(pthread_create(&t, NULL, run_with_unit_caps, &res) == 0);
+	pthread_join(t, &ok);
+	REQUIRE(ok != NULL);
+	CHECK(res.outcome == SANDBOX_TIMEOUT);
+	CHECK(res.wall_ms >= 1000 && res.wall_ms < 3000);
+	sandbox_result_free(&res);
 }
 
 /* A slot thread in its own network namespace, running two sandboxes in it. */
