@@ -46,6 +46,7 @@ static const struct key keys[] = {
 	LIMIT_KEY(max_open_files, "64", 8, 65536),
 	LIMIT_KEY(max_output_bytes, "65536", 1024, 64L << 20),
 	LIMIT_KEY(cpu_demote_after_ms, "100", 0, 600000),
+	LIMIT_KEY(max_cpu_percent, "100", 10, 25600),
 	NUM_KEY(max_queue_depth, "1000", 1, 10000000),
 	NUM_KEY(max_runs_per_session, "5", 1, 100000),
 	NUM_KEY(max_attempts, "3", 1, 100),

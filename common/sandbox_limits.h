@@ -16,6 +16,7 @@ struct sandbox_limits {
 	long max_output_bytes;          /* per stream */
 	int cpu_demote_after_ms;        /* CPU time after which the run's CPU weight drops; 0 = never */
 	int as_mb;                      /* RLIMIT_AS when not 0 (a language's override) */
+	int max_cpu_percent;            /* CPU time per wall time, in % of one CPU (cgroup modes) */
 };
 
 #endif

@@ -53,7 +53,7 @@ enum execution_column {
 	EXECUTION__NCOLUMNS
 };
 
-#define RUNNER_COLUMNS "id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at"
+#define RUNNER_COLUMNS "id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at, limit_errors"
 enum runner_column {
 	RUNNER_ID,
 	RUNNER_HOST,
@@ -63,6 +63,7 @@ enum runner_column {
 	RUNNER_SANDBOX_MODE,
 	RUNNER_STARTED_AT,
 	RUNNER_HEARTBEAT_AT,
+	RUNNER_LIMIT_ERRORS,            /* failed cgroup and rlimit operations since its start */
 	RUNNER__NCOLUMNS
 };
 

@@ -28,6 +28,8 @@ const char *const sqlite_migrations[] = {
 	"ALTER TABLE executions ADD COLUMN compile_time_ms INTEGER;"
 	"ALTER TABLE executions ADD COLUMN compile_cached INTEGER;"
 	"ALTER TABLE executions ADD COLUMN diagnostics TEXT;",
+	/* 4: failed cgroup and rlimit operations of the runner, for /metrics. */
+	"ALTER TABLE runners ADD COLUMN limit_errors INTEGER NOT NULL DEFAULT 0;",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -91,7 +93,8 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_RUNNER_REGISTER] =
 		"INSERT INTO runners (id, host, pid, slots, busy, sandbox_mode, started_at, heartbeat_at, languages) "
 		"VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?6, ?7)",
-	[STMT_RUNNER_HEARTBEAT] = "UPDATE runners SET heartbeat_at = ?2, busy = ?3 WHERE id = ?1",
+	[STMT_RUNNER_HEARTBEAT] =
+		"UPDATE runners SET heartbeat_at = ?2, busy = ?3, limit_errors = ?4 WHERE id = ?1",
 	[STMT_RUNNER_STOPPED] = "UPDATE runners SET stopped_at = ?2, busy = 0 WHERE id = ?1",
 	[STMT_ANY_QUEUED] = "SELECT 1 FROM executions WHERE status = 'QUEUED' LIMIT 1",
 	[STMT_CLAIM] =

@@ -77,6 +77,7 @@ static void runner_row(void *ctx, struct store_query *row)
 	static const char *const names[] = {
 		"runner_up", "runner_slots", "runner_busy_slots",
 		"runner_last_heartbeat_timestamp_seconds", "runner_info",
+		"runner_sandbox_limit_errors_total",
 	};
 	fputs(PREFIX, c->f);
 	fputs(names[c->pass], c->f);
@@ -97,6 +98,9 @@ static void runner_row(void *ctx, struct store_query *row)
 		break;
 	case 3:
 		fprintf(c->f, "} %.3f\n", (double)heartbeat / 1000.0);
+		break;
+	case 5:
+		fprintf(c->f, "} %lld\n", (long long)store_column_int64(row, RUNNER_LIMIT_ERRORS));
 		break;
 	default:
 		fputs(",sandbox_mode=\"", c->f);
@@ -152,17 +156,22 @@ static enum db_status write_executions(struct app *app, FILE *f)
 
 static enum db_status write_runners(struct app *app, FILE *f)
 {
-	static const char *const help[][2] = {
-		{ "runner_up", "1 if the runner heartbeated within runner_stale_ms, else 0." },
-		{ "runner_slots", "Execution slots of the runner." },
-		{ "runner_busy_slots", "Slots running an execution at the last heartbeat." },
-		{ "runner_last_heartbeat_timestamp_seconds", "Unix time of the runner's last heartbeat." },
-		{ "runner_info", "The runner's sandbox mode (namespaces+cgroups, namespaces+rlimits, ...)." },
+	static const char *const help[][3] = {
+		{ "runner_up", "gauge", "1 if the runner heartbeated within runner_stale_ms, else 0." },
+		{ "runner_slots", "gauge", "Execution slots of the runner." },
+		{ "runner_busy_slots", "gauge", "Slots running an execution at the last heartbeat." },
+		{ "runner_last_heartbeat_timestamp_seconds", "gauge", "Unix time of the runner's last heartbeat." },
+		{ "runner_info", "gauge",
+		  "The runner's sandbox mode (namespaces+cgroup-v1+seccomp, ...+cgroup-v2+..., "
+		  "namespaces+rlimits-unbounded+seccomp)." },
+		{ "runner_sandbox_limit_errors_total", "counter",
+		  "Failed cgroup and rlimit operations of the runner since its start, as of its last "
+		  "heartbeat (each is also in its log)." },
 	};
 	struct runners_ctx c = { .f = f, .now = now_ms() };
 	c.stale_before = c.now - app->cfg.runner_stale_ms;
-	for (c.pass = 0; c.pass < 5; c.pass++) {
-		family(f, help[c.pass][0], "gauge", help[c.pass][1]);
+	for (c.pass = 0; c.pass < 6; c.pass++) {
+		family(f, help[c.pass][0], help[c.pass][1], help[c.pass][2]);
 		if (db_metrics_rows(app->store, STMT_METRICS_RUNNERS, c.now - RUNNER_FORGET_MS, runner_row, &c))
 			return DB_ERROR;
 	}

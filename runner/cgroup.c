@@ -7,6 +7,7 @@
  * opened at start, with O_NOFOLLOW on the last component.
  */
 #include "cgroup.h"
+#include "limit_errors.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -28,6 +29,7 @@
 #define V2_SELF "main"                  /* v2: the runner's own leaf, if it had to move */
 
 enum {
+	CPU_PERIOD_US = 100000,         /* cpu.max / cpu.cfs_period_us */
 	RMDIR_TRIES = 500,              /* x 2 ms: tasks still exiting after init's death */
 	FILE_MAX = 4096,
 };
@@ -290,7 +292,8 @@ static void weigh_cpu_parent(int parent_fd)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	snprintf(text, sizeof text, "%ld", 1024 * (cpus > 0 ? cpus : 1));
-	write_at(parent_fd, "cpu.shares", text);
+	if (write_at(parent_fd, "cpu.shares", text) < 0)
+		limit_error("write cpu.shares of the runner's parent cgroup", text, errno);
 }
 
 /* v1: memory and pids are required, cpuacct and cpu are used when mounted. */
@@ -309,21 +312,24 @@ static int init_v1(struct cgroup_host *h, char *err, size_t errlen)
 			return fail(err, errlen, "create a cgroup under", dir);
 	}
 	h->memsw = faccessat(h->parent_fd[CG_MEMORY], "memory.memsw.limit_in_bytes", F_OK, 0) == 0;
-	if (h->parent_fd[CG_CPU] >= 0)
+	h->cpu = h->parent_fd[CG_CPU] >= 0;
+	if (h->cpu)
 		weigh_cpu_parent(h->parent_fd[CG_CPU]);
 	h->version = CGROUP_V1;
 	return 0;
 }
 
-/* Enables memory and pids for the children of dirfd's cgroup (v2). */
-static int enable_controllers(int dirfd)
+/* Enables memory and pids (and cpu if asked) for the children of dirfd's
+ * cgroup (v2). */
+static int enable_controllers(int dirfd, bool cpu)
 {
 	char buf[256];
 
 	if (read_at(dirfd, "cgroup.subtree_control", buf, sizeof buf) == 0 &&
-	    has_word(buf, "memory", " \n") && has_word(buf, "pids", " \n"))
+	    has_word(buf, "memory", " \n") && has_word(buf, "pids", " \n") &&
+	    (!cpu || has_word(buf, "cpu", " \n")))
 		return 0;
-	return write_at(dirfd, "cgroup.subtree_control", "+memory +pids");
+	return write_at(dirfd, "cgroup.subtree_control", cpu ? "+memory +pids +cpu" : "+memory +pids");
 }
 
 /*
@@ -333,12 +339,12 @@ static int enable_controllers(int dirfd)
  * into a leaf "main" of its parent first; if others share the cgroup, it
  * moves back and cgroups cannot be used.
  */
-static int delegate(int own, int parent)
+static int delegate(int own, int parent, bool cpu)
 {
 	char pid[32];
 	int self, e;
 
-	if (enable_controllers(own) == 0)
+	if (enable_controllers(own, cpu) == 0)
 		return 0;
 	if (errno != EBUSY)
 		return -1;
@@ -347,7 +353,7 @@ static int delegate(int own, int parent)
 		return -1;
 	if ((self = openat(parent, V2_SELF, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -1;
-	if (write_at(self, "cgroup.procs", pid) == 0 && enable_controllers(own) == 0) {
+	if (write_at(self, "cgroup.procs", pid) == 0 && enable_controllers(own, cpu) == 0) {
 		close(self);
 		return 0;
 	}
@@ -357,6 +363,25 @@ static int delegate(int own, int parent)
 	unlinkat(parent, V2_SELF, AT_REMOVEDIR);
 	errno = e;
 	return -1;
+}
+
+/*
+ * Hands memory, pids and, where the runner's cgroup has it, cpu down to the
+ * runs. The cpu controller can be refused where memory and pids are not
+ * (real-time tasks in the subtree, an older delegation): then runs have no
+ * CPU cap, which is logged and counted, not a reason to refuse cgroups.
+ */
+static int delegate_v2(struct cgroup_host *h, int own, bool cpu)
+{
+	int parent = h->parent_fd[CG_MEMORY];
+
+	if (cpu && delegate(own, parent, true) == 0 && enable_controllers(parent, true) == 0) {
+		h->cpu = true;
+		return 0;
+	}
+	if (cpu)
+		limit_error("enable the cpu controller for the runs (they get no CPU cap)", NULL, errno);
+	return delegate(own, parent, false) == 0 && enable_controllers(parent, false) == 0 ? 0 : -1;
 }
 
 static int init_v2(struct cgroup_host *h, char *err, size_t errlen)
@@ -375,10 +400,8 @@ static int init_v2(struct cgroup_host *h, char *err, size_t errlen)
 		snprintf(err, errlen, "cgroup v2 %.200s: memory and pids controllers not available", dir);
 	else if (make_parent(h, dir, &h->parent_fd[CG_MEMORY], h->where, sizeof h->where) < 0)
 		fail(err, errlen, "create a cgroup under", dir);
-	else if (delegate(own, h->parent_fd[CG_MEMORY]) < 0 || enable_controllers(h->parent_fd[CG_MEMORY]) < 0)
+	else if ((rc = delegate_v2(h, own, has_word(buf, "cpu", " \n"))) < 0)
 		fail(err, errlen, "enable memory and pids (needs a delegated cgroup) below", dir);
-	else
-		rc = 0;
 	if (rc == 0)
 		h->version = CGROUP_V2;
 	close(own);
@@ -435,15 +458,40 @@ void cgroup_run_init(struct cgroup_run *run)
 		run->parent_fd[c] = run->dir_fd[c] = -1;
 }
 
-static int set_limits(const struct cgroup_host *h, const struct cgroup_run *run, int64_t mem,
-		      long pids, const char **what)
+/*
+ * The CPU cap: cpu_percent of one CPU's time per period, however many
+ * processes the run has (a 4-process spin gets one CPU's worth, not four).
+ */
+static int set_cpu_cap(const struct cgroup_run *run, int cpu_percent, const char **what)
+{
+	char quota[48];
+	long us = (long)cpu_percent * CPU_PERIOD_US / 100;
+
+	if (!run->cpu || cpu_percent <= 0)
+		return 0;
+	if (run->version == CGROUP_V2) {
+		*what = "cgroup cpu.max";
+		snprintf(quota, sizeof quota, "%ld %d", us, CPU_PERIOD_US);
+		return write_at(run->dir_fd[CG_MEMORY], "cpu.max", quota);
+	}
+	*what = "cgroup cpu.cfs_period_us";
+	snprintf(quota, sizeof quota, "%d", CPU_PERIOD_US);
+	if (write_at(run->dir_fd[CG_CPU], "cpu.cfs_period_us", quota) < 0)
+		return -1;
+	*what = "cgroup cpu.cfs_quota_us";
+	snprintf(quota, sizeof quota, "%ld", us);
+	return write_at(run->dir_fd[CG_CPU], "cpu.cfs_quota_us", quota);
+}
+
+static int set_limits(const struct cgroup_host *h, const struct cgroup_run *run,
+		      const struct cgroup_limits *lim, const char **what)
 {
 	int m = run->dir_fd[CG_MEMORY];
 	int p = run->version == CGROUP_V2 ? m : run->dir_fd[CG_PIDS];
 	char mtext[32], ptext[32];
 
-	snprintf(mtext, sizeof mtext, "%" PRId64, mem);
-	snprintf(ptext, sizeof ptext, "%ld", pids);
+	snprintf(mtext, sizeof mtext, "%" PRId64, lim->memory_bytes);
+	snprintf(ptext, sizeof ptext, "%ld", lim->max_pids);
 	*what = "cgroup memory limit";
 	if (write_at(m, run->version == CGROUP_V2 ? "memory.max" : "memory.limit_in_bytes", mtext) < 0)
 		return -1;
@@ -457,16 +505,19 @@ static int set_limits(const struct cgroup_host *h, const struct cgroup_run *run,
 	if (run->version == CGROUP_V1 && h->memsw && write_at(m, "memory.memsw.limit_in_bytes", mtext) < 0)
 		return -1;
 	*what = "cgroup pids.max";
-	return write_at(p, "pids.max", ptext);
+	if (write_at(p, "pids.max", ptext) < 0)
+		return -1;
+	return set_cpu_cap(run, lim->cpu_percent, what);
 }
 
-int cgroup_run_create(const struct cgroup_host *h, int slot, int64_t memory_bytes, long max_pids,
+int cgroup_run_create(const struct cgroup_host *h, int slot, const struct cgroup_limits *lim,
 		      struct cgroup_run *run, const char **what)
 {
 	int e;
 
 	cgroup_run_init(run);
 	run->version = h->version;
+	run->cpu = h->cpu;
 	snprintf(run->name, sizeof run->name, "slot%d-%lu", slot, atomic_fetch_add(&run_seq, 1) + 1);
 	*what = "create the run's cgroup";
 	for (int c = 0; c < CG__MAX; c++) {
@@ -478,7 +529,7 @@ int cgroup_run_create(const struct cgroup_host *h, int slot, int64_t memory_byte
 		if (run->dir_fd[c] < 0)
 			goto fail;
 	}
-	if (set_limits(h, run, memory_bytes, max_pids, what) == 0)
+	if (set_limits(h, run, lim, what) == 0)
 		return 0;
 fail:
 	e = errno;
@@ -532,11 +583,11 @@ void cgroup_run_stats(const struct cgroup_run *run, struct cgroup_stats *st)
 
 int cgroup_run_demote_cpu(const struct cgroup_run *run)
 {
+	if (!run->cpu)
+		return 0;
 	if (run->version == CGROUP_V2)
 		return write_at(run->dir_fd[CG_MEMORY], "cpu.weight", "1");
-	if (run->version == CGROUP_V1 && run->dir_fd[CG_CPU] >= 0)
-		return write_at(run->dir_fd[CG_CPU], "cpu.shares", "2");
-	return -1;
+	return write_at(run->dir_fd[CG_CPU], "cpu.shares", "2");
 }
 
 /* True if pid is listed in dirfd's cgroup.procs. */

@@ -34,6 +34,7 @@ struct cgroup_host {
 	enum cgroup_version version;
 	int parent_fd[CG__MAX];         /* O_PATH|O_DIRECTORY of engine-runner-<pid>; -1: absent */
 	bool memsw;                     /* v1: memory.memsw.* exists (swap is accounted) */
+	bool cpu;                       /* the CPU controller is ours: runs get a CPU cap and weight */
 	char name[48];                  /* engine-runner-<pid>[-<n>] */
 	char where[256];                /* the memory parent's path, for the log */
 };
@@ -41,6 +42,7 @@ struct cgroup_host {
 /* One execution's cgroup. */
 struct cgroup_run {
 	enum cgroup_version version;
+	bool cpu;                       /* as the host's */
 	int parent_fd[CG__MAX];         /* borrowed from the host */
 	int dir_fd[CG__MAX];            /* -1: not created */
 	char name[32];
@@ -66,13 +68,18 @@ void cgroup_host_fini(struct cgroup_host *h);
 /* Marks h as "no cgroups" (rlimit-only mode) without touching any fd. */
 void cgroup_host_none(struct cgroup_host *h);
 
+struct cgroup_limits {
+	int64_t memory_bytes;           /* memory, and memory plus swap where swap is accounted */
+	long max_pids;
+	int cpu_percent;                /* CPU time per wall time, in % of one CPU; 0: no cap */
+};
+
 /*
- * Creates the cgroup of one run with its limits: memory_bytes of memory
- * (and of memory plus swap where swap is accounted), max_pids tasks.
- * Returns 0, or -1 with errno set and `what` naming the failed step; on
- * failure nothing is left behind.
+ * Creates the cgroup of one run with its limits (the CPU cap where the host
+ * has the CPU controller). Returns 0, or -1 with errno set and `what`
+ * naming the failed step; on failure nothing is left behind.
  */
-int cgroup_run_create(const struct cgroup_host *h, int slot, int64_t memory_bytes, long max_pids,
+int cgroup_run_create(const struct cgroup_host *h, int slot, const struct cgroup_limits *lim,
 		      struct cgroup_run *run, const char **what);
 
 /* Moves pid (a single-threaded process) into every cgroup of run.
@@ -91,8 +98,9 @@ int cgroup_run_destroy(struct cgroup_run *run);
 
 /*
  * Gives the run the smallest CPU weight (v1 cpu.shares, v2 cpu.weight) so
- * that a long computation yields the CPU to short runs. Returns 0, or -1 if
- * the host has no CPU controller for the runner (nothing changes then).
+ * that a long computation yields the CPU to short runs. Returns 0 (also
+ * when the host has no CPU controller for the runner: nothing to do), or
+ * -1 with errno if the write failed.
  */
 int cgroup_run_demote_cpu(const struct cgroup_run *run);
 

@@ -61,11 +61,12 @@ int claims_register(struct claims *c, const char *host, int slots, const char *s
 	return run_write(c, q, "register runner") == 1 ? 0 : -1;
 }
 
-int claims_heartbeat(struct claims *c, int busy)
+int claims_heartbeat(struct claims *c, int busy, long limit_errors)
 {
 	struct store_query *q = runner_query(c, STMT_RUNNER_HEARTBEAT);
 	store_bind_int64(q, 2, now_ms());
 	store_bind_int64(q, 3, busy);
+	store_bind_int64(q, 4, limit_errors);
 	return run_write(c, q, "heartbeat") < 0 ? -1 : 0;
 }
 

@@ -62,7 +62,8 @@ void claims_close(struct claims *c);
 
 int claims_register(struct claims *c, const char *host, int slots, const char *sandbox_mode,
 		    const char *languages_json);
-int claims_heartbeat(struct claims *c, int busy);
+/* busy slots now; limit_errors: failed cgroup and rlimit operations so far. */
+int claims_heartbeat(struct claims *c, int busy, long limit_errors);
 int claims_mark_stopped(struct claims *c);
 
 /* True if some execution waits in the queue (a cheap read before claiming). */

@@ -16,6 +16,7 @@
 
 #include "claims.h"
 #include "languages_probe.h"
+#include "limit_errors.h"
 #include "wake.h"
 #include "log.h"
 #include "runner.h"
@@ -77,7 +78,7 @@ static void timers(struct loop *lp)
 	int64_t now = mono_ms();
 	struct runner *r = lp->r;
 	if (now >= lp->next_heartbeat) {
-		claims_heartbeat(&lp->claims, atomic_load(&r->busy));
+		claims_heartbeat(&lp->claims, atomic_load(&r->busy), limit_errors());
 		lp->next_heartbeat = now + r->cfg.heartbeat_interval_ms;
 	}
 	if (now >= lp->next_sweep) {

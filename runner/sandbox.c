@@ -8,6 +8,7 @@
  * SIGKILL to the one pid we own.
  */
 #include "sandbox.h"
+#include "limit_errors.h"
 #include "python_boot.h"
 #include "sandbox_child.h"
 #include "util.h"
@@ -140,6 +141,8 @@ static void add_sysctl(struct sandbox_init_spec *s, const char *path, long value
 	if (s->nsysctls < SANDBOX_NSYSCTLS) {
 		s->sysctls[s->nsysctls].path = path;
 		snprintf(s->sysctls[s->nsysctls].value, sizeof s->sysctls[0].value, "%ld", value);
+		snprintf(s->sysctls[s->nsysctls].what, sizeof s->sysctls[0].what, SANDBOX_LIMIT_STEP "%s",
+			 path + strlen("/proc/sys/"));
 		s->nsysctls++;
 	}
 }
@@ -382,8 +385,10 @@ static void launch(struct run *r)
 {
 	pid_t init;
 
-	if (r->cg.version != CGROUP_NONE && cgroup_run_join(&r->cg, r->owner) < 0)
+	if (r->cg.version != CGROUP_NONE && cgroup_run_join(&r->cg, r->owner) < 0) {
+		limit_error("join the run's cgroup", r->cg.name, errno);
 		fail_run(r, "join the run's cgroup", errno);
+	}
 	else if (send(r->sync_fd, "x", 1, MSG_NOSIGNAL) != 1)
 		fail_run(r, "release the sandbox's owner", errno);
 	else if ((init = receive_init_pid(r->sync_fd, r->deadline, r->owner)) < 0 && errno != EPIPE)
@@ -585,7 +590,8 @@ static void demote_check(struct run *r)
 
 	if (cpu < 0 || cpu >= r->demote_after_ms) {
 		r->demote_at = INT64_MAX;
-		cgroup_run_demote_cpu(&r->cg);
+		if (cgroup_run_demote_cpu(&r->cg) < 0)
+			limit_error("lower the run's CPU weight", r->cg.name, errno);
 		return;
 	}
 	r->demote_at = mono_ms() + DEMOTE_CHECK_MS;
@@ -655,14 +661,19 @@ static int make_cgroup(struct run *r, const struct sandbox_host *host, const str
 		       struct sandbox_result *res)
 {
 	const struct sandbox_limits *l = job->limits;
+	/* pids.max counts init, and the owner until it has exited. */
+	const struct cgroup_limits lim = {
+		.memory_bytes = (int64_t)MIB(l->memory_mb),
+		.max_pids = l->max_processes + 2L,
+		.cpu_percent = l->max_cpu_percent,
+	};
 	const char *what = "cgroup";
 
 	if (host->cg.version == CGROUP_NONE)
 		return 0;
-	/* pids.max counts init too. */
-	if (cgroup_run_create(&host->cg, job->slot, (int64_t)MIB(l->memory_mb), l->max_processes + 1L,
-			      &r->cg, &what) == 0)
+	if (cgroup_run_create(&host->cg, job->slot, &lim, &r->cg, &what) == 0)
 		return 0;
+	limit_error(what, r->cg.name, errno);
 	set_message(res, what, errno);
 	return -1;
 }
@@ -702,6 +713,8 @@ static void describe(const struct run *r, struct sandbox_result *res)
 	res->setup_ms = (r->started ? r->t_start : end) - r->t_clone;
 	res->wall_ms = r->started ? end - r->t_start : 0;
 	if (r->failed) {
+		if (strncmp(r->failure.what, SANDBOX_LIMIT_STEP, strlen(SANDBOX_LIMIT_STEP)) == 0)
+			limit_error(r->failure.what + strlen(SANDBOX_LIMIT_STEP), NULL, r->failure.err);
 		set_message(res, r->failure.what, r->failure.err);
 	} else if (r->killed == KILL_OUTPUT || r->killed == KILL_TIMEOUT) {
 		res->outcome = r->killed == KILL_OUTPUT ? SANDBOX_OUTPUT_LIMIT : SANDBOX_TIMEOUT;
@@ -750,7 +763,11 @@ static void run_init(struct run *r, const struct sandbox_job *job)
 
 static int finish(struct run *r, struct sandbox_result *res, int rc)
 {
-	cgroup_run_destroy(&r->cg);
+	char name[sizeof r->cg.name];
+
+	memcpy(name, r->cg.name, sizeof name);
+	if (cgroup_run_destroy(&r->cg) < 0)
+		limit_error("remove the run's cgroup (left for the next start)", name, errno);
 	close_fd(&r->sync_fd);
 	close_fd(&r->status_fd);
 	close_fd(&r->out.fd);

@@ -134,7 +134,7 @@ static void set_rlimits(const struct sandbox_child_spec *c, int report)
 {
 	for (int i = 0; i < SANDBOX_NRLIMITS; i++)
 		if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
-			sandbox_child_die(report, "setrlimit");
+			sandbox_child_die(report, SANDBOX_LIMIT_STEP "setrlimit");
 }
 
 void sandbox_child_enter(const struct sandbox_child_spec *c)
@@ -209,7 +209,7 @@ static void limit_namespaces(const struct sandbox_init_spec *s)
 		size_t len = strlen(c->value);
 
 		if (fd < 0 || write(fd, c->value, len) != (ssize_t)len)
-			sandbox_child_die(s->status_fd, c->path + sizeof "/proc/sys/" - 1);
+			sandbox_child_die(s->status_fd, c->what);
 		close(fd);
 	}
 }

@@ -26,6 +26,10 @@
 #include "sandbox.h"
 #include "sandbox_fail.h"
 
+/* The name of a failed setup step that sets a limit starts with this: the
+ * runner logs and counts those (limit_errors.h). */
+#define SANDBOX_LIMIT_STEP "limit: "
+
 /* Where sandbox_child_enter leaves the report fd (close-on-exec). */
 #define SANDBOX_REPORT_FD 3
 
@@ -70,6 +74,7 @@ struct sandbox_child_spec {
 struct sandbox_sysctl {
 	const char *path;
 	char value[32];
+	char what[48];                          /* SANDBOX_LIMIT_STEP and the path below /proc/sys */
 };
 
 /*

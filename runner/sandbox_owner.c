@@ -123,7 +123,7 @@ static void become_slot(const struct sandbox_init_spec *s)
 		sandbox_child_die(s->status_fd, "set dumpable");
 	for (int i = 0; i < SANDBOX_NS_NRLIMITS; i++)
 		if (setrlimit(o->ns_rlimits[i].resource, &o->ns_rlimits[i].lim) < 0)
-			sandbox_child_die(s->status_fd, "setrlimit of the namespace");
+			sandbox_child_die(s->status_fd, SANDBOX_LIMIT_STEP "setrlimit of the namespace");
 }
 
 /* "/proc/<pid>/<name>" into buf, without stdio. */

@@ -162,6 +162,24 @@ def _(ex, ctx):
     assert ex["execution_time_ms"] < 3000, ex       # init's exit took the daemon along
 
 
+@case("four_process_spin_gets_one_cpu",
+      "import os, time\n"
+      "t = time.monotonic()\n"
+      "kids = []\n"
+      "for _ in range(3):\n"
+      "    pid = os.fork()\n"
+      "    if pid == 0:\n        kids = None\n        break\n"
+      "    kids.append(pid)\n"
+      "while time.monotonic() - t < 2: pass\n"
+      "if kids is None:\n    os._exit(0)\n"
+      "for k in kids: os.waitpid(k, 0)\n"
+      "print('spun')\n")
+def _(ex, ctx):
+    completed(ex, "spun\n")
+    if ctx["mode"] == "cgroup":     # cpu.max / cfs_quota: max_cpu_percent = 100, one CPU's worth
+        assert ex["cpu_time_ms"] <= ex["execution_time_ms"] * 1.1 + 50, ex
+
+
 @case("multiprocessing_pool_works",
       "import multiprocessing\n"
       "def sq(x): return x * x\n"
@@ -891,6 +909,60 @@ def test_per_user_kernel_quotas_of_a_run_are_not_root_s_nor_another_slot_s(stack
     assert overlapping(holder, probe), (holder, probe)
     assert_host_unharmed(s, pid)
 
+
+def cpu_caps(pid):
+    """The CPU cap files of the runner's live run cgroups: v1 cfs quota, v2 cpu.max."""
+    caps = set()
+    for d in run_cgroups(pid):
+        for name in ("cpu.cfs_quota_us", "cpu.max"):
+            try:
+                with open(os.path.join(d, name)) as f:
+                    caps.add((name, f.read().strip()))
+            except OSError:
+                pass
+    return caps
+
+
+def test_a_run_s_cgroup_caps_its_cpu_at_max_cpu_percent(stack):
+    pid = runner_pid(stack)
+    spin = start_and_wait_running(stack, CASES["four_process_spin_gets_one_cpu"][0])
+    caps = cpu_caps(pid)
+    ex = stack.wait_terminal(spin, 30)
+    # conf/engine.conf: max_cpu_percent = 100, one CPU's time per 100 ms period.
+    assert caps in ({("cpu.cfs_quota_us", "100000")}, {("cpu.max", "100000 100000")}), caps
+    completed(ex, "spun\n")
+    assert ex["cpu_time_ms"] <= ex["execution_time_ms"] * 1.1 + 50, ex
+    assert_host_unharmed(stack, pid)
+
+def limit_errors(stack):
+    """The runner's code_exec_runner_sandbox_limit_errors_total in /metrics."""
+    status, _, body = stack.request("GET", "/metrics")
+    assert status == 200, body
+    values = re.findall(r'^code_exec_runner_sandbox_limit_errors_total\{[^}]*\} (\d+)$', body, re.M)
+    assert len(values) == 1, body
+    return int(values[0])
+
+
+def test_a_failed_cgroup_operation_is_logged_and_counted_in_metrics(stack):
+    pid = runner_pid(stack)
+    before = limit_errors(stack)
+    eid = start_and_wait_running(stack, "import time\ntime.sleep(1)\nprint('done')\n")
+    run_dir = run_cgroups(pid)[0]
+    os.mkdir(os.path.join(run_dir, "pinned"))        # a child cgroup: rmdir of the run's fails
+    try:
+        completed(stack.wait_terminal(eid, 30), "done\n")
+        deadline = time.monotonic() + 10            # the next heartbeat carries the count
+        while limit_errors(stack) == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert limit_errors(stack) == before + 1
+        with open(stack.stderr_path) as f:
+            log = f.read()
+        assert (f"sandbox limits: remove the run's cgroup (left for the next start) "
+                f"{os.path.basename(run_dir)}: Device or resource busy") in log, log[-2000:]
+    finally:
+        os.rmdir(os.path.join(run_dir, "pinned"))
+        os.rmdir(run_dir)
+    assert_host_unharmed(stack, pid)
 
 def vm_rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:

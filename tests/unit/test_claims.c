@@ -104,7 +104,7 @@ TEST(claims_sweep_requeues_expired_leases_then_gives_up)
 	struct fixture f;
 	struct claim c;
 	REQUIRE(fixture_open(&f, "r1") == 0);
-	exec_sql(&f, "INSERT INTO runners VALUES ('r1', 'h', 1, 1, 0, 'test', 1, 9999999999999, NULL, '[]')");
+	exec_sql(&f, "INSERT INTO runners VALUES ('r1', 'h', 1, 1, 0, 'test', 1, 9999999999999, NULL, '[]', 0)");
 	queue_two(&f);
 	f.cfg.max_attempts = 2;
 	for (int attempt = 1; attempt <= 2; attempt++) {
@@ -125,7 +125,7 @@ TEST(claims_sweep_expires_claims_of_a_stopped_runner)
 	struct fixture f;
 	struct claim c;
 	REQUIRE(fixture_open(&f, "dead") == 0);
-	exec_sql(&f, "INSERT INTO runners VALUES ('dead', 'h', 1, 1, 0, 'test', 1, 1, NULL, '[]')");
+	exec_sql(&f, "INSERT INTO runners VALUES ('dead', 'h', 1, 1, 0, 'test', 1, 1, NULL, '[]', 0)");
 	queue_two(&f);
 	REQUIRE(claims_take(&f.c, &c) == 1);   /* lease far in the future, runner silent since t=1 */
 	claim_free(&c);

@@ -120,7 +120,7 @@ TEST(store_column_enums_name_the_columns_in_order)
 		[RUNNER_ID] = "id", [RUNNER_HOST] = "host", [RUNNER_PID] = "pid",
 		[RUNNER_SLOTS] = "slots", [RUNNER_BUSY] = "busy",
 		[RUNNER_SANDBOX_MODE] = "sandbox_mode", [RUNNER_STARTED_AT] = "started_at",
-		[RUNNER_HEARTBEAT_AT] = "heartbeat_at",
+		[RUNNER_HEARTBEAT_AT] = "heartbeat_at", [RUNNER_LIMIT_ERRORS] = "limit_errors",
 	};
 	static const char *const claim[CLAIM__NCOLUMNS] = {
 		[CLAIM_ID] = "id", [CLAIM_ATTEMPT] = "attempt",
