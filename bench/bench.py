@@ -4,7 +4,8 @@
 Prints one table and writes the same figures as JSON (BENCH_JSON, default
 build/bench.json). Sections: autosave and polling throughput (wrk), idle run
 latency split into its parts, run throughput by clients in flight, latency
-next to CPU hogs, and the memory of each process.
+next to CPU hogs, the memory of each process, and hello world in every
+language beside its bare toolchain (bench/languages_bench.py).
 """
 
 import http.client
@@ -21,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from components import Components  # noqa: E402
+from languages_bench import languages, print_languages  # noqa: E402
 
 HELLO = 'print("hello")\n'
 HOG = "while True: pass\n"
@@ -48,7 +50,10 @@ class Client:
         return resp.status, json.loads(resp.read())
 
     def session(self, code):
-        status, body = self.call("POST", "/code-sessions", {"language": "python", "template_code": code})
+        return self.session_in("python", code)
+
+    def session_in(self, language, code):
+        status, body = self.call("POST", "/code-sessions", {"language": language, "template_code": code})
         assert status == 201, body
         return body["session_id"]
 
@@ -231,6 +236,7 @@ def print_table(r):
     m = r["memory"]
     print(f"memory idle: fcgi_app {m['idle']['fcgi_app_kb']} kB, runner {m['idle']['runner_kb']} kB")
     print(f"memory under load (max): fcgi_app {m['load_fcgi_app_max_kb']} kB, runner {m['load_runner_max_kb']} kB")
+    print_languages(r["languages"])
 
 
 def main():
@@ -254,6 +260,7 @@ def main():
         r["throughput"] = throughput(comp, sampler)
         sampler.sample()
         r["noisy"] = noisy(comp)
+        r["languages"] = languages(c)
         r["memory"]["load_fcgi_app_max_kb"] = sampler.fcgi_max
         r["memory"]["load_runner_max_kb"] = sampler.runner_max
     finally:

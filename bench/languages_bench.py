@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""One line per language of conf/languages.conf: hello world end to end
+through the engine (POST run to terminal state, polling every 2 ms) beside
+the bare toolchain's own time on the same machine (the same compile and run
+commands, without the engine, each in a fresh directory like the sandbox's).
+
+Compiled languages are measured twice: a cold compile (the source changes
+every run, so the compile cache never hits) and a cached one (the same
+source again). Part of make bench; runs alone as bench/languages_bench.py.
+"""
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TABLE = REPO / "conf" / "languages.conf"
+COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "5"))
+WARM_RUNS = int(os.environ.get("BENCH_WARM_RUNS", "15"))
+
+HELLO = {
+    "python": "print('hello')\n",
+    "javascript": "console.log('hello');\n",
+    "typescript": "const s: string = 'hello';\nconsole.log(s);\n",
+    "c": "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    "cpp": "#include <iostream>\nint main() { std::cout << \"hello\" << std::endl; }\n",
+    "java": "public class Main { public static void main(String[] a) { System.out.println(\"hello\"); } }\n",
+    "go": "package main\nimport \"fmt\"\nfunc main() { fmt.Println(\"hello\") }\n",
+    "rust": "fn main() { println!(\"hello\"); }\n",
+    "bash": "echo hello\n",
+    "sql": ".mode list\nSELECT 'hello';\n",
+}
+# A line comment in each language, to make a source new without changing it.
+COMMENT = {"python": "#", "bash": "#", "sql": "--"}
+
+
+def read_table():
+    """{id: {key: value}} of conf/languages.conf, in order."""
+    table, cur = {}, None
+    for line in TABLE.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("["):
+            cur = table.setdefault(line.strip("[]").strip(), {})
+        elif "=" in line and cur is not None:
+            k, v = line.split("=", 1)
+            cur[k.strip()] = v.strip()
+    return table
+
+
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] if v else None
+
+
+def bare_argv(words, d):
+    """A command of the table, run in directory d instead of the sandbox."""
+    out = []
+    for w in shlex.split(words):
+        if w == "{python}":
+            w = "/usr/bin/python3"
+        w = w.replace("/tmp/out", f"{d}/out").replace("/app/", f"{d}/").replace("/app", d)
+        out.append(w)
+    if out[1:3] == ["-u", "-E"]:           # the engine's Python boot: bare is python3 main.py
+        out = ["/usr/bin/python3", f"{d}/main.py"]
+    return out
+
+
+def bare_once(lang, row):
+    """Seconds for compile (if any) and run of hello world, in a fresh directory."""
+    with tempfile.TemporaryDirectory(prefix="bench-bare-") as d:
+        (Path(d) / row["file"]).write_text(HELLO[lang])
+        os.mkdir(f"{d}/out")
+        env = {"PATH": "/usr/bin:/bin", "HOME": d, "LANG": "C.UTF-8", "TMPDIR": d}
+        for kv in shlex.split(row.get("env", "")):
+            k, v = kv.split("=", 1)
+            env[k] = v.replace("/tmp", d)
+        t0 = time.perf_counter()
+        if "compile" in row:
+            subprocess.run(bare_argv(row["compile"], d), cwd=d, env=env, check=True, capture_output=True)
+            for f in os.listdir(f"{d}/out"):
+                os.rename(f"{d}/out/{f}", f"{d}/{f}")
+        r = subprocess.run(bare_argv(row["run"], d), cwd=d, env=env, capture_output=True, text=True)
+        assert r.stdout == "hello\n", (lang, r)
+        return time.perf_counter() - t0
+
+
+def engine_once(client, lang, code):
+    sid = client.session_in(lang, code)
+    secs, ex = client.run(sid, 0.002)
+    assert ex["status"] == "COMPLETED" and ex["stdout"] == "hello\n", ex
+    return secs, ex
+
+
+def measure(client, lang, row, seq):
+    r = {"compiled": "compile" in row}
+    r["bare_ms"] = pct([bare_once(lang, row) * 1000 for _ in range(COLD_RUNS if r["compiled"] else WARM_RUNS)], 50)
+    mark = COMMENT.get(lang, "//")
+    if r["compiled"]:
+        cold = [engine_once(client, lang, f"{HELLO[lang]}{mark} {seq}-{i}\n")[0] * 1000 for i in range(COLD_RUNS)]
+        same = f"{HELLO[lang]}{mark} {seq}-cached\n"
+        engine_once(client, lang, same)
+        warm = []
+        for _ in range(WARM_RUNS):
+            secs, ex = engine_once(client, lang, same)
+            assert ex["compile_cached"] is True, ex
+            warm.append(secs * 1000)
+        r["cold_ms"] = {"p50": pct(cold, 50), "p99": pct(cold, 99)}
+        r["cached_ms"] = {"p50": pct(warm, 50), "p99": pct(warm, 99)}
+    else:
+        warm = [engine_once(client, lang, HELLO[lang])[0] * 1000 for _ in range(WARM_RUNS)]
+        r["run_ms"] = {"p50": pct(warm, 50), "p99": pct(warm, 99)}
+    return r
+
+
+def languages(client):
+    seq = str(time.time_ns())
+    return {lang: measure(client, lang, row, seq) for lang, row in read_table().items() if lang in HELLO}
+
+
+def print_languages(r):
+    f = lambda v: "-" if v is None else f"{v:.1f}"
+    print("languages, hello world end to end (p50 / p99 ms) beside the bare toolchain (p50, compile + run):")
+    for lang, m in r.items():
+        if m["compiled"]:
+            print(f"  {lang:11} cold {f(m['cold_ms']['p50']):>7} / {f(m['cold_ms']['p99']):>7}  "
+                  f"cached {f(m['cached_ms']['p50']):>6} / {f(m['cached_ms']['p99']):>6}  "
+                  f"bare {f(m['bare_ms']):>7}  engine +{f(m['cold_ms']['p50'] - m['bare_ms'])} cold")
+        else:
+            print(f"  {lang:11} run  {f(m['run_ms']['p50']):>7} / {f(m['run_ms']['p99']):>7}  "
+                  f"{'':22}bare {f(m['bare_ms']):>7}  engine +{f(m['run_ms']['p50'] - m['bare_ms'])}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO / "bench"))
+    sys.path.insert(0, str(REPO / "tests"))
+    from bench import Client            # noqa: E402
+    from components import Components   # noqa: E402
+    # BENCH_UID_BASE: sandbox uids of their own, on a host where another
+    # engine's sandboxes run (per-uid process limits are host-wide).
+    base = os.environ.get("BENCH_UID_BASE")
+    comp = Components({"sandbox_uid_base": base} if base else None)
+    try:
+        comp.start()
+        res = languages(Client(comp.port))
+    finally:
+        comp.stop()
+        comp.cleanup()
+    print_languages(res)
