@@ -14,11 +14,12 @@ COPY conf conf
 COPY tests/unit tests/unit
 COPY www www
 COPY scripts/build-www scripts/ensure-deps scripts/
-# www: /openapi.json, lighttpd's JSON error pages, and /docs (Swagger UI from
-# the npm registry). Without the registry (a TLS-intercepting proxy whose CA
-# the build does not trust, say) the image is built without /docs.
+# www: /openapi.json, lighttpd's JSON error pages, /docs (Swagger UI) and the
+# playground at / (CodeMirror bundled by esbuild), both from the npm registry.
+# Without the registry (a TLS-intercepting proxy whose CA the build does not
+# trust, say) the image is built without /docs and /.
 RUN make -j"$(nproc)" build/fcgi_app build/runner \
- && { make www || echo "warning: npm registry unreachable: image without /docs" >&2; }
+ && { make www || echo "warning: npm registry unreachable: image without /docs and /" >&2; }
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -35,8 +35,9 @@ RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson
 TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3 clang libclang-rt-14-dev
 BENCH_PKGS := $(RUN_PKGS) wrk
 # The Apache front end (tests/test_apache.py), promtool (tests/test_metrics.py),
-# systemd-analyze (tests/test_install.py) and a real browser (tests/test_docs.py).
-TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus systemd chromium
+# systemd-analyze (tests/test_install.py) and a real browser (tests/test_docs.py;
+# tests/test_playground.py drives it through chromedriver and Selenium).
+TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus systemd chromium chromium-driver python3-selenium
 # make container-test: podman and a locally made Debian base image.
 CONTAINER_PKGS := podman runc debootstrap curl
 
@@ -89,12 +90,13 @@ test:
 	@$(MAKE) --no-print-directory api
 
 # What lighttpd serves statically from $(BUILD)/www: /openapi.json, /docs
-# (Swagger UI from npm, pinned in www/package-lock.json) and its own error
-# pages as JSON. Needs npm (scripts/build-www installs nodejs npm if missing).
+# (Swagger UI from npm, pinned in www/package-lock.json), the playground at /
+# (CodeMirror 6 from npm, bundled by esbuild) and its own error pages as
+# JSON. Needs npm (scripts/build-www installs nodejs npm if missing).
 www: $(BUILD)/www/.built
 
 $(BUILD)/www/.built: conf/openapi.json www/docs/index.htm www/errors.tsv www/package.json \
-		     www/package-lock.json scripts/build-www
+		     www/package-lock.json scripts/build-www $(wildcard www/playground/*.* www/playground/src/*.js)
 	@scripts/build-www $(BUILD)
 	@touch $@
 

@@ -1,4 +1,4 @@
-/* /openapi.json and /docs: static files of the web server, not of fcgi_app. */
+/* /openapi.json, /docs and / (the playground): static files of the web server, not of fcgi_app. */
 #include "handlers.h"
 
 /*

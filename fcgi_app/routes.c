@@ -36,6 +36,7 @@ enum route_id {
 	ROUTE_OPENAPI,
 	ROUTE_DOCS,
 	ROUTE_METRICS,
+	ROUTE_PLAYGROUND,
 	ROUTE__MAX
 };
 
@@ -64,6 +65,9 @@ static const struct route routes[ROUTE__MAX] = {
 		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
 	[ROUTE_METRICS] = { "/metrics", "GET", NULL,
 		{ { "GET", metrics_get, BODY_NONE, QUERY_NONE } } },
+	/* The playground page: static too, like /docs. */
+	[ROUTE_PLAYGROUND] = { "/", "GET, HEAD", NULL,
+		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
 };
 
 /* Matches path against shape, capturing the {id} segment. */

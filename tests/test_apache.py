@@ -66,3 +66,14 @@ def test_apache_serves_the_swagger_ui_page(stack):
     assert headers["Content-Type"].startswith("text/html")
     assert "swagger-ui-bundle.js" in body
     assert stack.request("GET", "/docs/swagger-ui-bundle.js")[0] == 200
+
+
+def test_apache_serves_the_playground(stack):
+    status, headers, body = stack.request("GET", "/")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert '<script src="/playground/playground.js"></script>' in body
+    status, headers, _ = stack.request("GET", "/playground/playground.js")
+    assert (status, headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
+    status, headers, _ = stack.request("GET", "/playground/playground.css")
+    assert (status, headers["Content-Type"]) == (200, "text/css; charset=utf-8")

@@ -25,7 +25,7 @@ METHODS = ("get", "put", "post", "delete", "patch")
 # durability and queue tests, not here.
 NOT_PROVOKED = {"503"}
 # Served by lighttpd as static files, which also answer HEAD.
-STATIC_PATHS = {"/openapi.json", "/docs"}
+STATIC_PATHS = {"/openapi.json", "/docs", "/"}
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -1,0 +1,274 @@
+"""The playground at GET /: served statically beside the API, and driven in
+a real browser (Debian's chromium through chromedriver and Selenium)
+against the real stack: a learner types a program, it is autosaved, runs,
+and a reload finds the code and the run history. One browser serves the
+whole module; each test opens its own session. A screenshot of the page
+is saved as $BUILD/playground.png.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import time
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from stack import REPO
+
+WAIT_S = 20
+UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+SCREENSHOT = REPO / os.environ.get("BUILD", "build") / "playground.png"
+
+
+# ---- served beside the API --------------------------------------------
+
+def test_root_is_the_playground_page(stack):
+    status, headers, body = stack.request("GET", "/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert '<script src="/playground/playground.js"></script>' in body
+
+
+def test_root_with_a_query_is_the_same_page(stack):
+    assert stack.request("GET", "/?session=abc")[2] == stack.request("GET", "/")[2]
+
+
+@pytest.mark.parametrize("asset,ctype", [("playground.js", "text/javascript; charset=utf-8"),
+                                         ("playground.css", "text/css; charset=utf-8")])
+def test_playground_assets_are_served(stack, asset, ctype):
+    status, headers, body = stack.request("GET", f"/playground/{asset}")
+    assert status == 200
+    assert headers["Content-Type"] == ctype
+    assert len(body) > 1000
+
+
+def test_missing_playground_asset_is_a_json_404(stack):
+    status, headers, body = stack.request("GET", "/playground/no-such-file.js")
+    assert status == 404
+    assert headers["Content-Type"].startswith("application/json")
+    assert body["error"]["code"] == "NOT_FOUND"
+
+
+def test_other_methods_on_root_are_405(stack):
+    status, headers, body = stack.request("POST", "/", body={})
+    assert status == 405
+    assert headers["Allow"] == "GET, HEAD"
+    assert body["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+# ---- in a browser -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    assert shutil.which("chromium"), "chromium is missing: make test installs Debian's chromium"
+    assert shutil.which("chromedriver"), "chromedriver is missing: make test installs chromium-driver"
+    profile = tempfile.mkdtemp(prefix="engine-playground-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1400,900"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class Page:
+    """The playground as a learner sees it."""
+
+    def __init__(self, driver, stack):
+        self.d = driver
+        self.stack = stack
+
+    def open(self, fragment=""):
+        self.d.get(f"http://127.0.0.1:{self.stack.port}/{fragment}")
+        self.wait(lambda: self.d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "yes",
+                  "the page never became ready")
+        return self
+
+    def wait(self, condition, what, timeout=WAIT_S):
+        try:
+            return WebDriverWait(self.d, timeout, poll_frequency=0.05).until(lambda _: condition())
+        except Exception as e:
+            raise AssertionError(f"{what}; output {self.output()!r}, status {self.status()!r}, "
+                                 f"error {self.text('run-error')!r}") from e
+
+    def el(self, id_):
+        return self.d.find_element(By.ID, id_)
+
+    def text(self, id_):
+        return self.el(id_).get_attribute("textContent")
+
+    def session_id(self):
+        m = re.fullmatch(rf".*#s=({UUID})", self.d.current_url)
+        assert m, f"no session id in {self.d.current_url}"
+        return m.group(1)
+
+    def texts(self, selector, attribute="textContent"):
+        """One attribute of every match, read at once (the page re-renders
+        lists, so elements found one by one can go stale)."""
+        return self.d.execute_script(
+            "return [...document.querySelectorAll(arguments[0])].map(e => e[arguments[1]] ??"
+            " e.getAttribute(arguments[1]))", selector, attribute)
+
+    def code(self):
+        return "\n".join(self.texts("#editor .cm-line"))
+
+    def type_code(self, program):
+        """Replaces the editor's text by typing, one line per Enter. Lines
+        start at column 0: the editor indents after Enter by itself."""
+        content = self.d.find_element(By.CSS_SELECTOR, "#editor .cm-content")
+        content.click()
+        content.send_keys(Keys.CONTROL, "a")
+        content.send_keys(Keys.DELETE)
+        content.send_keys(program)
+
+    def save_state(self):
+        return self.el("save-state").get_attribute("data-state")
+
+    def wait_saved(self):
+        self.wait(lambda: self.save_state() == "saved", "the code was never saved")
+
+    def status(self):
+        return self.text("status")
+
+    def output(self):
+        return self.text("output")
+
+    def run(self):
+        self.el("run").click()
+
+    def wait_status(self, *statuses):
+        self.wait(lambda: self.status() in statuses, f"the run never reached {statuses}")
+
+    def history(self):
+        return self.texts("#history li", "data-status")
+
+
+@pytest.fixture
+def page(browser, stack):
+    return Page(browser, stack)
+
+
+def test_opening_the_page_creates_a_python_session_in_the_url(page, stack):
+    page.open()
+    sid = page.session_id()
+    status, _, session = stack.request("GET", f"/code-sessions/{sid}")
+    assert status == 200
+    assert session["language"] == "python"
+    assert page.code() == 'print("Hello, world!")\n'
+    assert page.save_state() == "saved"
+    assert page.text("session-id") == sid
+
+
+def test_language_picker_lists_the_engines_languages(page, stack):
+    page.open()
+    languages = stack.request("GET", "/languages")[2]["languages"]
+    options = Select(page.el("language")).options
+    assert [o.get_attribute("value") for o in options] == [lang["id"] for lang in languages]
+    assert [o.text for o in options] == [f"{lang['name']} {lang['version']}".strip() for lang in languages]
+    assert Select(page.el("language")).first_selected_option.get_attribute("value") == "python"
+
+
+def test_typed_code_is_autosaved_and_runs(page, stack):
+    page.open()
+    sid = page.session_id()
+    page.type_code('print("sum", 2 + 3)\nprint("done")')
+    assert page.save_state() in ("unsaved", "saving")
+    page.wait_saved()
+    assert stack.request("GET", f"/code-sessions/{sid}")[2]["source_code"] == \
+        'print("sum", 2 + 3)\nprint("done")'
+    page.run()
+    page.wait_status("COMPLETED")
+    assert page.output() == "sum 5\ndone\n"
+    assert page.text("exit") == "exit 0"
+    assert re.fullmatch(r"\d+ ms", page.text("time")), page.text("time")
+    assert re.fullmatch(r"\d+(\.\d)? [KM]B", page.text("memory")), page.text("memory")
+    assert page.history() == ["COMPLETED"]
+
+
+def test_a_runtime_error_shows_stderr_and_the_error_code(page):
+    page.open()
+    page.type_code('print("before")\n1 / 0')
+    page.run()
+    page.wait_status("FAILED")
+    assert page.output().startswith("before\nTraceback (most recent call last):\n")
+    assert page.output().endswith("ZeroDivisionError: division by zero\n")
+    assert page.d.find_element(By.CSS_SELECTOR, "#output .stderr").text.endswith("division by zero")
+    assert page.text("status-detail").startswith("RUNTIME_ERROR: ")
+    assert page.text("exit") == "exit 1"
+
+
+def test_run_saves_the_last_edit_first(page, stack):
+    """Run right after typing, inside the autosave delay: the run uses the
+    typed code, because the page saves before it runs."""
+    page.open()
+    page.type_code('print("fresh")')
+    page.run()
+    page.wait_status("COMPLETED")
+    assert page.output() == "fresh\n"
+
+
+def test_stdin_given_at_the_start(page):
+    page.open()
+    page.type_code('name = input()\nprint("hi", name)')
+    if page.el("interactive").is_selected():
+        page.el("interactive").click()
+    page.d.find_element(By.CSS_SELECTOR, "#stdin-box summary").click()
+    page.el("stdin-text").send_keys("Ada\n")
+    page.run()
+    page.wait_status("COMPLETED")
+    assert page.output() == "hi Ada\n"
+
+
+def test_reload_finds_the_autosaved_code_and_the_run_history(page):
+    page.open()
+    sid = page.session_id()
+    page.type_code('print("one")')
+    page.run()
+    page.wait_status("COMPLETED")
+    page.type_code('print("two")')
+    page.run()
+    page.wait(lambda: page.output() == "two\n", "the second run never printed")
+    page.wait_status("COMPLETED")
+    page.type_code('print("three")  # not run')
+    page.wait_saved()
+    page.d.refresh()
+    page.wait(lambda: page.d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "yes",
+              "the reloaded page never became ready")
+    assert page.session_id() == sid
+    assert page.code() == 'print("three")  # not run'
+    page.wait(lambda: page.history() == ["COMPLETED", "COMPLETED"], "the run history never showed")
+    # The latest run is shown; a click on the older one shows its output.
+    page.wait(lambda: page.output() == "two\n", "the latest run was not shown")
+    page.d.find_elements(By.CSS_SELECTOR, "#history li")[1].click()
+    page.wait(lambda: page.output() == "one\n", "the older run was not shown")
+    page.d.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10000
+
+
+def test_another_language_is_a_new_session(page, stack):
+    page.open()
+    first = page.session_id()
+    Select(page.el("language")).select_by_value("c")
+    page.wait(lambda: page.session_id() != first, "the URL kept the python session")
+    second = page.session_id()
+    assert stack.request("GET", f"/code-sessions/{second}")[2]["language"] == "c"
+    assert page.code().startswith("#include <stdio.h>")
+    page.run()
+    page.wait_status("COMPLETED")
+    assert page.output() == "Hello, world!\n"
+    assert re.fullmatch(r"compile \d+ ms( \(cached\))?", page.text("compile")), page.text("compile")
+    page.d.back()
+    page.wait(lambda: page.session_id() == first and page.code() == 'print("Hello, world!")\n',
+              "Back did not return to the python session")

@@ -1,0 +1,99 @@
+// Follows one execution until it ends: live events from
+// GET /executions/{id}/events (Server-Sent Events) when the engine has
+// them, else polling GET /executions/{id} (a long-poll with wait_ms when
+// the engine has it). Either way the caller hears onStatus(status),
+// onOutput(stream, text) for live output, and onDone(execution) once.
+import { api, TERMINAL } from "./api.js";
+
+const POLL_WAIT_MS = 2000; // long-poll: answers at the end, or with the state after this
+const POLL_PAUSE_MS = 300; // plain polling: pause between GETs
+
+export function follow(id, features, handlers) {
+	const follower = { stopped: false, source: null };
+	follower.stop = () => {
+		follower.stopped = true;
+		if (follower.source) follower.source.close();
+	};
+	if (features.events && typeof EventSource !== "undefined")
+		followEvents(id, features, handlers, follower);
+	else
+		poll(id, features, handlers, follower);
+	return follower;
+}
+
+function followEvents(id, features, handlers, follower) {
+	const source = new EventSource(api.eventsUrl(id));
+	follower.source = source;
+	// Bytes received per stream: a chunk is placed by its byte offset, so
+	// what a reconnect (Last-Event-ID) delivers twice is shown once.
+	const received = { stdout: 0, stderr: 0 };
+	let finished = false;
+	source.addEventListener("status", (e) => {
+		handlers.onStatus(JSON.parse(e.data).status);
+	});
+	for (const stream of ["stdout", "stderr"]) {
+		source.addEventListener(stream, (e) => {
+			const chunk = JSON.parse(e.data);
+			const text = unseenPart(chunk, received[stream]);
+			received[stream] = Math.max(received[stream], chunk.offset + utf8Length(chunk.data));
+			if (text) handlers.onOutput(stream, text);
+		});
+	}
+	source.addEventListener("done", (e) => {
+		finished = true;
+		source.close();
+		if (!follower.stopped) handlers.onDone(JSON.parse(e.data));
+	});
+	// The browser reconnects by itself (readyState CONNECTING) after a
+	// dropped stream; CLOSED means it gave up (an engine without events,
+	// say): polling finishes the job.
+	source.onerror = () => {
+		if (finished || follower.stopped || source.readyState !== EventSource.CLOSED) return;
+		source.close();
+		poll(id, features, handlers, follower);
+	};
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function utf8Length(text) {
+	return encoder.encode(text).length;
+}
+
+// The part of a chunk past the bytes already shown.
+function unseenPart(chunk, seen) {
+	if (chunk.offset >= seen) return chunk.data;
+	const bytes = encoder.encode(chunk.data);
+	const skip = seen - chunk.offset;
+	return skip >= bytes.length ? "" : decoder.decode(bytes.subarray(skip));
+}
+
+async function poll(id, features, handlers, follower) {
+	let status = null;
+	while (!follower.stopped) {
+		let reply = null;
+		try {
+			reply = await api.execution(id, features.waitMs ? POLL_WAIT_MS : 0);
+		} catch (e) {
+			reply = null;
+		}
+		if (follower.stopped) return;
+		if (reply && reply.status === 200) {
+			const execution = reply.body;
+			if (execution.status !== status) {
+				status = execution.status;
+				handlers.onStatus(status);
+			}
+			if (TERMINAL.has(status)) {
+				handlers.onDone(execution);
+				return;
+			}
+		}
+		if (!features.waitMs || !reply || reply.status !== 200) await sleep(POLL_PAUSE_MS);
+	}
+}
+
+function sleep(ms) {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}

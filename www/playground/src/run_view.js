@@ -1,0 +1,81 @@
+// The run pane: the output as it arrives (stdout, stderr, and the input
+// the learner typed) and the execution's status, time and memory.
+
+const MAX_SHOWN_CHARS = 1 << 20; // past this the pane stops growing (the engine caps output anyway)
+
+const $ = (id) => document.getElementById(id);
+const live = { stdout: "", stderr: "", shown: 0 };
+
+export function resetOutput() {
+	$("output").replaceChildren();
+	live.stdout = "";
+	live.stderr = "";
+	live.shown = 0;
+}
+
+// kind: stdout | stderr | echo (typed input) | note | compile
+export function appendOutput(kind, text) {
+	if (kind === "stdout" || kind === "stderr") live[kind] += text;
+	if (live.shown >= MAX_SHOWN_CHARS) return;
+	text = text.slice(0, MAX_SHOWN_CHARS - live.shown);
+	live.shown += text.length;
+	const pane = $("output");
+	const last = pane.lastElementChild;
+	if (last && last.className === kind) last.append(text);
+	else {
+		const span = document.createElement("span");
+		span.className = kind;
+		span.textContent = text;
+		pane.append(span);
+	}
+	pane.scrollTop = pane.scrollHeight;
+}
+
+export function clearRun() {
+	resetOutput();
+	showStatus(null);
+	$("run-error").textContent = "";
+}
+
+export function showRunError(message) {
+	$("run-error").textContent = message;
+}
+
+export function showStatus(status) {
+	const el = $("status");
+	el.textContent = status || "—";
+	el.dataset.status = status || "";
+	$("run-error").textContent = "";
+	for (const id of ["exit", "time", "cpu", "memory", "compile"]) $(id).textContent = "";
+	$("status-detail").textContent = "";
+}
+
+// A finished (or snapshot) execution. When it was followed live and the
+// streamed output is all of it, the interleaved live view stays;
+// otherwise the pane shows the stored output.
+export function showExecution(execution, followed) {
+	showStatus(execution.status);
+	const complete = followed && live.stdout === (execution.stdout || "") &&
+		live.stderr === (execution.stderr || "");
+	if (!complete) {
+		resetOutput();
+		if (execution.compile_output) appendOutput("compile", execution.compile_output);
+		if (execution.stdout) appendOutput("stdout", execution.stdout);
+		if (execution.stderr) appendOutput("stderr", execution.stderr);
+	}
+	if (execution.stdout_truncated || execution.stderr_truncated)
+		appendOutput("note", "\n[output truncated at the engine's limit]\n");
+	const error = execution.error;
+	$("status-detail").textContent = error ? `${error.code}: ${error.message}` : "";
+	$("exit").textContent = execution.signal ? `signal ${execution.signal}` :
+		execution.exit_code === null || execution.exit_code === undefined ? "" : `exit ${execution.exit_code}`;
+	$("time").textContent = execution.execution_time_ms === null ? "" : `${execution.execution_time_ms} ms`;
+	$("cpu").textContent = execution.cpu_time_ms === null ? "" : `CPU ${execution.cpu_time_ms} ms`;
+	$("memory").textContent = execution.memory_kb === null ? "" : formatMemory(execution.memory_kb);
+	$("compile").textContent = execution.compile_time_ms === null || execution.compile_time_ms === undefined ? "" :
+		`compile ${execution.compile_time_ms} ms${execution.compile_cached ? " (cached)" : ""}`;
+}
+
+export function formatMemory(kb) {
+	return kb >= 10240 ? `${(kb / 1024).toFixed(1)} MB` : `${kb} KB`;
+}
