@@ -42,10 +42,11 @@ export const api = {
 export const TERMINAL = new Set(["COMPLETED", "FAILED", "TIMEOUT"]);
 
 // What the server in front of us can do, read from its own contract: the
-// live features (events, stdin, cancel, long-poll) may be missing on an
-// older engine, and the page then falls back instead of failing.
+// live features (interactive runs, stdin, cancel, long-poll) may be missing
+// on an older engine, and the page then disables them instead of failing.
+// (The event stream is simply tried: follow.js falls back by itself.)
 export async function detectFeatures() {
-	const features = { events: false, interactive: false, stdin: false, cancel: false, waitMs: false };
+	const features = { interactive: false, stdin: false, cancel: false, waitMs: false };
 	let doc;
 	try {
 		const reply = await api.contract();
@@ -56,7 +57,6 @@ export async function detectFeatures() {
 	}
 	const paths = doc.paths || {};
 	const has = (suffix) => Object.keys(paths).some((p) => /^\/executions\/\{[^}]+\}/.test(p) && p.endsWith(suffix));
-	features.events = has("/events");
 	features.stdin = has("/stdin");
 	features.cancel = has("/cancel");
 	const runSchema = resolve(doc, (((((paths["/code-sessions/{id}/run"] || {}).post || {})

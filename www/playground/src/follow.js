@@ -1,7 +1,7 @@
 // Follows one execution until it ends: live events from
-// GET /executions/{id}/events (Server-Sent Events) when the engine has
-// them, else polling GET /executions/{id} (a long-poll with wait_ms when
-// the engine has it). Either way the caller hears onStatus(status),
+// GET /executions/{id}/events (Server-Sent Events), or, when the engine
+// has no such stream (the request fails), polling GET /executions/{id}
+// (a long-poll with wait_ms when the contract lists it). Either way the caller hears onStatus(status),
 // onOutput(stream, text) for live output, and onDone(execution) once.
 import { api, TERMINAL } from "./api.js";
 
@@ -14,7 +14,7 @@ export function follow(id, features, handlers) {
 		follower.stopped = true;
 		if (follower.source) follower.source.close();
 	};
-	if (features.events && typeof EventSource !== "undefined")
+	if (typeof EventSource !== "undefined")
 		followEvents(id, features, handlers, follower);
 	else
 		poll(id, features, handlers, follower);

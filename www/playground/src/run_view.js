@@ -41,8 +41,24 @@ export function showRunError(message) {
 	$("run-error").textContent = message;
 }
 
+// While an execution is live, the seconds since it was seen starting (or
+// queued), so a long run visibly runs.
+let ticker = null;
+
+function tickFrom(start) {
+	clearInterval(ticker);
+	ticker = null;
+	$("elapsed").textContent = "";
+	if (start === null) return;
+	const tick = () => { $("elapsed").textContent = `${((Date.now() - start) / 1000).toFixed(1)} s`; };
+	tick();
+	ticker = setInterval(tick, 100);
+}
+
 export function showStatus(status) {
 	const el = $("status");
+	if (status !== el.dataset.status || !status)
+		tickFrom(status === "RUNNING" || status === "QUEUED" ? Date.now() : null);
 	el.textContent = status || "—";
 	el.dataset.status = status || "";
 	$("run-error").textContent = "";
