@@ -19,11 +19,13 @@ ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SAN)
 COMMON_SRC := $(wildcard common/*.c)
 FCGI_SRC   := $(wildcard fcgi_app/*.c)
 RUNNER_SRC := $(wildcard runner/*.c)
+EVENTS_SRC := $(wildcard events/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/schema_sql.o
 FCGI_OBJ   := $(FCGI_SRC:%.c=$(BUILD)/obj/%.o)
 RUNNER_OBJ := $(RUNNER_SRC:%.c=$(BUILD)/obj/%.o)
+EVENTS_OBJ := $(EVENTS_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_FCGI   := $(filter-out $(BUILD)/obj/fcgi_app/main.o,$(FCGI_OBJ))
 LIB_RUNNER := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
@@ -43,9 +45,9 @@ CONTAINER_PKGS := podman runc debootstrap curl
 
 .PHONY: all run test unit api asan bench clean www fuzz fuzz-smoke
 
-all: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/unit_tests
+all: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events $(BUILD)/unit_tests
 
-$(BUILD)/obj/%.o: %.c $(wildcard common/*.h fcgi_app/*.h runner/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard common/*.h fcgi_app/*.h runner/*.h events/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"; $(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -63,6 +65,9 @@ $(BUILD)/fcgi_app: $(FCGI_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
 
 $(BUILD)/runner: $(RUNNER_OBJ) $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/events: $(EVENTS_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_FCGI) $(LIB_RUNNER) $(COMMON_OBJ)
@@ -148,7 +153,7 @@ SYSCONFDIR    ?= /etc
 LOCALSTATEDIR ?= /var
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
 .PHONY: install container-test
-install: $(BUILD)/fcgi_app $(BUILD)/runner
+install: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events
 	@scripts/install "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(LOCALSTATEDIR)" "$(UNITDIR)" "$(BUILD)"
 
 # Builds the Dockerfile with podman and runs the API smoke test against the

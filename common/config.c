@@ -67,6 +67,7 @@ static const struct key keys[] = {
 	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),
 	CHOICE_KEY(sandbox_allow_rlimit, "no", "yes|no"),
 	CHOICE_KEY(log_level, "info", "error|warn|info|debug"),
+	NUM_KEY(events_keepalive_ms, "15000", 100, 600000),
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))

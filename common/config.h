@@ -40,6 +40,7 @@ struct config {
 	char sandbox_mode[16];           /* auto, cgroup or rlimit */
 	char sandbox_allow_rlimit[4];    /* yes: rlimit-only mode may run (unprotected), no: refuse it */
 	char log_level[16];              /* error, warn, info or debug */
+	int events_keepalive_ms;         /* a comment line on an idle event stream this often */
 };
 
 /* Fills cfg with the built-in defaults, the table's. */

@@ -52,6 +52,10 @@ enum store_stmt {
 	STMT_EXPIRE_DEAD_RUNNERS,
 	STMT_GIVE_UP,
 	STMT_REQUEUE,
+	/* live events: the runner appends an attempt's (fenced), events reads them */
+	STMT_EVENT_INSERT,
+	STMT_EVENTS_AFTER,
+	STMT_EXECUTION_STATE,
 	STMT__MAX
 };
 

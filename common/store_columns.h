@@ -79,6 +79,25 @@ enum claim_column {
 	CLAIM__NCOLUMNS
 };
 
+/* STMT_EVENTS_AFTER: an execution's stored events, in event_id order. */
+#define EVENT_COLUMNS "event_id, attempt, kind, stream_offset, data"
+enum event_column {
+	EVENT_ID,
+	EVENT_ATTEMPT,
+	EVENT_KIND,                     /* status, stdout or stderr */
+	EVENT_OFFSET,                   /* output: byte offset of the chunk in its stream */
+	EVENT_DATA,                     /* status: its name; output: the chunk as UTF-8 */
+	EVENT__NCOLUMNS
+};
+
+/* STMT_EXECUTION_STATE: what a live stream polls. */
+#define EXECUTION_STATE_COLUMNS "status, attempt"
+enum execution_state_column {
+	EXECUTION_STATE_STATUS,
+	EXECUTION_STATE_ATTEMPT,
+	EXECUTION_STATE__NCOLUMNS
+};
+
 /* STMT_METRICS_BY_STATUS: one row per (status, error code or ""). */
 #define STATUS_COUNT_COLUMNS "status, coalesce(error_code, '') AS error_code, count(*) AS count"
 enum status_count_column {

@@ -30,6 +30,12 @@ const char *const sqlite_migrations[] = {
 	"ALTER TABLE executions ADD COLUMN diagnostics TEXT;",
 	/* 4: failed cgroup and rlimit operations of the runner, for /metrics. */
 	"ALTER TABLE runners ADD COLUMN limit_errors INTEGER NOT NULL DEFAULT 0;",
+	/* 5: live events (status changes and output chunks) for replay and
+	 * resume; event_id = attempt * 2^32 + n, n counting from 1. */
+	"CREATE TABLE execution_events ("
+	" execution_id TEXT NOT NULL, event_id INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+	" kind TEXT NOT NULL, stream_offset INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL,"
+	" PRIMARY KEY (execution_id, event_id)) WITHOUT ROWID;",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -122,4 +128,13 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_REQUEUE] =
 		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, "
 		"started_at = NULL WHERE status = 'RUNNING' AND lease_until < ?1 AND attempt < ?2",
+	/* Fenced like STMT_FINISH: only the runner holding this attempt adds to it. */
+	[STMT_EVENT_INSERT] =
+		"INSERT INTO execution_events (execution_id, event_id, attempt, kind, stream_offset, data) "
+		"SELECT ?1, ?2, ?3, ?4, ?5, ?6 FROM executions "
+		"WHERE id = ?1 AND runner_id = ?7 AND attempt = ?3 AND status = 'RUNNING'",
+	[STMT_EVENTS_AFTER] =
+		"SELECT " EVENT_COLUMNS " FROM execution_events WHERE execution_id = ?1 AND event_id > ?2 "
+		"ORDER BY event_id LIMIT ?3",
+	[STMT_EXECUTION_STATE] = "SELECT " EXECUTION_STATE_COLUMNS " FROM executions WHERE id = ?1",
 };

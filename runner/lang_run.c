@@ -83,6 +83,7 @@ static int run(const struct sandbox_host *host, const struct config *cfg, const 
 	job.files = files;
 	job.nfiles = nfiles;
 	job.limits = &limits;
+	job.sink = in->sink;
 	res->ran = true;
 	return sandbox_run(host, &job, &res->run);
 }

@@ -23,6 +23,7 @@ struct lang_input {
 	size_t stdin_len;
 	int slot;
 	bool slot_netns;
+	struct event_sink *sink;        /* the program's live output events; NULL: none */
 };
 
 enum compile_status {

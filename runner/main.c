@@ -182,6 +182,7 @@ static int serve(struct runner *r)
 		log_error("refusing to start: %s", s ? err : "out of memory");
 		goto out;
 	}
+	r->zmq = lp.ctx;
 	started = start_slots(r, s);
 	log_info("runner %s started: %d slots, sandbox %s, data in %s", r->id, started, r->host.mode,
 		 r->cfg.data_dir);

@@ -20,6 +20,7 @@ struct runner {
 	struct compile_cache cache;
 	char id[UUID_LEN + 1];
 	int slots;
+	void *zmq;                      /* the ZeroMQ context (slots open their PUB sockets in it) */
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake;            /* work may be waiting */

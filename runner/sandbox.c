@@ -8,6 +8,7 @@
  * SIGKILL to the one pid we own.
  */
 #include "sandbox.h"
+#include "event_sink.h"
 #include "limit_errors.h"
 #include "python_boot.h"
 #include "sandbox_child.h"
@@ -67,6 +68,7 @@ struct run {
 	pid_t owner;                    /* the clone child that creates the namespaces */
 	int sync_fd, status_fd;
 	struct capture out, err;
+	struct event_sink *sink;        /* live events of the output; NULL: none */
 	struct sandbox_status rec;      /* status record being read */
 	size_t rec_len;
 	bool started, exited, failed;
@@ -508,8 +510,10 @@ static int capture_read(struct run *r, struct capture *c)
 		if (c->len == c->size && capture_grow(c) < 0)
 			return -1;
 		n = read(c->fd, c->buf + c->len, c->size - c->len);
-		if (n > 0)
+		if (n > 0) {
+			event_sink_output(r->sink, c == &r->err, c->buf + c->len, (size_t)n);
 			c->len += (size_t)n;
+		}
 	}
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 		close_fd(&c->fd);
@@ -607,19 +611,24 @@ static int collect(struct run *r)
 			{ .fd = r->out.fd, .events = POLLIN },
 			{ .fd = r->err.fd, .events = POLLIN },
 		};
-		int timeout = ms_until(r->deadline < r->demote_at ? r->deadline : r->demote_at);
+		int64_t next = r->deadline < r->demote_at ? r->deadline : r->demote_at;
+		int64_t due = event_sink_due(r->sink);
+		int timeout = ms_until(due < next ? due : next);
 		int n = timeout > 0 ? poll(p, 3, timeout) : 0;
 
 		if (n < 0 && errno != EINTR)
 			return -1;
+		event_sink_tick(r->sink);
 		if (n == 0 && mono_ms() >= r->demote_at && r->demote_at < r->deadline) {
 			demote_check(r);
 			continue;
 		}
-		if (n == 0) {
+		if (n == 0 && mono_ms() >= r->deadline) {
 			on_deadline(r);
 			continue;
 		}
+		if (n <= 0)
+			continue;
 		if (p[0].revents)
 			status_read(r);
 		if ((p[1].revents && capture_read(r, &r->out) < 0) ||
@@ -756,6 +765,7 @@ static void run_init(struct run *r, const struct sandbox_job *job)
 	r->out.limit = r->err.limit = (size_t)l->max_output_bytes;
 	if (job->compile)
 		r->out.limit = job->artifact_limit;
+	r->sink = job->compile ? NULL : job->sink;
 	r->wall_time_ms = l->wall_time_ms;
 	r->demote_after_ms = l->cpu_demote_after_ms;
 	r->demote_at = INT64_MAX;

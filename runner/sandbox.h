@@ -19,6 +19,8 @@
 #include "sandbox_limits.h"
 #include "seccomp.h"
 
+struct event_sink;
+
 /* What the host allows, detected once by sandbox_host_init. */
 struct sandbox_host {
 	bool root;                      /* runner is root: one host uid per slot */
@@ -67,6 +69,9 @@ struct sandbox_job {
 	 * namespace of its slot (sandbox_slot_netns): reuse it instead of
 	 * creating one per run. */
 	bool slot_netns;
+	/* Live events of the program's output (runner/event_sink.h); NULL:
+	 * none. Never used for a compile. */
+	struct event_sink *sink;
 };
 
 /*

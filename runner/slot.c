@@ -12,7 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <zmq.h>
+
+#include "event_sink.h"
 #include "log.h"
+#include "runner_endpoint.h"
 
 void runner_nudge(struct runner *r, bool all)
 {
@@ -193,6 +197,29 @@ static void check(struct runner *r, const struct language *l, const struct lang_
 	outcome_from_check(res, &limits, *diagnostics, o);
 }
 
+/*
+ * The slot's PUB socket to the events program. It connects in the
+ * background and reconnects by itself; with no events program (or a slow
+ * one) messages are dropped, never queued without bound: the store keeps
+ * the events for replay. NULL if it cannot be made (events go to the store only).
+ */
+static void *events_pub_open(struct runner *r)
+{
+	char endpoint[CONFIG_PATH_MAX + 32];
+	int hwm = 10000, linger = 0;
+	void *pub = r->zmq ? zmq_socket(r->zmq, ZMQ_PUB) : NULL;
+
+	if (!pub)
+		return NULL;
+	zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+	if (events_endpoint(&r->cfg, endpoint, sizeof endpoint) < 0 || zmq_connect(pub, endpoint) != 0) {
+		zmq_close(pub);
+		return NULL;
+	}
+	return pub;
+}
+
 static void execute(struct slot *s, struct claims *claims, struct claim *c)
 {
 	struct runner *r = s->runner;
@@ -200,7 +227,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	struct lang_input in = {
 		.source = c->source, .source_len = c->source_len,
 		.stdin_data = c->stdin_data, .stdin_len = c->stdin_len,
-		.slot = s->index, .slot_netns = s->netns,
+		.slot = s->index, .slot_netns = s->netns, .sink = &s->events,
 	};
 	struct sandbox_limits run_limits, compile_limits;
 	struct lang_result res;
@@ -208,6 +235,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	char *diagnostics = NULL;
 
 	memset(&res, 0, sizeof(res));
+	event_sink_begin(&s->events, s->pub, claims->store, r->id, c->id, c->attempt);
 	if (!l || !l->available) {
 		unavailable(c, &o);
 	} else if (strcmp(c->kind, "check") == 0) {
@@ -220,7 +248,9 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	}
 	if (o.error_code && strcmp(o.error_code, "SANDBOX_ERROR") == 0)
 		log_error("execution %s: %s", c->id, o.error_message);
+	event_sink_end(&s->events);
 	int written = claims_finish(claims, c, &o);
+	event_sink_done(&s->events);
 	/* One line per execution; "result=" tells whether the fenced write won. */
 	log_info("execution %s attempt %d slot %d %s: %s%s%s exit=%d signal=%d compile=%lldms setup=%lldms "
 		 "wall=%lldms cpu=%lldms mem=%ldkB result=%s", c->id, c->attempt, s->index, c->language,
@@ -239,6 +269,7 @@ static void *slot_main(void *arg)
 	char err[256];
 
 	s->netns = r->host.root && sandbox_slot_netns() == 0;
+	s->pub = events_pub_open(r);
 	if (claims_open(&claims, &r->cfg, r->id, err, sizeof(err))) {
 		log_error("slot %d: store: %s", s->index, err);
 		atomic_store(&r->stopping, true);
@@ -256,6 +287,8 @@ static void *slot_main(void *arg)
 		claim_free(&c);
 	}
 	claims_close(&claims);
+	if (s->pub)
+		zmq_close(s->pub);
 	return NULL;
 }
 

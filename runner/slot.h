@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "claims.h"
+#include "event_sink.h"
 #include "lang_run.h"
 #include "runner.h"
 #include "sandbox.h"
@@ -14,6 +15,8 @@ struct slot {
 	bool netns;                     /* the thread sits in its own network namespace */
 	pthread_t thread;
 	struct runner *runner;
+	void *pub;                      /* ZeroMQ PUB socket to the events program, or NULL */
+	struct event_sink events;       /* of the execution running now */
 };
 
 /* Starts the thread of s. Returns 0, or an errno value. */

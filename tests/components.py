@@ -1,5 +1,6 @@
 """The stack's parts started one by one, so fault-injection tests can kill
-and restart each: the runner, and lighttpd with its fcgi_app pool. Same
+and restart each: the runner, the events program, and lighttpd with its
+fcgi_app pool. Same
 binaries, configuration and lighttpd.conf as scripts/run-stack."""
 
 import os
@@ -33,6 +34,7 @@ class Components:
                         FCGI_PROCS=self._get("fcgi_processes"))
         self.env["PATH"] = self.env.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"
         self.runner = None
+        self.events = None
         self.lighttpd = None
         self.runner_log = Path(self.data_dir) / "runner.log"
 
@@ -49,6 +51,17 @@ class Components:
                                        start_new_session=True)
         log.close()
 
+    def start_events(self):
+        log = open(Path(self.data_dir) / "events.log", "ab")
+        self.events = subprocess.Popen([str(self.build / "events")], env=self.env,
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                       start_new_session=True)
+        log.close()
+        sock = Path(self.data_dir) / "events-http.sock"
+        deadline = time.monotonic() + 10
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def start_lighttpd(self, wait=True):
         log = open(Path(self.data_dir) / "lighttpd.out", "ab")
         self.lighttpd = subprocess.Popen(["lighttpd", "-D", "-f", str(REPO / "lighttpd.conf")],
@@ -60,6 +73,7 @@ class Components:
 
     def start(self):
         self.start_runner()
+        self.start_events()
         self.start_lighttpd()
         self.wait_health(200)
         return self
@@ -118,6 +132,9 @@ class Components:
             os.kill(pid, sig)
         return pids
 
+    def kill_events(self, sig=signal.SIGKILL):
+        self._kill(self.events, sig)
+
     def kill_lighttpd(self, sig=signal.SIGKILL):
         self._kill(self.lighttpd, sig)
 
@@ -129,11 +146,13 @@ class Components:
 
     def stop(self):
         self._kill(self.lighttpd, signal.SIGTERM)
+        self._kill(self.events, signal.SIGTERM)
         self._kill(self.runner, signal.SIGTERM)
 
     def cleanup(self):
         try:
             self._kill(self.lighttpd, signal.SIGKILL)
+            self._kill(self.events, signal.SIGKILL)
             self._kill(self.runner, signal.SIGKILL)
         finally:
             shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -131,8 +131,17 @@ TEST(store_column_enums_name_the_columns_in_order)
 		[STATUS_COUNT_STATUS] = "status", [STATUS_COUNT_ERROR_CODE] = "error_code",
 		[STATUS_COUNT_COUNT] = "count",
 	};
+	static const char *const event[EVENT__NCOLUMNS] = {
+		[EVENT_ID] = "event_id", [EVENT_ATTEMPT] = "attempt", [EVENT_KIND] = "kind",
+		[EVENT_OFFSET] = "stream_offset", [EVENT_DATA] = "data",
+	};
+	static const char *const state[EXECUTION_STATE__NCOLUMNS] = {
+		[EXECUTION_STATE_STATUS] = "status", [EXECUTION_STATE_ATTEMPT] = "attempt",
+	};
 	struct fixture f;
 	REQUIRE(fixture_open(&f) == 0);
+	check_columns(f.s, STMT_EVENTS_AFTER, event, EVENT__NCOLUMNS);
+	check_columns(f.s, STMT_EXECUTION_STATE, state, EXECUTION_STATE__NCOLUMNS);
 	check_columns(f.s, STMT_SESSION_GET, session, SESSION__NCOLUMNS);
 	check_columns(f.s, STMT_SESSION_INSERT, session, SESSION__NCOLUMNS);
 	check_columns(f.s, STMT_SESSION_UPDATE, session, SESSION__NCOLUMNS);

@@ -3,8 +3,8 @@
  * store's statements (columns named in common/store_columns.h), and the
  * documents built around them.
  */
-#ifndef FCGI_RENDER_H
-#define FCGI_RENDER_H
+#ifndef ENGINE_RENDER_H
+#define ENGINE_RENDER_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,0 +1,109 @@
+/*
+ * The events program: one process, one epoll loop, many connections. It
+ * serves the live views of an execution that must stay open (the web
+ * server proxies them here, so they never hold a FastCGI process):
+ *   GET /executions/{id}/events     Server-Sent Events
+ *   GET /executions/{id}/ws         the same events over a WebSocket
+ *   GET /executions/{id}?wait_ms=N  long-poll for the terminal state
+ * Live events arrive from the runners on a ZeroMQ SUB socket; the store is
+ * the truth for replay, resume and the terminal state, so a stream that
+ * missed a message (a slow client, a restart) catches up from it.
+ */
+#ifndef EVENTS_EVENTS_H
+#define EVENTS_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event_msg.h"
+#include "store.h"
+#include "util.h"
+
+enum {
+	REQUEST_MAX = 8192,             /* request line and headers */
+	OUT_MAX = 65536,                /* queued bytes of a stream before it drops to resync */
+	CATCHUP_ROWS = 64,              /* stored events read per catch-up step */
+	STATE_POLL_MS = 1000,           /* a live stream checks the store this often */
+	RESYNC_MS = 30,                 /* a stream that missed events reads the store after this */
+	TICK_MS = 50,                   /* timer resolution of the loop */
+	WAIT_MS_MAX = 30000,
+};
+
+enum conn_mode { MODE_REQUEST, MODE_SSE, MODE_WS, MODE_WAIT, MODE_CLOSING };
+
+struct conn {
+	int fd;
+	enum conn_mode mode;
+	char *in;                       /* MODE_REQUEST: the request so far; MODE_WS: frames */
+	size_t in_len;
+	char execution_id[UUID_LEN + 1];
+	int64_t last_id;                /* the last event sent */
+	bool behind;                    /* missed live events: next_check reads the store */
+	bool done;                      /* the final event or reply is queued */
+	char *out;                      /* bytes not yet written */
+	size_t out_len, out_off, out_cap;
+	int64_t next_check;             /* mono_ms: read the store (catch up, terminal?) */
+	int64_t next_keepalive;         /* mono_ms: SSE comment / WS ping */
+	int64_t wait_until;             /* MODE_WAIT: answer by then */
+	struct conn *prev, *next;       /* all connections */
+	struct conn *watch_next;        /* connections of the same execution */
+	char request_id[65];            /* echoed in X-Request-Id, like fcgi_app does */
+};
+
+struct events {
+	struct config cfg;
+	struct store *store;
+	void *zctx, *sub;
+	int epfd, listen_fd, zfd;
+	struct conn *conns;
+	size_t nconns;
+	struct conn **watch;            /* hash of execution id -> its connections */
+	size_t watch_size;
+};
+
+/* ---- http.c: the request and plain replies ---- */
+struct request {
+	char path[256];
+	char query[256];
+	char last_event_id[32];
+	char ws_key[64];
+	char request_id[65];            /* the client's X-Request-Id if valid, else a new UUID */
+	bool upgrade_ws;
+};
+
+/* Parses a request. Returns 1 parsed, 0 incomplete, -1 malformed, -2 not a GET. */
+int request_parse(const char *buf, size_t len, struct request *req);
+
+/* Queues a complete JSON reply (body taken) and marks c done. */
+void reply_json(struct events *ev, struct conn *c, int status, const char *json);
+void reply_error(struct events *ev, struct conn *c, int status, const char *code, const char *field,
+		 const char *message);
+
+/* ---- conn.c: buffers and writing ---- */
+/* Appends to c's output; false if it would pass OUT_MAX (unless force). */
+bool conn_queue(struct conn *c, const char *data, size_t len, bool force);
+/* Writes what it can. Returns 0, or -1 when the connection is gone. */
+int conn_flush(struct conn *c);
+
+/* ---- stream.c: what each mode sends ---- */
+/* Routes a parsed request: starts a stream, a long-poll or replies an error. */
+void stream_start(struct events *ev, struct conn *c, const struct request *req);
+/* A live event for c's execution. */
+void stream_live(struct events *ev, struct conn *c, const struct event_msg *m);
+/* Timers: store checks, keepalives, long-poll deadlines. */
+void stream_tick(struct events *ev, struct conn *c, int64_t now);
+
+/* ---- ws.c ---- */
+/* The Sec-WebSocket-Accept value of key. */
+void ws_accept_key(const char *key, char out[29]);
+/* A server frame of opcode (1 text, 9 ping) around payload into c's output. */
+bool ws_queue_frame(struct conn *c, int opcode, const char *payload, size_t len, bool force);
+/* Reads client frames from c->in; stdin and eof messages are forwarded. Returns -1 to close. */
+int ws_receive(struct events *ev, struct conn *c);
+
+/* ---- main.c ---- */
+void events_watch(struct events *ev, struct conn *c);
+
+#endif

@@ -1,0 +1,389 @@
+/*
+ * What a connection sends, per mode. A stream (SSE or WebSocket) starts
+ * "behind": it reads the store from Last-Event-ID on, then follows the
+ * live events in order. Whenever it cannot (a gap in the event ids, its
+ * client too slow to take more than OUT_MAX) it drops what arrives live
+ * and catches up from the store again: the runner stores every event
+ * within EVENT_BATCH_MS of publishing it. The terminal state always comes
+ * from the store, so a runner that died (RUNNER_LOST, or a retry) ends or
+ * continues the stream by the periodic state check, never hangs it.
+ */
+#include "events.h"
+
+#include <inttypes.h>
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "render.h"
+
+#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define ATTEMPT_OF(id) ((int)((id) >> 32))
+#define N_OF(id) ((id) & 0xffffffffLL)
+
+static bool terminal(const char *status)
+{
+	return status && strcmp(status, "QUEUED") != 0 && strcmp(status, "RUNNING") != 0;
+}
+
+/* Frames one event for the connection's protocol. Returns false if it does not fit (yet). */
+static bool queue_event(struct conn *c, int64_t id, const char *kind, json_object *data, bool force)
+{
+	const char *json = json_object_to_json_string_ext(data, JSON_FLAGS);
+	bool ok;
+
+	if (c->mode == MODE_WS) {
+		json_object *msg = json_object_new_object();
+		json_object_object_add(msg, "event", json_object_new_string(kind));
+		json_object_object_add(msg, "id", json_object_new_int64(id));
+		json_object_object_add(msg, "data", json_object_get(data));
+		const char *text = json_object_to_json_string_ext(msg, JSON_FLAGS);
+		ok = ws_queue_frame(c, 1, text, strlen(text), force);
+		json_object_put(msg);
+	} else {
+		char head[96];
+		int n = snprintf(head, sizeof head, "id: %" PRId64 "\nevent: %s\ndata: ", id, kind);
+		size_t len = strlen(json);
+		char *frame = malloc((size_t)n + len + 2);
+		if (!frame)
+			return false;
+		memcpy(frame, head, (size_t)n);
+		memcpy(frame + n, json, len);
+		memcpy(frame + n + len, "\n\n", 2);
+		ok = conn_queue(c, frame, (size_t)n + len + 2, force);
+		free(frame);
+	}
+	return ok;
+}
+
+/* A status or output event; force: the first of a catch-up always goes. */
+static bool send_event(struct events *ev, struct conn *c, int64_t id, int attempt, const char *kind,
+		       int64_t offset, const char *data, size_t len, bool force)
+{
+	json_object *o = json_object_new_object();
+	if (strcmp(kind, "status") == 0) {
+		json_object_object_add(o, "status", json_object_new_string_len(data, (int)len));
+	} else {
+		json_object_object_add(o, "data", json_object_new_string_len(data, (int)len));
+		json_object_object_add(o, "offset", json_object_new_int64(offset));
+	}
+	json_object_object_add(o, "attempt", json_object_new_int(attempt));
+	bool ok = queue_event(c, id, kind, o, force);
+	json_object_put(o);
+	if (ok) {
+		c->last_id = id;
+		c->next_keepalive = mono_ms() + ev->cfg.events_keepalive_ms;
+	}
+	return ok;
+}
+
+/* The execution as GET /executions/{id} answers it; NULL if gone or the store failed. */
+static json_object *execution_object(struct events *ev, const char *id)
+{
+	struct store_query *q = store_query(ev->store, STMT_EXECUTION_GET);
+	store_bind_str(q, 1, id);
+	json_object *o = store_step(q) == STORE_ROW ? render_execution(q) : NULL;
+	store_reset(q);
+	return o;
+}
+
+/* Status and attempt of the execution. Returns 1, 0 if there is none, -1 on a store error. */
+static int execution_state(struct events *ev, const char *id, char status[16], int *attempt)
+{
+	struct store_query *q = store_query(ev->store, STMT_EXECUTION_STATE);
+	store_bind_str(q, 1, id);
+	enum store_rc rc = store_step(q);
+	if (rc == STORE_ROW) {
+		snprintf(status, 16, "%s", store_column_text(q, EXECUTION_STATE_STATUS, NULL));
+		*attempt = (int)store_column_int64(q, EXECUTION_STATE_ATTEMPT);
+	}
+	store_reset(q);
+	return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
+}
+
+static void send_done(struct events *ev, struct conn *c)
+{
+	json_object *o = execution_object(ev, c->execution_id);
+	if (!o)
+		return;
+	queue_event(c, c->last_id + 1, "done", o, true);
+	json_object_put(o);
+	c->done = true;
+}
+
+/* Sends stored events after last_id while they fit. Returns true if all were sent. */
+static bool replay_stored(struct events *ev, struct conn *c)
+{
+	for (;;) {
+		struct store_query *q = store_query(ev->store, STMT_EVENTS_AFTER);
+		store_bind_str(q, 1, c->execution_id);
+		store_bind_int64(q, 2, c->last_id);
+		store_bind_int64(q, 3, CATCHUP_ROWS);
+		int rows = 0;
+		enum store_rc rc;
+		while ((rc = store_step(q)) == STORE_ROW) {
+			size_t len;
+			const char *kind = store_column_text(q, EVENT_KIND, NULL);
+			const char *data = store_column_text(q, EVENT_DATA, &len);
+			bool first = c->out_len == c->out_off;
+			if (!send_event(ev, c, store_column_int64(q, EVENT_ID), (int)store_column_int64(q, EVENT_ATTEMPT),
+					kind ? kind : "status", store_column_int64(q, EVENT_OFFSET), data ? data : "",
+					data ? len : 0, first)) {
+				store_reset(q);
+				return false;
+			}
+			rows++;
+		}
+		store_reset(q);
+		if (rc != STORE_DONE) {
+			log_warn("events of %s: %s", c->execution_id, store_errmsg(ev->store));
+			return false;
+		}
+		if (rows < CATCHUP_ROWS)
+			return true;
+	}
+}
+
+/* Reads the store up to now: stored events, then done if the execution ended. */
+static void catch_up(struct events *ev, struct conn *c)
+{
+	char status[16];
+	int attempt;
+	int64_t now = mono_ms();
+
+	c->next_check = now + STATE_POLL_MS;
+	if (c->done)
+		return;
+	/* Every execution starts QUEUED: its first event, attempt 0. */
+	if (c->last_id < 1 && !send_event(ev, c, 1, 0, "status", 0, "QUEUED", 6, true))
+		return;
+	/* The state first: events stored before a terminal state are all stored. */
+	int found = execution_state(ev, c->execution_id, status, &attempt);
+	if (!replay_stored(ev, c)) {
+		c->behind = true;
+		c->next_check = now + RESYNC_MS;
+		return;
+	}
+	c->behind = false;
+	if (found == 1 && terminal(status))
+		send_done(ev, c);
+}
+
+static bool parse_last_event_id(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	if (!*s) {
+		*out = 0;
+		return true;
+	}
+	for (int i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 18)
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* wait_ms from the query: -1 if absent or not an integer 0..WAIT_MS_MAX, or given twice. */
+static int parse_wait_ms(const char *query)
+{
+	int found = -1, seen = 0;
+	for (const char *p = query; *p; ) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		if (len > 8 && strncmp(p, "wait_ms=", 8) == 0) {
+			long v = 0;
+			size_t i;
+			for (i = 8; i < len && i < 14 && p[i] >= '0' && p[i] <= '9'; i++)
+				v = v * 10 + (p[i] - '0');
+			found = i == len && v <= WAIT_MS_MAX ? (int)v : -2;
+			seen++;
+		} else if (len >= 7 && strncmp(p, "wait_ms", 7) == 0 && (len == 7 || p[7] == '=')) {
+			found = -2;
+			seen++;
+		}
+		p += len + (amp ? 1 : 0);
+	}
+	return seen == 1 && found >= 0 ? found : -1;
+}
+
+/* The long-poll's answer: the execution as it is now. */
+static void answer_wait(struct events *ev, struct conn *c)
+{
+	json_object *o = execution_object(ev, c->execution_id);
+	if (!o) {
+		reply_error(ev, c, 503, "STORE_UNAVAILABLE", NULL, "the store did not answer");
+		return;
+	}
+	reply_json(ev, c, 200, json_object_to_json_string_ext(o, JSON_FLAGS));
+	json_object_put(o);
+}
+
+static void check_wait(struct events *ev, struct conn *c, int64_t now)
+{
+	char status[16];
+	int attempt;
+	if (now >= c->wait_until || execution_state(ev, c->execution_id, status, &attempt) != 1 ||
+	    terminal(status))
+		answer_wait(ev, c);
+	else
+		c->next_check = now + STATE_POLL_MS;
+}
+
+static void start_stream(struct events *ev, struct conn *c, const struct request *req, bool ws)
+{
+	char head[384];
+	int n;
+
+	if (ws) {
+		char accept[29];
+		ws_accept_key(req->ws_key, accept);
+		n = snprintf(head, sizeof head, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+	} else {
+		n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+			     "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nX-Request-Id: %s\r\n"
+			     "Connection: close\r\n\r\n", c->request_id);
+	}
+	conn_queue(c, head, (size_t)n, true);
+	c->mode = ws ? MODE_WS : MODE_SSE;
+	c->next_keepalive = mono_ms() + ev->cfg.events_keepalive_ms;
+	events_watch(ev, c);
+	catch_up(ev, c);
+}
+
+/* Splits /executions/{id}[/events|/ws]; returns the suffix or NULL. */
+static const char *execution_path(const char *path, char id[UUID_LEN + 1])
+{
+	static const char prefix[] = "/executions/";
+	size_t plen = sizeof prefix - 1;
+	if (strncmp(path, prefix, plen) != 0 || strlen(path) < plen + UUID_LEN ||
+	    !uuid_valid(path + plen, UUID_LEN))
+		return NULL;
+	memcpy(id, path + plen, UUID_LEN);
+	id[UUID_LEN] = '\0';
+	const char *rest = path + plen + UUID_LEN;
+	return strcmp(rest, "") == 0 || strcmp(rest, "/events") == 0 || strcmp(rest, "/ws") == 0 ? rest : NULL;
+}
+
+void stream_start(struct events *ev, struct conn *c, const struct request *req)
+{
+	char status[16];
+	int attempt, wait_ms = -1;
+	int64_t last_id = 0;
+	const char *rest = execution_path(req->path, c->execution_id);
+
+	if (!rest) {
+		reply_error(ev, c, 404, "NOT_FOUND", NULL, "no such resource");
+		return;
+	}
+	bool ws = strcmp(rest, "/ws") == 0, wait = *rest == '\0';
+	if (wait && (wait_ms = parse_wait_ms(req->query)) < 0) {
+		reply_error(ev, c, 400, "INVALID_QUERY", "wait_ms", "wait_ms must be an integer from 0 to 30000");
+		return;
+	}
+	if (!wait && !parse_last_event_id(req->last_event_id, &last_id)) {
+		reply_error(ev, c, 400, "INVALID_HEADER", "Last-Event-ID",
+			    "Last-Event-ID must be the id of an event (a non-negative integer)");
+		return;
+	}
+	if (ws && (!req->upgrade_ws || !req->ws_key[0])) {
+		reply_error(ev, c, 400, "INVALID_HEADER", "Upgrade",
+			    "a WebSocket handshake (Upgrade: websocket, Sec-WebSocket-Key) is required");
+		return;
+	}
+	int found = execution_state(ev, c->execution_id, status, &attempt);
+	if (found < 0) {
+		reply_error(ev, c, 503, "STORE_UNAVAILABLE", NULL, "the store did not answer");
+		return;
+	}
+	if (found == 0) {
+		reply_error(ev, c, 404, "NOT_FOUND", NULL, "no execution with this id");
+		return;
+	}
+	if (wait) {
+		c->mode = MODE_WAIT;
+		c->wait_until = mono_ms() + wait_ms;
+		if (wait_ms == 0 || terminal(status)) {
+			answer_wait(ev, c);
+			return;
+		}
+		c->next_check = mono_ms() + STATE_POLL_MS;
+		events_watch(ev, c);
+		return;
+	}
+	c->last_id = last_id;
+	start_stream(ev, c, req, ws);
+}
+
+/* True if id follows last without a gap: the next of the attempt, or the first of a later one. */
+static bool follows(int64_t last, int64_t id)
+{
+	return id == last + 1 || (N_OF(id) == 1 && ATTEMPT_OF(id) > ATTEMPT_OF(last));
+}
+
+void stream_live(struct events *ev, struct conn *c, const struct event_msg *m)
+{
+	if (c->done || c->mode == MODE_REQUEST || c->mode == MODE_CLOSING)
+		return;
+	if (c->mode == MODE_WAIT) {
+		if (m->kind == EVENT_DONE)
+			check_wait(ev, c, mono_ms());
+		return;
+	}
+	if (m->kind == EVENT_DONE) {
+		catch_up(ev, c);
+		return;
+	}
+	if (c->behind || m->event_id <= c->last_id)
+		return;
+	if (!follows(c->last_id, m->event_id) ||
+	    !send_event(ev, c, m->event_id, m->attempt, event_kind_name(m->kind), m->offset, m->data, m->len,
+			false)) {
+		c->behind = true;
+		c->next_check = mono_ms() + RESYNC_MS;
+	}
+}
+
+static void keepalive(struct events *ev, struct conn *c, int64_t now)
+{
+	if (c->mode == MODE_WS)
+		ws_queue_frame(c, 9, "", 0, false);
+	else
+		conn_queue(c, ": keepalive\n\n", 13, false);
+	c->next_keepalive = now + ev->cfg.events_keepalive_ms;
+}
+
+/* The periodic look at the store of a stream that is not behind. */
+static void check_state(struct events *ev, struct conn *c, int64_t now)
+{
+	char status[16];
+	int attempt;
+	c->next_check = now + STATE_POLL_MS;
+	if (execution_state(ev, c->execution_id, status, &attempt) == 1 &&
+	    (terminal(status) || attempt != ATTEMPT_OF(c->last_id)))
+		catch_up(ev, c);
+}
+
+void stream_tick(struct events *ev, struct conn *c, int64_t now)
+{
+	if (c->done || c->mode == MODE_REQUEST || c->mode == MODE_CLOSING)
+		return;
+	if (c->mode == MODE_WAIT) {
+		if (now >= c->wait_until || now >= c->next_check)
+			check_wait(ev, c, now);
+		return;
+	}
+	if (now >= c->next_check) {
+		/* A behind stream whose client has not taken what it has waits for it. */
+		if (c->behind && c->out_len == c->out_off)
+			catch_up(ev, c);
+		else if (!c->behind)
+			check_state(ev, c, now);
+	}
+	if (!c->done && now >= c->next_keepalive)
+		keepalive(ev, c, now);
+}

@@ -1,0 +1,69 @@
+/*
+ * The live events of one attempt, from the slot running it: status
+ * changes and output chunks as the sandbox reads them. Each event is
+ * published at once on the slot's ZeroMQ PUB socket (the fast path; a PUB
+ * socket drops instead of blocking when the events program is slow or
+ * absent) and written to the store in batches (at most every
+ * EVENT_BATCH_MS or EVENT_BATCH_BYTES, whichever first), fenced like the
+ * result, for replay and resume.
+ *
+ * Chunks are cut at UTF-8 character boundaries (an incomplete sequence at
+ * the end of a read waits for the next read) and invalid bytes become
+ * U+FFFD, so every event is valid UTF-8 and its offset is the byte offset
+ * of the chunk in what the program wrote.
+ */
+#ifndef RUNNER_EVENT_SINK_H
+#define RUNNER_EVENT_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event_msg.h"
+#include "store.h"
+
+enum { EVENT_BATCH_MS = 20, EVENT_BATCH_BYTES = 4096 };
+
+struct pending_event {
+	int64_t event_id;
+	enum event_kind kind;
+	int64_t offset;
+	char *data;                     /* malloc'd UTF-8 */
+	size_t len;
+};
+
+struct event_sink {
+	void *pub;                      /* the slot's PUB socket; NULL: store only */
+	struct store *store;            /* the slot's connection */
+	const char *runner_id;
+	char execution_id[UUID_LEN + 1];
+	int attempt;
+	uint32_t n;                     /* events of this attempt so far */
+	int64_t offset[2];              /* bytes written so far to stdout, stderr */
+	unsigned char hold[2][4];       /* an incomplete UTF-8 sequence per stream */
+	size_t hold_len[2];
+	struct pending_event *pending;  /* not yet in the store */
+	size_t npending, cap, pending_bytes;
+	int64_t flush_at;               /* mono_ms; INT64_MAX: nothing pending */
+};
+
+/* Starts the events of an attempt with its RUNNING status. */
+void event_sink_begin(struct event_sink *s, void *pub, struct store *store, const char *runner_id,
+		      const char *execution_id, int attempt);
+
+/* Bytes the program wrote to stdout (stream 0) or stderr (stream 1). NULL-safe on s. */
+void event_sink_output(struct event_sink *s, int stream, const char *p, size_t n);
+
+/* When the batch is due, in mono_ms (INT64_MAX: nothing pending, or s NULL). */
+int64_t event_sink_due(const struct event_sink *s);
+
+/* Writes the batch if it is due. NULL-safe. */
+void event_sink_tick(struct event_sink *s);
+
+/* Output ended: sends what an incomplete sequence held, writes the batch. */
+void event_sink_end(struct event_sink *s);
+
+/* The result is in the store: tells the events program, frees everything. */
+void event_sink_done(struct event_sink *s);
+
+#endif
