@@ -272,3 +272,17 @@ def test_another_language_is_a_new_session(page, stack):
     page.d.back()
     page.wait(lambda: page.session_id() == first and page.code() == 'print("Hello, world!")\n',
               "Back did not return to the python session")
+
+
+def test_check_marks_the_findings_in_the_editor(page, stack):
+    page.open()
+    page.type_code('import os\nprint(x)')
+    page.el("check").click()
+    page.wait_status("COMPLETED")
+    assert page.texts("#diagnostics li") == [
+        "1:1 warning: 'os' imported but unused",
+        "2:7 warning: undefined name 'x'",
+    ]
+    assert page.texts("#editor .cm-lintRange-warning") == ["i", "x"]
+    assert page.history() == ["COMPLETED"]
+    assert page.texts("#history li .badge") == ["check COMPLETED"]

@@ -29,6 +29,7 @@ export const api = {
 	save: (id, code, options) =>
 		call("PATCH", `/code-sessions/${enc(id)}`, { source_code: code }, options),
 	run: (id, request) => call("POST", `/code-sessions/${enc(id)}/run`, request),
+	check: (id) => call("POST", `/code-sessions/${enc(id)}/check`, {}),
 	executions: (id, limit) =>
 		call("GET", `/code-sessions/${enc(id)}/executions?limit=${limit}`),
 	execution: (id, waitMs) =>

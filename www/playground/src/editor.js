@@ -6,6 +6,7 @@ import { Annotation, EditorState, Compartment } from "@codemirror/state";
 import { keymap } from "@codemirror/view";
 import { indentUnit, StreamLanguage } from "@codemirror/language";
 import { indentWithTab } from "@codemirror/commands";
+import { lintGutter, setDiagnostics } from "@codemirror/lint";
 import { python } from "@codemirror/lang-python";
 import { javascript } from "@codemirror/lang-javascript";
 import { cpp } from "@codemirror/lang-cpp";
@@ -48,6 +49,7 @@ export function createEditor(parent, { onChange, onRun }) {
 			extensions: [
 				keymap.of([{ key: "Mod-Enter", run: () => { onRun(); return true; } }, indentWithTab]),
 				basicSetup,
+				lintGutter(),
 				indentUnit.of("    "),
 				language.of([]),
 				editable.of(EditorView.editable.of(false)),
@@ -71,5 +73,20 @@ export function createEditor(parent, { onChange, onRun }) {
 			});
 		},
 		focus: () => view.focus(),
+		// Marks a check's findings ({line, column, severity, message},
+		// 1-based, column null for a whole line) in the text; [] clears.
+		mark(diagnostics) {
+			view.dispatch(setDiagnostics(view.state, diagnostics.map((d) => toRange(view.state.doc, d))));
+		},
 	};
+}
+
+const SEVERITY = { error: "error", warning: "warning", info: "info" };
+
+function toRange(doc, d) {
+	const line = doc.line(Math.min(Math.max(d.line || 1, 1), doc.lines));
+	const from = d.column ? Math.min(line.from + d.column - 1, line.to) : line.from;
+	const to = d.column && from < line.to ? from + 1 : line.to;
+	return { from, to, severity: SEVERITY[d.severity] || "info",
+		source: d.code || undefined, message: d.message };
 }

@@ -6,7 +6,7 @@ import { api, detectFeatures, TERMINAL } from "./api.js";
 import { createEditor } from "./editor.js";
 import { follow } from "./follow.js";
 import { TEMPLATES } from "./templates.js";
-import { showExecution, showRunError, showStatus, clearRun, appendOutput, resetOutput } from "./run_view.js";
+import { showExecution, showDiagnostics, showRunError, showStatus, clearRun, appendOutput, resetOutput } from "./run_view.js";
 import { renderHistory } from "./history.js";
 
 const SAVE_DELAY_MS = 500; // debounce of autosave: a pause in typing this long saves
@@ -131,6 +131,7 @@ function openSession(session) {
 	state.session = session;
 	state.saved = session.source_code;
 	editor.load(session.source_code, session.language);
+	editor.mark([]);
 	selectLanguage(session.language);
 	$("session-id").textContent = session.session_id;
 	setSaveState("saved");
@@ -170,23 +171,34 @@ $("new-session").addEventListener("click", async () => {
 
 // ---- runs -------------------------------------------------------------
 
-async function run() {
+function run() {
+	const interactive = state.features.interactive && $("interactive").checked;
+	return launch("run", interactive, (id) => api.run(id, interactive ? { interactive: true } : stdinRequest()));
+}
+
+// The language's checker on the saved code: its findings are marked in
+// the editor and listed in the run pane.
+function check() {
+	return launch("check", false, (id) => api.check(id));
+}
+
+// Saves, then queues the execution `send` asks for and follows it.
+async function launch(kind, interactive, send) {
 	if (!state.session || isRunning()) return;
-	$("run").disabled = true;
+	$("run").disabled = $("check").disabled = true;
 	if (!(await flushSave())) {
-		$("run").disabled = false;
-		showRunError("Not run: the code could not be saved.");
+		setRunning(state.execution);
+		showRunError(`Not ${kind === "run" ? "run" : "checked"}: the code could not be saved.`);
 		return;
 	}
-	const interactive = state.features.interactive && $("interactive").checked;
-	const request = interactive ? { interactive: true } : stdinRequest();
-	const reply = await api.run(state.session.session_id, request);
+	const reply = await send(state.session.session_id);
 	if (reply.status !== 202) {
-		$("run").disabled = false;
-		showRunError("Not run: " + errorText(reply));
+		setRunning(state.execution);
+		showRunError(`Not ${kind === "run" ? "run" : "checked"}: ` + errorText(reply));
 		return;
 	}
 	resetOutput();
+	editor.mark([]);
 	watch(reply.body.execution_id, interactive, reply.body.status);
 	refreshHistory(false);
 	if (interactive) $("stdin-line").focus();
@@ -217,7 +229,7 @@ function watch(id, interactive, status) {
 		onOutput: appendOutput,
 		onDone(result) {
 			execution.status = result.status;
-			showExecution(result, true);
+			showResult(result, true);
 			setRunning(execution);
 			refreshHistory(false);
 		},
@@ -229,10 +241,19 @@ function stopFollowing() {
 	state.execution = null;
 }
 
+// A finished execution in the run pane; a check's findings also in the editor.
+function showResult(execution, followed) {
+	showExecution(execution, followed);
+	if (execution.kind === "check") {
+		editor.mark(execution.diagnostics || []);
+		showDiagnostics(execution.diagnostics || []);
+	}
+}
+
 // Enables the controls that fit the execution in the run pane.
 function setRunning(execution) {
 	const live = execution !== null && !TERMINAL.has(execution.status);
-	$("run").disabled = live || !state.session;
+	$("run").disabled = $("check").disabled = live || !state.session;
 	$("stop").disabled = !live || !state.features.cancel;
 	const input = live && execution.interactive;
 	$("input-line").hidden = !input;
@@ -241,6 +262,7 @@ function setRunning(execution) {
 }
 
 $("run").addEventListener("click", run);
+$("check").addEventListener("click", check);
 
 $("stop").addEventListener("click", async () => {
 	if (!isRunning()) return;
@@ -294,7 +316,7 @@ function openExecution(execution) {
 	resetOutput();
 	if (TERMINAL.has(execution.status)) {
 		state.execution = { id: execution.execution_id, interactive: false, status: execution.status };
-		showExecution(execution, false);
+		showResult(execution, false);
 		setRunning(state.execution);
 	} else {
 		watch(execution.execution_id, !!execution.interactive, execution.status);

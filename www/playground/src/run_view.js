@@ -8,6 +8,8 @@ const live = { stdout: "", stderr: "", shown: 0 };
 
 export function resetOutput() {
 	$("output").replaceChildren();
+	$("diagnostics").replaceChildren();
+	$("diagnostics").hidden = true;
 	live.stdout = "";
 	live.stderr = "";
 	live.shown = 0;
@@ -90,6 +92,19 @@ export function showExecution(execution, followed) {
 	$("memory").textContent = execution.memory_kb === null ? "" : formatMemory(execution.memory_kb);
 	$("compile").textContent = execution.compile_time_ms === null || execution.compile_time_ms === undefined ? "" :
 		`compile ${execution.compile_time_ms} ms${execution.compile_cached ? " (cached)" : ""}`;
+}
+
+// A check's findings, one line each, after the checker's own output.
+export function showDiagnostics(diagnostics) {
+	const list = $("diagnostics");
+	list.replaceChildren(...diagnostics.map((d) => {
+		const li = document.createElement("li");
+		li.dataset.severity = d.severity;
+		const where = d.line === null ? "" : `${d.line}${d.column === null ? "" : ":" + d.column}`;
+		li.textContent = `${where} ${d.severity}${d.code ? " " + d.code : ""}: ${d.message}`.trim();
+		return li;
+	}));
+	list.hidden = diagnostics.length === 0;
 }
 
 export function formatMemory(kb) {
