@@ -197,6 +197,20 @@ def test_typed_code_is_autosaved_and_runs(page, stack):
     assert page.history() == ["COMPLETED"]
 
 
+def test_output_appears_while_the_program_runs(page):
+    """Over the events stream: the first line shows while the program
+    sleeps, with the running clock; the second when it ends."""
+    page.open()
+    page.type_code('import time\nprint("first", flush=True)\ntime.sleep(1.5)\nprint("second")')
+    page.run()
+    page.wait(lambda: (page.output(), page.status()) == ("first\n", "RUNNING"),
+              "the first line never showed while the program ran")
+    assert re.fullmatch(r"\d+\.\d s", page.text("elapsed")), page.text("elapsed")
+    page.wait_status("COMPLETED")
+    assert page.output() == "first\nsecond\n"
+    assert page.text("elapsed") == ""
+
+
 def test_a_runtime_error_shows_stderr_and_the_error_code(page):
     page.open()
     page.type_code('print("before")\n1 / 0')
