@@ -255,18 +255,30 @@ static void start_stream(struct events *ev, struct conn *c, const struct request
 	catch_up(ev, c);
 }
 
-/* Splits /executions/{id}[/events|/ws]; returns the suffix or NULL. */
-static const char *execution_path(const char *path, char id[UUID_LEN + 1])
+/*
+ * Splits /executions/{id}[/events|/ws]: returns the suffix ("" for the
+ * execution itself) or NULL for another path; *id_ok says whether {id} is
+ * a UUID (copied into id).
+ */
+static const char *execution_path(const char *path, char id[UUID_LEN + 1], bool *id_ok)
 {
 	static const char prefix[] = "/executions/";
+	static const char *const suffixes[] = { "", "/events", "/ws" };
 	size_t plen = sizeof prefix - 1;
-	if (strncmp(path, prefix, plen) != 0 || strlen(path) < plen + UUID_LEN ||
-	    !uuid_valid(path + plen, UUID_LEN))
+	if (strncmp(path, prefix, plen) != 0)
 		return NULL;
-	memcpy(id, path + plen, UUID_LEN);
-	id[UUID_LEN] = '\0';
-	const char *rest = path + plen + UUID_LEN;
-	return strcmp(rest, "") == 0 || strcmp(rest, "/events") == 0 || strcmp(rest, "/ws") == 0 ? rest : NULL;
+	const char *seg = path + plen, *slash = strchr(seg, '/');
+	size_t len = slash ? (size_t)(slash - seg) : strlen(seg);
+	const char *rest = seg + len;
+	*id_ok = len == UUID_LEN && uuid_valid(seg, len);
+	if (*id_ok) {
+		memcpy(id, seg, UUID_LEN);
+		id[UUID_LEN] = '\0';
+	}
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+		if (strcmp(rest, suffixes[i]) == 0)
+			return rest;
+	return NULL;
 }
 
 void stream_start(struct events *ev, struct conn *c, const struct request *req)
@@ -274,25 +286,20 @@ void stream_start(struct events *ev, struct conn *c, const struct request *req)
 	char status[16];
 	int attempt, wait_ms = -1;
 	int64_t last_id = 0;
-	const char *rest = execution_path(req->path, c->execution_id);
+	bool id_ok;
+	const char *rest = execution_path(req->path, c->execution_id, &id_ok);
 
 	if (!rest) {
 		reply_error(ev, c, 404, "NOT_FOUND", NULL, "no such resource");
 		return;
 	}
+	if (!id_ok) {
+		reply_error(ev, c, 400, "INVALID_ID", "id", "the execution id in the path is not a UUID");
+		return;
+	}
 	bool ws = strcmp(rest, "/ws") == 0, wait = *rest == '\0';
 	if (wait && (wait_ms = parse_wait_ms(req->query)) < 0) {
 		reply_error(ev, c, 400, "INVALID_QUERY", "wait_ms", "wait_ms must be an integer from 0 to 30000");
-		return;
-	}
-	if (!wait && !parse_last_event_id(req->last_event_id, &last_id)) {
-		reply_error(ev, c, 400, "INVALID_HEADER", "Last-Event-ID",
-			    "Last-Event-ID must be the id of an event (a non-negative integer)");
-		return;
-	}
-	if (ws && (!req->upgrade_ws || !req->ws_key[0])) {
-		reply_error(ev, c, 400, "INVALID_HEADER", "Upgrade",
-			    "a WebSocket handshake (Upgrade: websocket, Sec-WebSocket-Key) is required");
 		return;
 	}
 	int found = execution_state(ev, c->execution_id, status, &attempt);
@@ -302,6 +309,16 @@ void stream_start(struct events *ev, struct conn *c, const struct request *req)
 	}
 	if (found == 0) {
 		reply_error(ev, c, 404, "NOT_FOUND", NULL, "no execution with this id");
+		return;
+	}
+	if (!wait && !parse_last_event_id(req->last_event_id, &last_id)) {
+		reply_error(ev, c, 400, "INVALID_HEADER", "Last-Event-ID",
+			    "Last-Event-ID must be the id of an event (a non-negative integer)");
+		return;
+	}
+	if (ws && (!req->upgrade_ws || !req->ws_key[0] || strlen(req->ws_key) > 40)) {
+		reply_error(ev, c, 400, "INVALID_HEADER", "Upgrade",
+			    "a WebSocket handshake (Upgrade: websocket, Sec-WebSocket-Key) is required");
 		return;
 	}
 	if (wait) {

@@ -1,6 +1,6 @@
 """The real stack behind Apache instead of lighttpd: Debian's apache2 with
 mod_fcgid serving conf/apache-code-exec.conf (the file we ship), the same
-fcgi_app binary, and the real runner, in a temporary directory.
+fcgi_app binary, the real runner and events program, in a temporary directory.
 
 Apache's children run as www-data, never as root, so the data directory is
 laid out as in production (README, "Permissions"): root:www-data, mode
@@ -57,6 +57,7 @@ class ApacheStack(Stack):
         self.run_dir = tempfile.mkdtemp(prefix="engine-apache-")
         self.config = str(REPO / "conf" / "engine.conf")
         self.runner = None
+        self.events = None
         self.apache = None
         gid = grp.getgrnam(WEB_USER).gr_gid
         os.chown(self.data_dir, 0, gid)
@@ -99,30 +100,35 @@ class ApacheStack(Stack):
                 [str(build / "runner"), "--config", self.config], env=env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                 preexec_fn=lambda: os.umask(0o007))
+            self.events = subprocess.Popen(
+                [str(build / "events"), "--config", self.config], env=env,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                preexec_fn=lambda: os.umask(0o007))
             self.apache = subprocess.Popen(
                 ["apache2", "-DFOREGROUND", "-f", conf], env=env, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=log, start_new_session=True)
         self.proc, self.pgid = self.apache, self.apache.pid
-        return self._wait_healthy(timeout, {"apache2": self.apache, "runner": self.runner})
+        return self._wait_healthy(timeout, {"apache2": self.apache, "runner": self.runner,
+                                            "events": self.events})
 
     def _kill_all(self):
-        for p in (self.apache, self.runner):
+        for p in (self.apache, self.runner, self.events):
             if p is not None and p.poll() is None:
                 try:
                     os.killpg(p.pid, signal.SIGKILL)
                 except OSError:
                     pass
                 p.wait(10)
-        self.apache = self.runner = self.proc = None
+        self.apache = self.runner = self.events = self.proc = None
 
     def stop(self, timeout=15.0):
-        """SIGTERM to Apache (graceful stop) and the runner; asserts both exit
-        and that no fcgi_app of this stack is left behind."""
-        for p in (self.apache, self.runner):
+        """SIGTERM to Apache (graceful stop), the runner and the events
+        program; asserts all exit and that no fcgi_app of this stack is left behind."""
+        for p in (self.apache, self.runner, self.events):
             if p is not None and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
         try:
-            for p in (self.apache, self.runner):
+            for p in (self.apache, self.runner, self.events):
                 if p is not None:
                     p.wait(timeout)
         finally:

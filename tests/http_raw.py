@@ -40,9 +40,10 @@ def parse_reply(reply):
     return int(parts[1]), headers, parsed
 
 
-def request_bytes(method, path, headers=(), body=b"", version="HTTP/1.1"):
-    """A request with Host and Connection: close; headers is a list of
-    (name, value) sent as given (no Content-Length unless listed)."""
-    lines = [f"{method} {path} {version}", "Host: 127.0.0.1", "Connection: close"]
+def request_bytes(method, path, headers=(), body=b"", version="HTTP/1.1", connection="close"):
+    """A request with Host and Connection: close (none if connection is None);
+    headers is a list of (name, value) sent as given (no Content-Length unless listed)."""
+    lines = [f"{method} {path} {version}", "Host: 127.0.0.1"]
+    lines += [f"Connection: {connection}"] if connection else []
     lines += [f"{k}: {v}" for k, v in headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body

@@ -3,7 +3,8 @@
 Every test of test_api.py (sessions, validation, errors, /health) and the
 test_execution.py tests that exercise the HTTP side of Run, polling and
 listing run here unchanged against an ApacheStack: this module's `stack`
-fixture overrides conftest's. What the runner does inside the sandbox
+fixture overrides conftest's; so do the Server-Sent Events and long-poll
+tests of test_events.py (the WebSocket is lighttpd's only). What the runner does inside the sandbox
 (limits, timeouts, output caps) does not depend on the front end and is
 tested once, behind lighttpd. /metrics and X-Request-Id are checked too.
 """
@@ -31,6 +32,17 @@ from test_execution import (  # noqa: F401
     test_list_bad_limit_is_invalid_query, test_list_bad_cursor_is_invalid_query,
     test_five_runs_in_flight_are_accepted, test_sixth_run_in_flight_gets_429,
     test_429_has_retry_after, test_capped_runs_all_complete,
+)
+from test_events import (  # noqa: F401  (Server-Sent Events and long-poll through Apache)
+    test_stream_carries_every_event_kind_in_order,
+    test_output_reaches_the_stream_before_the_program_ends,
+    test_finished_execution_replays_its_events_then_done_at_once,
+    test_last_event_id_resumes_after_that_event, test_unknown_execution_is_not_found,
+    test_a_10_mb_flood_reaches_the_stream_bounded,
+    test_long_poll_answers_as_soon_as_the_execution_ends,
+    test_long_poll_answers_the_current_state_after_wait_ms,
+    test_long_poll_of_a_finished_execution_is_identical_to_get,
+    test_long_poll_rejects_wait_ms_out_of_range,
 )
 
 

@@ -200,6 +200,21 @@ CASES = [
          wire=request_bytes("GET", "/health", version="HTTP/9.9")),
     case("headers-too-large", "GET", "/health", 431, "HEADERS_TOO_LARGE",
          wire=request_bytes("GET", "/health", [("X-Big", "a" * 70000)])),
+] + [
+    # The live endpoints (the events program): long-poll, event stream, WebSocket.
+    *(case(f"wait-ms-{name}", "GET", "/executions/{eid}?wait_ms" + q, 400, "INVALID_QUERY", "wait_ms")
+      for name, q in [("negative", "=-1"), ("over-30000", "=30001"), ("not-a-number", "=abc"),
+                      ("empty", "="), ("fraction", "=1.5"), ("no-value", ""), ("huge", "=99999999999"),
+                      ("twice", "=1&wait_ms=2"), ("plus-sign", "=%2B5")]),
+    case("wait-ms-bad-id", "GET", "/executions/not-a-uuid?wait_ms=10", 400, "INVALID_ID", "id"),
+    case("wait-ms-unknown-id", "GET", "/executions/{uuid}?wait_ms=10", 404, "NOT_FOUND"),
+    case("events-bad-id", "GET", "/executions/not-a-uuid/events", 400, "INVALID_ID", "id"),
+    case("events-unknown-id", "GET", "/executions/{uuid}/events", 404, "NOT_FOUND"),
+    case("events-post", "POST", "/executions/{eid}/events", 405, "METHOD_NOT_ALLOWED", body={}),
+    case("ws-bad-id", "GET", "/executions/not-a-uuid/ws", 400, "INVALID_ID", "id"),
+    case("ws-unknown-id", "GET", "/executions/{uuid}/ws", 404, "NOT_FOUND"),
+    case("ws-no-upgrade", "GET", "/executions/{eid}/ws", 400, "INVALID_HEADER", "Upgrade"),
+    case("ws-delete", "DELETE", "/executions/{eid}/ws", 405, "METHOD_NOT_ALLOWED"),
 ]
 
 
@@ -286,6 +301,18 @@ def test_bad_request_is_refused_cleanly(stack, ids, baseline, c):
         assert resp[1].get("Allow"), "405 without Allow"
     assert store_state(stack.data_dir) == before, "a refused request wrote to the store"
     assert fcgi_pids(stack.data_dir) == baseline, "an fcgi_app process died or was replaced"
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "1e3", "99999999999999999999", "0x10"])
+def test_bad_last_event_id_is_invalid_header(stack, ids, value):
+    resp = stack.request("GET", f"/executions/{ids['eid']}/events", headers={"Last-Event-ID": value})
+    assert_error(resp, 400, "INVALID_HEADER", "Last-Event-ID")
+
+
+def test_websocket_without_a_key_is_invalid_header(stack, ids):
+    resp = raw_request(stack.port, request_bytes("GET", f"/executions/{ids['eid']}/ws", [
+        ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")], connection="Upgrade, close"))
+    assert resp[0] == 400 and resp[2]["error"]["code"] == "INVALID_HEADER", resp
 
 
 def test_head_on_an_api_path_is_405_with_allow(stack, ids, baseline):

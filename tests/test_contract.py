@@ -142,7 +142,7 @@ GOOD_BODIES = {
 
 
 def success_status(op):
-    return next(s for s in op["responses"] if s.startswith("2"))
+    return next(s for s in op["responses"] if s.startswith("2") or s == "101")
 
 
 def provoke(stack, ids, path, method, op, status):
@@ -167,6 +167,12 @@ def provoke(stack, ids, path, method, op, status):
         return stack.request(m, fill(path, ids), raw=b"{}", headers={"Content-Type": "text/plain"})
     if status == "429":
         return provoke_429(stack)
+    if status == "101":
+        # A finished execution: the server sends its events, then closes.
+        return raw_request(stack.port, request_bytes(m, fill(path, ids), [
+            ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")],
+            connection=None))
     return None
 
 
