@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "diagnostics.h"
 #include "lang_run.h"
 #include "log.h"
 
@@ -68,6 +69,9 @@ int languages_probe_all(struct language_table *t, const struct sandbox_host *hos
 			continue;
 		}
 		log_info("language %s: %s %s", l->id, l->name, l->version_text);
+		if (l->check.n && !diagnostics_known(l->diagnostics))
+			log_warn("language %s: diagnostics \"%s\" names no parser; its checks report none",
+				 l->id, l->diagnostics);
 		json_object_array_add(arr, language_json(cfg, l));
 		available++;
 	}
