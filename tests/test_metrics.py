@@ -173,7 +173,8 @@ def test_error_replies_carry_the_request_id(stack):
 def test_fcgi_app_log_lines_carry_the_request_id(tmp_path, monkeypatch):
     from stack import REPO, Stack
     config = tmp_path / "engine.conf"
-    config.write_text((REPO / "conf" / "engine.conf").read_text() + "log_level = debug\n")
+    config.write_text((REPO / "conf" / "engine.conf").read_text() + "log_level = debug\n"
+                      f"languages_file = {REPO / 'conf' / 'languages.conf'}\n")
     monkeypatch.setenv("ENGINE_CONFIG", str(config))
     s = Stack()
     try:

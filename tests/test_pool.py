@@ -18,7 +18,8 @@ def spawn(exit_with_parent):
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(os.path.join(tmp, "fcgi.sock"))
     listener.listen()
-    env = {"DATA_DIR": tmp, "ENGINE_EXIT_WITH_PARENT": exit_with_parent}
+    env = {"DATA_DIR": tmp, "ENGINE_EXIT_WITH_PARENT": exit_with_parent,
+           "ENGINE_CONFIG": str(REPO / "conf" / "engine.conf")}
     proc = subprocess.Popen([str(FCGI_APP)], stdin=listener.fileno(), env=env,
                             stderr=subprocess.DEVNULL)
     listener.close()
