@@ -175,21 +175,11 @@ static void announce(const struct sandbox_init_spec *s)
 	close(s->sync_fd);
 }
 
-/* The owner writes one byte once uid_map and gid_map are written; EOF
- * means it failed (or died) and we must not go on without a mapping. */
+/* The owner writes one byte once uid_map and gid_map are written: no
+ * step goes on without a mapping. */
 static void wait_for_maps(const struct sandbox_init_spec *s)
 {
-	char c;
-	ssize_t n;
-
-	do
-		n = read(s->maps_fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1) {
-		if (n == 0)
-			errno = EPIPE;
-		sandbox_child_die(s->status_fd, "wait for the id maps");
-	}
+	sandbox_child_await(s->maps_fd, s->status_fd, "wait for the id maps");
 	close(s->maps_fd);
 }
 

@@ -20,6 +20,21 @@ _Noreturn void sandbox_child_die(int fd, const char *what)
 	_exit(127);
 }
 
+void sandbox_child_await(int fd, int report, const char *what)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1) {
+		if (n == 0)
+			errno = EPIPE;
+		sandbox_child_die(report, what);
+	}
+}
+
 int sandbox_child_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -32,6 +32,11 @@ void sandbox_child_report(int fd, int kind, int wstatus, int err, const char *wh
 /* Reports step `what` as failed with the current errno on fd, then exits. */
 _Noreturn void sandbox_child_die(int fd, const char *what);
 
+/* Waits for one byte on fd, the go-ahead of the step before; EOF (that
+ * step failed or its process died) or an error reports `what` on report
+ * and exits: nothing goes on without it. */
+void sandbox_child_await(int fd, int report, const char *what);
+
 /* Writes all of buf to fd. Returns 0, or -1 with errno set. */
 int sandbox_child_write_all(int fd, const void *buf, size_t len);
 

@@ -51,23 +51,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* The runner sends one byte once the owner sits in the run's cgroup, so
- * that init and everything it forks start there. EOF: the runner gave up. */
-static void wait_for_go(const struct sandbox_init_spec *s)
-{
-	char c;
-	ssize_t n;
-
-	do
-		n = read(s->sync_fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1) {
-		if (n == 0)
-			errno = EPIPE;
-		sandbox_child_die(s->status_fd, "wait for the runner");
-	}
-}
-
 /* Keeps only the capabilities of `want` that the runner has, effective. */
 static void keep_caps(const struct sandbox_init_spec *s, unsigned int want)
 {
@@ -195,7 +178,9 @@ _Noreturn void sandbox_owner_main(struct sandbox_init_spec *s)
 		sandbox_child_die(s->status_fd, "pdeathsig");
 	if (poll(&runner, 1, 0) < 0 || (runner.revents & (POLLERR | POLLHUP | POLLNVAL)))
 		_exit(127);
-	wait_for_go(s);
+	/* The runner sends one byte once we sit in the run's cgroup, so that
+	 * init and everything it forks start there. */
+	sandbox_child_await(s->sync_fd, s->status_fd, "wait for the runner");
 	if (s->owner.drop_ids)
 		become_slot(s);
 	init = clone_init(s);
