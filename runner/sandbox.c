@@ -122,14 +122,16 @@ static void fill_rlimits(struct sandbox_child_spec *c, const struct sandbox_limi
 
 /*
  * The ceilings of the whole namespace at the slot uid's level (see
- * sandbox_owner.c): the payload's own limits, plus init and the owner for
- * processes.
+ * sandbox_owner.c): the payload's own limits. Not RLIMIT_NPROC: the
+ * kernel counts processes at that level by real uid across the whole host,
+ * so a run still dying in the same slot (its runner killed, or a second
+ * runner sharing sandbox_uid_base) would make the next run's forks fail;
+ * the payload's RLIMIT_NPROC, counted in the run's own namespace, and
+ * pids.max bound a run's processes.
  */
-static void fill_ns_rlimits(struct sandbox_owner_spec *o, const struct sandbox_limits *l)
+static void fill_ns_rlimits(struct sandbox_owner_spec *o)
 {
-	rlim_t nproc = (rlim_t)l->max_processes + 2;
 	const struct sandbox_rlimit lims[SANDBOX_NS_NRLIMITS] = {
-		{ RLIMIT_NPROC, { nproc, nproc } },
 		{ RLIMIT_SIGPENDING, { SIGPENDING_MAX, SIGPENDING_MAX } },
 		{ RLIMIT_MSGQUEUE, { KIB(MSGQUEUE_KB), KIB(MSGQUEUE_KB) } },
 		{ RLIMIT_MEMLOCK, { KIB(MEMLOCK_KB), KIB(MEMLOCK_KB) } },
@@ -293,7 +295,7 @@ static int fill_owner(struct sandbox_owner_spec *o, const struct sandbox_host *h
 	o->drop_ids = true;
 	o->uid = (uid_t)base;
 	o->gid = (gid_t)base;
-	fill_ns_rlimits(o, job->limits);
+	fill_ns_rlimits(o);
 	snprintf(o->uid_map, sizeof o->uid_map, "%d %ld 1\n%d %ld 1\n", INSIDE_ROOT, base, INSIDE_USER, base + 1);
 	memcpy(o->gid_map, o->uid_map, sizeof o->gid_map);
 	return 0;

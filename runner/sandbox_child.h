@@ -35,7 +35,7 @@
 
 enum {
 	SANDBOX_NRLIMITS = 12,                  /* the payload's */
-	SANDBOX_NS_NRLIMITS = 4,                /* the owner's: ceilings of the whole namespace */
+	SANDBOX_NS_NRLIMITS = 3,                /* the owner's: ceilings of the whole namespace */
 	SANDBOX_NSYSCTLS = 24,
 	SANDBOX_ARGV = 64,                      /* argv words, NULL included */
 	SANDBOX_ENVP = 16,

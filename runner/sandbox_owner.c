@@ -14,8 +14,8 @@
  * run. Owned by the slot's host uid, a run's charges land on that uid,
  * which nothing else on the host uses and which holds one run at a time.
  * The rlimits set here just before the clone become the namespace's
- * ceilings at that level (the kernel copies RLIMIT_NPROC, _MSGQUEUE,
- * _SIGPENDING and _MEMLOCK into the new namespace), and init lowers the
+ * ceilings at that level (the kernel copies RLIMIT_MSGQUEUE, _SIGPENDING
+ * and _MEMLOCK into the new namespace), and init lowers the
  * namespace's own ucount limits, so one run cannot exhaust even its own
  * slot's share.
  *
