@@ -59,6 +59,7 @@ static const struct key keys[] = {
 	NUM_KEY(sandbox_uid_base, "200000", 1000, 2000000000L),
 	STR_KEY(python, "/usr/bin/python3"),
 	STR_KEY(languages_file, "languages.conf"),
+	NUM_KEY(interactive_wall_ms, "60000", 100, 3600000),
 	NUM_KEY(compile_wall_time_ms, "10000", 100, 600000),
 	NUM_KEY(compile_memory_mb, "512", 16, 65536),
 	NUM_KEY(compile_tmpfs_mb, "128", 1, 4096),

@@ -32,6 +32,7 @@ struct config {
 	long sandbox_uid_base;           /* host uids for sandboxes, when root */
 	char python[CONFIG_PATH_MAX];    /* interpreter inside the sandbox */
 	char languages_file[CONFIG_PATH_MAX]; /* the language table; relative: to the config file's directory */
+	int interactive_wall_ms;         /* an interactive run's wall-clock limit (waiting for input) */
 	int compile_wall_time_ms;        /* a compile's (or a check's) own limits */
 	int compile_memory_mb;
 	int compile_tmpfs_mb;

@@ -91,6 +91,7 @@ json_object *render_execution(struct store_query *q)
 	json_object_object_add(o, "compile_cached", store_column_is_null(q, EXECUTION_COMPILE_CACHED) ?
 				NULL : bool_column(q, EXECUTION_COMPILE_CACHED));
 	json_object_object_add(o, "diagnostics", json_or_null(q, EXECUTION_DIAGNOSTICS));
+	json_object_object_add(o, "interactive", bool_column(q, EXECUTION_INTERACTIVE));
 	json_object_object_add(o, "queued_at", time_or_null(q, EXECUTION_QUEUED_AT));
 	json_object_object_add(o, "started_at", time_or_null(q, EXECUTION_STARTED_AT));
 	json_object_object_add(o, "finished_at", time_or_null(q, EXECUTION_FINISHED_AT));
@@ -120,6 +121,15 @@ json_object *render_run_accepted(const char *exec_id, const char *session_id, in
 	json_object_object_add(o, "session_id", json_object_new_string(session_id));
 	json_object_object_add(o, "status", json_object_new_string("QUEUED"));
 	json_object_object_add(o, "queued_at", time_string(queued_at));
+	return o;
+}
+
+json_object *render_stdin_accepted(const char *exec_id, size_t bytes, bool eof)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "execution_id", json_object_new_string(exec_id));
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)bytes));
+	json_object_object_add(o, "eof", json_object_new_boolean(eof));
 	return o;
 }
 

@@ -20,6 +20,9 @@ json_object *render_runner(struct store_query *q, int64_t now); /* RUNNER_COLUMN
 /* The 202 reply of a Run. */
 json_object *render_run_accepted(const char *exec_id, const char *session_id, int64_t queued_at);
 
+/* The reply to POST /executions/{id}/stdin: what was accepted. */
+json_object *render_stdin_accepted(const char *exec_id, size_t bytes, bool eof);
+
 /* A page of executions (items is taken); next_seq 0 when it is the last page. */
 json_object *render_execution_page(json_object *items, int64_t next_seq);
 

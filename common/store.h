@@ -56,6 +56,16 @@ enum store_stmt {
 	STMT_EVENT_INSERT,
 	STMT_EVENTS_AFTER,
 	STMT_EXECUTION_STATE,
+	/* cancel (fcgi_app) and the running slot's watch of its run */
+	STMT_CANCEL_QUEUED,
+	STMT_CANCEL_RUNNING,
+	STMT_CANCEL_STATE,
+	STMT_RUN_WATCH,
+	/* interactive stdin: sent by the API (store_stdin.c), fed by the slot */
+	STMT_STDIN_STATE,
+	STMT_STDIN_INSERT,
+	STMT_STDIN_AFTER,
+	STMT_LIVE_OUTPUT,
 	STMT__MAX
 };
 

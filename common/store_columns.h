@@ -23,7 +23,7 @@ enum session_column {
 	"id, session_id, status, stdout, stderr, exit_code, signal, execution_time_ms, " \
 	"cpu_time_ms, memory_kb, stdout_truncated, stderr_truncated, error_code, " \
 	"error_message, attempt, queued_at, started_at, finished_at, seq, setup_ms, kind, " \
-	"compile_output, compile_time_ms, compile_cached, diagnostics"
+	"compile_output, compile_time_ms, compile_cached, diagnostics, interactive"
 enum execution_column {
 	EXECUTION_ID,
 	EXECUTION_SESSION_ID,
@@ -50,6 +50,7 @@ enum execution_column {
 	EXECUTION_COMPILE_TIME_MS,
 	EXECUTION_COMPILE_CACHED,
 	EXECUTION_DIAGNOSTICS,          /* a check's, as a JSON array; NULL otherwise */
+	EXECUTION_INTERACTIVE,
 	EXECUTION__NCOLUMNS
 };
 
@@ -68,7 +69,7 @@ enum runner_column {
 };
 
 /* STMT_CLAIM: what a slot needs to run the execution it claimed. */
-#define CLAIM_COLUMNS "id, attempt, source_code, stdin, language, kind"
+#define CLAIM_COLUMNS "id, attempt, source_code, stdin, language, kind, interactive"
 enum claim_column {
 	CLAIM_ID,
 	CLAIM_ATTEMPT,
@@ -76,6 +77,7 @@ enum claim_column {
 	CLAIM_STDIN,
 	CLAIM_LANGUAGE,
 	CLAIM_KIND,
+	CLAIM_INTERACTIVE,
 	CLAIM__NCOLUMNS
 };
 
@@ -97,6 +99,41 @@ enum execution_state_column {
 	EXECUTION_STATE_ATTEMPT,
 	EXECUTION_STATE__NCOLUMNS
 };
+
+/* STMT_CANCEL_STATE: what a cancel that changed nothing answers. */
+#define CANCEL_STATE_COLUMNS "status, error_code"
+enum cancel_state_column {
+	CANCEL_STATE_STATUS,
+	CANCEL_STATE_ERROR_CODE,
+	CANCEL_STATE__NCOLUMNS
+};
+
+/* STMT_STDIN_STATE: whether stdin may be sent to an execution now. */
+#define STDIN_STATE_COLUMNS \
+	"status, interactive, length(CAST(stdin AS BLOB)) + " \
+	"(SELECT coalesce(sum(bytes), 0) FROM execution_stdin WHERE execution_id = ?1) AS sent, " \
+	"(SELECT coalesce(max(seq), 0) FROM execution_stdin WHERE execution_id = ?1) AS last_seq, " \
+	"(SELECT coalesce(max(eof), 0) FROM execution_stdin WHERE execution_id = ?1) AS closed"
+enum stdin_state_column {
+	STDIN_STATE_STATUS,
+	STDIN_STATE_INTERACTIVE,
+	STDIN_STATE_SENT,               /* bytes of the Run's stdin and of every send */
+	STDIN_STATE_LAST_SEQ,
+	STDIN_STATE_CLOSED,             /* eof was sent */
+	STDIN_STATE__NCOLUMNS
+};
+
+/* STMT_STDIN_AFTER: what was sent after a seq, in order. */
+#define STDIN_ROW_COLUMNS "seq, data, eof"
+enum stdin_row_column {
+	STDIN_ROW_SEQ,
+	STDIN_ROW_DATA,
+	STDIN_ROW_EOF,
+	STDIN_ROW__NCOLUMNS
+};
+
+/* The error message of every cancelled execution. */
+#define CANCEL_MESSAGE "the execution was cancelled"
 
 /* STMT_METRICS_BY_STATUS: one row per (status, error code or ""). */
 #define STATUS_COUNT_COLUMNS "status, coalesce(error_code, '') AS error_code, count(*) AS count"

@@ -36,6 +36,19 @@ const char *const sqlite_migrations[] = {
 	" execution_id TEXT NOT NULL, event_id INTEGER NOT NULL, attempt INTEGER NOT NULL,"
 	" kind TEXT NOT NULL, stream_offset INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL,"
 	" PRIMARY KEY (execution_id, event_id)) WITHOUT ROWID;",
+	/* 6: cancel and interactive runs. cancel_requested is the flag the
+	 * slot running the execution polls; execution_stdin holds what was
+	 * sent to an interactive run's stdin, in order (bytes: its length in
+	 * bytes, summed against max_stdin_bytes). */
+	"ALTER TABLE executions ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE executions ADD COLUMN interactive INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE execution_stdin ("
+	" execution_id TEXT NOT NULL REFERENCES executions(id),"
+	" seq INTEGER NOT NULL,"
+	" data TEXT NOT NULL,"
+	" bytes INTEGER NOT NULL,"
+	" eof INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (execution_id, seq)) WITHOUT ROWID;",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -71,8 +84,8 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"AND status IN ('QUEUED', 'RUNNING')",
 	[STMT_QUEUE_DEPTH] = "SELECT count(*) FROM executions WHERE status = 'QUEUED'",
 	[STMT_EXECUTION_INSERT] =
-		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind) "
-		"SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3, ?5 FROM sessions WHERE id = ?4",
+		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind, "
+		"interactive) SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3, ?5, ?6 FROM sessions WHERE id = ?4",
 	[STMT_EXECUTION_GET] = "SELECT " EXECUTION_COLUMNS " FROM executions WHERE id = ?1",
 	[STMT_EXECUTION_LIST] =
 		"SELECT " EXECUTION_COLUMNS " FROM executions WHERE session_id = ?1 AND seq < ?2 "
@@ -105,13 +118,16 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_ANY_QUEUED] = "SELECT 1 FROM executions WHERE status = 'QUEUED' LIMIT 1",
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = ?1, attempt = attempt + 1, "
-		"started_at = ?2, lease_until = ?3 "
+		"started_at = ?2, lease_until = CASE WHEN interactive THEN ?4 ELSE ?3 END "
 		"WHERE seq = (SELECT seq FROM executions WHERE status = 'QUEUED' ORDER BY seq LIMIT 1) "
 		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
 	[STMT_FINISH] =
-		"UPDATE executions SET status = ?4, stdout = ?5, stderr = ?6, stdout_truncated = ?7, "
+		"UPDATE executions SET status = CASE WHEN cancel_requested THEN 'FAILED' ELSE ?4 END, "
+		"stdout = ?5, stderr = ?6, stdout_truncated = ?7, "
 		"stderr_truncated = ?8, exit_code = ?9, signal = ?10, execution_time_ms = ?11, "
-		"cpu_time_ms = ?12, memory_kb = ?13, error_code = ?14, error_message = ?15, "
+		"cpu_time_ms = ?12, memory_kb = ?13, "
+		"error_code = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE ?14 END, "
+		"error_message = CASE WHEN cancel_requested THEN '" CANCEL_MESSAGE "' ELSE ?15 END, "
 		"finished_at = ?16, lease_until = NULL, setup_ms = ?17, compile_output = ?18, "
 		"compile_time_ms = ?19, compile_cached = ?20, diagnostics = ?21 "
 		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
@@ -119,15 +135,19 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_EXPIRE_DEAD_RUNNERS] =
 		"UPDATE executions SET lease_until = 0 WHERE status = 'RUNNING' AND lease_until > 0 "
 		"AND runner_id IN (SELECT id FROM runners WHERE stopped_at IS NOT NULL OR heartbeat_at < ?1)",
+	/* A cancelled run whose runner was lost is not run again: it ends CANCELLED. */
 	[STMT_GIVE_UP] =
-		"UPDATE executions SET status = 'FAILED', error_code = 'RUNNER_LOST', "
-		"error_message = 'the runner was lost during each of ' || attempt || ' attempts', "
+		"UPDATE executions SET status = 'FAILED', "
+		"error_code = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE 'RUNNER_LOST' END, "
+		"error_message = CASE WHEN cancel_requested THEN '" CANCEL_MESSAGE "' "
+		"ELSE 'the runner was lost during each of ' || attempt || ' attempts' END, "
 		"stdout = coalesce(stdout, ''), stderr = coalesce(stderr, ''), "
 		"finished_at = ?1, lease_until = NULL "
-		"WHERE status = 'RUNNING' AND lease_until < ?1 AND attempt >= ?2",
+		"WHERE status = 'RUNNING' AND lease_until < ?1 AND (attempt >= ?2 OR cancel_requested)",
 	[STMT_REQUEUE] =
 		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, "
-		"started_at = NULL WHERE status = 'RUNNING' AND lease_until < ?1 AND attempt < ?2",
+		"started_at = NULL WHERE status = 'RUNNING' AND lease_until < ?1 AND attempt < ?2 "
+		"AND NOT cancel_requested",
 	/* Fenced like STMT_FINISH: only the runner holding this attempt adds to it. */
 	[STMT_EVENT_INSERT] =
 		"INSERT INTO execution_events (execution_id, event_id, attempt, kind, stream_offset, data) "
@@ -137,4 +157,27 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"SELECT " EVENT_COLUMNS " FROM execution_events WHERE execution_id = ?1 AND event_id > ?2 "
 		"ORDER BY event_id LIMIT ?3",
 	[STMT_EXECUTION_STATE] = "SELECT " EXECUTION_STATE_COLUMNS " FROM executions WHERE id = ?1",
+	/* A queued execution is cancelled at once: it is never claimed. */
+	[STMT_CANCEL_QUEUED] =
+		"UPDATE executions SET status = 'FAILED', error_code = 'CANCELLED', "
+		"error_message = '" CANCEL_MESSAGE "', stdout = '', stderr = '', finished_at = ?2, "
+		"cancel_requested = 1 WHERE id = ?1 AND status = 'QUEUED'",
+	/* A running one is flagged; the slot running it polls the flag and kills the run. */
+	[STMT_CANCEL_RUNNING] =
+		"UPDATE executions SET cancel_requested = 1 WHERE id = ?1 AND status = 'RUNNING'",
+	[STMT_CANCEL_STATE] = "SELECT " CANCEL_STATE_COLUMNS " FROM executions WHERE id = ?1",
+	/* The slot's look at its own run: still its attempt, cancel flag. */
+	[STMT_RUN_WATCH] =
+		"SELECT cancel_requested FROM executions "
+		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
+	[STMT_STDIN_STATE] = "SELECT " STDIN_STATE_COLUMNS " FROM executions WHERE id = ?1",
+	[STMT_STDIN_INSERT] =
+		"INSERT INTO execution_stdin (execution_id, seq, data, bytes, eof) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_STDIN_AFTER] =
+		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = ?1 AND seq > ?2 "
+		"ORDER BY seq",
+	/* An interactive run's output so far, for GET while it runs; fenced like the result. */
+	[STMT_LIVE_OUTPUT] =
+		"UPDATE executions SET stdout = ?4, stderr = ?5 "
+		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
 };

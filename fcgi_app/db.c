@@ -95,7 +95,7 @@ static enum db_status session_exists(struct store *s, const char *session_id)
 /* Inside the transaction: checks the caps and inserts. */
 static enum db_status enqueue_locked(struct store *s, const struct run_caps *caps,
 				     const char *session_id, const char *kind, const char *stdin_data,
-				     size_t stdin_len, const char *exec_id, int64_t now)
+				     size_t stdin_len, bool interactive, const char *exec_id, int64_t now)
 {
 	enum db_status st = session_exists(s, session_id);
 	if (st != DB_OK)
@@ -116,20 +116,22 @@ static enum db_status enqueue_locked(struct store *s, const struct run_caps *cap
 	store_bind_int64(q, 3, now);
 	store_bind_str(q, 4, session_id);
 	store_bind_str(q, 5, kind);
+	store_bind_int64(q, 6, interactive);
 	enum store_rc rc = store_step(q);
 	store_reset(q);
 	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert execution");
 }
 
 enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, const char *session_id,
-			      const char *kind, const char *stdin_data, size_t stdin_len,
+			      const char *kind, const char *stdin_data, size_t stdin_len, bool interactive,
 			      char exec_id[UUID_LEN + 1], json_object **out)
 {
 	int64_t now = now_ms();
 	uuid_new(exec_id);
 	if (store_begin(s))
 		return db_failed(s, "begin");
-	enum db_status st = enqueue_locked(s, caps, session_id, kind, stdin_data, stdin_len, exec_id, now);
+	enum db_status st = enqueue_locked(s, caps, session_id, kind, stdin_data, stdin_len, interactive,
+					    exec_id, now);
 	if (st == DB_OK && store_commit(s))
 		st = db_failed(s, "commit");
 	if (st != DB_OK) {
@@ -145,6 +147,59 @@ enum db_status db_execution_get(struct store *s, const char *id, json_object **o
 	struct store_query *q = store_query(s, STMT_EXECUTION_GET);
 	store_bind_str(q, 1, id);
 	return one_row(s, q, render_execution, out, "get execution");
+}
+
+/* Runs a cancel write of execution id (?1; ?2 is now when the statement takes it).
+ * Returns the rows it changed, or -1. */
+static int64_t cancel_write(struct store *s, enum store_stmt stmt, const char *id, int64_t now)
+{
+	struct store_query *q = store_query(s, stmt);
+	store_bind_str(q, 1, id);
+	if (store_param_count(q) > 1)
+		store_bind_int64(q, 2, now);
+	enum store_rc rc = store_step(q);
+	int64_t changed = rc == STORE_DONE ? store_changes(q) : -1;
+	store_reset(q);
+	return changed;
+}
+
+/* Inside the transaction: the first of the two cancel writes that applies,
+ * else whether the execution was cancelled already. */
+static enum db_status cancel_locked(struct store *s, const char *id, int64_t now)
+{
+	int64_t changed = cancel_write(s, STMT_CANCEL_QUEUED, id, now);
+	if (changed == 0)
+		changed = cancel_write(s, STMT_CANCEL_RUNNING, id, now);
+	if (changed < 0)
+		return db_failed(s, "cancel");
+	if (changed > 0)
+		return DB_OK;
+	struct store_query *q = store_query(s, STMT_CANCEL_STATE);
+	store_bind_str(q, 1, id);
+	enum store_rc rc = store_step(q);
+	enum db_status st = DB_NOT_FOUND;
+	if (rc == STORE_ROW) {
+		const char *code = store_column_text(q, CANCEL_STATE_ERROR_CODE, NULL);
+		st = code && strcmp(code, "CANCELLED") == 0 ? DB_OK : DB_NOT_RUNNING;
+	} else if (rc != STORE_DONE) {
+		st = db_failed(s, "execution state");
+	}
+	store_reset(q);
+	return st;
+}
+
+enum db_status db_execution_cancel(struct store *s, const char *id, json_object **out)
+{
+	if (store_begin(s))
+		return db_failed(s, "begin");
+	enum db_status st = cancel_locked(s, id, now_ms());
+	if (st == DB_OK && store_commit(s))
+		st = db_failed(s, "commit");
+	if (st != DB_OK) {
+		store_rollback(s);
+		return st;
+	}
+	return db_execution_get(s, id, out);
 }
 
 enum db_status db_execution_list(struct store *s, const char *session_id, int64_t before,

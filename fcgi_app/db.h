@@ -18,6 +18,7 @@ enum db_status {
 	DB_NOT_FOUND,
 	DB_SESSION_BUSY,        /* per-session cap reached */
 	DB_QUEUE_FULL,          /* global queue depth reached */
+	DB_NOT_RUNNING,         /* cancel or stdin: the execution has finished */
 	DB_ERROR,               /* the store failed: nothing was written */
 };
 
@@ -38,10 +39,18 @@ struct run_caps {
  * stdin, within caps. On DB_OK writes the new id.
  */
 enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, const char *session_id,
-			      const char *kind, const char *stdin_data, size_t stdin_len,
+			      const char *kind, const char *stdin_data, size_t stdin_len, bool interactive,
 			      char exec_id[UUID_LEN + 1], json_object **out);
 
 enum db_status db_execution_get(struct store *s, const char *id, json_object **out);
+
+/*
+ * Cancels execution id: a QUEUED one ends FAILED/CANCELLED at once (it is
+ * never claimed), a RUNNING one is flagged for its runner to kill. DB_OK
+ * also when it was already cancelled (idempotent), with the execution as
+ * it is now in *out; DB_NOT_RUNNING if it finished otherwise.
+ */
+enum db_status db_execution_cancel(struct store *s, const char *id, json_object **out);
 
 /* Executions of a session with seq < before (0 = from the newest), newest first. */
 enum db_status db_execution_list(struct store *s, const char *session_id, int64_t before,

@@ -22,6 +22,7 @@ static const struct {
 	[ERR_TOO_MANY_RUNS] = { 429, "TOO_MANY_RUNS", 1 },
 	[ERR_QUEUE_FULL] = { 503, "QUEUE_FULL", 2 },
 	[ERR_STORE_UNAVAILABLE] = { 503, "STORE_UNAVAILABLE", 1 },
+	[ERR_NOT_RUNNING] = { 409, "NOT_RUNNING", 0 },
 };
 
 static void reply_body(struct response *res, int status, const char *code, const char *field,
@@ -62,6 +63,9 @@ void reply_db_status(struct response *res, enum db_status s, const char *what)
 	case DB_QUEUE_FULL:
 		reply_error(res, ERR_QUEUE_FULL, NULL, "the execution queue is full; retry later");
 		break;
+	case DB_NOT_RUNNING:
+		reply_error(res, ERR_NOT_RUNNING, NULL, "the %s has finished", what);
+		break;
 	case DB_ERROR:
 		reply_error(res, ERR_STORE_UNAVAILABLE, NULL, "the store is unavailable; retry later");
 		break;
@@ -86,6 +90,7 @@ const char *http_status_text(int status)
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 429: return "Too Many Requests";

@@ -23,6 +23,7 @@ enum api_error {
 	ERR_TOO_MANY_RUNS,              /* per-session cap; Retry-After */
 	ERR_QUEUE_FULL,                 /* global queue cap; Retry-After */
 	ERR_STORE_UNAVAILABLE,          /* Retry-After */
+	ERR_NOT_RUNNING,                /* cancel or stdin of an execution that has finished */
 	ERR__MAX
 };
 

@@ -37,13 +37,13 @@ void session_update(struct app *app, struct request *req, struct response *res)
 
 /* Queues an execution of the session's current code: kind "run" or "check". */
 static void enqueue(struct app *app, struct request *req, struct response *res, const char *kind,
-		    const struct field_value *in)
+		    const struct field_value *in, bool interactive)
 {
 	struct run_caps caps = { app->cfg.max_runs_per_session, app->cfg.max_queue_depth };
 	char exec_id[UUID_LEN + 1];
 	json_object *out = NULL;
 	enum db_status s = db_run_enqueue(app->store, &caps, req->id, kind, in ? in->str : NULL,
-					  in ? in->len : 0, exec_id, &out);
+					  in ? in->len : 0, interactive, exec_id, &out);
 	if (s != DB_OK) {
 		reply_db_status(res, s, "session");
 		return;
@@ -56,10 +56,11 @@ static void enqueue(struct app *app, struct request *req, struct response *res, 
 
 void session_run(struct app *app, struct request *req, struct response *res)
 {
-	enqueue(app, req, res, "run", &req->input.fields[FIELD_STDIN]);
+	const struct field_value *interactive = &req->input.fields[FIELD_INTERACTIVE];
+	enqueue(app, req, res, "run", &req->input.fields[FIELD_STDIN], interactive->present && interactive->boolean);
 }
 
 void session_check(struct app *app, struct request *req, struct response *res)
 {
-	enqueue(app, req, res, "check", NULL);
+	enqueue(app, req, res, "check", NULL, false);
 }

@@ -13,7 +13,7 @@
 
 #define JSON_MAX_DEPTH 16
 
-enum limit_kind { LIMIT_SOURCE, LIMIT_STDIN, LIMIT_NAME };
+enum limit_kind { LIMIT_SOURCE, LIMIT_STDIN, LIMIT_NAME, LIMIT_BOOLEAN /* a JSON boolean, not a string */ };
 
 struct field_rule {
 	enum field_id id;
@@ -25,6 +25,7 @@ struct field_rule {
 
 struct body_rules {
 	bool body_optional;             /* an empty body means {} */
+	bool need_one;                  /* at least one of the fields must be given */
 	const struct field_rule *fields;
 	int nfields;
 };
@@ -52,15 +53,23 @@ static const struct field_rule session_update_fields[] = {
 };
 static const struct field_rule run_fields[] = {
 	{ FIELD_STDIN, "stdin", false, LIMIT_STDIN, NULL },
+	{ FIELD_INTERACTIVE, "interactive", false, LIMIT_BOOLEAN, NULL },
+};
+/* Everything sent to one execution counts against max_stdin_bytes too (store_stdin.c). */
+static const struct field_rule stdin_fields[] = {
+	{ FIELD_DATA, "data", false, LIMIT_STDIN, NULL },
+	{ FIELD_EOF, "eof", false, LIMIT_BOOLEAN, NULL },
 };
 
-#define RULES(optional, f) { optional, f, (int)(sizeof(f) / sizeof(f[0])) }
+#define RULES(optional, f) { optional, false, f, (int)(sizeof(f) / sizeof(f[0])) }
 static const struct body_rules body_rules[BODY__MAX] = {
-	[BODY_NONE] = { true, NULL, 0 },
+	[BODY_NONE] = { true, false, NULL, 0 },
 	[BODY_SESSION_CREATE] = RULES(false, session_create_fields),
 	[BODY_SESSION_UPDATE] = RULES(false, session_update_fields),
 	[BODY_RUN] = RULES(true, run_fields),
-	[BODY_CHECK] = { true, NULL, 0 },
+	[BODY_CHECK] = { true, false, NULL, 0 },
+	[BODY_EMPTY] = { true, false, NULL, 0 },
+	[BODY_STDIN] = { false, true, stdin_fields, (int)(sizeof(stdin_fields) / sizeof(stdin_fields[0])) },
 };
 
 /* Top-level member names seen by the syntax check, per known field. */
@@ -199,6 +208,13 @@ static bool in_list(const char *s, const char *const *list)
 static int check_field(const struct field_rule *r, json_object *val, const struct config *cfg,
 		       struct field_value *out, struct verror *err)
 {
+	if (r->limit == LIMIT_BOOLEAN) {
+		if (!json_object_is_type(val, json_type_boolean))
+			return fail(err, "INVALID_FIELD", r->name, "%s must be true or false", r->name);
+		out->present = true;
+		out->boolean = json_object_get_boolean(val);
+		return 0;
+	}
 	if (!json_object_is_type(val, json_type_string))
 		return fail(err, "INVALID_FIELD", r->name, "%s must be a string", r->name);
 	const char *s = json_object_get_string(val);
@@ -234,6 +250,16 @@ static const char *field_copy(struct verror *err, const char *key)
 	return err->field_buf;
 }
 
+/* A body whose fields are each optional but not all at once ({} says nothing). */
+static int check_need_one(const struct body_rules *rules, const struct validated *out, struct verror *err)
+{
+	for (int i = 0; i < rules->nfields; i++)
+		if (out->fields[rules->fields[i].id].present)
+			return 0;
+	return fail(err, "MISSING_FIELD", rules->fields[0].name, "one of %s and %s is required",
+		    rules->fields[0].name, rules->fields[rules->nfields - 1].name);
+}
+
 /*
  * Checks every member of doc against rules, then duplicates, then the
  * required ones. Duplicates are refused rather than "last one wins": a
@@ -264,7 +290,7 @@ static int check_object(const struct body_rules *rules, json_object *doc, const 
 		if (r->required && !out->fields[r->id].present)
 			return fail(err, "MISSING_FIELD", r->name, "%s is required", r->name);
 	}
-	return 0;
+	return rules->need_one ? check_need_one(rules, out, err) : 0;
 }
 
 int validate_body(enum body_kind kind, const char *body, size_t len, const struct config *cfg,

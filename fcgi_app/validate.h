@@ -18,8 +18,10 @@ enum body_kind {
 	BODY_NONE,             /* takes no body: the router does not read one */
 	BODY_SESSION_CREATE,   /* {"language", "template_code"} */
 	BODY_SESSION_UPDATE,   /* {"source_code"} */
-	BODY_RUN,              /* {"stdin"}, body optional */
+	BODY_RUN,              /* {"stdin", "interactive"}, body optional */
 	BODY_CHECK,            /* {}, body optional */
+	BODY_EMPTY,            /* {}, body optional: cancel */
+	BODY_STDIN,            /* {"data", "eof"}: at least one */
 	BODY__MAX
 };
 
@@ -28,13 +30,17 @@ enum field_id {
 	FIELD_TEMPLATE_CODE,
 	FIELD_SOURCE_CODE,
 	FIELD_STDIN,
+	FIELD_INTERACTIVE,
+	FIELD_DATA,
+	FIELD_EOF,
 	FIELD__MAX
 };
 
 struct field_value {
 	bool present;
-	const char *str;        /* borrowed from the parsed document */
+	const char *str;        /* strings: borrowed from the parsed document */
 	size_t len;
+	bool boolean;           /* booleans */
 };
 
 struct validated {

@@ -103,8 +103,10 @@ int claims_take(struct claims *c, struct claim *cl)
 	int64_t now = now_ms();
 	struct store_query *q = runner_query(c, STMT_CLAIM);
 	store_bind_int64(q, 2, now);
-	/* Long enough for a compile and the program's own run. */
+	/* Long enough for a compile and the program's own run (?4: an interactive one's). */
 	store_bind_int64(q, 3, now + c->cfg->compile_wall_time_ms + c->cfg->limits.wall_time_ms +
+			       c->cfg->lease_grace_ms);
+	store_bind_int64(q, 4, now + c->cfg->compile_wall_time_ms + c->cfg->interactive_wall_ms +
 			       c->cfg->lease_grace_ms);
 	memset(cl, 0, sizeof(*cl));
 	enum store_rc rc = store_step(q);
@@ -115,6 +117,7 @@ int claims_take(struct claims *c, struct claim *cl)
 		cl->stdin_data = column_dup(q, CLAIM_STDIN, &cl->stdin_len);
 		snprintf(cl->language, sizeof(cl->language), "%s", store_column_text(q, CLAIM_LANGUAGE, NULL));
 		snprintf(cl->kind, sizeof(cl->kind), "%s", store_column_text(q, CLAIM_KIND, NULL));
+		cl->interactive = store_column_int64(q, CLAIM_INTERACTIVE) != 0;
 		/* Step to the end so the UPDATE commits now, not at the next reset. */
 		rc = store_step(q);
 	}
@@ -139,11 +142,7 @@ void claim_free(struct claim *cl)
 	cl->source = cl->stdin_data = NULL;
 }
 
-/*
- * Binds raw output as UTF-8 text; ill-formed bytes become U+FFFD in a copy
- * put in *clean (to free after the write; NULL when none was needed).
- */
-static void bind_output(struct store_query *q, int pos, const char *buf, size_t len, char **clean)
+void claims_bind_output(struct store_query *q, int pos, const char *buf, size_t len, char **clean)
 {
 	*clean = NULL;
 	if (!buf)
@@ -184,8 +183,8 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
 	store_bind_str(q, 2, c->runner_id);
 	store_bind_int64(q, 3, cl->attempt);
 	store_bind_str(q, 4, o->status);
-	bind_output(q, 5, o->out, o->out_len, &clean_out);
-	bind_output(q, 6, o->err, o->err_len, &clean_err);
+	claims_bind_output(q, 5, o->out, o->out_len, &clean_out);
+	claims_bind_output(q, 6, o->err, o->err_len, &clean_err);
 	store_bind_int64(q, 7, o->out_truncated);
 	store_bind_int64(q, 8, o->err_truncated);
 	bind_optional_int(q, 9, o->has_exit_code, o->exit_code);
@@ -198,7 +197,7 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
 	store_bind_int64(q, 16, now_ms());
 	store_bind_int64(q, 17, o->setup_ms);
 	if (o->compiled)
-		bind_output(q, 18, o->compile_output, o->compile_output_len, &clean_compile);
+		claims_bind_output(q, 18, o->compile_output, o->compile_output_len, &clean_compile);
 	else
 		store_bind_null(q, 18);
 	bind_optional_int(q, 19, o->compiled, o->compile_ms);

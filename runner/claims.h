@@ -31,6 +31,7 @@ struct claim {
 	size_t stdin_len;
 	char language[32];      /* an id of the language table */
 	char kind[8];           /* run or check */
+	bool interactive;       /* stdin stays open, fed from execution_stdin */
 };
 
 /* What to write back. Strings are raw bytes; claims_finish makes them UTF-8. */
@@ -78,6 +79,12 @@ void claim_free(struct claim *cl);
  * Returns 1 if written, 0 if fenced off (someone else owns it now), -1 on error.
  */
 int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o);
+
+/*
+ * Binds raw output to ?pos as UTF-8 text; ill-formed bytes become U+FFFD in
+ * a copy put in *clean (to free after the write; NULL when none was needed).
+ */
+void claims_bind_output(struct store_query *q, int pos, const char *buf, size_t len, char **clean);
 
 /* Requeues expired leases and ends exhausted ones FAILED/RUNNER_LOST. Returns rows touched, or -1. */
 int claims_sweep(struct claims *c);

@@ -44,6 +44,40 @@ static void lang_job(const struct language *l, const struct lang_input *in, stru
 	job->nmounts = l->nmounts;
 	job->slot = in->slot;
 	job->slot_netns = in->slot_netns;
+	job->watch = in->watch;
+}
+
+/*
+ * An interactive run's prompts must reach the learner before the program
+ * blocks on input, in every language. Python (-u), Node.js (synchronous
+ * writes to pipes on Linux), Java (PrintStream flushes each print), Go
+ * (unbuffered os.Stdout), Bash (builtins write at once) and C++ streams
+ * (cin is tied to cout) already do. C's stdio does it only on a terminal:
+ * stdout line-buffered, and a read from a line-buffered or unbuffered stdin
+ * flushes it. coreutils' libstdbuf (what stdbuf(1) preloads) sets exactly
+ * that: stdin unbuffered (_STDBUF_I=0), stdout line-buffered (_STDBUF_O=L),
+ * so printf("> ") then scanf shows the prompt, and stdout stays the bytes
+ * the program wrote. Pipes rather than a pseudo-terminal: a pty echoes and
+ * translates unless put in raw mode, makes Python write input()'s prompt to
+ * stderr and Node's readline echo the input into stdout, and hands the
+ * payload a host tty (ioctls such as TIOCSTI, TIOCSETD line disciplines) --
+ * kernel surface the sandbox does not need to expose.
+ */
+static const char *const stdbuf_env[] = {
+	"LD_PRELOAD=/usr/libexec/coreutils/libstdbuf.so", "_STDBUF_I=0", "_STDBUF_O=L",
+};
+#define STDBUF_WORDS (sizeof stdbuf_env / sizeof stdbuf_env[0])
+
+/* The language's env words and then the interactive ones, into env (NULL-terminated). */
+static void interactive_env(const struct language *l, const char **env, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < l->nenv && n + 1 < max; i++)
+		env[n++] = l->env[i];
+	for (size_t i = 0; i < STDBUF_WORDS && n + 1 < max; i++)
+		env[n++] = stdbuf_env[i];
+	env[n] = NULL;
 }
 
 static enum compile_status compile(const struct sandbox_host *host, const struct config *cfg,
@@ -75,8 +109,16 @@ static int run(const struct sandbox_host *host, const struct config *cfg, const 
 	struct sandbox_limits limits;
 	struct sandbox_job job;
 
+	const char *env[LANG_ENV + STDBUF_WORDS + 1];
+
 	lang_run_limits(cfg, l, &limits);
 	lang_job(l, in, &job);
+	if (in->interactive) {
+		job.interactive = true;
+		limits.wall_time_ms = cfg->interactive_wall_ms;
+		interactive_env(l, env, sizeof env / sizeof env[0]);
+		job.env = env;
+	}
 	job.argv = (const char *const *)l->run.argv;
 	job.stdin_data = in->stdin_data;
 	job.stdin_len = in->stdin_len;

@@ -24,6 +24,10 @@ struct lang_input {
 	int slot;
 	bool slot_netns;
 	struct event_sink *sink;        /* the program's live output events; NULL: none */
+	/* Interactive: stdin stays open and the watch feeds it; the wall-clock
+	 * limit is interactive_wall_ms (the CPU limit stays). */
+	bool interactive;
+	const struct sandbox_watch *watch;  /* of the compile and the run; NULL: none */
 };
 
 enum compile_status {

@@ -60,7 +60,20 @@ struct capture {
 	bool truncated;
 };
 
-enum kill_reason { KILL_NONE, KILL_SETUP, KILL_TIMEOUT, KILL_OUTPUT };
+enum kill_reason { KILL_NONE, KILL_SETUP, KILL_TIMEOUT, KILL_OUTPUT, KILL_CANCEL };
+
+/* An interactive run's stdin: bytes waiting until the pipe takes them. */
+struct feed {
+	int fd;                         /* the runner's (write) end; -1: none or closed */
+	char *buf;
+	size_t len, size;
+	bool eof;                       /* close once buf is written */
+};
+
+struct sandbox_live {
+	const struct capture *out, *err;
+	struct feed *feed;
+};
 
 /* One run as seen from the parent. */
 struct run {
@@ -80,6 +93,10 @@ struct run {
 	struct cgroup_run cg;           /* version CGROUP_NONE: rlimit-only mode */
 	int64_t t_clone, t_start, t_end, deadline;
 	int64_t demote_at;              /* INT64_MAX: not (or no longer) due */
+	bool interactive;
+	struct feed feed;
+	const struct sandbox_watch *watch;
+	int64_t tick_at;                /* INT64_MAX: no watch, or the run is over */
 };
 
 /* ---- preparation (before clone) -------------------------------------- */
@@ -252,6 +269,7 @@ static int fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *hos
 	s->compile = job->compile;
 	s->stdin_data = job->stdin_data;
 	s->stdin_len = job->stdin_len;
+	s->stdin_fd = -1;
 	fill_root_opts(s, job);
 	snprintf(s->tmp_opts, sizeof s->tmp_opts, "size=%dm,nr_inodes=%d,mode=1777",
 		 l->tmpfs_mb, TMP_INODES);
@@ -404,6 +422,27 @@ static void launch(struct run *r)
 }
 
 /*
+ * An interactive run's stdin pipe: init gets the read end, the runner
+ * keeps the write end, non-blocking so that a program that does not read
+ * never blocks the collecting loop.
+ */
+static int open_feed(struct run *r, struct sandbox_init_spec *s)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if (fcntl(p[1], F_SETFL, O_NONBLOCK) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	s->stdin_fd = p[0];
+	r->feed.fd = p[1];
+	return 0;
+}
+
+/*
  * Creates the pipes and clones init. All fds are close-on-exec, and the
  * child closes every fd it inherited but its four: other slots clone too.
  * Returns 0 (r->pid set), or -1 with res describing the failure.
@@ -428,6 +467,10 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 	if (pipe2(err, O_CLOEXEC) < 0)
 		goto fail_out;
 	r->err.fd = err[0];
+	if (r->interactive && open_feed(r, s) < 0) {
+		close(err[1]);
+		goto fail_out;
+	}
 	s->sync_fd = sync[0];
 	s->status_fd = status[1];
 	s->out_fd = out[1];
@@ -437,6 +480,8 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 	if (r->pid == 0)
 		sandbox_owner_main(s);
 	e = errno;
+	if (s->stdin_fd >= 0)
+		close(s->stdin_fd);
 	close(err[1]);
 	close(out[1]);
 	close(status[1]);
@@ -520,6 +565,84 @@ static int capture_read(struct run *r, struct capture *c)
 	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 		close_fd(&c->fd);
 	return 0;
+}
+
+/* Writes what the pipe takes of the pending stdin; closes it at eof, or
+ * when the program has closed its end (EPIPE: the rest is dropped). */
+static void feed_write(struct feed *f)
+{
+	while (f->len > 0) {
+		ssize_t n = write(f->fd, f->buf, f->len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {
+			f->len = 0;
+			f->eof = true;
+			break;
+		}
+		memmove(f->buf, f->buf + n, f->len - (size_t)n);
+		f->len -= (size_t)n;
+	}
+	if (f->eof)
+		close_fd(&f->fd);
+}
+
+/* Appends to the bytes waiting for the pipe. Returns 0, or -1 (ENOMEM). */
+static int feed_queue(struct feed *f, const char *data, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (f->len + len > f->size) {
+		size_t size = f->len + len;
+		char *p = realloc(f->buf, size);
+
+		if (!p)
+			return -1;
+		f->buf = p;
+		f->size = size;
+	}
+	memcpy(f->buf + f->len, data, len);
+	f->len += len;
+	return 0;
+}
+
+int sandbox_live_feed(struct sandbox_live *live, const char *data, size_t len, bool eof)
+{
+	struct feed *f = live->feed;
+
+	if (f->fd < 0 || f->eof)
+		return 0;
+	if (feed_queue(f, data, len) < 0)
+		return -1;
+	f->eof = eof;
+	feed_write(f);
+	return 0;
+}
+
+void sandbox_live_output(const struct sandbox_live *live, const char **out, size_t *out_len,
+			 const char **err, size_t *err_len)
+{
+	*out = live->out->buf ? live->out->buf : "";
+	*out_len = live->out->len;
+	*err = live->err->buf ? live->err->buf : "";
+	*err_len = live->err->len;
+}
+
+/* Lets the watch look at the run; it may stop it. */
+static void watch_tick(struct run *r)
+{
+	struct sandbox_live live = { &r->out, &r->err, &r->feed };
+
+	if (r->killed || r->exited || r->failed) {
+		r->tick_at = INT64_MAX;
+		return;
+	}
+	r->tick_at = mono_ms() + r->watch->interval_ms;
+	if (r->watch->tick(r->watch->arg, &live))
+		kill_tree(r, KILL_CANCEL);
 }
 
 static void on_record(struct run *r, const struct sandbox_status *st)
@@ -608,15 +731,24 @@ static void demote_check(struct run *r)
 static int collect(struct run *r)
 {
 	while (r->status_fd >= 0 || r->out.fd >= 0 || r->err.fd >= 0) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = r->status_fd, .events = POLLIN },
 			{ .fd = r->out.fd, .events = POLLIN },
 			{ .fd = r->err.fd, .events = POLLIN },
+			{ .fd = r->feed.len > 0 ? r->feed.fd : -1, .events = POLLOUT },
 		};
 		int64_t next = r->deadline < r->demote_at ? r->deadline : r->demote_at;
 		int64_t due = event_sink_due(r->sink);
+
+		/* The watch also while output streams in, when poll never times out. */
+		if (mono_ms() >= r->tick_at) {
+			watch_tick(r);
+			continue;
+		}
+		if (r->tick_at < due)
+			due = r->tick_at;
 		int timeout = ms_until(due < next ? due : next);
-		int n = timeout > 0 ? poll(p, 3, timeout) : 0;
+		int n = timeout > 0 ? poll(p, 4, timeout) : 0;
 
 		if (n < 0 && errno != EINTR)
 			return -1;
@@ -631,6 +763,8 @@ static int collect(struct run *r)
 		}
 		if (n <= 0)
 			continue;
+		if (p[3].revents)
+			feed_write(&r->feed);
 		if (p[0].revents)
 			status_read(r);
 		if ((p[1].revents && capture_read(r, &r->out) < 0) ||
@@ -730,6 +864,9 @@ static void describe(const struct run *r, struct sandbox_result *res)
 	} else if (r->killed == KILL_OUTPUT || r->killed == KILL_TIMEOUT) {
 		res->outcome = r->killed == KILL_OUTPUT ? SANDBOX_OUTPUT_LIMIT : SANDBOX_TIMEOUT;
 		res->signal = SIGKILL;
+	} else if (r->killed == KILL_CANCEL) {
+		res->outcome = SANDBOX_CANCELLED;
+		res->signal = SIGKILL;
 	} else if (r->killed == KILL_SETUP) {
 		set_message(res, "sandbox setup timed out", 0);
 	} else if (r->exited && WIFEXITED(r->wstatus)) {
@@ -771,6 +908,10 @@ static void run_init(struct run *r, const struct sandbox_job *job)
 	r->wall_time_ms = l->wall_time_ms;
 	r->demote_after_ms = l->cpu_demote_after_ms;
 	r->demote_at = INT64_MAX;
+	r->interactive = job->interactive;
+	r->feed.fd = -1;
+	r->watch = job->watch;
+	r->tick_at = job->watch ? 0 : INT64_MAX;
 }
 
 static int finish(struct run *r, struct sandbox_result *res, int rc)
@@ -784,6 +925,8 @@ static int finish(struct run *r, struct sandbox_result *res, int rc)
 	close_fd(&r->status_fd);
 	close_fd(&r->out.fd);
 	close_fd(&r->err.fd);
+	close_fd(&r->feed.fd);
+	free(r->feed.buf);
 	if (rc == 0 && (capture_take(&r->out, &res->out, &res->out_len, &res->out_truncated) < 0 ||
 			capture_take(&r->err, &res->err, &res->err_len, &res->err_truncated) < 0)) {
 		set_message(res, "out of memory", ENOMEM);
@@ -810,6 +953,11 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		return -1;
 	}
 	run_init(&r, job);
+	/* An interactive run's stdin starts with the request's stdin. */
+	if (job->interactive && feed_queue(&r.feed, job->stdin_data, job->stdin_len) < 0) {
+		set_message(res, "out of memory", ENOMEM);
+		return finish(&r, res, -1);
+	}
 	if (make_cgroup(&r, host, job, res) < 0)
 		return finish(&r, res, 0);
 	if (start(&r, &spec, res) < 0)

@@ -41,6 +41,34 @@ struct sandbox_file {
 
 enum { SANDBOX_MAX_FILES = 64, SANDBOX_MAX_MOUNTS = 4 };
 
+/* A run in progress, as its watch sees it (sandbox_live_* below). */
+struct sandbox_live;
+
+/*
+ * The caller's look at a run while it is collected: tick is called every
+ * interval_ms from the collecting thread (also while output streams in)
+ * until the run has ended or been killed. It returns true to stop the run
+ * now: its whole tree is killed and it ends SANDBOX_CANCELLED.
+ */
+struct sandbox_watch {
+	int interval_ms;
+	bool (*tick)(void *arg, struct sandbox_live *live);
+	void *arg;
+};
+
+/* The output so far (raw bytes, not NUL-terminated; borrowed until the
+ * next tick returns). */
+void sandbox_live_output(const struct sandbox_live *live, const char **out, size_t *out_len,
+			 const char **err, size_t *err_len);
+
+/*
+ * Queues len bytes for an interactive run's stdin (written as the program
+ * reads), and closes its stdin once they are written if eof. Bytes after
+ * eof, or after the program closed its stdin, are dropped. Returns 0, or
+ * -1 when out of memory.
+ */
+int sandbox_live_feed(struct sandbox_live *live, const char *data, size_t len, bool eof);
+
 struct sandbox_job {
 	const char *source;
 	size_t source_len;
@@ -63,6 +91,11 @@ struct sandbox_job {
 	size_t artifact_limit;
 	const char *stdin_data;         /* may be NULL when stdin_len is 0 */
 	size_t stdin_len;
+	/* Interactive: stdin is a pipe that stays open, fed with stdin_data
+	 * first and then by the watch (sandbox_live_feed), instead of a
+	 * sealed file. */
+	bool interactive;
+	const struct sandbox_watch *watch;  /* NULL: none */
 	int slot;                       /* 0 .. slots-1 */
 	const struct sandbox_limits *limits;
 	/* The calling thread already sits in a private, empty network
@@ -92,6 +125,7 @@ enum sandbox_outcome {
 	SANDBOX_OUTPUT_LIMIT,           /* a stream passed max_output_bytes, tree killed */
 	SANDBOX_MEMORY_LIMIT,           /* memory limit reached */
 	SANDBOX_SETUP_FAILED,           /* the sandbox could not be built: nothing ran */
+	SANDBOX_CANCELLED,              /* the watch asked to stop it; tree killed */
 };
 
 struct sandbox_result {

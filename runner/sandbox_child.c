@@ -322,8 +322,8 @@ _Noreturn static void supervise(const struct sandbox_init_spec *s, pid_t payload
 _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 {
 	sandbox_reset_signals();
-	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->maps_fd, s->status_fd, s->out_fd, s->err_fd },
-				     5) < 0)
+	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->maps_fd, s->status_fd, s->out_fd, s->err_fd,
+					      s->stdin_fd }, 6) < 0)
 		sandbox_child_die(s->status_fd, "close inherited fds");
 	announce(s);
 	wait_for_maps(s);
@@ -333,7 +333,7 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 	sandbox_build_root(s);
 	if (sethostname("sandbox", 7) < 0)
 		sandbox_child_die(s->status_fd, "sethostname");
-	s->child.stdin_fd = open_stdin(s);
+	s->child.stdin_fd = s->stdin_fd >= 0 ? s->stdin_fd : open_stdin(s);
 	s->child.stdout_fd = s->compile ? s->err_fd : s->out_fd;
 	s->child.stderr_fd = s->err_fd;
 	supervise(s, start_payload(s));

@@ -99,6 +99,7 @@ struct sandbox_init_spec {
 	int maps_fd;                            /* init reads: one byte once its id maps exist */
 	int status_fd;                          /* write: struct sandbox_status records */
 	int out_fd, err_fd;                     /* write ends of the output pipes */
+	int stdin_fd;                           /* read end of an interactive run's stdin pipe; -1: none */
 	const char *source;
 	size_t source_len;
 	const char *source_name;                /* in /app */

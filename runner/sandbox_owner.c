@@ -170,7 +170,8 @@ _Noreturn void sandbox_owner_main(struct sandbox_init_spec *s)
 	pid_t init;
 
 	sandbox_reset_signals();
-	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->status_fd, s->out_fd, s->err_fd }, 4) < 0)
+	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->status_fd, s->out_fd, s->err_fd,
+					      s->stdin_fd }, 5) < 0)
 		sandbox_child_die(s->status_fd, "close inherited fds");
 	/* Dies with the runner thread; one that died before this is seen on
 	 * the status pipe. */

@@ -17,6 +17,7 @@
 #include "event_sink.h"
 #include "log.h"
 #include "runner_endpoint.h"
+#include "run_watch.h"
 
 void runner_nudge(struct runner *r, bool all)
 {
@@ -101,6 +102,10 @@ void outcome_from_result(const struct sandbox_result *res, const struct sandbox_
 		o->signal = res->signal;        /* the OOM killer's SIGKILL */
 		set_error(o, "FAILED", "MEMORY_LIMIT", "the program used more than %d MiB of memory",
 			  limits->memory_mb);
+		break;
+	case SANDBOX_CANCELLED:
+		o->signal = res->signal;
+		set_error(o, "FAILED", "CANCELLED", "%s", CANCEL_MESSAGE);
 		break;
 	case SANDBOX_SETUP_FAILED:
 		o->status = "FAILED";
@@ -228,7 +233,9 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 		.source = c->source, .source_len = c->source_len,
 		.stdin_data = c->stdin_data, .stdin_len = c->stdin_len,
 		.slot = s->index, .slot_netns = s->netns, .sink = &s->events,
+		.interactive = c->interactive,
 	};
+	struct run_watch watch;
 	struct sandbox_limits run_limits, compile_limits;
 	struct lang_result res;
 	struct outcome o;
@@ -236,6 +243,8 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 
 	memset(&res, 0, sizeof(res));
 	event_sink_begin(&s->events, s->pub, claims->store, r->id, c->id, c->attempt);
+	run_watch_init(&watch, claims, c);
+	in.watch = &watch.watch;
 	if (!l || !l->available) {
 		unavailable(c, &o);
 	} else if (strcmp(c->kind, "check") == 0) {
@@ -270,6 +279,12 @@ static void *slot_main(void *arg)
 
 	s->netns = r->host.root && sandbox_slot_netns() == 0;
 	s->pub = events_pub_open(r);
+	/* Writing to an interactive run's stdin after the program closed it
+	 * must fail with EPIPE, not kill the runner. */
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	if (claims_open(&claims, &r->cfg, r->id, err, sizeof(err))) {
 		log_error("slot %d: store: %s", s->index, err);
 		atomic_store(&r->stopping, true);

@@ -18,6 +18,8 @@ S = "/code-sessions/{sid}"
 RUN = "/code-sessions/{sid}/run"
 CHECK = "/code-sessions/{sid}/check"
 LIST = "/code-sessions/{sid}/executions"
+STDIN = "/executions/{eid}/stdin"
+CANCEL = "/executions/{eid}/cancel"
 SOURCE_LIMIT = 262144
 STDIN_LIMIT = 65536
 
@@ -152,6 +154,49 @@ CASES = [
     create(b'{"language":"c++"}', code="UNSUPPORTED_LANGUAGE", field="language", name="language-alias"),
     create(b'{"language":" c"}', code="UNSUPPORTED_LANGUAGE", field="language", name="language-padded"),
     case("run-invalid-id", "POST", "/code-sessions/1234/run", 400, "INVALID_ID", "id", body={}),
+    case("run-interactive-string", "POST", RUN, 400, "INVALID_FIELD", "interactive",
+         body={"interactive": "true"}),
+    case("run-interactive-number", "POST", RUN, 400, "INVALID_FIELD", "interactive", body={"interactive": 1}),
+    case("run-interactive-null", "POST", RUN, 400, "INVALID_FIELD", "interactive", body={"interactive": None}),
+    case("run-interactive-twice", "POST", RUN, 400, "DUPLICATE_FIELD", "interactive",
+         raw=b'{"interactive":true,"interactive":false}'),
+    # ---- POST /executions/{id}/stdin ({eid} has finished) ---------------
+    case("stdin-empty-object", "POST", STDIN, 400, "MISSING_FIELD", "data", body={}),
+    case("stdin-empty-body", "POST", STDIN, 400, "INVALID_JSON", raw=b""),
+    case("stdin-data-number", "POST", STDIN, 400, "INVALID_FIELD", "data", body={"data": 5}),
+    case("stdin-data-null", "POST", STDIN, 400, "INVALID_FIELD", "data", body={"data": None}),
+    case("stdin-data-array", "POST", STDIN, 400, "INVALID_FIELD", "data", body={"data": ["x"]}),
+    case("stdin-data-over-limit", "POST", STDIN, 400, "INVALID_FIELD", "data",
+         body={"data": "x" * (STDIN_LIMIT + 1)}),
+    case("stdin-data-over-limit-in-utf8-bytes", "POST", STDIN, 400, "INVALID_FIELD", "data",
+         body={"data": "é" * (STDIN_LIMIT // 2 + 1)}),
+    case("stdin-data-with-nul", "POST", STDIN, 400, "INVALID_FIELD", "data", body={"data": "a\0b"}),
+    case("stdin-eof-string", "POST", STDIN, 400, "INVALID_FIELD", "eof", body={"eof": "true"}),
+    case("stdin-eof-number", "POST", STDIN, 400, "INVALID_FIELD", "eof", body={"eof": 1}),
+    case("stdin-eof-null", "POST", STDIN, 400, "INVALID_FIELD", "eof", body={"eof": None}),
+    case("stdin-unknown-field", "POST", STDIN, 400, "UNKNOWN_FIELD", "stdin", body={"stdin": "x"}),
+    case("stdin-duplicate-field", "POST", STDIN, 400, "DUPLICATE_FIELD", "data",
+         raw=b'{"data":"a","data":"b"}'),
+    case("stdin-malformed", "POST", STDIN, 400, "INVALID_JSON", raw=b'{"data":'),
+    case("stdin-top-level-string", "POST", STDIN, 400, "INVALID_JSON", raw=b'"Ada"'),
+    case("stdin-text-plain", "POST", STDIN, 415, "UNSUPPORTED_MEDIA_TYPE", raw=b'{"data":"x"}',
+         ctype="text/plain"),
+    case("stdin-invalid-id", "POST", "/executions/nope/stdin", 400, "INVALID_ID", "id", body={"data": "x"}),
+    case("stdin-unknown-execution", "POST", "/executions/{uuid}/stdin", 404, "NOT_FOUND", body={"data": "x"}),
+    case("stdin-session-id", "POST", "/executions/{sid}/stdin", 404, "NOT_FOUND", body={"data": "x"}),
+    case("stdin-finished-execution", "POST", STDIN, 409, "NOT_RUNNING", body={"data": "x"}),
+    case("stdin-eof-of-finished-execution", "POST", STDIN, 409, "NOT_RUNNING", body={"eof": True}),
+    case("get-stdin", "GET", STDIN, 405, "METHOD_NOT_ALLOWED"),
+    # ---- POST /executions/{id}/cancel ({eid} has finished) --------------
+    case("cancel-any-field", "POST", CANCEL, 400, "UNKNOWN_FIELD", "force", body={"force": True}),
+    case("cancel-malformed", "POST", CANCEL, 400, "INVALID_JSON", raw=b'{'),
+    case("cancel-top-level-array", "POST", CANCEL, 400, "INVALID_JSON", raw=b'[]'),
+    case("cancel-text-plain", "POST", CANCEL, 415, "UNSUPPORTED_MEDIA_TYPE", raw=b'{}', ctype="text/plain"),
+    case("cancel-invalid-id", "POST", "/executions/1234/cancel", 400, "INVALID_ID", "id", body={}),
+    case("cancel-unknown-execution", "POST", "/executions/{uuid}/cancel", 404, "NOT_FOUND", body={}),
+    case("cancel-finished-execution", "POST", CANCEL, 409, "NOT_RUNNING", body={}),
+    case("get-cancel", "GET", CANCEL, 405, "METHOD_NOT_ALLOWED"),
+    case("delete-execution", "DELETE", "/executions/{eid}", 405, "METHOD_NOT_ALLOWED"),
     # ---- ids and paths -------------------------------------------------
     case("session-id-not-uuid", "GET", "/code-sessions/not-a-uuid", 400, "INVALID_ID", "id"),
     case("session-id-without-dashes", "GET", "/code-sessions/" + "a" * 32, 400, "INVALID_ID", "id"),
@@ -241,12 +286,14 @@ def fcgi_pids(data_dir):
 
 
 def store_state(data_dir):
-    """Rows and the last write time of sessions; rows of executions."""
+    """Rows and the last write time of sessions; rows, cancels and sent input of executions."""
     db = sqlite3.connect(f"file:{data_dir}/engine.db?mode=ro", uri=True, timeout=10)
     try:
         sessions = db.execute("SELECT count(*), max(updated_at) FROM sessions").fetchone()
-        executions = db.execute("SELECT count(*) FROM executions").fetchone()
-        return {"sessions": sessions, "executions": executions}
+        executions = db.execute("SELECT count(*), sum(cancel_requested), max(finished_at) "
+                                "FROM executions").fetchone()
+        stdin = db.execute("SELECT count(*) FROM execution_stdin").fetchone()
+        return {"sessions": sessions, "executions": executions, "stdin": stdin}
     finally:
         db.close()
 

@@ -4,6 +4,7 @@
  */
 #include "check.h"
 #include "claims.h"
+#include "store_stdin.h"
 #include "store_fixture.h"
 
 struct fixture {
@@ -132,5 +133,61 @@ TEST(claims_sweep_expires_claims_of_a_stopped_runner)
 	CHECK(claims_sweep(&f.c) == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'QUEUED' "
 			"AND runner_id IS NULL AND attempt = 1") == 1);
+	fixture_close(&f);
+}
+
+TEST(claims_finish_of_a_cancelled_attempt_writes_cancelled)
+{
+	struct fixture f;
+	struct claim c;
+	struct outcome o = { .status = "COMPLETED", .out = "hi\n", .out_len = 3, .has_exit_code = true };
+	REQUIRE(fixture_open(&f, "r1") == 0);
+	queue_two(&f);
+	REQUIRE(claims_take(&f.c, &c) == 1);
+	exec_sql(&f, "UPDATE executions SET cancel_requested = 1 WHERE id = 'e1'");
+	CHECK(claims_finish(&f.c, &c, &o) == 1);
+	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'FAILED' "
+			"AND error_code = 'CANCELLED' AND error_message = '" CANCEL_MESSAGE "' "
+			"AND stdout = 'hi\n'") == 1);
+	claim_free(&c);
+	fixture_close(&f);
+}
+
+TEST(claims_sweep_ends_a_lost_cancelled_run_cancelled_instead_of_requeueing_it)
+{
+	struct fixture f;
+	struct claim c;
+	REQUIRE(fixture_open(&f, "dead") == 0);
+	exec_sql(&f, "INSERT INTO runners VALUES ('dead', 'h', 1, 1, 0, 'test', 1, 1, NULL, '[]', 0)");
+	queue_two(&f);
+	REQUIRE(claims_take(&f.c, &c) == 1);
+	claim_free(&c);
+	exec_sql(&f, "UPDATE executions SET cancel_requested = 1 WHERE id = 'e1'");
+	CHECK(claims_sweep(&f.c) == 1);
+	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'FAILED' "
+			"AND error_code = 'CANCELLED' AND attempt = 1 AND stdout = ''") == 1);
+	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE status = 'QUEUED'") == 1);
+	fixture_close(&f);
+}
+
+TEST(store_stdin_send_appends_in_order_within_max_bytes_until_eof)
+{
+	struct fixture f;
+	REQUIRE(fixture_open(&f, "r1") == 0);
+	queue_two(&f);
+	struct store *s = f.c.store;
+	CHECK(store_stdin_send(s, "e1", "x", 1, false, 100) == STDIN_NOT_OPEN);     /* not interactive */
+	exec_sql(&f, "UPDATE executions SET interactive = 1");
+	CHECK(store_stdin_send(s, "nope", "x", 1, false, 100) == STDIN_NO_EXECUTION);
+	/* e1's stdin "in1" counts: 3 + 4 + 3 = 10 bytes fit, one more does not. */
+	CHECK(store_stdin_send(s, "e1", "abcd", 4, false, 10) == STDIN_SENT);
+	CHECK(store_stdin_send(s, "e1", "efgh", 4, false, 10) == STDIN_OVER_LIMIT);
+	CHECK(store_stdin_send(s, "e1", "efg", 3, true, 10) == STDIN_SENT);
+	CHECK(store_stdin_send(s, "e1", "", 0, true, 10) == STDIN_NOT_OPEN);        /* after eof */
+	CHECK(query_int(&f, "SELECT (SELECT group_concat(seq || ':' || data || ':' || eof, ',') FROM "
+			"(SELECT * FROM execution_stdin WHERE execution_id = 'e1' ORDER BY seq)) "
+			"= '1:abcd:0,2:efg:1'") == 1);
+	exec_sql(&f, "UPDATE executions SET status = 'COMPLETED' WHERE id = 'e2'");
+	CHECK(store_stdin_send(s, "e2", "x", 1, false, 100) == STDIN_NOT_OPEN);     /* finished */
 	fixture_close(&f);
 }

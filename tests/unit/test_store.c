@@ -115,6 +115,7 @@ TEST(store_column_enums_name_the_columns_in_order)
 		[EXECUTION_KIND] = "kind", [EXECUTION_COMPILE_OUTPUT] = "compile_output",
 		[EXECUTION_COMPILE_TIME_MS] = "compile_time_ms",
 		[EXECUTION_COMPILE_CACHED] = "compile_cached", [EXECUTION_DIAGNOSTICS] = "diagnostics",
+		[EXECUTION_INTERACTIVE] = "interactive",
 	};
 	static const char *const runner[RUNNER__NCOLUMNS] = {
 		[RUNNER_ID] = "id", [RUNNER_HOST] = "host", [RUNNER_PID] = "pid",
@@ -126,6 +127,7 @@ TEST(store_column_enums_name_the_columns_in_order)
 		[CLAIM_ID] = "id", [CLAIM_ATTEMPT] = "attempt",
 		[CLAIM_SOURCE_CODE] = "source_code", [CLAIM_STDIN] = "stdin",
 		[CLAIM_LANGUAGE] = "language", [CLAIM_KIND] = "kind",
+		[CLAIM_INTERACTIVE] = "interactive",
 	};
 	static const char *const status_count[STATUS_COUNT__NCOLUMNS] = {
 		[STATUS_COUNT_STATUS] = "status", [STATUS_COUNT_ERROR_CODE] = "error_code",
@@ -137,6 +139,17 @@ TEST(store_column_enums_name_the_columns_in_order)
 	};
 	static const char *const state[EXECUTION_STATE__NCOLUMNS] = {
 		[EXECUTION_STATE_STATUS] = "status", [EXECUTION_STATE_ATTEMPT] = "attempt",
+	};
+	static const char *const cancel_state[CANCEL_STATE__NCOLUMNS] = {
+		[CANCEL_STATE_STATUS] = "status", [CANCEL_STATE_ERROR_CODE] = "error_code",
+	};
+	static const char *const stdin_state[STDIN_STATE__NCOLUMNS] = {
+		[STDIN_STATE_STATUS] = "status", [STDIN_STATE_INTERACTIVE] = "interactive",
+		[STDIN_STATE_SENT] = "sent", [STDIN_STATE_LAST_SEQ] = "last_seq",
+		[STDIN_STATE_CLOSED] = "closed",
+	};
+	static const char *const stdin_row[STDIN_ROW__NCOLUMNS] = {
+		[STDIN_ROW_SEQ] = "seq", [STDIN_ROW_DATA] = "data", [STDIN_ROW_EOF] = "eof",
 	};
 	struct fixture f;
 	REQUIRE(fixture_open(&f) == 0);
@@ -151,6 +164,9 @@ TEST(store_column_enums_name_the_columns_in_order)
 	check_columns(f.s, STMT_METRICS_RUNNERS, runner, RUNNER__NCOLUMNS);
 	check_columns(f.s, STMT_CLAIM, claim, CLAIM__NCOLUMNS);
 	check_columns(f.s, STMT_METRICS_BY_STATUS, status_count, STATUS_COUNT__NCOLUMNS);
+	check_columns(f.s, STMT_CANCEL_STATE, cancel_state, CANCEL_STATE__NCOLUMNS);
+	check_columns(f.s, STMT_STDIN_STATE, stdin_state, STDIN_STATE__NCOLUMNS);
+	check_columns(f.s, STMT_STDIN_AFTER, stdin_row, STDIN_ROW__NCOLUMNS);
 	fixture_close(&f);
 }
 

@@ -1,0 +1,91 @@
+/* The slot's look at its running execution in the store (run_watch.h). */
+#include "run_watch.h"
+
+#include <stdlib.h>
+
+#include "log.h"
+#include "util.h"
+
+/*
+ * 1 while the attempt is still this runner's and not cancelled; 0 when it
+ * was cancelled, or the sweep took it away (requeued or given up: the
+ * result would be fenced anyway, so the run only wastes a slot); -1 when
+ * the store did not answer (the run goes on; the next tick asks again).
+ */
+static int still_wanted(struct run_watch *w)
+{
+	struct store_query *q = store_query(w->claims->store, STMT_RUN_WATCH);
+	store_bind_str(q, 1, w->claim->id);
+	store_bind_str(q, 2, w->claims->runner_id);
+	store_bind_int64(q, 3, w->claim->attempt);
+	enum store_rc rc = store_step(q);
+	int wanted = rc == STORE_ROW ? store_column_int64(q, 0) == 0 : rc == STORE_DONE ? 0 : -1;
+	store_reset(q);
+	return wanted;
+}
+
+/* Feeds the rows sent since the last tick to the program's stdin. */
+static void feed_stdin(struct run_watch *w, struct sandbox_live *live)
+{
+	struct store_query *q = store_query(w->claims->store, STMT_STDIN_AFTER);
+	store_bind_str(q, 1, w->claim->id);
+	store_bind_int64(q, 2, w->stdin_seq);
+	while (store_step(q) == STORE_ROW) {
+		size_t len;
+		const char *data = store_column_text(q, STDIN_ROW_DATA, &len);
+		if (sandbox_live_feed(live, data ? data : "", len, store_column_int64(q, STDIN_ROW_EOF) != 0) < 0) {
+			log_error("execution %s: out of memory feeding stdin", w->claim->id);
+			break;
+		}
+		w->stdin_seq = store_column_int64(q, STDIN_ROW_SEQ);
+	}
+	store_reset(q);
+}
+
+/* Writes the output so far when it grew, at most every LIVE_OUTPUT_INTERVAL_MS. */
+static void write_live_output(struct run_watch *w, struct sandbox_live *live)
+{
+	const char *out, *err;
+	size_t out_len, err_len;
+	char *clean_out, *clean_err;
+	int64_t now = mono_ms();
+
+	sandbox_live_output(live, &out, &out_len, &err, &err_len);
+	if (now < w->live_at || (out_len == w->out_seen && err_len == w->err_seen))
+		return;
+	struct store_query *q = store_query(w->claims->store, STMT_LIVE_OUTPUT);
+	store_bind_str(q, 1, w->claim->id);
+	store_bind_str(q, 2, w->claims->runner_id);
+	store_bind_int64(q, 3, w->claim->attempt);
+	claims_bind_output(q, 4, out, out_len, &clean_out);
+	claims_bind_output(q, 5, err, err_len, &clean_err);
+	if (store_step(q) == STORE_DONE) {
+		w->out_seen = out_len;
+		w->err_seen = err_len;
+	}
+	store_reset(q);
+	free(clean_out);
+	free(clean_err);
+	w->live_at = now + LIVE_OUTPUT_INTERVAL_MS;
+}
+
+static bool tick(void *arg, struct sandbox_live *live)
+{
+	struct run_watch *w = arg;
+
+	if (still_wanted(w) == 0)
+		return true;
+	if (w->claim->interactive) {
+		feed_stdin(w, live);
+		write_live_output(w, live);
+	}
+	return false;
+}
+
+void run_watch_init(struct run_watch *w, struct claims *c, const struct claim *cl)
+{
+	*w = (struct run_watch){
+		.claims = c, .claim = cl,
+		.watch = { .interval_ms = RUN_WATCH_INTERVAL_MS, .tick = tick, .arg = w },
+	};
+}

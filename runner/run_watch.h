@@ -1,0 +1,34 @@
+/*
+ * What a slot looks at in the store while its execution runs (the
+ * sandbox's watch, every RUN_WATCH_INTERVAL_MS): whether it was cancelled
+ * or is no longer this runner's attempt (then the run is killed), and for
+ * an interactive run the input sent to it (fed to the program's stdin, in
+ * order) and its output so far (written for GET /executions/{id}).
+ */
+#ifndef RUNNER_RUN_WATCH_H
+#define RUNNER_RUN_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "claims.h"
+#include "sandbox.h"
+
+enum {
+	RUN_WATCH_INTERVAL_MS = 20,     /* a cancel or an input line is seen within this */
+	LIVE_OUTPUT_INTERVAL_MS = 50,   /* an interactive run's output is written at most this often */
+};
+
+struct run_watch {
+	struct claims *claims;
+	const struct claim *claim;
+	int64_t stdin_seq;              /* the last execution_stdin row fed */
+	size_t out_seen, err_seen;      /* output lengths last written */
+	int64_t live_at;                /* the next live output write is due */
+	struct sandbox_watch watch;     /* what the sandbox calls */
+};
+
+/* Sets w up for claim cl of c (both borrowed for the run). */
+void run_watch_init(struct run_watch *w, struct claims *c, const struct claim *cl);
+
+#endif
