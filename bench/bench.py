@@ -5,7 +5,9 @@ Prints one table and writes the same figures as JSON (BENCH_JSON, default
 build/bench.json). Sections: autosave and polling throughput (wrk), idle run
 latency split into its parts, run throughput by clients in flight, latency
 next to CPU hogs, the memory of each process, and hello world in every
-language beside its bare toolchain (bench/languages_bench.py).
+language beside its bare toolchain (bench/languages_bench.py), and the live
+events: first-output latency at the client, 1,000 open streams
+(bench/events_bench.py).
 """
 
 import http.client
@@ -23,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from components import Components  # noqa: E402
 from languages_bench import languages, print_languages  # noqa: E402
+from events_bench import events, print_events  # noqa: E402
 
 HELLO = 'print("hello")\n'
 HOG = "while True: pass\n"
@@ -237,6 +240,7 @@ def print_table(r):
     print(f"memory idle: fcgi_app {m['idle']['fcgi_app_kb']} kB, runner {m['idle']['runner_kb']} kB")
     print(f"memory under load (max): fcgi_app {m['load_fcgi_app_max_kb']} kB, runner {m['load_runner_max_kb']} kB")
     print_languages(r["languages"])
+    print_events(r["events"])
 
 
 def main():
@@ -261,6 +265,7 @@ def main():
         sampler.sample()
         r["noisy"] = noisy(comp)
         r["languages"] = languages(c)
+        r["events"] = events(comp, Client, wrk, pct)
         r["memory"]["load_fcgi_app_max_kb"] = sampler.fcgi_max
         r["memory"]["load_runner_max_kb"] = sampler.runner_max
     finally:

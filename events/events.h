@@ -25,7 +25,8 @@ enum {
 	REQUEST_MAX = 8192,             /* request line and headers */
 	OUT_MAX = 65536,                /* queued bytes of a stream before it drops to resync */
 	CATCHUP_ROWS = 64,              /* stored events read per catch-up step */
-	STATE_POLL_MS = 1000,           /* a live stream checks the store this often */
+	STATE_POLL_MS = 2000,           /* a live stream checks the store this often (plus jitter) */
+	STATE_POLL_JITTER_MS = 500,     /* spreads the checks of streams opened together */
 	RESYNC_MS = 30,                 /* a stream that missed events reads the store after this */
 	TICK_MS = 50,                   /* timer resolution of the loop */
 	WAIT_MS_MAX = 30000,

@@ -23,6 +23,12 @@
 #define ATTEMPT_OF(id) ((int)((id) >> 32))
 #define N_OF(id) ((id) & 0xffffffffLL)
 
+/* When a stream (or long-poll) next looks at the store, spread out. */
+static int64_t state_check_at(int64_t now)
+{
+	return now + STATE_POLL_MS + rand() % STATE_POLL_JITTER_MS;
+}
+
 static bool terminal(const char *status)
 {
 	return status && strcmp(status, "QUEUED") != 0 && strcmp(status, "RUNNING") != 0;
@@ -153,7 +159,7 @@ static void catch_up(struct events *ev, struct conn *c)
 	int attempt;
 	int64_t now = mono_ms();
 
-	c->next_check = now + STATE_POLL_MS;
+	c->next_check = state_check_at(now);
 	if (c->done)
 		return;
 	/* Every execution starts QUEUED: its first event, attempt 0. */
@@ -230,7 +236,7 @@ static void check_wait(struct events *ev, struct conn *c, int64_t now)
 	    terminal(status))
 		answer_wait(ev, c);
 	else
-		c->next_check = now + STATE_POLL_MS;
+		c->next_check = state_check_at(now);
 }
 
 static void start_stream(struct events *ev, struct conn *c, const struct request *req, bool ws)
@@ -328,7 +334,7 @@ void stream_start(struct events *ev, struct conn *c, const struct request *req)
 			answer_wait(ev, c);
 			return;
 		}
-		c->next_check = mono_ms() + STATE_POLL_MS;
+		c->next_check = state_check_at(mono_ms());
 		events_watch(ev, c);
 		return;
 	}
@@ -379,7 +385,7 @@ static void check_state(struct events *ev, struct conn *c, int64_t now)
 {
 	char status[16];
 	int attempt;
-	c->next_check = now + STATE_POLL_MS;
+	c->next_check = state_check_at(now);
 	if (execution_state(ev, c->execution_id, status, &attempt) == 1 &&
 	    (terminal(status) || attempt != ATTEMPT_OF(c->last_id)))
 		catch_up(ev, c);

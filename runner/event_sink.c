@@ -144,9 +144,18 @@ void event_sink_output(struct event_sink *s, int stream, const char *p, size_t n
 		return;
 	memcpy(raw, s->hold[stream], held);
 	memcpy(raw + held, p, n);
-	size_t tail = incomplete_tail(raw, len);
-	if (len > tail)
-		emit_chunk(s, stream, raw, len - tail);
+	size_t tail = incomplete_tail(raw, len), at = 0;
+	while (at < len - tail) {
+		size_t end = len - tail;
+		if (end - at > EVENT_CHUNK_BYTES) {
+			end = at + EVENT_CHUNK_BYTES;
+			/* Back off to the start of a character (at most 3 bytes). */
+			for (int i = 0; i < 3 && (raw[end] & 0xC0) == 0x80; i++)
+				end--;
+		}
+		emit_chunk(s, stream, raw + at, end - at);
+		at = end;
+	}
 	memcpy(s->hold[stream], raw + len - tail, tail);
 	s->hold_len[stream] = tail;
 	free(raw);

@@ -22,7 +22,9 @@
 #include "event_msg.h"
 #include "store.h"
 
-enum { EVENT_BATCH_MS = 20, EVENT_BATCH_BYTES = 4096 };
+/* A chunk holds at most EVENT_CHUNK_BYTES of output (a larger read is
+ * split), so one event stays small for the events program's buffers. */
+enum { EVENT_BATCH_MS = 20, EVENT_BATCH_BYTES = 4096, EVENT_CHUNK_BYTES = 4096 };
 
 struct pending_event {
 	int64_t event_id;

@@ -367,6 +367,9 @@ def test_disconnecting_clients_free_their_connections(parts):
 
     def fds():
         return len(os.listdir(f"/proc/{pid}/fd"))
+    # The runner's slots connect their ZeroMQ sockets once they start: count after that.
+    assert wait_for(lambda: parts.request("GET", f"/executions/{eid}")[1]["status"] == "RUNNING")
+    time.sleep(0.5)
     base = fds()
     streams = [SSE(parts.port, eid) for _ in range(50)]
     assert wait_for(lambda: fds() >= base + 50)

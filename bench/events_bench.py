@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""Live events under make bench: how soon a program's output reaches a
+client's event stream, and what 1,000 open streams cost.
+
+- First stdout event latency: a program prints its own clock
+  (time.time_ns(), the host's clock: the sandbox shares it); the client,
+  its event stream opened right after the Run, takes the difference when
+  the event arrives. Through lighttpd, as a browser would.
+- 1,000 open streams: a stack of its own whose runs may last a minute; 1,000
+  executions that sleep (8 running, the rest queued), each with its event
+  stream open, while wrk measures autosave and GET /executions/{id} exactly
+  as the main bench does; the same wrk runs before the streams open give
+  the baseline. Memory per stream: the events program's (and lighttpd's)
+  resident size with the streams open minus before, per stream.
+Runs alone as bench/events_bench.py, or from bench.py.
+"""
+
+import json
+import os
+import resource
+import socket
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from components import Components  # noqa: E402
+from live import SSE  # noqa: E402
+
+LATENCY_RUNS = int(os.environ.get("BENCH_EVENT_RUNS", "100"))
+STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
+CLOCK = "import time\nprint(time.time_ns(), flush=True)\n"
+SLEEPER = "import time\ntime.sleep(55)\n"
+
+
+def first_stdout_latency(comp, client, pct):
+    sid = client.session(CLOCK)
+    lat = []
+    for i in range(LATENCY_RUNS + 5):
+        status, body = client.call("POST", f"/code-sessions/{sid}/run")
+        assert status == 202, body
+        sse = SSE(comp.port, body["execution_id"])
+        got = ""
+        while (ev := sse.next_event()) is not None:
+            if ev["event"] == "stdout":
+                got += ev["data"]["data"]
+                if got.endswith("\n"):
+                    arrived = time.time_ns()
+                    break
+        sse.close()
+        if i >= 5:                                  # the first few warm up
+            lat.append((arrived - int(got)) / 1e6)
+    return {"runs": len(lat), "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": max(lat)}
+
+
+def rss_kb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def open_stream(port, eid):
+    """A client that opened the stream and reads nothing more (a browser tab left open)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(f"GET /executions/{eid}/events HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(4096)
+    assert head.startswith(b"HTTP/1.1 200"), head[:100]
+    return s
+
+
+def many_streams(client_cls, wrk, pct):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    comp = Components({"wall_time_ms": 60000, "cpu_time_ms": 60000, "max_queue_depth": 2000,
+                       "lease_grace_ms": 60000})
+    try:
+        comp.start()
+        c = client_cls(comp.port)
+        ids = [c.session("print(1)\n") for _ in range(1000)]
+        execs = []
+        for sid in ids[:100]:
+            status, body = c.call("POST", f"/code-sessions/{sid}/run")
+            execs.append(body["execution_id"])
+        comp.wait_terminal(execs, 60)
+        base_save = wrk(comp, "PATCH", "/code-sessions/", ids, comp.data_dir)
+        base_get = wrk(comp, "GET", "/executions/", execs, comp.data_dir)
+        lighttpd_pid, events_pid = comp.lighttpd.pid, comp.events.pid
+        before = {"events_kb": rss_kb(events_pid), "lighttpd_kb": rss_kb(lighttpd_pid)}
+        base_fds = len(os.listdir(f"/proc/{events_pid}/fd"))
+        sleepers = [c.session(SLEEPER) for _ in range((STREAMS + 4) // 5)]
+        running = []
+        for sid in sleepers:
+            for _ in range(5):
+                if len(running) < STREAMS:
+                    status, body = c.call("POST", f"/code-sessions/{sid}/run")
+                    assert status == 202, body
+                    running.append(body["execution_id"])
+        t0 = time.monotonic()
+        streams = [open_stream(comp.port, eid) for eid in running]
+        open_s = time.monotonic() - t0
+        time.sleep(1)
+        after = {"events_kb": rss_kb(events_pid), "lighttpd_kb": rss_kb(lighttpd_pid)}
+        save = wrk(comp, "PATCH", "/code-sessions/", ids, comp.data_dir)
+        get = wrk(comp, "GET", "/executions/", execs, comp.data_dir)
+        # Every stream must still be open (no done: the programs still sleep).
+        for s in streams:
+            s.setblocking(False)
+            try:
+                assert s.recv(65536) != b"", "a stream closed"
+            except BlockingIOError:
+                pass
+        still_open = len(streams)
+        t0 = time.monotonic()
+        for s in streams:
+            s.close()
+        deadline = time.monotonic() + 20
+        while len(os.listdir(f"/proc/{events_pid}/fd")) > base_fds and time.monotonic() < deadline:
+            time.sleep(0.05)
+        freed_s = time.monotonic() - t0
+        n = len(running)
+        return {
+            "streams": n, "still_open": still_open, "open_seconds": open_s, "freed_seconds": freed_s,
+            "events_kb_before": before["events_kb"], "events_kb_with_streams": after["events_kb"],
+            "events_kb_per_stream": (after["events_kb"] - before["events_kb"]) / n,
+            "lighttpd_kb_per_stream": (after["lighttpd_kb"] - before["lighttpd_kb"]) / n,
+            "events_fds_after_close": len(os.listdir(f"/proc/{events_pid}/fd")),
+            "autosave_rps_before": base_save["rps"], "autosave_rps_with_streams": save["rps"],
+            "autosave_drop_pct": 100 * (1 - save["rps"] / base_save["rps"]),
+            "get_p99_ms_before": base_get["p99_ms"], "get_p99_ms_with_streams": get["p99_ms"],
+            "get_p50_ms_with_streams": get["p50_ms"],
+        }
+    finally:
+        comp.stop()
+        comp.cleanup()
+
+
+def events(comp, client_cls, wrk, pct):
+    c = client_cls(comp.port)
+    return {"first_stdout": first_stdout_latency(comp, c, pct),
+            "streams": many_streams(client_cls, wrk, pct)}
+
+
+def print_events(r):
+    f = r["first_stdout"]
+    print(f"live events: first stdout event at the client after the program's write "
+          f"({f['runs']} runs): p50 {f['p50_ms']:.2f} ms  p99 {f['p99_ms']:.2f} ms  max {f['max_ms']:.2f} ms")
+    s = r["streams"]
+    print(f"  {s['streams']} streams open ({s['still_open']} still open after the wrk runs, opened in "
+          f"{s['open_seconds']:.1f} s, all freed {s['freed_seconds']:.2f} s after the clients left):")
+    print(f"    GET /executions/{{id}} p99 {s['get_p99_ms_before']:.2f} ms before, "
+          f"{s['get_p99_ms_with_streams']:.2f} ms with the streams open")
+    print(f"    autosave {s['autosave_rps_before']:.0f} req/s before, {s['autosave_rps_with_streams']:.0f} req/s "
+          f"with the streams open ({s['autosave_drop_pct']:.1f}% less)")
+    print(f"    memory per open stream: events {s['events_kb_per_stream']:.1f} kB, "
+          f"lighttpd {s['lighttpd_kb_per_stream']:.1f} kB (events {s['events_kb_before']} kB idle, "
+          f"{s['events_kb_with_streams']} kB with the streams)")
+
+
+if __name__ == "__main__":
+    import bench
+    comp = Components()
+    try:
+        comp.start()
+        r = events(comp, bench.Client, bench.wrk, bench.pct)
+    finally:
+        comp.stop()
+        comp.cleanup()
+    print_events(r)
+    print(json.dumps(r, indent=2))
