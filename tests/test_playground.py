@@ -3,7 +3,8 @@ a real browser (Debian's chromium through chromedriver and Selenium)
 against the real stack: a learner types a program, it is autosaved, runs,
 and a reload finds the code and the run history. One browser serves the
 whole module; each test opens its own session. A screenshot of the page
-is saved as $BUILD/playground.png.
+is saved as $BUILD/playground.png (an interactive run answered) and
+$BUILD/playground-running.png (the same run waiting for its input).
 """
 
 import os
@@ -24,6 +25,7 @@ from stack import REPO
 WAIT_S = 20
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 SCREENSHOT = REPO / os.environ.get("BUILD", "build") / "playground.png"
+SCREENSHOT_RUNNING = SCREENSHOT.with_name("playground-running.png")  # waiting for input
 
 
 # ---- served beside the API --------------------------------------------
@@ -248,6 +250,57 @@ def test_without_the_events_stream_the_page_polls(page):
         page.d.execute_cdp_cmd("Network.disable", {})
 
 
+def test_an_input_prompt_is_answered_in_the_input_line(page, stack):
+    """An interactive run: the prompt (no newline) shows before the program
+    blocks; the typed line is sent, shown in its own colour, and read."""
+    page.open()
+    assert page.el("interactive").is_selected() and page.el("interactive").is_enabled()
+    page.type_code('name = input("name? ")\nprint("hi", name)')
+    page.run()
+    page.wait(lambda: (page.output(), page.status()) == ("name? ", "RUNNING"),
+              "the prompt never showed while the program waited")
+    assert page.el("input-line").is_displayed()
+    page.wait(lambda: page.history() == ["RUNNING"], "the runs list never showed the run running")
+    page.el("stdin-line").send_keys("Ada")
+    page.d.save_screenshot(str(SCREENSHOT_RUNNING))
+    page.el("stdin-line").send_keys(Keys.ENTER)
+    page.wait_status("COMPLETED")
+    assert page.output() == "name? Ada\nhi Ada\n"
+    assert page.texts("#output span", "className") == ["stdout", "echo", "stdout"]
+    assert not page.el("input-line").is_displayed()
+    latest = stack.request("GET", f"/code-sessions/{page.session_id()}/executions")[2]["executions"][0]
+    assert latest["stdout"] == "name? hi Ada\n"
+    page.d.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10000
+
+
+def test_eof_ends_the_programs_input(page):
+    page.open()
+    page.type_code('import sys\ndata = sys.stdin.read()\nprint(len(data), "bytes")')
+    page.run()
+    page.wait(lambda: page.el("input-line").is_displayed(), "the input line never showed")
+    page.el("stdin-line").send_keys("abc", Keys.ENTER)
+    page.el("send-eof").click()
+    page.wait_status("COMPLETED")
+    assert page.output() == "abc\n4 bytes\n"
+
+
+def test_stop_ends_a_long_run(page):
+    page.open()
+    page.type_code('import time\nprint("working", flush=True)\ntime.sleep(30)\nprint("never")')
+    page.run()
+    page.wait(lambda: (page.output(), page.status()) == ("working\n", "RUNNING"),
+              "the run never started")
+    started = time.monotonic()
+    page.el("stop").click()
+    page.wait_status("FAILED")
+    assert time.monotonic() - started < 10
+    assert page.text("status-detail").startswith("CANCELLED: ")
+    assert page.output() == "working\n"
+    assert not page.el("stop").is_enabled()
+    page.wait(lambda: page.history() == ["FAILED"], "the stopped run was not listed")
+
+
 def test_a_runtime_error_shows_stderr_and_the_error_code(page):
     page.open()
     page.type_code('print("before")\n1 / 0')
@@ -304,8 +357,6 @@ def test_reload_finds_the_autosaved_code_and_the_run_history(page):
     page.wait(lambda: page.output() == "two\n", "the latest run was not shown")
     page.d.find_elements(By.CSS_SELECTOR, "#history li")[1].click()
     page.wait(lambda: page.output() == "one\n", "the older run was not shown")
-    page.d.save_screenshot(str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 10000
 
 
 def test_another_language_is_a_new_session(page, stack):

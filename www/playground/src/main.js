@@ -225,6 +225,7 @@ function watch(id, interactive, status) {
 			execution.status = s;
 			showStatus(s);
 			setRunning(execution);
+			refreshHistory(false);
 		},
 		onOutput: appendOutput,
 		onDone(result) {
