@@ -184,6 +184,9 @@ def test_opening_the_page_creates_a_python_session_in_the_url(page, stack):
     assert page.code() == 'print("Hello, world!")\n'
     assert page.save_state() == "saved"
     assert page.text("session-id") == sid
+    # What the page found in GET /openapi.json: every live operation of this engine.
+    assert page.d.find_element(By.TAG_NAME, "body").get_attribute("data-features") == \
+        "interactive stdin cancel waitMs"
 
 
 def test_language_picker_lists_the_engines_languages(page, stack):
@@ -357,6 +360,24 @@ def test_reload_finds_the_autosaved_code_and_the_run_history(page):
     page.wait(lambda: page.output() == "two\n", "the latest run was not shown")
     page.d.find_elements(By.CSS_SELECTOR, "#history li")[1].click()
     page.wait(lambda: page.output() == "one\n", "the older run was not shown")
+
+
+def test_a_reload_during_a_run_picks_it_up_again(page):
+    """The reloaded page shows the live run from its start (the events
+    stream replays what was printed) and follows it to its end."""
+    page.open()
+    page.type_code('import time\nprint("first", flush=True)\ntime.sleep(3)\nprint("second")')
+    page.run()
+    page.wait(lambda: page.output() == "first\n", "the first line never showed")
+    page.d.refresh()
+    page.wait(lambda: page.d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "yes",
+              "the reloaded page never became ready")
+    page.wait(lambda: (page.output(), page.status()) == ("first\n", "RUNNING"),
+              "the reloaded page did not show the live run")
+    assert page.el("stop").is_enabled()
+    page.wait_status("COMPLETED")
+    assert page.output() == "first\nsecond\n"
+    assert page.history() == ["COMPLETED"]
 
 
 def test_another_language_is_a_new_session(page, stack):
