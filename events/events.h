@@ -104,6 +104,10 @@ bool ws_queue_frame(struct conn *c, int opcode, const char *payload, size_t len,
 /* Reads client frames from c->in; stdin and eof messages are forwarded. Returns -1 to close. */
 int ws_receive(struct events *ev, struct conn *c);
 
+/* ---- ws_input.c ---- */
+/* A client's text message: {"stdin": "..."} and/or {"eof": true}. */
+void ws_client_message(struct events *ev, struct conn *c, const char *text, size_t len);
+
 /* ---- main.c ---- */
 void events_watch(struct events *ev, struct conn *c);
 

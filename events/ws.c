@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { WS_FRAME_MAX = 65536 };
+/* A client frame must fit the connection's input buffer. */
+enum { WS_FRAME_MAX = REQUEST_MAX - 16 };
 
 /* SHA-1 (FIPS 180-4), only for the handshake's accept key. */
 static uint32_t rol(uint32_t x, int n)
@@ -163,7 +164,8 @@ int ws_receive(struct events *ev, struct conn *c)
 			return -1;
 		if (opcode == 9)
 			ws_queue_frame(c, 10, (const char *)payload, plen, true);
-		(void)ev;
+		else if (opcode == 1)
+			ws_client_message(ev, c, (const char *)payload, plen);
 	}
 	memmove(c->in, c->in + used, c->in_len - used);
 	c->in_len -= used;

@@ -4,6 +4,7 @@ events program, against the real stack."""
 
 import base64
 import hashlib
+import json
 import os
 import time
 
@@ -376,3 +377,73 @@ def test_disconnecting_clients_free_their_connections(parts):
     for s in streams:
         s.close()
     assert wait_for(lambda: fds() <= base, timeout=10), (fds(), base)
+
+
+# ---- WebSocket input ------------------------------------------------------------------
+
+def interactive_run(stack, code):
+    session = stack.create_session(code)
+    status, _, body = stack.request("POST", f"/code-sessions/{session['session_id']}/run",
+                                    {"interactive": True})
+    assert status == 202, body
+    return body["execution_id"]
+
+
+def ws_until_stdout(ws, text):
+    got = ""
+    while (frame := ws.recv_frame()) is not None:
+        msg = json.loads(frame[1]) if frame[0] == 1 else None
+        if msg and msg["event"] == "stdout":
+            got += msg["data"]["data"]
+            if got == text:
+                return got
+    raise AssertionError(f"stream ended with stdout {got!r}")
+
+
+def test_websocket_stdin_and_eof_reach_an_interactive_program(stack):
+    eid = interactive_run(stack, "name = input('name? ')\nprint('hi', name)\nimport sys\n"
+                                 "print('rest', repr(sys.stdin.read()))\n")
+    ws = WebSocket(stack.port, eid)
+    ws_until_stdout(ws, "name? ")
+    ws.send_text(json.dumps({"stdin": "Ada\n"}))
+    ws.send_text(json.dumps({"stdin": "more", "eof": True}))
+    msgs = ws.messages()
+    ws.close()
+    assert msgs[-1]["event"] == "done"
+    assert msgs[-1]["data"]["stdout"] == "name? hi Ada\nrest 'more'\n"
+    assert msgs[-1]["data"]["status"] == "COMPLETED"
+
+
+@pytest.mark.parametrize("message,code,field", [
+    ("not json", "INVALID_JSON", None),
+    ("[1]", "INVALID_JSON", None),
+    ('{"stdin": 5}', "INVALID_FIELD", "stdin"),
+    ('{"eof": "yes"}', "INVALID_FIELD", "eof"),
+    ('{"stdin": "x", "extra": 1}', "INVALID_FIELD", "extra"),
+    ("{}", "INVALID_FIELD", None),
+])
+def test_websocket_bad_messages_get_an_error_and_the_stream_goes_on(stack, message, code, field):
+    eid = interactive_run(stack, "name = input()\nprint('got', name)\n")
+    ws = WebSocket(stack.port, eid)
+    ws.send_text(message)
+    while (frame := ws.recv_frame()) is not None:
+        msg = json.loads(frame[1]) if frame[0] == 1 else {}
+        if msg.get("event") == "error":
+            break
+    assert msg == {"event": "error", "data": {"code": code, "message": msg["data"]["message"], "field": field}}
+    ws.send_text(json.dumps({"stdin": "x\n", "eof": True}))
+    msgs = ws.messages()
+    ws.close()
+    assert msgs[-1]["event"] == "done" and msgs[-1]["data"]["stdout"] == "got x\n"
+
+
+def test_websocket_stdin_to_a_non_interactive_run_is_not_running(stack):
+    eid = run_code(stack, "import time\ntime.sleep(1)\n")
+    ws = WebSocket(stack.port, eid)
+    ws.send_text(json.dumps({"stdin": "x"}))
+    while (frame := ws.recv_frame()) is not None:
+        msg = json.loads(frame[1]) if frame[0] == 1 else {}
+        if msg.get("event") == "error":
+            break
+    ws.close()
+    assert msg["data"]["code"] == "NOT_RUNNING"
