@@ -60,7 +60,7 @@ struct capture {
 	bool truncated;
 };
 
-enum kill_reason { KILL_NONE, KILL_SETUP, KILL_TIMEOUT, KILL_OUTPUT, KILL_CANCEL };
+enum kill_reason { KILL_NONE, KILL_SETUP, KILL_TIMEOUT, KILL_OUTPUT, KILL_CANCEL, KILL_CPU };
 
 /* An interactive run's stdin: bytes waiting until the pipe takes them. */
 struct feed {
@@ -96,7 +96,8 @@ struct run {
 	bool interactive;
 	struct feed feed;
 	const struct sandbox_watch *watch;
-	int64_t tick_at;                /* INT64_MAX: no watch, or the run is over */
+	int64_t tick_at;                /* INT64_MAX: nothing to look at, or the run is over */
+	int cpu_limit_ms;               /* an interactive run's CPU time, all processes; 0: none */
 };
 
 /* ---- preparation (before clone) -------------------------------------- */
@@ -631,7 +632,12 @@ void sandbox_live_output(const struct sandbox_live *live, const char **out, size
 	*err_len = live->err->len;
 }
 
-/* Lets the watch look at the run; it may stop it. */
+/*
+ * Lets the watch look at the run (it may stop it), and holds an interactive
+ * run to its CPU limit. RLIMIT_CPU bounds each process; a run that waits
+ * for input may live for interactive_wall_ms, so its processes together
+ * could otherwise use that much CPU time: the cgroup counts them all.
+ */
 static void watch_tick(struct run *r)
 {
 	struct sandbox_live live = { &r->out, &r->err, &r->feed };
@@ -640,8 +646,11 @@ static void watch_tick(struct run *r)
 		r->tick_at = INT64_MAX;
 		return;
 	}
-	r->tick_at = mono_ms() + r->watch->interval_ms;
-	if (r->watch->tick(r->watch->arg, &live))
+	r->tick_at = mono_ms() + (r->watch ? r->watch->interval_ms : DEMOTE_CHECK_MS);
+	if (r->cpu_limit_ms > 0 && r->started && r->cg.version != CGROUP_NONE &&
+	    cgroup_run_cpu_ms(&r->cg) >= r->cpu_limit_ms)
+		kill_tree(r, KILL_CPU);
+	else if (r->watch && r->watch->tick(r->watch->arg, &live))
 		kill_tree(r, KILL_CANCEL);
 }
 
@@ -864,6 +873,10 @@ static void describe(const struct run *r, struct sandbox_result *res)
 	} else if (r->killed == KILL_OUTPUT || r->killed == KILL_TIMEOUT) {
 		res->outcome = r->killed == KILL_OUTPUT ? SANDBOX_OUTPUT_LIMIT : SANDBOX_TIMEOUT;
 		res->signal = SIGKILL;
+	} else if (r->killed == KILL_CPU) {
+		/* As if RLIMIT_CPU had fired: the CPU limit, TIMEOUT. */
+		res->outcome = SANDBOX_SIGNALED;
+		res->signal = SIGXCPU;
 	} else if (r->killed == KILL_CANCEL) {
 		res->outcome = SANDBOX_CANCELLED;
 		res->signal = SIGKILL;
@@ -911,7 +924,9 @@ static void run_init(struct run *r, const struct sandbox_job *job)
 	r->interactive = job->interactive;
 	r->feed.fd = -1;
 	r->watch = job->watch;
-	r->tick_at = job->watch ? 0 : INT64_MAX;
+	if (job->interactive)
+		r->cpu_limit_ms = l->cpu_time_ms;       /* checked where a cgroup counts it */
+	r->tick_at = job->watch || r->cpu_limit_ms ? 0 : INT64_MAX;
 }
 
 static int finish(struct run *r, struct sandbox_result *res, int rc)

@@ -304,3 +304,44 @@ def test_a_cancel_survives_the_runner_s_death(parts):
                           (eid,)).fetchone() == ("FAILED", 1)
     finally:
         db.close()
+
+
+def test_cpu_limit_of_an_interactive_run_counts_all_its_processes(stack):
+    """Four processes of 2 s CPU each stay under RLIMIT_CPU one by one; together
+    they pass the 5 s: the run ends TIMEOUT, not after 8 s of CPU."""
+    code = ("import os, time\nfor _ in range(3):\n    if os.fork() == 0:\n        break\n"
+            "t = time.process_time()\nwhile time.process_time() - t < 2:\n    pass\n"
+            "os.write(1, b'done\\n')\ntry:\n    os.wait()\nexcept ChildProcessError:\n    pass\n")
+    eid = start_interactive(stack, "python", code)
+    done = stack.wait_terminal(eid, 30)
+    assert (done["status"], done["error"]) == ("TIMEOUT", {
+        "code": "TIMEOUT", "message": "the program used more than 5000 ms of CPU time"}), done
+    assert 5000 <= done["cpu_time_ms"] < 6000, done
+    assert done["stdout"].count("done") < 4, done
+
+
+def test_input_to_a_program_that_never_reads_blocks_nothing(stack):
+    """A full pipe must not stall the runner: cancel still acts at once."""
+    eid = start_interactive(stack, "python", "import time\nprint('busy', flush=True)\ntime.sleep(30)\n")
+    assert wait_stdout(stack, eid, "busy\n")["status"] == "RUNNING"
+    for _ in range(4):
+        assert send(stack, eid, data="z" * 16384)[0] == 202
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    assert cancel(stack, eid)[0] == 202
+    done = stack.wait_terminal(eid, 10)
+    assert (done["status"], done["error"]["code"], done["stdout"]) == ("FAILED", "CANCELLED", "busy\n")
+    assert time.monotonic() - t0 < 2.0
+
+
+def test_cancel_during_the_compile_ends_cancelled_without_running(stack):
+    code = "fn main() { println!(\"ran\"); }\n" + "".join(
+        f"fn f{i}() -> u64 {{ (0..{i}).map(|x| x * 3).sum() }}\n" for i in range(400))
+    sid = stack.create_session(code, "rust")["session_id"]
+    eid = stack.run_ok(sid)
+    deadline = time.monotonic() + 20
+    while stack.get_execution(eid)["status"] != "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cancel(stack, eid)[0] == 202
+    done = stack.wait_terminal(eid, 15)
+    assert (done["status"], done["error"]["code"], done["stdout"]) == ("FAILED", "CANCELLED", ""), done
