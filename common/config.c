@@ -154,18 +154,26 @@ static const char *config_line(struct config *cfg, char *line)
 	return key_set(cfg, k, str_trim(eq + 1));
 }
 
+/* Environment variables that override a key: where an instance runs (and,
+ * for a second runner on one host, which sandbox uids it takes) is often
+ * decided by whoever starts it rather than by the shared file. */
+static const struct {
+	const char *var, *key;
+} env_keys[] = {
+	{ "PORT", "port" },
+	{ "DATA_DIR", "data_dir" },
+	{ "SANDBOX_UID_BASE", "sandbox_uid_base" },
+};
+
 static int config_env(struct config *cfg, char *err, size_t errlen)
 {
-	const char *v = getenv("PORT");
-	const char *why;
-	if (v && *v && (why = key_set(cfg, key_find("port"), v))) {
-		snprintf(err, errlen, "PORT: %s", why);
-		return -1;
-	}
-	v = getenv("DATA_DIR");
-	if (v && *v && (why = key_set(cfg, key_find("data_dir"), v))) {
-		snprintf(err, errlen, "DATA_DIR: %s", why);
-		return -1;
+	for (size_t i = 0; i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
+		const char *v = getenv(env_keys[i].var);
+		const char *why;
+		if (v && *v && (why = key_set(cfg, key_find(env_keys[i].key), v))) {
+			snprintf(err, errlen, "%s: %s", env_keys[i].var, why);
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -77,7 +77,7 @@ class ApacheStack(Stack):
 
     def _env(self):
         env = dict(os.environ, PORT=str(self.port), DATA_DIR=self.data_dir,
-                   ENGINE_CONFIG=self.config)
+                   ENGINE_CONFIG=self.config, SANDBOX_UID_BASE=str(self.uid_base))
         env["PATH"] = env.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
         return env
 

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from stack import REPO, TERMINAL, free_port, http_call
+from stack import REPO, TERMINAL, free_port, http_call, sandbox_uid_base
 
 DEFAULT_CONFIG = REPO / "conf" / "engine.conf"
 
@@ -30,6 +30,7 @@ class Components:
             text += "".join(f"{k} = {v}\n" for k, v in config_overrides.items())
             self.config.write_text(text)
         self.env = dict(os.environ, PORT=str(self.port), DATA_DIR=self.data_dir,
+                        SANDBOX_UID_BASE=str(sandbox_uid_base()),
                         ENGINE_CONFIG=str(self.config), ENGINE_BIN=str(self.build),
                         FCGI_PROCS=self._get("fcgi_processes"))
         self.env["PATH"] = self.env.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin"

@@ -19,6 +19,27 @@ REPO = Path(__file__).resolve().parent.parent
 TERMINAL = ("COMPLETED", "FAILED", "TIMEOUT")
 
 
+# Sandbox uids: every stack a test starts gets a range of its own
+# (SANDBOX_UID_BASE), because a slot's host uid carries its runs' per-user
+# kernel quotas. Stacks of one pytest process step through the ranges;
+# concurrent test processes on one host start at different places.
+UID_RANGE_FIRST = 300000
+UID_RANGE_SIZE = 1024                 # 2 uids per slot, up to 512 slots
+UID_RANGE_COUNT = 4096
+_uid_ranges_used = [0]
+
+
+def sandbox_uid_base():
+    """A sandbox_uid_base no other stack of this test process has used."""
+    _uid_ranges_used[0] += 1
+    k = (os.getpid() * 16 + _uid_ranges_used[0]) % UID_RANGE_COUNT
+    return UID_RANGE_FIRST + k * UID_RANGE_SIZE
+
+
+def is_sandbox_uid(uid):
+    return UID_RANGE_FIRST <= uid < UID_RANGE_FIRST + UID_RANGE_COUNT * UID_RANGE_SIZE
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -97,6 +118,7 @@ class Stack:
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="engine-api-test-")
         self.build = os.environ.get("BUILD", "build")
         self.port = None
+        self.uid_base = sandbox_uid_base()
         self.proc = None
         self.pgid = None
         self.last_exit_code = None
@@ -139,7 +161,8 @@ class Stack:
         if self.port is None:
             self.port = free_port()
         env = dict(os.environ)
-        env.update(PORT=str(self.port), DATA_DIR=self.data_dir, BUILD=self.build)
+        env.update(PORT=str(self.port), DATA_DIR=self.data_dir, BUILD=self.build,
+                   SANDBOX_UID_BASE=str(self.uid_base))
         # lighttpd lives in /usr/sbin, which a non-login PATH may lack.
         env["PATH"] = env.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
         self._out = open(self.stdout_path, "ab")

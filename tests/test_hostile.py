@@ -21,10 +21,9 @@ import time
 
 import pytest
 
-from stack import REPO, Stack
+from stack import REPO, Stack, is_sandbox_uid
 
 HELLO = 'print("hello")\n'
-UID_BASE = 200000                     # conf/engine.conf sandbox_uid_base
 WALL_MS = 5000
 OUT_MAX = 65536
 MODE_RE = re.compile(r"^namespaces\+(cgroup-v1|cgroup-v2|rlimits-unbounded)\+seccomp$")
@@ -608,7 +607,7 @@ def _status(pid):
 
 
 def _sandbox_uid(st):
-    return UID_BASE <= int(st["Uid"].split()[0]) < UID_BASE + 2 * 256
+    return is_sandbox_uid(int(st["Uid"].split()[0]))
 
 
 def _someone_elses(pid, runner):
