@@ -42,6 +42,10 @@ struct config {
 	char sandbox_allow_rlimit[4];    /* yes: rlimit-only mode may run (unprotected), no: refuse it */
 	char log_level[16];              /* error, warn, info or debug */
 	int events_keepalive_ms;         /* a comment line on an idle event stream this often */
+	int max_suite_cases;             /* cases of one test suite */
+	long max_case_bytes;             /* a case's stdin, and its expected_stdout, each */
+	int max_case_time_ms;            /* the largest time_limit_ms a case may ask for */
+	int submission_parallel_cases;   /* cases of one submission running at once, all runners */
 };
 
 /* Fills cfg with the built-in defaults, the table's. */

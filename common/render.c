@@ -57,6 +57,19 @@ json_object *render_session(struct store_query *q)
 	return o;
 }
 
+json_object *render_suite(struct store_query *q)
+{
+	json_object *o = json_object_new_object();
+	json_object *body = json_or_null(q, SUITE_BODY);
+	json_object_object_add(o, "suite_id", text_or_null(q, SUITE_ID));
+	json_object_object_add(o, "version", int_or_null(q, SUITE_VERSION));
+	json_object_object_add(o, "created_at", time_or_null(q, SUITE_CREATED_AT));
+	json_object_object_add(o, "compare", json_object_get(json_object_object_get(body, "compare")));
+	json_object_object_add(o, "cases", json_object_get(json_object_object_get(body, "cases")));
+	json_object_put(body);
+	return o;
+}
+
 static json_object *execution_error(struct store_query *q)
 {
 	if (store_column_is_null(q, EXECUTION_ERROR_CODE))

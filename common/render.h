@@ -16,6 +16,9 @@
 json_object *render_session(struct store_query *q);            /* SESSION_COLUMNS */
 json_object *render_execution(struct store_query *q);          /* EXECUTION_COLUMNS */
 json_object *render_runner(struct store_query *q, int64_t now); /* RUNNER_COLUMNS */
+/* SUITE_COLUMNS: {"suite_id", "version", "created_at", "compare", "cases"}, the whole suite
+ * (hidden cases included: it is the platform's view, never the learner's). */
+json_object *render_suite(struct store_query *q);
 
 /* The 202 reply of a Run. */
 json_object *render_run_accepted(const char *exec_id, const char *session_id, int64_t queued_at);

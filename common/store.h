@@ -66,6 +66,10 @@ enum store_stmt {
 	STMT_STDIN_INSERT,
 	STMT_STDIN_AFTER,
 	STMT_LIVE_OUTPUT,
+	/* grading: test suites (fcgi_app) */
+	STMT_SUITE_PUT,
+	STMT_SUITE_GET,
+	STMT_SUITE_DELETE,
 	STMT__MAX
 };
 

@@ -132,6 +132,16 @@ enum stdin_row_column {
 	STDIN_ROW__NCOLUMNS
 };
 
+/* STMT_SUITE_PUT, STMT_SUITE_GET: a version of a test suite. */
+#define SUITE_COLUMNS "id, version, body, created_at"
+enum suite_column {
+	SUITE_ID,
+	SUITE_VERSION,
+	SUITE_BODY,                     /* {"cases", "compare"} as JSON */
+	SUITE_CREATED_AT,
+	SUITE__NCOLUMNS
+};
+
 /* The error message of every cancelled execution. */
 #define CANCEL_MESSAGE "the execution was cancelled"
 

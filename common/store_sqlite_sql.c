@@ -49,6 +49,14 @@ const char *const sqlite_migrations[] = {
 	" bytes INTEGER NOT NULL,"
 	" eof INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (execution_id, seq)) WITHOUT ROWID;",
+	/* 7: test suites, versioned. A PUT adds a version; a DELETE marks the
+	 * suite's versions deleted but keeps them, so a submission judged
+	 * against one still reads the cases it ran. body: the validated
+	 * suite as JSON ({"cases", "compare"}, every optional member filled). */
+	"CREATE TABLE test_suites ("
+	" id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (id, version)) WITHOUT ROWID;",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -71,6 +79,15 @@ const char *const sqlite_tx_sql[SQLITE_TX__MAX] = {
 _Static_assert(HISTOGRAM_BUCKETS == 11, "HISTOGRAM_SQL spells out 11 buckets");
 
 const char *const sqlite_sql[STMT__MAX] = {
+	/* The next version follows every earlier one, deleted ones too. */
+	[STMT_SUITE_PUT] =
+		"INSERT INTO test_suites (id, version, body, created_at) "
+		"SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3 FROM test_suites WHERE id = ?1 "
+		"RETURNING " SUITE_COLUMNS,
+	[STMT_SUITE_GET] =
+		"SELECT " SUITE_COLUMNS " FROM test_suites WHERE id = ?1 AND NOT deleted "
+		"ORDER BY version DESC LIMIT 1",
+	[STMT_SUITE_DELETE] = "UPDATE test_suites SET deleted = 1 WHERE id = ?1 AND NOT deleted",
 	[STMT_SESSION_INSERT] =
 		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
 		"VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?4) RETURNING " SESSION_COLUMNS,

@@ -44,6 +44,13 @@ enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, cons
 
 enum db_status db_execution_get(struct store *s, const char *id, json_object **out);
 
+/* db_suite.c. Stores body (a validated suite) as the next version of suite id; *out is it rendered. */
+enum db_status db_suite_put(struct store *s, const char *id, json_object *body, json_object **out);
+/* The newest version of a suite not deleted, or DB_NOT_FOUND. */
+enum db_status db_suite_get(struct store *s, const char *id, json_object **out);
+/* Marks every version of suite id deleted (kept for the submissions judged against them). */
+enum db_status db_suite_delete(struct store *s, const char *id);
+
 /*
  * Cancels execution id: a QUEUED one ends FAILED/CANCELLED at once (it is
  * never claimed), a RUNNING one is flagged for its runner to kill. DB_OK

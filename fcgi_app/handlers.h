@@ -16,6 +16,7 @@ typedef void handler_fn(struct app *app, struct request *req, struct response *r
 handler_fn session_create, session_get, session_update, session_run, session_check;
 handler_fn execution_get, execution_list, execution_cancel, execution_stdin, health_get;
 handler_fn languages_get;      /* handlers_languages.c */
+handler_fn suite_put, suite_get, suite_delete;  /* handlers_suite.c */
 handler_fn static_elsewhere;   /* /openapi.json, /docs: the web server's static files */
 handler_fn metrics_get;         /* handlers_metrics.c: Prometheus text, not JSON */
 

@@ -22,7 +22,7 @@ struct request {
 	long content_length;            /* -1 when absent or unparsable */
 	char *body;                     /* NUL-terminated, owned */
 	size_t body_len;
-	char id[UUID_LEN + 1];      /* the {id} of the route, if any */
+	char id[PATH_ID_MAX + 1];       /* the {id} of the route, if any */
 	struct validated input;         /* the body's fields, checked by the router */
 	struct query_values params;     /* the query's parameters, checked by the router */
 };

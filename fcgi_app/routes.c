@@ -7,7 +7,7 @@
 #include "handlers.h"
 #include "validate.h"
 
-#define MAX_METHODS 2
+#define MAX_METHODS 3
 
 /* A method of a route: its handler and what it takes, checked before the handler runs. */
 struct method {
@@ -21,6 +21,7 @@ struct route {
 	const char *shape;              /* "{id}" matches one path segment */
 	const char *allow;              /* the Allow header for 405 */
 	const char *id_kind;            /* what {id} names, for messages */
+	enum id_form id_form;           /* what {id} must look like */
 	struct method methods[MAX_METHODS];
 };
 
@@ -33,6 +34,7 @@ enum route_id {
 	ROUTE_EXECUTION,
 	ROUTE_EXECUTION_CANCEL,
 	ROUTE_EXECUTION_STDIN,
+	ROUTE_TEST_SUITE,
 	ROUTE_HEALTH,
 	ROUTE_LANGUAGES,
 	ROUTE_OPENAPI,
@@ -43,36 +45,40 @@ enum route_id {
 };
 
 static const struct route routes[ROUTE__MAX] = {
-	[ROUTE_SESSIONS] = { "/code-sessions", "POST", NULL,
+	[ROUTE_SESSIONS] = { "/code-sessions", "POST", NULL, ID_UUID,
 		{ { "POST", session_create, BODY_SESSION_CREATE, QUERY_NONE } } },
-	[ROUTE_SESSION] = { "/code-sessions/{id}", "GET, PATCH", "session",
+	[ROUTE_SESSION] = { "/code-sessions/{id}", "GET, PATCH", "session", ID_UUID,
 		{ { "GET", session_get, BODY_NONE, QUERY_NONE },
 		  { "PATCH", session_update, BODY_SESSION_UPDATE, QUERY_NONE } } },
-	[ROUTE_SESSION_RUN] = { "/code-sessions/{id}/run", "POST", "session",
+	[ROUTE_SESSION_RUN] = { "/code-sessions/{id}/run", "POST", "session", ID_UUID,
 		{ { "POST", session_run, BODY_RUN, QUERY_NONE } } },
-	[ROUTE_SESSION_CHECK] = { "/code-sessions/{id}/check", "POST", "session",
+	[ROUTE_SESSION_CHECK] = { "/code-sessions/{id}/check", "POST", "session", ID_UUID,
 		{ { "POST", session_check, BODY_CHECK, QUERY_NONE } } },
-	[ROUTE_SESSION_EXECUTIONS] = { "/code-sessions/{id}/executions", "GET", "session",
+	[ROUTE_SESSION_EXECUTIONS] = { "/code-sessions/{id}/executions", "GET", "session", ID_UUID,
 		{ { "GET", execution_list, BODY_NONE, QUERY_PAGE } } },
-	[ROUTE_EXECUTION] = { "/executions/{id}", "GET", "execution",
+	[ROUTE_EXECUTION] = { "/executions/{id}", "GET", "execution", ID_UUID,
 		{ { "GET", execution_get, BODY_NONE, QUERY_NONE } } },
-	[ROUTE_EXECUTION_CANCEL] = { "/executions/{id}/cancel", "POST", "execution",
+	[ROUTE_EXECUTION_CANCEL] = { "/executions/{id}/cancel", "POST", "execution", ID_UUID,
 		{ { "POST", execution_cancel, BODY_EMPTY, QUERY_NONE } } },
-	[ROUTE_EXECUTION_STDIN] = { "/executions/{id}/stdin", "POST", "execution",
+	[ROUTE_EXECUTION_STDIN] = { "/executions/{id}/stdin", "POST", "execution", ID_UUID,
 		{ { "POST", execution_stdin, BODY_STDIN, QUERY_NONE } } },
-	[ROUTE_HEALTH] = { "/health", "GET", NULL,
+	[ROUTE_TEST_SUITE] = { "/test-suites/{id}", "GET, PUT, DELETE", "test suite", ID_SLUG,
+		{ { "GET", suite_get, BODY_NONE, QUERY_NONE },
+		  { "PUT", suite_put, BODY_SUITE, QUERY_NONE },
+		  { "DELETE", suite_delete, BODY_NONE, QUERY_NONE } } },
+	[ROUTE_HEALTH] = { "/health", "GET", NULL, ID_UUID,
 		{ { "GET", health_get, BODY_NONE, QUERY_NONE } } },
-	[ROUTE_LANGUAGES] = { "/languages", "GET", NULL,
+	[ROUTE_LANGUAGES] = { "/languages", "GET", NULL, ID_UUID,
 		{ { "GET", languages_get, BODY_NONE, QUERY_NONE } } },
 	/* lighttpd serves GET and HEAD of these from $(BUILD)/www; other methods land here. */
-	[ROUTE_OPENAPI] = { "/openapi.json", "GET, HEAD", NULL,
+	[ROUTE_OPENAPI] = { "/openapi.json", "GET, HEAD", NULL, ID_UUID,
 		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
-	[ROUTE_DOCS] = { "/docs", "GET, HEAD", NULL,
+	[ROUTE_DOCS] = { "/docs", "GET, HEAD", NULL, ID_UUID,
 		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
-	[ROUTE_METRICS] = { "/metrics", "GET", NULL,
+	[ROUTE_METRICS] = { "/metrics", "GET", NULL, ID_UUID,
 		{ { "GET", metrics_get, BODY_NONE, QUERY_NONE } } },
 	/* The playground page: static too, like /docs. */
-	[ROUTE_PLAYGROUND] = { "/", "GET, HEAD", NULL,
+	[ROUTE_PLAYGROUND] = { "/", "GET, HEAD", NULL, ID_UUID,
 		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
 };
 
@@ -82,10 +88,12 @@ static bool shape_match(const char *shape, const char *path, char *id, size_t id
 	while (*shape && *path) {
 		if (strncmp(shape, "{id}", 4) == 0) {
 			size_t n = strcspn(path, "/");
-			if (n == 0 || n >= idlen)
+			if (n == 0)
 				return false;
-			memcpy(id, path, n);
-			id[n] = '\0';
+			/* Cut one too long for any id to a length validate_id refuses. */
+			size_t keep = n < idlen ? n : idlen - 1;
+			memcpy(id, path, keep);
+			id[keep] = '\0';
 			shape += 4;
 			path += n;
 		} else if (*shape++ != *path++)
@@ -139,13 +147,14 @@ static int id_accept(const struct route *r, const char *id, struct request *req,
 	struct verror err;
 	if (!r->id_kind)
 		return 0;
-	if (validate_id(id, strlen(id), r->id_kind, &err)) {
+	if (validate_id(id, strlen(id), r->id_form, r->id_kind, &err)) {
 		reply_invalid(res, &err);
 		return -1;
 	}
-	/* Ids are stored lower-case; either case names the same row. */
+	/* UUIDs are stored lower-case, so either case names the same row;
+	 * a slug is the platform's own and kept as given. */
 	for (size_t k = 0; k <= strlen(id); k++)
-		req->id[k] = (char)tolower((unsigned char)id[k]);
+		req->id[k] = r->id_form == ID_UUID ? (char)tolower((unsigned char)id[k]) : id[k];
 	return 0;
 }
 
@@ -156,7 +165,7 @@ static int id_accept(const struct route *r, const char *id, struct request *req,
  */
 void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struct response *res)
 {
-	char id[64];
+	char id[PATH_ID_MAX + 2];       /* one more than any valid id: a longer one is refused as invalid */
 	for (int i = 0; i < ROUTE__MAX; i++) {
 		const struct route *r = &routes[i];
 		if (!shape_match(r->shape, req->path, id, sizeof(id)))

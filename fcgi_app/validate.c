@@ -28,6 +28,8 @@ struct body_rules {
 	bool need_one;                  /* at least one of the fields must be given */
 	const struct field_rule *fields;
 	int nfields;
+	/* A body of nested members: checks the whole document instead of fields. */
+	int (*check_doc)(json_object *doc, const struct config *cfg, struct verror *err);
 };
 
 /* The ids of the language table, set once at start (validate_set_languages). */
@@ -61,7 +63,13 @@ static const struct field_rule stdin_fields[] = {
 	{ FIELD_EOF, "eof", false, LIMIT_BOOLEAN, NULL },
 };
 
-#define RULES(optional, f) { optional, false, f, (int)(sizeof(f) / sizeof(f[0])) }
+/* Checked by validate_suite; listed for the duplicate check only. */
+static const struct field_rule suite_fields[] = {
+	{ FIELD_CASES, "cases", true, LIMIT_NAME, NULL },
+	{ FIELD_COMPARE, "compare", false, LIMIT_NAME, NULL },
+};
+
+#define RULES(optional, f) { optional, false, f, (int)(sizeof(f) / sizeof(f[0])), NULL }
 static const struct body_rules body_rules[BODY__MAX] = {
 	[BODY_NONE] = { true, false, NULL, 0 },
 	[BODY_SESSION_CREATE] = RULES(false, session_create_fields),
@@ -69,7 +77,9 @@ static const struct body_rules body_rules[BODY__MAX] = {
 	[BODY_RUN] = RULES(true, run_fields),
 	[BODY_CHECK] = { true, false, NULL, 0 },
 	[BODY_EMPTY] = { true, false, NULL, 0 },
-	[BODY_STDIN] = { false, true, stdin_fields, (int)(sizeof(stdin_fields) / sizeof(stdin_fields[0])) },
+	[BODY_STDIN] = { false, true, stdin_fields, (int)(sizeof(stdin_fields) / sizeof(stdin_fields[0])), NULL },
+	[BODY_SUITE] = { false, false, suite_fields, (int)(sizeof(suite_fields) / sizeof(suite_fields[0])),
+			 validate_suite },
 };
 
 /* Top-level member names seen by the syntax check, per known field. */
@@ -117,10 +127,7 @@ static void key_seen(const char *raw, size_t len, void *ctx)
 		kc->seen[r->id]++;
 }
 
-static int fail(struct verror *err, const char *code, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(struct verror *err, const char *code, const char *field, const char *fmt, ...)
+int verror_set(struct verror *err, const char *code, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 	err->status = 400;
@@ -150,15 +157,15 @@ static int check_syntax(const char *body, size_t len, struct key_count *kc, stru
 {
 	struct json_strict_error jerr;
 	if (!utf8_valid(body, len))
-		return fail(err, "INVALID_JSON", NULL, "body is not valid UTF-8");
+		return verror_set(err, "INVALID_JSON", NULL, "body is not valid UTF-8");
 	if (json_strict_check(body, len, JSON_MAX_DEPTH, key_seen, kc, &jerr))
-		return fail(err, "INVALID_JSON", NULL, "body is not valid JSON: %s at byte %zu",
+		return verror_set(err, "INVALID_JSON", NULL, "body is not valid JSON: %s at byte %zu",
 			    jerr.why, jerr.offset);
 	size_t first = 0;
 	while (first < len && strchr(" \t\r\n", body[first]) && body[first])
 		first++;
 	if (first == len || body[first] != '{')
-		return fail(err, "INVALID_JSON", NULL, "body must be a JSON object");
+		return verror_set(err, "INVALID_JSON", NULL, "body must be a JSON object");
 	return 0;
 }
 
@@ -167,7 +174,7 @@ static json_object *parse_object(const char *body, size_t len, struct verror *er
 {
 	json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (!tok) {
-		fail(err, "INVALID_JSON", NULL, "out of memory");
+		verror_set(err, "INVALID_JSON", NULL, "out of memory");
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -177,13 +184,13 @@ static json_object *parse_object(const char *body, size_t len, struct verror *er
 	/* Fail closed if the two parsers ever disagree. */
 	if (jerr != json_tokener_success || !doc) {
 		json_object_put(doc);
-		fail(err, "INVALID_JSON", NULL, "body is not valid JSON: %s",
+		verror_set(err, "INVALID_JSON", NULL, "body is not valid JSON: %s",
 		     jerr == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(jerr));
 		return NULL;
 	}
 	if (!json_object_is_type(doc, json_type_object)) {
 		json_object_put(doc);
-		fail(err, "INVALID_JSON", NULL, "body must be a JSON object");
+		verror_set(err, "INVALID_JSON", NULL, "body must be a JSON object");
 		return NULL;
 	}
 	return doc;
@@ -210,25 +217,25 @@ static int check_field(const struct field_rule *r, json_object *val, const struc
 {
 	if (r->limit == LIMIT_BOOLEAN) {
 		if (!json_object_is_type(val, json_type_boolean))
-			return fail(err, "INVALID_FIELD", r->name, "%s must be true or false", r->name);
+			return verror_set(err, "INVALID_FIELD", r->name, "%s must be true or false", r->name);
 		out->present = true;
 		out->boolean = json_object_get_boolean(val);
 		return 0;
 	}
 	if (!json_object_is_type(val, json_type_string))
-		return fail(err, "INVALID_FIELD", r->name, "%s must be a string", r->name);
+		return verror_set(err, "INVALID_FIELD", r->name, "%s must be a string", r->name);
 	const char *s = json_object_get_string(val);
 	size_t len = (size_t)json_object_get_string_len(val);
 	long max = limit_bytes(r->limit, cfg);
 	if ((long)len > max)
-		return fail(err, "INVALID_FIELD", r->name, "%s is %zu bytes; the limit is %ld",
+		return verror_set(err, "INVALID_FIELD", r->name, "%s is %zu bytes; the limit is %ld",
 			    r->name, len, max);
 	if (memchr(s, '\0', len))
-		return fail(err, "INVALID_FIELD", r->name, "%s must not contain NUL characters", r->name);
+		return verror_set(err, "INVALID_FIELD", r->name, "%s must not contain NUL characters", r->name);
 	if (!utf8_valid(s, len))
-		return fail(err, "INVALID_FIELD", r->name, "%s is not valid UTF-8", r->name);
+		return verror_set(err, "INVALID_FIELD", r->name, "%s is not valid UTF-8", r->name);
 	if (r->one_of && !in_list(s, r->one_of))
-		return fail(err, "UNSUPPORTED_LANGUAGE", r->name, "%s \"%.32s\" is not supported; use one of: %s",
+		return verror_set(err, "UNSUPPORTED_LANGUAGE", r->name, "%s \"%.32s\" is not supported; use one of: %s",
 			    r->name, s, language_list);
 	out->present = true;
 	out->str = s;
@@ -256,8 +263,18 @@ static int check_need_one(const struct body_rules *rules, const struct validated
 	for (int i = 0; i < rules->nfields; i++)
 		if (out->fields[rules->fields[i].id].present)
 			return 0;
-	return fail(err, "MISSING_FIELD", rules->fields[0].name, "one of %s and %s is required",
+	return verror_set(err, "MISSING_FIELD", rules->fields[0].name, "one of %s and %s is required",
 		    rules->fields[0].name, rules->fields[rules->nfields - 1].name);
+}
+
+static int check_duplicates(const struct body_rules *rules, const struct key_count *kc, struct verror *err)
+{
+	for (int i = 0; i < rules->nfields; i++) {
+		const struct field_rule *r = &rules->fields[i];
+		if (kc->seen[r->id] > 1)
+			return verror_set(err, "DUPLICATE_FIELD", r->name, "%s appears more than once", r->name);
+	}
+	return 0;
 }
 
 /*
@@ -272,14 +289,11 @@ static int check_object(const struct body_rules *rules, json_object *doc, const 
 		(void)val;
 		if (!rule_find(rules, key)) {
 			const char *f = field_copy(err, key);
-			return fail(err, "UNKNOWN_FIELD", f, "unknown field \"%s\"", f);
+			return verror_set(err, "UNKNOWN_FIELD", f, "unknown field \"%s\"", f);
 		}
 	}
-	for (int i = 0; i < rules->nfields; i++) {
-		const struct field_rule *r = &rules->fields[i];
-		if (kc->seen[r->id] > 1)
-			return fail(err, "DUPLICATE_FIELD", r->name, "%s appears more than once", r->name);
-	}
+	if (check_duplicates(rules, kc, err))
+		return -1;
 	json_object_object_foreach(doc, k, v) {
 		const struct field_rule *r = rule_find(rules, k);
 		if (check_field(r, v, cfg, &out->fields[r->id], err))
@@ -288,7 +302,7 @@ static int check_object(const struct body_rules *rules, json_object *doc, const 
 	for (int i = 0; i < rules->nfields; i++) {
 		const struct field_rule *r = &rules->fields[i];
 		if (r->required && !out->fields[r->id].present)
-			return fail(err, "MISSING_FIELD", r->name, "%s is required", r->name);
+			return verror_set(err, "MISSING_FIELD", r->name, "%s is required", r->name);
 	}
 	return rules->need_one ? check_need_one(rules, out, err) : 0;
 }
@@ -302,13 +316,14 @@ int validate_body(enum body_kind kind, const char *body, size_t len, const struc
 	if (len == 0 && rules->body_optional)
 		return 0;
 	if (len == 0)
-		return fail(err, "INVALID_JSON", NULL, "a JSON object body is required");
+		return verror_set(err, "INVALID_JSON", NULL, "a JSON object body is required");
 	if (check_syntax(body, len, &kc, err))
 		return -1;
 	out->doc = parse_object(body, len, err);
 	if (!out->doc)
 		return -1;
-	if (check_object(rules, out->doc, &kc, cfg, out, err)) {
+	if (rules->check_doc ? check_duplicates(rules, &kc, err) || rules->check_doc(out->doc, cfg, err)
+			     : check_object(rules, out->doc, &kc, cfg, out, err)) {
 		validated_free(out);
 		return -1;
 	}
@@ -428,11 +443,11 @@ static int check_param(const struct query_rules *rules, const char *pair, size_t
 	if (!r)
 		return 0;
 	if (out->present[r->id])
-		return fail(err, "INVALID_QUERY", r->name, "%s is given more than once", r->name);
+		return verror_set(err, "INVALID_QUERY", r->name, "%s is given more than once", r->name);
 	const char *v = eq ? eq + 1 : pair + len;
 	if (percent_decode(v, (size_t)(pair + len - v), value, sizeof(value)) ||
 	    parse_bounded(value, bound_value(r->min, cfg), bound_value(r->max, cfg), &out->value[r->id]))
-		return fail(err, "INVALID_QUERY", r->name, "%s must be %s", r->name, r->explain);
+		return verror_set(err, "INVALID_QUERY", r->name, "%s must be %s", r->name, r->explain);
 	out->present[r->id] = true;
 	return 0;
 }
@@ -451,9 +466,19 @@ int validate_query(enum query_kind kind, const char *query, const struct config 
 	return 0;
 }
 
-int validate_id(const char *id, size_t len, const char *what, struct verror *err)
+static bool slug_valid(const char *id, size_t len)
 {
+	static const char slug_chars[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+	return len >= 1 && len <= PATH_ID_MAX && strspn(id, slug_chars) == len;
+}
+
+int validate_id(const char *id, size_t len, enum id_form form, const char *what, struct verror *err)
+{
+	if (form == ID_SLUG)
+		return slug_valid(id, len) ? 0 : verror_set(err, "INVALID_ID", "id",
+			"the %s id in the path must be 1 to %d of A-Z a-z 0-9 . _ -", what, PATH_ID_MAX);
 	if (uuid_valid(id, len))
 		return 0;
-	return fail(err, "INVALID_ID", "id", "the %s id in the path is not a UUID", what);
+	return verror_set(err, "INVALID_ID", "id", "the %s id in the path is not a UUID", what);
 }

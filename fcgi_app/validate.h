@@ -22,6 +22,7 @@ enum body_kind {
 	BODY_CHECK,            /* {}, body optional */
 	BODY_EMPTY,            /* {}, body optional: cancel */
 	BODY_STDIN,            /* {"data", "eof"}: at least one */
+	BODY_SUITE,            /* {"cases": [...], "compare"}: validate_suite.c */
 	BODY__MAX
 };
 
@@ -33,6 +34,8 @@ enum field_id {
 	FIELD_INTERACTIVE,
 	FIELD_DATA,
 	FIELD_EOF,
+	FIELD_CASES,           /* BODY_SUITE's members: named here so duplicates are refused */
+	FIELD_COMPARE,
 	FIELD__MAX
 };
 
@@ -95,7 +98,28 @@ struct query_values {
 int validate_query(enum query_kind kind, const char *query, const struct config *cfg,
 		   struct query_values *out, struct verror *err);
 
+/* What a path id must look like. */
+enum id_form {
+	ID_UUID,                /* engine-made ids: sessions, executions, submissions */
+	ID_SLUG,                /* platform-chosen ids: 1-64 of [A-Za-z0-9._-] (test suites) */
+};
+
+/* The longest path id of any form. */
+#define PATH_ID_MAX 64
+
 /* Checks a path id (what names the kind of thing, for the message). Returns 0, or -1 with err. */
-int validate_id(const char *id, size_t len, const char *what, struct verror *err);
+int validate_id(const char *id, size_t len, enum id_form form, const char *what, struct verror *err);
+
+/* Fills err as a 400 with code, field and message; returns -1 (for validators in other files). */
+int verror_set(struct verror *err, const char *code, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * The test suite body of BODY_SUITE (validate_suite.c): checks doc, already
+ * parsed, against cfg's suite limits, and fills in the optional members
+ * ("hidden": false, "time_limit_ms": null, "compare": "exact"), so the
+ * stored document always has all of them. Returns 0, or -1 with err.
+ */
+int validate_suite(json_object *doc, const struct config *cfg, struct verror *err);
 
 #endif

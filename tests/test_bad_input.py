@@ -20,6 +20,16 @@ CHECK = "/code-sessions/{sid}/check"
 LIST = "/code-sessions/{sid}/executions"
 STDIN = "/executions/{eid}/stdin"
 CANCEL = "/executions/{eid}/cancel"
+SUITE = "/test-suites/bad-input-suite"
+CASE_LIMIT = 65536
+
+
+def suite(*cases, **top):
+    return {"cases": list(cases) or [{"name": "a", "expected_stdout": "1\n"}], **top}
+
+
+def put_suite(name, field, body=None, code="INVALID_FIELD", raw=None):
+    return case(f"suite-{name}", "PUT", SUITE, 400, code, field, body=body, raw=raw)
 SOURCE_LIMIT = 262144
 STDIN_LIMIT = 65536
 
@@ -197,6 +207,68 @@ CASES = [
     case("cancel-finished-execution", "POST", CANCEL, 409, "NOT_RUNNING", body={}),
     case("get-cancel", "GET", CANCEL, 405, "METHOD_NOT_ALLOWED"),
     case("delete-execution", "DELETE", "/executions/{eid}", 405, "METHOD_NOT_ALLOWED"),
+    # ---- PUT /test-suites/{id} ------------------------------------------
+    put_suite("missing-cases", "cases", {"compare": "exact"}, code="MISSING_FIELD"),
+    put_suite("empty-object", "cases", {}, code="MISSING_FIELD"),
+    put_suite("cases-object", "cases", {"cases": {"a": 1}}),
+    put_suite("cases-null", "cases", {"cases": None}),
+    put_suite("no-cases", "cases", {"cases": []}),
+    put_suite("too-many-cases", "cases",
+              {"cases": [{"name": f"c{i}", "expected_stdout": ""} for i in range(101)]}),
+    put_suite("case-string", "cases[0]", {"cases": ["x"]}),
+    put_suite("case-missing-name", "cases[0].name", {"cases": [{"expected_stdout": ""}]},
+              code="MISSING_FIELD"),
+    put_suite("case-missing-expected", "cases[0].expected_stdout", {"cases": [{"name": "a"}]},
+              code="MISSING_FIELD"),
+    put_suite("case-empty-name", "cases[0].name", suite({"name": "", "expected_stdout": ""})),
+    put_suite("case-name-number", "cases[0].name", suite({"name": 1, "expected_stdout": ""})),
+    put_suite("case-name-too-long", "cases[0].name", suite({"name": "n" * 129, "expected_stdout": ""})),
+    put_suite("case-stdin-over-limit", "cases[1].stdin",
+              suite({"name": "a", "expected_stdout": ""},
+                    {"name": "b", "stdin": "x" * (CASE_LIMIT + 1), "expected_stdout": ""})),
+    put_suite("case-expected-over-limit", "cases[0].expected_stdout",
+              suite({"name": "a", "expected_stdout": "x" * (CASE_LIMIT + 1)})),
+    put_suite("case-stdin-with-nul", "cases[0].stdin",
+              suite({"name": "a", "stdin": "a\0b", "expected_stdout": ""})),
+    put_suite("case-expected-null", "cases[0].expected_stdout", suite({"name": "a", "expected_stdout": None})),
+    put_suite("case-hidden-string", "cases[0].hidden",
+              suite({"name": "a", "expected_stdout": "", "hidden": "yes"})),
+    put_suite("case-time-limit-too-small", "cases[0].time_limit_ms",
+              suite({"name": "a", "expected_stdout": "", "time_limit_ms": 99})),
+    put_suite("case-time-limit-over-max", "cases[0].time_limit_ms",
+              suite({"name": "a", "expected_stdout": "", "time_limit_ms": 10001})),
+    put_suite("case-time-limit-fraction", "cases[0].time_limit_ms",
+              suite({"name": "a", "expected_stdout": "", "time_limit_ms": 500.5})),
+    put_suite("case-time-limit-string", "cases[0].time_limit_ms",
+              suite({"name": "a", "expected_stdout": "", "time_limit_ms": "500"})),
+    put_suite("case-unknown-field", "cases[0].points",
+              suite({"name": "a", "expected_stdout": "", "points": 3}), code="UNKNOWN_FIELD"),
+    put_suite("case-duplicate-names", "cases[1].name",
+              suite({"name": "a", "expected_stdout": ""}, {"name": "a", "expected_stdout": ""})),
+    put_suite("unknown-field", "language", suite(language="python"), code="UNKNOWN_FIELD"),
+    put_suite("duplicate-cases", "cases", code="DUPLICATE_FIELD",
+              raw=b'{"cases":[{"name":"a","expected_stdout":""}],"cases":[]}'),
+    put_suite("compare-unknown", "compare", suite(compare="fuzzy")),
+    put_suite("compare-number", "compare", suite(compare=1)),
+    put_suite("compare-null", "compare", suite(compare=None)),
+    put_suite("compare-negative-tolerance", "compare", suite(compare={"float_tolerance": -1})),
+    put_suite("compare-string-tolerance", "compare", suite(compare={"float_tolerance": "0.1"})),
+    put_suite("compare-extra-member", "compare", suite(compare={"float_tolerance": 0.1, "abs": True})),
+    put_suite("compare-empty-object", "compare", suite(compare={})),
+    put_suite("malformed", None, code="INVALID_JSON", raw=b'{"cases":['),
+    put_suite("top-level-array", None, code="INVALID_JSON", raw=b'[]'),
+    put_suite("empty-body", None, code="INVALID_JSON", raw=b''),
+    case("suite-text-plain", "PUT", SUITE, 415, "UNSUPPORTED_MEDIA_TYPE", raw=b'{}', ctype="text/plain"),
+    case("suite-over-max-body", "PUT", SUITE, 413, "PAYLOAD_TOO_LARGE", raw=b" " * (1 << 20) + b"{}"),
+    case("suite-id-bad-character", "PUT", "/test-suites/bad!id", 400, "INVALID_ID", "id", body=suite()),
+    case("suite-id-65-characters", "PUT", "/test-suites/" + "a" * 65, 400, "INVALID_ID", "id", body=suite()),
+    case("suite-id-space", "GET", "/test-suites/a%20b", 400, "INVALID_ID", "id"),
+    case("suite-id-sql", "GET", "/test-suites/'%20OR%201=1--", 400, "INVALID_ID", "id"),
+    case("suite-unknown-get", "GET", "/test-suites/no-such-suite", 404, "NOT_FOUND"),
+    case("suite-unknown-delete", "DELETE", "/test-suites/no-such-suite", 404, "NOT_FOUND"),
+    case("suite-post", "POST", SUITE, 405, "METHOD_NOT_ALLOWED", body={}),
+    case("suite-patch", "PATCH", SUITE, 405, "METHOD_NOT_ALLOWED", body={}),
+    case("suites-collection", "GET", "/test-suites", 404, "NOT_FOUND"),
     # ---- ids and paths -------------------------------------------------
     case("session-id-not-uuid", "GET", "/code-sessions/not-a-uuid", 400, "INVALID_ID", "id"),
     case("session-id-without-dashes", "GET", "/code-sessions/" + "a" * 32, 400, "INVALID_ID", "id"),
@@ -293,7 +365,8 @@ def store_state(data_dir):
         executions = db.execute("SELECT count(*), sum(cancel_requested), max(finished_at) "
                                 "FROM executions").fetchone()
         stdin = db.execute("SELECT count(*) FROM execution_stdin").fetchone()
-        return {"sessions": sessions, "executions": executions, "stdin": stdin}
+        suites = db.execute("SELECT count(*), max(version) FROM test_suites").fetchone()
+        return {"sessions": sessions, "executions": executions, "stdin": stdin, "suites": suites}
     finally:
         db.close()
 

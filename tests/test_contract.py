@@ -123,13 +123,18 @@ def ids(stack):
     sid = stack.create_session("print('contract')\n")["session_id"]
     eid = stack.run_ok(sid)
     stack.wait_terminal(eid)
-    return {"sid": sid, "eid": eid}
+    status, _, suite = stack.request("PUT", "/test-suites/contract", GOOD_BODIES["putTestSuite"])
+    assert status == 200, suite
+    return {"sid": sid, "eid": eid, "suite": "contract"}
 
 
 def fill(path, ids, which="ok"):
     """The path with its {id}: a real one, an unknown one, or a malformed one."""
     if "{id}" not in path:
         return path
+    if path.startswith("/test-suites"):
+        # Suite ids are the platform's slugs: "not-a-uuid" is a valid one.
+        return path.replace("{id}", {"ok": ids["suite"], "unknown": "no-such-suite", "bad": "not!a!slug"}[which])
     real = ids["eid"] if path.startswith("/executions") else ids["sid"]
     return path.replace("{id}", {"ok": real, "unknown": random_uuid(), "bad": "not-a-uuid"}[which])
 
@@ -140,6 +145,8 @@ GOOD_BODIES = {
     "runSession": {"stdin": ""},
     "cancelExecution": {},
     "sendStdin": {"data": "x\n", "eof": True},
+    "putTestSuite": {"cases": [{"name": "one", "stdin": "1\n", "expected_stdout": "1\n", "hidden": True,
+                                "time_limit_ms": 1000}], "compare": {"float_tolerance": 0.001}},
 }
 # Their success needs an execution still running (the module's one has finished: 409).
 NEEDS_RUNNING = {"cancelExecution", "sendStdin"}

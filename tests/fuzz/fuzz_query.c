@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else
 		FUZZ_ASSERT(strcmp(err.code, "INVALID_QUERY") == 0 && err.field);
 	FUZZ_ASSERT(validate_query(QUERY_NONE, buf, &cfg, &q, &err) == 0);
-	if (validate_id((const char *)data, size, "session", &err) == 0)
+	if (validate_id((const char *)data, size, ID_UUID, "session", &err) == 0)
 		FUZZ_ASSERT(size == UUID_LEN);
 	return 0;
 }

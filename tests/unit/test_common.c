@@ -42,6 +42,10 @@ TEST(config_defaults_match_the_design)
 	CHECK(cfg.limits.max_output_bytes == 65536);
 	CHECK(cfg.max_source_bytes == 262144);
 	CHECK(cfg.max_stdin_bytes == 65536);
+	CHECK(cfg.max_suite_cases == 100);
+	CHECK(cfg.max_case_bytes == 65536);
+	CHECK(cfg.max_case_time_ms == 10000);
+	CHECK(cfg.submission_parallel_cases == 2);
 	CHECK(cfg.port == 8000);
 	CHECK(cfg.runner_slots == 0);
 	CHECK_STR(cfg.sandbox_mode, "auto");

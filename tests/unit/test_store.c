@@ -151,8 +151,14 @@ TEST(store_column_enums_name_the_columns_in_order)
 	static const char *const stdin_row[STDIN_ROW__NCOLUMNS] = {
 		[STDIN_ROW_SEQ] = "seq", [STDIN_ROW_DATA] = "data", [STDIN_ROW_EOF] = "eof",
 	};
+	static const char *const suite[SUITE__NCOLUMNS] = {
+		[SUITE_ID] = "id", [SUITE_VERSION] = "version", [SUITE_BODY] = "body",
+		[SUITE_CREATED_AT] = "created_at",
+	};
 	struct fixture f;
 	REQUIRE(fixture_open(&f) == 0);
+	check_columns(f.s, STMT_SUITE_GET, suite, SUITE__NCOLUMNS);
+	check_columns(f.s, STMT_SUITE_PUT, suite, SUITE__NCOLUMNS);
 	check_columns(f.s, STMT_EVENTS_AFTER, event, EVENT__NCOLUMNS);
 	check_columns(f.s, STMT_EXECUTION_STATE, state, EXECUTION_STATE__NCOLUMNS);
 	check_columns(f.s, STMT_SESSION_GET, session, SESSION__NCOLUMNS);

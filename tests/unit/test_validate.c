@@ -193,8 +193,8 @@ TEST(validate_query_refuses_out_of_range_values)
 TEST(validate_id_wants_a_uuid)
 {
 	struct verror e;
-	CHECK(validate_id("5b0c0f6e-1a2b-4c3d-8e9f-0123456789ab", 36, "session", &e) == 0);
-	REQUIRE(validate_id("5b0c0f6e", 8, "session", &e) == -1);
+	CHECK(validate_id("5b0c0f6e-1a2b-4c3d-8e9f-0123456789ab", 36, ID_UUID, "session", &e) == 0);
+	REQUIRE(validate_id("5b0c0f6e", 8, ID_UUID, "session", &e) == -1);
 	CHECK(e.status == 400);
 	CHECK_STR(e.code, "INVALID_ID");
 	CHECK_STR(e.field, "id");
