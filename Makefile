@@ -42,6 +42,12 @@ BENCH_PKGS := $(RUN_PKGS) wrk
 TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus systemd chromium chromium-driver python3-selenium
 # make container-test: podman and a locally made Debian base image.
 CONTAINER_PKGS := podman runc debootstrap curl
+# make vm-test: a Debian 12 virtual machine made with debootstrap, booted
+# with qemu (VM_HOST_PKGS on this host; VM_PKGS are the machine's own).
+VM_HOST_PKGS := qemu-system-x86 debootstrap e2fsprogs openssh-client python3-pytest git $(CONTAINER_PKGS)
+VM_PKGS := $(RUN_PKGS) \
+	   systemd systemd-sysv udev dbus linux-image-amd64 initramfs-tools openssh-server \
+	   iproute2 procps python3-pytest podman crun netavark aardvark-dns iptables curl
 
 .PHONY: all run test unit api asan bench clean www fuzz fuzz-smoke
 
@@ -152,7 +158,7 @@ PREFIX        ?= /usr/local
 SYSCONFDIR    ?= /etc
 LOCALSTATEDIR ?= /var
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
-.PHONY: install container-test
+.PHONY: install container-test vm-image vm-test
 install: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events
 	@scripts/install "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(LOCALSTATEDIR)" "$(UNITDIR)" "$(BUILD)"
 
@@ -161,6 +167,18 @@ install: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events
 container-test:
 	@scripts/ensure-deps $(CONTAINER_PKGS)
 	@scripts/container-test
+
+# make vm-test: make install and the systemd units on a Debian 12 virtual
+# machine with pure cgroup v2, and the API, hostile, durability and systemd
+# suites against it from here (not part of make test: see README, "Testing").
+# The machine's image is cached in $(BUILD)/vm/ (scripts/vm-image).
+vm-image:
+	@scripts/ensure-deps $(VM_HOST_PKGS)
+	@scripts/vm-image $(BUILD) $(VM_PKGS)
+
+vm-test:
+	@scripts/ensure-deps $(VM_HOST_PKGS)
+	@tests/vm/run $(BUILD) $(VM_PKGS)
 
 clean:
 	rm -rf build build-asan

@@ -6,12 +6,38 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from stack import Stack, running  # noqa: E402
+import remote  # noqa: E402
+
+# tests/vm/ runs only against the engine of make vm-test.
+collect_ignore = [] if remote.enabled() else ["vm"]
 
 
 @pytest.fixture(scope="session")
 def stack():
-    """One stack shared by every test that does not restart it."""
-    yield from running(Stack())
+    """One stack shared by every test that does not restart it (with
+    ENGINE_URL set: the engine running there, see tests/remote.py)."""
+    yield from running(remote.RemoteStack() if remote.enabled() else Stack())
+
+
+def pytest_collection_modifyitems(config, items):
+    """Against a remote engine: the deselected tests (tests/vm/deselected.txt)
+    leave the run, named; host inspection moves to the target host."""
+    if not remote.enabled():
+        return
+    listed = remote.deselected()
+    keep, drop = [], []
+    for item in items:
+        (drop if remote.is_deselected(item.nodeid, listed) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    for module in {item.module for item in keep}:
+        remote.patch_helpers(module)
+
+
+def pytest_sessionfinish(session):
+    if remote.enabled():
+        remote.close_agent()
 
 
 @pytest.fixture

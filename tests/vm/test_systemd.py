@@ -1,0 +1,112 @@
+"""The engine as `make install` and its systemd units set it up on a pure
+cgroup v2 host (make vm-test: a Debian 12 virtual machine, tests/vm/run):
+the units run, the runner uses cgroup v2, restarts and kill -9 of the
+runner unit lose nothing, and a reboot keeps the data and brings the
+services back. Runs only against a remote engine (ENGINE_URL)."""
+
+import signal
+import time
+
+import pytest
+
+from remote import LIGHTTPD_UNIT, RUNNER_UNIT, RemoteComponents, control
+
+# Fewer runs than test_durability's 200: the machine is emulated.
+TARGET = 60
+
+
+@pytest.fixture
+def comp():
+    c = RemoteComponents()
+    try:
+        yield c.start()
+    finally:
+        c.cleanup()
+
+
+def test_units_are_enabled_and_active():
+    for unit in (RUNNER_UNIT, LIGHTTPD_UNIT):
+        assert control(f"systemctl is-enabled {unit}").strip() == "enabled"
+        assert control(f"systemctl is-active {unit}").strip() == "active"
+
+
+def test_host_is_pure_cgroup_v2_and_the_runner_uses_it(stack):
+    assert control("stat -fc %T /sys/fs/cgroup").strip() == "cgroup2fs"
+    status, _, health = stack.request("GET", "/health")
+    assert status == 200, health
+    assert health["sandbox_mode"] == "namespaces+cgroup-v2+seccomp", health
+    assert [r["sandbox_mode"] for r in health["runners"]] == ["namespaces+cgroup-v2+seccomp"], health
+    # Its per-run cgroups live in the unit's delegated subtree.
+    pid = health["runners"][0]["pid"]
+    cg = control(f"cat /proc/{pid}/cgroup").strip()
+    assert cg.startswith("0::/system.slice/code-exec-runner.service/"), cg
+
+
+def test_executions_are_limited_by_their_cgroup(stack):
+    sid = stack.create_session("l = []\nwhile True: l.append(b'x' * 1048576)\n")["session_id"]
+    ex = stack.wait_terminal(stack.run_ok(sid), 120)
+    assert ex["status"] == "FAILED" and ex["error"]["code"] == "MEMORY_LIMIT", ex
+
+
+def _load(comp):
+    from test_durability import Load
+    load = Load(comp, target=TARGET)
+    load.start()
+    return load
+
+
+def test_systemctl_restart_of_the_runner_while_executions_run(comp, capsys):
+    from test_durability import verify, wait_running
+    load = _load(comp)
+    try:
+        load.wait_accepted(TARGET // 3, timeout=300)
+        wait_running(comp, 1, timeout=120)
+        before = control(f"systemctl show -P MainPID {RUNNER_UNIT}").strip()
+        control(f"systemctl restart {RUNNER_UNIT}")
+        after = control(f"systemctl show -P MainPID {RUNNER_UNIT}").strip()
+        assert before != after and after != "0", (before, after)
+        load.wait_accepted(TARGET, timeout=300)
+    finally:
+        load.stop()
+    verify(comp, load, "systemctl restart runner", capsys, timeout=600)
+
+
+def test_kill_9_of_the_runner_unit_while_executions_run(comp, capsys):
+    from test_durability import verify, wait_running
+    load = _load(comp)
+    try:
+        load.wait_accepted(TARGET // 3, timeout=300)
+        wait_running(comp, 1, timeout=120)
+        before = control(f"systemctl show -P MainPID {RUNNER_UNIT}").strip()
+        comp.kill_runner(signal.SIGKILL)
+        # Restart=on-failure brings it back by itself.
+        deadline = time.monotonic() + 60
+        while control(f"systemctl show -P MainPID {RUNNER_UNIT}").strip() in (before, "0"):
+            assert time.monotonic() < deadline, "systemd did not restart the runner"
+            time.sleep(0.5)
+        load.wait_accepted(TARGET, timeout=300)
+    finally:
+        load.stop()
+    assert verify(comp, load, "kill -9 runner unit", capsys, timeout=600) >= 1
+
+
+def test_reboot_keeps_the_data_and_brings_the_services_back(stack):
+    before = stack.execute("print('before reboot')\n", timeout=120)
+    assert before["status"] == "COMPLETED", before
+    boot_id = control("cat /proc/sys/kernel/random/boot_id").strip()
+    control("systemctl reboot", check=False)
+    deadline = time.monotonic() + 300
+    while True:
+        assert time.monotonic() < deadline, "the machine did not come back"
+        try:
+            now = control("cat /proc/sys/kernel/random/boot_id", timeout=30).strip()
+            if now and now != boot_id:
+                break
+        except Exception:
+            pass
+        time.sleep(2)
+    stack.start(timeout=180)           # waits for /health 200
+    again = stack.get_execution(before["execution_id"])
+    assert again == before, (before, again)
+    after = stack.execute("print('after reboot')\n", timeout=120)
+    assert after["status"] == "COMPLETED" and after["stdout"] == "after reboot\n", after
