@@ -31,7 +31,7 @@ COPY --from=build /src/build/fcgi_app /src/build/runner build/
 COPY --from=build /src/build/www build/www
 COPY conf conf
 COPY lighttpd.conf ./
-COPY scripts/run-stack scripts/
+COPY scripts/run-stack scripts/container-init scripts/
 # Listen on all interfaces inside the container; publish the port to choose exposure.
 RUN sed -i 's/^server.bind .*/server.bind = "0.0.0.0"/' lighttpd.conf
 ENV PORT=8000 DATA_DIR=/var/lib/engine
@@ -39,4 +39,4 @@ VOLUME /var/lib/engine
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=3)"]
 # Least privilege to run it: see docker-compose.yml and README, "Containers".
-CMD ["scripts/run-stack"]
+CMD ["scripts/container-init"]
