@@ -25,7 +25,7 @@ def comp():
 
 
 def test_units_are_enabled_and_active():
-    for unit in (RUNNER_UNIT, LIGHTTPD_UNIT):
+    for unit in (RUNNER_UNIT, "code-exec-events.service", LIGHTTPD_UNIT):
         assert control(f"systemctl is-enabled {unit}").strip() == "enabled"
         assert control(f"systemctl is-active {unit}").strip() == "active"
 
