@@ -447,3 +447,21 @@ def test_websocket_stdin_to_a_non_interactive_run_is_not_running(stack):
             break
     ws.close()
     assert msg["data"]["code"] == "NOT_RUNNING"
+
+
+def test_runner_lost_on_the_last_attempt_ends_the_stream_with_runner_lost():
+    parts = Components({"max_attempts": 1, "runner_stale_ms": 1000, "events_keepalive_ms": 300})
+    try:
+        parts.start()
+        eid = session_run(parts, "import time\nprint('start', flush=True)\ntime.sleep(3)\n")
+        sse = SSE(parts.port, eid, timeout=60)
+        seen = read_until(sse, lambda ev: ev["event"] == "stdout")
+        parts.kill_runner()
+        parts.start_runner()
+        seen += read_until(sse, lambda ev: ev["event"] == "done")
+        sse.close()
+    finally:
+        parts.cleanup()
+    final = seen[-1]["data"]
+    assert seen[-1]["event"] == "done"
+    assert final["status"] == "FAILED" and final["error"]["code"] == "RUNNER_LOST"
