@@ -189,6 +189,16 @@ def test_opening_the_page_creates_a_python_session_in_the_url(page, stack):
         "interactive stdin cancel waitMs"
 
 
+def test_an_unknown_session_in_the_url_gets_a_new_one(page, stack):
+    missing = "00000000-0000-4000-8000-000000000000"
+    page.open(f"#s={missing}")
+    sid = page.session_id()
+    assert sid != missing
+    assert stack.request("GET", f"/code-sessions/{sid}")[0] == 200
+    assert page.text("run-error").startswith(f"Session {missing} could not be opened (NOT_FOUND: ")
+    assert page.text("run-error").endswith("); this is a new one.")
+
+
 def test_language_picker_lists_the_engines_languages(page, stack):
     page.open()
     languages = stack.request("GET", "/languages")[2]["languages"]

@@ -99,12 +99,19 @@ async function openFromUrl() {
 	const id = sessionIdFromUrl();
 	if (id && state.session && id === state.session.session_id) return;
 	await flushSave();
-	if (id) {
-		const reply = await api.session(id);
-		if (reply.status === 200) return openSession(reply.body);
-		showRunError(`Session ${id} was not found (${errorText(reply)}); here is a new one.`);
-	}
+	if (!id) return newSession(defaultLanguage(), false);
+	const reply = await api.session(id);
+	if (reply.status === 200) return openSession(reply.body);
 	await newSession(defaultLanguage(), false);
+	showRunError(`Session ${id} could not be opened (${errorText(reply)}); this is a new one.`);
+}
+
+// Back, Forward, or an edited address: one at a time, so two events for
+// one navigation (popstate and hashchange) open the session once.
+let navigating = Promise.resolve();
+function followUrl() {
+	navigating = navigating.then(openFromUrl);
+	return navigating;
 }
 
 function defaultLanguage() {
@@ -140,8 +147,8 @@ function openSession(session) {
 	refreshHistory(true);
 }
 
-window.addEventListener("popstate", openFromUrl);
-window.addEventListener("hashchange", openFromUrl);
+window.addEventListener("popstate", followUrl);
+window.addEventListener("hashchange", followUrl);
 
 // ---- languages --------------------------------------------------------
 
@@ -342,7 +349,7 @@ async function start() {
 	$("interactive").checked = features.interactive;
 	$("interactive-label").title = features.interactive ? "" : "This engine has no interactive runs.";
 	syncStdinBox();
-	await openFromUrl();
+	await followUrl();
 	document.body.dataset.ready = "yes";
 	editor.focus();
 }
