@@ -7,6 +7,7 @@ import { api, TERMINAL } from "./api.js";
 
 const POLL_WAIT_MS = 2000; // long-poll: answers at the end, or with the state after this
 const POLL_PAUSE_MS = 300; // plain polling: pause between GETs
+const QUIET_MS = 1000; // an events stream silent this long is checked against GET
 
 export function follow(id, features, handlers) {
 	const follower = { stopped: false, source: null };
@@ -27,28 +28,64 @@ function followEvents(id, features, handlers, follower) {
 	// Bytes received per stream: a chunk is placed by its byte offset, so
 	// what a reconnect (Last-Event-ID) delivers twice is shown once.
 	const received = { stdout: 0, stderr: 0 };
+	const show = (stream, chunk) => {
+		const text = unseenPart(chunk, received[stream]);
+		received[stream] = Math.max(received[stream], chunk.offset + utf8Length(chunk.data));
+		if (text) handlers.onOutput(stream, text);
+	};
 	let finished = false;
+	const finish = (execution) => {
+		finished = true;
+		source.close();
+		if (!follower.stopped) handlers.onDone(execution);
+	};
+	// A stream silent for QUIET_MS is checked against GET /executions/{id}:
+	// output it has not delivered (a running interactive execution's GET
+	// has its output so far) is shown from there, and an end it has not
+	// announced ends the run here, so a lost event never leaves the page
+	// waiting.
+	let quiet = null;
+	const heard = () => {
+		clearTimeout(quiet);
+		quiet = setTimeout(resync, QUIET_MS);
+	};
+	const resync = async () => {
+		if (finished || follower.stopped) return;
+		let reply = null;
+		try {
+			reply = await api.execution(id, 0);
+		} catch (e) {
+			reply = null;
+		}
+		if (finished || follower.stopped) return;
+		if (reply && reply.status === 200) {
+			for (const stream of ["stdout", "stderr"])
+				if (typeof reply.body[stream] === "string") show(stream, { data: reply.body[stream], offset: 0 });
+			if (TERMINAL.has(reply.body.status)) return finish(reply.body);
+		}
+		heard();
+	};
+	heard();
 	source.addEventListener("status", (e) => {
+		heard();
 		handlers.onStatus(JSON.parse(e.data).status);
 	});
 	for (const stream of ["stdout", "stderr"]) {
 		source.addEventListener(stream, (e) => {
-			const chunk = JSON.parse(e.data);
-			const text = unseenPart(chunk, received[stream]);
-			received[stream] = Math.max(received[stream], chunk.offset + utf8Length(chunk.data));
-			if (text) handlers.onOutput(stream, text);
+			heard();
+			show(stream, JSON.parse(e.data));
 		});
 	}
 	source.addEventListener("done", (e) => {
-		finished = true;
-		source.close();
-		if (!follower.stopped) handlers.onDone(JSON.parse(e.data));
+		clearTimeout(quiet);
+		finish(JSON.parse(e.data));
 	});
 	// The browser reconnects by itself (readyState CONNECTING) after a
 	// dropped stream; CLOSED means it gave up (an engine without events,
 	// say): polling finishes the job.
 	source.onerror = () => {
 		if (finished || follower.stopped || source.readyState !== EventSource.CLOSED) return;
+		clearTimeout(quiet);
 		source.close();
 		poll(id, features, handlers, follower);
 	};
