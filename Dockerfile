@@ -10,6 +10,7 @@ COPY Makefile ./
 COPY common common
 COPY fcgi_app fcgi_app
 COPY runner runner
+COPY events events
 COPY conf conf
 COPY tests/unit tests/unit
 COPY www www
@@ -18,7 +19,7 @@ COPY scripts/build-www scripts/ensure-deps scripts/
 # playground at / (CodeMirror bundled by esbuild), both from the npm registry.
 # Without the registry (a TLS-intercepting proxy whose CA the build does not
 # trust, say) the image is built without /docs and /.
-RUN make -j"$(nproc)" build/fcgi_app build/runner \
+RUN make -j"$(nproc)" build/fcgi_app build/runner build/events \
  && { make www || echo "warning: npm registry unreachable: image without /docs and /" >&2; }
 
 FROM debian:bookworm-slim
@@ -27,7 +28,7 @@ RUN apt-get update \
       libuuid1 libsqlite3-0 libseccomp2 python3 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/engine
-COPY --from=build /src/build/fcgi_app /src/build/runner build/
+COPY --from=build /src/build/fcgi_app /src/build/runner /src/build/events build/
 COPY --from=build /src/build/www build/www
 COPY conf conf
 COPY lighttpd.conf ./
