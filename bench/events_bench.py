@@ -134,8 +134,12 @@ def many_streams(client_cls, wrk, pct):
             "get_p50_ms_with_streams": get["p50_ms"],
         }
     finally:
-        comp.stop()
-        comp.cleanup()
+        # The sleeping programs would hold a graceful stop for a minute.
+        comp.kill_runner()
+        try:
+            comp.stop()
+        finally:
+            comp.cleanup()
 
 
 def events(comp, client_cls, wrk, pct):
