@@ -116,6 +116,9 @@ static void send_done(struct events *ev, struct conn *c)
 		return;
 	queue_event(c, c->last_id + 1, "done", o, true);
 	json_object_put(o);
+	/* A WebSocket ends with a close frame: 1000, normal closure. */
+	if (c->mode == MODE_WS)
+		ws_queue_frame(c, 8, "\x03\xe8", 2, true);
 	c->done = true;
 }
 

@@ -213,10 +213,12 @@ def test_websocket_carries_the_same_events_as_json_messages(stack):
         (ws.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
     assert ws.headers["sec-websocket-accept"] == expect
     msgs = ws.messages()
+    close = ws.recv_frame()
     ws.close()
     sse = SSE(stack.port, eid)
     events = sse.all_events()
     sse.close()
+    assert close == (8, b"\x03\xe8")       # close, 1000 normal closure
     assert [(m["event"], m["id"], m["data"]) for m in msgs] == \
         [(e["event"], e["id"], e["data"]) for e in events]
 
