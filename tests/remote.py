@@ -80,8 +80,13 @@ class Agent:
         return reply["result"]
 
     def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(30)
+        """Ends the agent; after a reboot its ssh session is dead: killed."""
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
 
 
 def serve_agent():
@@ -102,6 +107,8 @@ _agent = None
 
 def agent():
     global _agent
+    if _agent is not None and _agent.proc.poll() is not None:
+        _agent = None               # its session ended (the machine rebooted)
     if _agent is None:
         _agent = Agent()
     return _agent
