@@ -96,7 +96,10 @@ def serve_agent():
     for line in sys.stdin:
         module, name, args = json.loads(line)
         try:
-            reply = {"result": getattr(importlib.import_module(module), name)(*args)}
+            result = getattr(importlib.import_module(module), name)(*args)
+            if isinstance(result, (set, frozenset)):
+                result = {"set": sorted(result)}
+            reply = {"result": result}
         except Exception:
             reply = {"error": traceback.format_exc()}
         print(json.dumps(reply), flush=True)
@@ -121,10 +124,24 @@ def close_agent():
         _agent = None
 
 
-def deselected(path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "vm", "deselected.txt")):
-    """The node id prefixes listed (one a line, then '#' and the reason)."""
-    with open(path) as f:
-        return [l.split("#", 1)[0].strip() for l in f if l.split("#", 1)[0].strip()]
+def listed(name):
+    """tests/vm/<name>: node id prefixes, one a line, then '#' and the
+    reason -> {prefix: reason}."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "vm", name)) as f:
+        rows = [l.split("#", 1) for l in f if l.split("#", 1)[0].strip()]
+    return {r[0].strip(): (r[1].strip() if len(r) > 1 else "") for r in rows}
+
+
+def deselected():
+    return list(listed("deselected.txt"))
+
+
+def known_failure(nodeid):
+    """The reason if tests/vm/known-failures.txt lists nodeid, else None."""
+    for prefix, reason in listed("known-failures.txt").items():
+        if is_deselected(nodeid, [prefix]):
+            return reason
+    return None
 
 
 def is_deselected(nodeid, listed):
@@ -137,6 +154,8 @@ def patch_helpers(module):
     for name in REMOTE_HELPERS.get(module.__name__, []):
         def remote(*args, _name=name):
             result = agent().call(module.__name__, _name, *args)
+            if isinstance(result, dict) and set(result) == {"set"}:
+                return {tuple(x) if isinstance(x, list) else x for x in result["set"]}
             return [tuple(x) if isinstance(x, list) else x for x in result] \
                 if isinstance(result, list) else result
         setattr(module, name, remote)
