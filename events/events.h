@@ -28,6 +28,7 @@ enum {
 	STATE_POLL_MS = 2000,           /* a live stream checks the store this often (plus jitter) */
 	STATE_POLL_JITTER_MS = 500,     /* spreads the checks of streams opened together */
 	RESYNC_MS = 30,                 /* a stream that missed events reads the store after this */
+	SETTLE_MS = 100,                /* after a catch-up, read the store once more (stream.c) */
 	TICK_MS = 50,                   /* timer resolution of the loop */
 	WAIT_MS_MAX = 30000,
 };

@@ -155,8 +155,16 @@ static bool replay_stored(struct events *ev, struct conn *c)
 	}
 }
 
-/* Reads the store up to now: stored events, then done if the execution ended. */
-static void catch_up(struct events *ev, struct conn *c)
+/*
+ * Reads the store up to now: stored events, then done if the execution
+ * ended. An event the runner published before this stream was listening
+ * (or while it was behind) and stored only after this replay would
+ * otherwise wait for the next live event -- for ever, if the program is
+ * blocked on input after its prompt. The runner stores every event within
+ * EVENT_BATCH_MS, so one more replay SETTLE_MS later picks it up; the
+ * periodic state check replays too, as a bound for a slow store.
+ */
+static void catch_up(struct events *ev, struct conn *c, bool settle)
 {
 	char status[16];
 	int attempt;
@@ -176,8 +184,11 @@ static void catch_up(struct events *ev, struct conn *c)
 		return;
 	}
 	c->behind = false;
-	if (found == 1 && terminal(status))
+	if (found == 1 && terminal(status)) {
 		send_done(ev, c);
+	} else if (settle) {
+		c->next_check = now + SETTLE_MS;
+	}
 }
 
 static bool parse_last_event_id(const char *s, int64_t *out)
@@ -261,7 +272,7 @@ static void start_stream(struct events *ev, struct conn *c, const struct request
 	c->mode = ws ? MODE_WS : MODE_SSE;
 	c->next_keepalive = mono_ms() + ev->cfg.events_keepalive_ms;
 	events_watch(ev, c);
-	catch_up(ev, c);
+	catch_up(ev, c, true);
 }
 
 /*
@@ -361,7 +372,7 @@ void stream_live(struct events *ev, struct conn *c, const struct event_msg *m)
 		return;
 	}
 	if (m->kind == EVENT_DONE) {
-		catch_up(ev, c);
+		catch_up(ev, c, false);
 		return;
 	}
 	if (c->behind || m->event_id <= c->last_id)
@@ -383,17 +394,6 @@ static void keepalive(struct events *ev, struct conn *c, int64_t now)
 	c->next_keepalive = now + ev->cfg.events_keepalive_ms;
 }
 
-/* The periodic look at the store of a stream that is not behind. */
-static void check_state(struct events *ev, struct conn *c, int64_t now)
-{
-	char status[16];
-	int attempt;
-	c->next_check = state_check_at(now);
-	if (execution_state(ev, c->execution_id, status, &attempt) == 1 &&
-	    (terminal(status) || attempt != ATTEMPT_OF(c->last_id)))
-		catch_up(ev, c);
-}
-
 void stream_tick(struct events *ev, struct conn *c, int64_t now)
 {
 	if (c->done || c->mode == MODE_REQUEST || c->mode == MODE_CLOSING)
@@ -404,11 +404,13 @@ void stream_tick(struct events *ev, struct conn *c, int64_t now)
 		return;
 	}
 	if (now >= c->next_check) {
-		/* A behind stream whose client has not taken what it has waits for it. */
+		/* A behind stream whose client has not taken what it has
+		 * waits for it; one that is not behind looks at the store
+		 * (stored events not sent yet, a new attempt, the end). */
 		if (c->behind && c->out_len == c->out_off)
-			catch_up(ev, c);
+			catch_up(ev, c, true);
 		else if (!c->behind)
-			check_state(ev, c, now);
+			catch_up(ev, c, false);
 	}
 	if (!c->done && now >= c->next_keepalive)
 		keepalive(ev, c, now);

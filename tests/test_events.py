@@ -420,6 +420,29 @@ def ws_next_error(ws):
     raise AssertionError("the stream ended without an error message")
 
 
+def test_a_prompt_published_just_before_the_stream_opens_still_arrives(stack):
+    # The prompt is published before the stream listens and stored up to
+    # EVENT_BATCH_MS later; the program then blocks on input, so no later
+    # live event would bring it. Streams opened at staggered moments around
+    # that window must each get it within a second.
+    late = []
+    for i in range(24):
+        eid = interactive_run(stack, 'name = input("name? ")\nprint("hi", name)\n')
+        time.sleep((i % 8) * 0.01)
+        sse = SSE(stack.port, eid, timeout=5)
+        start, got = time.monotonic(), ""
+        while got != "name? " and (ev := sse.next_event()) is not None and ev["event"] != "done":
+            if ev["event"] == "stdout":
+                got += ev["data"]["data"]
+        if got != "name? " or time.monotonic() - start > 1.0:
+            late.append((i, got, round(time.monotonic() - start, 2)))
+        sse.close()
+        status, _, body = stack.request("POST", f"/executions/{eid}/stdin", {"data": "x\n", "eof": True})
+        assert status == 202, body
+        assert stack.wait_terminal(eid)["stdout"] == "name? hi x\n"
+    assert late == []
+
+
 def test_websocket_stdin_and_eof_reach_an_interactive_program(stack):
     eid = interactive_run(stack, "name = input('name? ')\nprint('hi', name)\nimport sys\n"
                                  "print('rest', repr(sys.stdin.read()))\n")
