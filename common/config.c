@@ -72,7 +72,7 @@ static const struct key keys[] = {
 	NUM_KEY(max_suite_cases, "100", 1, 10000),
 	NUM_KEY(max_case_bytes, "65536", 0, 16L << 20),
 	NUM_KEY(max_case_time_ms, "10000", 100, 600000),
-	NUM_KEY(submission_parallel_cases, "2", 1, 1024),
+	NUM_KEY(submission_parallel_cases, "4", 1, 1024),
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))

@@ -70,6 +70,14 @@ enum store_stmt {
 	STMT_SUITE_PUT,
 	STMT_SUITE_GET,
 	STMT_SUITE_DELETE,
+	/* grading: submissions (fcgi_app; the runner skips what need not run) */
+	STMT_SUITE_CURRENT,
+	STMT_SUBMISSION_INSERT,
+	STMT_CASE_INSERT,
+	STMT_SUBMISSION_GET,
+	STMT_SUBMISSION_LIST,
+	STMT_SUBMISSION_CASES,
+	STMT_CASES_SKIP,
 	STMT__MAX
 };
 

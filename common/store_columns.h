@@ -69,7 +69,8 @@ enum runner_column {
 };
 
 /* STMT_CLAIM: what a slot needs to run the execution it claimed. */
-#define CLAIM_COLUMNS "id, attempt, source_code, stdin, language, kind, interactive"
+#define CLAIM_COLUMNS "id, attempt, source_code, stdin, language, kind, interactive, " \
+	"submission_id, time_limit_ms, expected_stdout, compare"
 enum claim_column {
 	CLAIM_ID,
 	CLAIM_ATTEMPT,
@@ -78,6 +79,10 @@ enum claim_column {
 	CLAIM_LANGUAGE,
 	CLAIM_KIND,
 	CLAIM_INTERACTIVE,
+	CLAIM_SUBMISSION_ID,            /* a case's; NULL otherwise */
+	CLAIM_TIME_LIMIT_MS,            /* a case's own limit; NULL: wall_time_ms */
+	CLAIM_EXPECTED_STDOUT,
+	CLAIM_COMPARE,                  /* exact, trim, tokens or float_tolerance:<x> */
 	CLAIM__NCOLUMNS
 };
 
@@ -140,6 +145,37 @@ enum suite_column {
 	SUITE_BODY,                     /* {"cases", "compare"} as JSON */
 	SUITE_CREATED_AT,
 	SUITE__NCOLUMNS
+};
+
+/* STMT_SUBMISSION_GET, _LIST: a submission with the suite version it was made against. */
+#define SUBMISSION_COLUMNS \
+	"s.id AS id, s.session_id AS session_id, s.suite_id AS suite_id, s.suite_version AS suite_version, " \
+	"s.stop_on_first_failure AS stop_on_first_failure, s.queued_at AS queued_at, t.body AS body, s.seq AS seq"
+enum submission_column {
+	SUBMISSION_ID,
+	SUBMISSION_SESSION_ID,
+	SUBMISSION_SUITE_ID,
+	SUBMISSION_SUITE_VERSION,
+	SUBMISSION_STOP_ON_FIRST_FAILURE,
+	SUBMISSION_QUEUED_AT,
+	SUBMISSION_BODY,                /* the suite version's body: case names, hidden flags, expected */
+	SUBMISSION_SEQ,
+	SUBMISSION__NCOLUMNS
+};
+
+/* STMT_SUBMISSION_CASES: a submission's cases as they stand, in case order. */
+#define CASE_RESULT_COLUMNS \
+	"case_index, status, verdict, stdout, execution_time_ms, memory_kb, error_code, finished_at"
+enum case_result_column {
+	CASE_RESULT_INDEX,
+	CASE_RESULT_STATUS,
+	CASE_RESULT_VERDICT,            /* NULL until judged; stays NULL when the runner was lost */
+	CASE_RESULT_STDOUT,
+	CASE_RESULT_TIME_MS,
+	CASE_RESULT_MEMORY_KB,
+	CASE_RESULT_ERROR_CODE,
+	CASE_RESULT_FINISHED_AT,
+	CASE_RESULT__NCOLUMNS
 };
 
 /* The error message of every cancelled execution. */

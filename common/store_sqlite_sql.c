@@ -57,6 +57,26 @@ const char *const sqlite_migrations[] = {
 	" id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,"
 	" created_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (id, version)) WITHOUT ROWID;",
+	/* 8: submissions. Each case of a submission is an execution of kind
+	 * 'case' (claimed, leased, fenced and swept like any other), holding
+	 * its stdin, expected output, compare mode and time limit, and the
+	 * verdict the runner gave it; after_first: not claimable before case 0
+	 * ends, so a compiled language compiles once and the other cases take
+	 * the compile cache's copy. */
+	"ALTER TABLE executions ADD COLUMN submission_id TEXT;"
+	"ALTER TABLE executions ADD COLUMN case_index INTEGER;"
+	"ALTER TABLE executions ADD COLUMN time_limit_ms INTEGER;"
+	"ALTER TABLE executions ADD COLUMN expected_stdout TEXT;"
+	"ALTER TABLE executions ADD COLUMN compare TEXT;"
+	"ALTER TABLE executions ADD COLUMN verdict TEXT;"
+	"ALTER TABLE executions ADD COLUMN after_first INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX executions_by_submission ON executions(submission_id, case_index) "
+	"WHERE submission_id IS NOT NULL;"
+	"CREATE TABLE submissions ("
+	" seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, session_id TEXT NOT NULL,"
+	" suite_id TEXT NOT NULL, suite_version INTEGER NOT NULL,"
+	" stop_on_first_failure INTEGER NOT NULL DEFAULT 0, queued_at INTEGER NOT NULL);"
+	"CREATE INDEX submissions_by_session ON submissions(session_id, seq);",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -88,6 +108,34 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"SELECT " SUITE_COLUMNS " FROM test_suites WHERE id = ?1 AND NOT deleted "
 		"ORDER BY version DESC LIMIT 1",
 	[STMT_SUITE_DELETE] = "UPDATE test_suites SET deleted = 1 WHERE id = ?1 AND NOT deleted",
+	[STMT_SUITE_CURRENT] =
+		"SELECT version, body FROM test_suites WHERE id = ?1 AND NOT deleted ORDER BY version DESC LIMIT 1",
+	[STMT_SUBMISSION_INSERT] =
+		"INSERT INTO submissions (id, session_id, suite_id, suite_version, stop_on_first_failure, queued_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_CASE_INSERT] =
+		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind, "
+		"submission_id, case_index, time_limit_ms, expected_stdout, compare, after_first) "
+		"SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3, 'case', ?4, ?5, ?6, ?7, ?8, ?9 "
+		"FROM sessions WHERE id = ?10",
+	[STMT_SUBMISSION_GET] =
+		"SELECT " SUBMISSION_COLUMNS " FROM submissions s JOIN test_suites t "
+		"ON t.id = s.suite_id AND t.version = s.suite_version WHERE s.id = ?1",
+	[STMT_SUBMISSION_LIST] =
+		"SELECT " SUBMISSION_COLUMNS " FROM submissions s JOIN test_suites t "
+		"ON t.id = s.suite_id AND t.version = s.suite_version "
+		"WHERE s.session_id = ?1 AND s.seq < ?2 ORDER BY s.seq DESC LIMIT ?3",
+	[STMT_SUBMISSION_CASES] =
+		"SELECT " CASE_RESULT_COLUMNS " FROM executions WHERE submission_id = ?1 ORDER BY case_index",
+	/* After a compile error, or a failed case of a stop_on_first_failure
+	 * submission (?2: the failed case's verdict), the cases not started
+	 * end without running. Touches QUEUED cases only, so a repeat is harmless. */
+	[STMT_CASES_SKIP] =
+		"UPDATE executions SET status = 'FAILED', error_code = 'SKIPPED', "
+		"error_message = 'not run: an earlier case decided the verdict', stdout = '', stderr = '', "
+		"verdict = CASE WHEN ?2 = 'COMPILE_ERROR' THEN 'COMPILE_ERROR' ELSE 'SKIPPED' END, finished_at = ?3 "
+		"WHERE submission_id = ?1 AND status = 'QUEUED' AND (?2 = 'COMPILE_ERROR' OR "
+		"(SELECT stop_on_first_failure FROM submissions WHERE id = ?1))",
 	[STMT_SESSION_INSERT] =
 		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
 		"VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?4) RETURNING " SESSION_COLUMNS,
@@ -96,17 +144,19 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"UPDATE sessions SET source_code = ?2, updated_at = max(?3, updated_at) "
 		"WHERE id = ?1 RETURNING " SESSION_COLUMNS,
 	[STMT_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
+	/* A submission in flight counts once, however many of its cases are. */
 	[STMT_SESSION_IN_FLIGHT] =
-		"SELECT count(*) FROM executions WHERE session_id = ?1 "
+		"SELECT count(DISTINCT coalesce(submission_id, id)) FROM executions WHERE session_id = ?1 "
 		"AND status IN ('QUEUED', 'RUNNING')",
 	[STMT_QUEUE_DEPTH] = "SELECT count(*) FROM executions WHERE status = 'QUEUED'",
 	[STMT_EXECUTION_INSERT] =
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind, "
 		"interactive) SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3, ?5, ?6 FROM sessions WHERE id = ?4",
-	[STMT_EXECUTION_GET] = "SELECT " EXECUTION_COLUMNS " FROM executions WHERE id = ?1",
+	/* A submission's cases are shown only through the submission, which hides the hidden ones. */
+	[STMT_EXECUTION_GET] = "SELECT " EXECUTION_COLUMNS " FROM executions WHERE id = ?1 AND kind != 'case'",
 	[STMT_EXECUTION_LIST] =
 		"SELECT " EXECUTION_COLUMNS " FROM executions WHERE session_id = ?1 AND seq < ?2 "
-		"ORDER BY seq DESC LIMIT ?3",
+		"AND kind != 'case' ORDER BY seq DESC LIMIT ?3",
 	[STMT_QUEUE_STATS] =
 		"SELECT (SELECT count(*) FROM executions WHERE status = 'QUEUED'), "
 		"(SELECT min(queued_at) FROM executions WHERE status = 'QUEUED'), "
@@ -133,10 +183,29 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"UPDATE runners SET heartbeat_at = ?2, busy = ?3, limit_errors = ?4 WHERE id = ?1",
 	[STMT_RUNNER_STOPPED] = "UPDATE runners SET stopped_at = ?2, busy = 0 WHERE id = ?1",
 	[STMT_ANY_QUEUED] = "SELECT 1 FROM executions WHERE status = 'QUEUED' LIMIT 1",
+	/*
+	 * The queue head among what may start now. A case waits for case 0 of
+	 * its submission when after_first is set, and for a free place among
+	 * its submission's ?5 running cases. Order: rows whose submission has
+	 * the fewest cases running first (a plain run counts 0), then FIFO --
+	 * so a submission fills free slots, but any other waiting work takes
+	 * the next slot that frees up: one submission never holds every slot
+	 * while others wait. A case's lease: ?6 (compile and grace) plus its
+	 * own time limit.
+	 */
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = ?1, attempt = attempt + 1, "
-		"started_at = ?2, lease_until = CASE WHEN interactive THEN ?4 ELSE ?3 END "
-		"WHERE seq = (SELECT seq FROM executions WHERE status = 'QUEUED' ORDER BY seq LIMIT 1) "
+		"started_at = ?2, lease_until = CASE WHEN interactive THEN ?4 "
+		"WHEN time_limit_ms IS NOT NULL THEN ?2 + ?6 + time_limit_ms ELSE ?3 END "
+		"WHERE seq = (SELECT e.seq FROM executions e WHERE e.status = 'QUEUED' "
+		" AND (e.submission_id IS NULL OR ("
+		"  (SELECT count(*) FROM executions r WHERE r.submission_id = e.submission_id "
+		"   AND r.status = 'RUNNING') < ?5 "
+		"  AND NOT (e.after_first AND EXISTS (SELECT 1 FROM executions f "
+		"   WHERE f.submission_id = e.submission_id AND f.case_index = 0 "
+		"   AND f.status IN ('QUEUED', 'RUNNING'))))) "
+		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE (SELECT count(*) FROM executions r "
+		"  WHERE r.submission_id = e.submission_id AND r.status = 'RUNNING') END, e.seq LIMIT 1) "
 		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
 	[STMT_FINISH] =
 		"UPDATE executions SET status = CASE WHEN cancel_requested THEN 'FAILED' ELSE ?4 END, "
@@ -146,7 +215,7 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"error_code = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE ?14 END, "
 		"error_message = CASE WHEN cancel_requested THEN '" CANCEL_MESSAGE "' ELSE ?15 END, "
 		"finished_at = ?16, lease_until = NULL, setup_ms = ?17, compile_output = ?18, "
-		"compile_time_ms = ?19, compile_cached = ?20, diagnostics = ?21 "
+		"compile_time_ms = ?19, compile_cached = ?20, diagnostics = ?21, verdict = ?22 "
 		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
 	/* A runner that stopped or went silent will never finish its claims: expire them now. */
 	[STMT_EXPIRE_DEAD_RUNNERS] =
@@ -173,7 +242,7 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_EVENTS_AFTER] =
 		"SELECT " EVENT_COLUMNS " FROM execution_events WHERE execution_id = ?1 AND event_id > ?2 "
 		"ORDER BY event_id LIMIT ?3",
-	[STMT_EXECUTION_STATE] = "SELECT " EXECUTION_STATE_COLUMNS " FROM executions WHERE id = ?1",
+	[STMT_EXECUTION_STATE] = "SELECT " EXECUTION_STATE_COLUMNS " FROM executions WHERE id = ?1 AND kind != 'case'",
 	/* A queued execution is cancelled at once: it is never claimed. */
 	[STMT_CANCEL_QUEUED] =
 		"UPDATE executions SET status = 'FAILED', error_code = 'CANCELLED', "

@@ -19,6 +19,7 @@ enum db_status {
 	DB_SESSION_BUSY,        /* per-session cap reached */
 	DB_QUEUE_FULL,          /* global queue depth reached */
 	DB_NOT_RUNNING,         /* cancel or stdin: the execution has finished */
+	DB_SUITE_NOT_FOUND,     /* submit: no such test suite (or it was deleted) */
 	DB_ERROR,               /* the store failed: nothing was written */
 };
 
@@ -43,6 +44,22 @@ enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, cons
 			      char exec_id[UUID_LEN + 1], json_object **out);
 
 enum db_status db_execution_get(struct store *s, const char *id, json_object **out);
+
+/*
+ * db_submission.c. Commits a submission of the session's current code
+ * against the newest version of suite_id: one QUEUED case execution per
+ * case, within caps (a submission counts once against per_session, each
+ * case against queue_depth). On DB_OK writes the ids of its cases (to
+ * notify; *case_ids malloc'd, *ncases of them) and *out, the 202 body.
+ */
+enum db_status db_submit(struct store *s, const struct run_caps *caps, const struct language_table *langs,
+			 const char *session_id, const char *suite_id, bool stop_on_first_failure,
+			 char (**case_ids)[UUID_LEN + 1], int *ncases, json_object **out);
+/* A submission as the learner sees it (hidden cases without their texts). */
+enum db_status db_submission_get(struct store *s, const char *id, json_object **out);
+/* A session's submissions with seq < before (0: from the newest), newest first. */
+enum db_status db_submission_list(struct store *s, const char *session_id, int64_t before, int limit,
+				  json_object **out);
 
 /* db_suite.c. Stores body (a validated suite) as the next version of suite id; *out is it rendered. */
 enum db_status db_suite_put(struct store *s, const char *id, json_object *body, json_object **out);

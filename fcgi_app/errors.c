@@ -66,6 +66,9 @@ void reply_db_status(struct response *res, enum db_status s, const char *what)
 	case DB_NOT_RUNNING:
 		reply_error(res, ERR_NOT_RUNNING, NULL, "the %s has finished", what);
 		break;
+	case DB_SUITE_NOT_FOUND:
+		reply_error(res, ERR_NOT_FOUND, "suite_id", "no test suite with this id");
+		break;
 	case DB_ERROR:
 		reply_error(res, ERR_STORE_UNAVAILABLE, NULL, "the store is unavailable; retry later");
 		break;

@@ -17,6 +17,7 @@ handler_fn session_create, session_get, session_update, session_run, session_che
 handler_fn execution_get, execution_list, execution_cancel, execution_stdin, health_get;
 handler_fn languages_get;      /* handlers_languages.c */
 handler_fn suite_put, suite_get, suite_delete;  /* handlers_suite.c */
+handler_fn session_submit, submission_get, submission_list;  /* handlers_submission.c */
 handler_fn static_elsewhere;   /* /openapi.json, /docs: the web server's static files */
 handler_fn metrics_get;         /* handlers_metrics.c: Prometheus text, not JSON */
 

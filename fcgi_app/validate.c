@@ -13,7 +13,11 @@
 
 #define JSON_MAX_DEPTH 16
 
-enum limit_kind { LIMIT_SOURCE, LIMIT_STDIN, LIMIT_NAME, LIMIT_BOOLEAN /* a JSON boolean, not a string */ };
+enum limit_kind {
+	LIMIT_SOURCE, LIMIT_STDIN, LIMIT_NAME,
+	LIMIT_SLUG,             /* a platform id, as ID_SLUG */
+	LIMIT_BOOLEAN,          /* a JSON boolean, not a string */
+};
 
 struct field_rule {
 	enum field_id id;
@@ -69,6 +73,11 @@ static const struct field_rule suite_fields[] = {
 	{ FIELD_COMPARE, "compare", false, LIMIT_NAME, NULL },
 };
 
+static const struct field_rule submit_fields[] = {
+	{ FIELD_SUITE_ID, "suite_id", true, LIMIT_SLUG, NULL },
+	{ FIELD_STOP_ON_FIRST_FAILURE, "stop_on_first_failure", false, LIMIT_BOOLEAN, NULL },
+};
+
 #define RULES(optional, f) { optional, false, f, (int)(sizeof(f) / sizeof(f[0])), NULL }
 static const struct body_rules body_rules[BODY__MAX] = {
 	[BODY_NONE] = { true, false, NULL, 0 },
@@ -80,6 +89,7 @@ static const struct body_rules body_rules[BODY__MAX] = {
 	[BODY_STDIN] = { false, true, stdin_fields, (int)(sizeof(stdin_fields) / sizeof(stdin_fields[0])), NULL },
 	[BODY_SUITE] = { false, false, suite_fields, (int)(sizeof(suite_fields) / sizeof(suite_fields[0])),
 			 validate_suite },
+	[BODY_SUBMIT] = RULES(false, submit_fields),
 };
 
 /* Top-level member names seen by the syntax check, per known field. */
@@ -89,6 +99,7 @@ struct key_count {
 };
 
 static const struct field_rule *rule_find(const struct body_rules *rules, const char *name);
+static bool slug_valid(const char *id, size_t len);
 
 /*
  * Decodes a raw member name (escapes allowed) into buf. Returns buf, or NULL
@@ -234,6 +245,9 @@ static int check_field(const struct field_rule *r, json_object *val, const struc
 		return verror_set(err, "INVALID_FIELD", r->name, "%s must not contain NUL characters", r->name);
 	if (!utf8_valid(s, len))
 		return verror_set(err, "INVALID_FIELD", r->name, "%s is not valid UTF-8", r->name);
+	if (r->limit == LIMIT_SLUG && !slug_valid(s, len))
+		return verror_set(err, "INVALID_FIELD", r->name, "%s must be 1 to %d of A-Z a-z 0-9 . _ -",
+				  r->name, PATH_ID_MAX);
 	if (r->one_of && !in_list(s, r->one_of))
 		return verror_set(err, "UNSUPPORTED_LANGUAGE", r->name, "%s \"%.32s\" is not supported; use one of: %s",
 			    r->name, s, language_list);

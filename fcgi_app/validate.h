@@ -23,6 +23,7 @@ enum body_kind {
 	BODY_EMPTY,            /* {}, body optional: cancel */
 	BODY_STDIN,            /* {"data", "eof"}: at least one */
 	BODY_SUITE,            /* {"cases": [...], "compare"}: validate_suite.c */
+	BODY_SUBMIT,           /* {"suite_id", "stop_on_first_failure"} */
 	BODY__MAX
 };
 
@@ -36,6 +37,8 @@ enum field_id {
 	FIELD_EOF,
 	FIELD_CASES,           /* BODY_SUITE's members: named here so duplicates are refused */
 	FIELD_COMPARE,
+	FIELD_SUITE_ID,
+	FIELD_STOP_ON_FIRST_FAILURE,
 	FIELD__MAX
 };
 

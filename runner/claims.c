@@ -98,6 +98,18 @@ static char *column_dup(struct store_query *q, int col, size_t *len)
 	return s;
 }
 
+/* The members only a case of a submission has. */
+static void claim_case(struct store_query *q, struct claim *cl)
+{
+	if (store_column_is_null(q, CLAIM_SUBMISSION_ID))
+		return;
+	snprintf(cl->submission_id, sizeof(cl->submission_id), "%s", store_column_text(q, CLAIM_SUBMISSION_ID, NULL));
+	cl->time_limit_ms = (int)store_column_int64(q, CLAIM_TIME_LIMIT_MS);
+	cl->expected = column_dup(q, CLAIM_EXPECTED_STDOUT, &cl->expected_len);
+	const char *cmp = store_column_text(q, CLAIM_COMPARE, NULL);
+	snprintf(cl->compare, sizeof(cl->compare), "%s", cmp ? cmp : "exact");
+}
+
 int claims_take(struct claims *c, struct claim *cl)
 {
 	int64_t now = now_ms();
@@ -108,6 +120,8 @@ int claims_take(struct claims *c, struct claim *cl)
 			       c->cfg->lease_grace_ms);
 	store_bind_int64(q, 4, now + c->cfg->compile_wall_time_ms + c->cfg->interactive_wall_ms +
 			       c->cfg->lease_grace_ms);
+	store_bind_int64(q, 5, c->cfg->submission_parallel_cases);
+	store_bind_int64(q, 6, c->cfg->compile_wall_time_ms + c->cfg->lease_grace_ms);
 	memset(cl, 0, sizeof(*cl));
 	enum store_rc rc = store_step(q);
 	if (rc == STORE_ROW) {
@@ -118,6 +132,7 @@ int claims_take(struct claims *c, struct claim *cl)
 		snprintf(cl->language, sizeof(cl->language), "%s", store_column_text(q, CLAIM_LANGUAGE, NULL));
 		snprintf(cl->kind, sizeof(cl->kind), "%s", store_column_text(q, CLAIM_KIND, NULL));
 		cl->interactive = store_column_int64(q, CLAIM_INTERACTIVE) != 0;
+		claim_case(q, cl);
 		/* Step to the end so the UPDATE commits now, not at the next reset. */
 		rc = store_step(q);
 	}
@@ -127,7 +142,7 @@ int claims_take(struct claims *c, struct claim *cl)
 		claim_free(cl);
 		return -1;
 	}
-	if (cl->id[0] && (!cl->source || !cl->stdin_data)) {
+	if (cl->id[0] && (!cl->source || !cl->stdin_data || (cl->submission_id[0] && !cl->expected))) {
 		log_error("out of memory loading %s; the sweep will retry it", cl->id);
 		claim_free(cl);
 		return -1;
@@ -139,7 +154,8 @@ void claim_free(struct claim *cl)
 {
 	free(cl->source);
 	free(cl->stdin_data);
-	cl->source = cl->stdin_data = NULL;
+	free(cl->expected);
+	cl->source = cl->stdin_data = cl->expected = NULL;
 }
 
 void claims_bind_output(struct store_query *q, int pos, const char *buf, size_t len, char **clean)
@@ -203,11 +219,21 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
 	bind_optional_int(q, 19, o->compiled, o->compile_ms);
 	bind_optional_int(q, 20, o->compiled, o->compile_cached);
 	bind_optional_str(q, 21, o->diagnostics);
+	bind_optional_str(q, 22, o->verdict);
 	int written = run_write(c, q, "finish");
 	free(clean_out);
 	free(clean_err);
 	free(clean_compile);
 	return written;
+}
+
+int claims_skip_rest(struct claims *c, const struct claim *cl, const char *verdict)
+{
+	struct store_query *q = store_query(c->store, STMT_CASES_SKIP);
+	store_bind_str(q, 1, cl->submission_id);
+	store_bind_str(q, 2, verdict);
+	store_bind_int64(q, 3, now_ms());
+	return run_write(c, q, "skip cases");
 }
 
 /* Runs one sweep statement bound to (now or a cut-off, max_attempts). */

@@ -30,8 +30,15 @@ struct claim {
 	char *stdin_data;       /* malloc'd */
 	size_t stdin_len;
 	char language[32];      /* an id of the language table */
-	char kind[8];           /* run or check */
+	char kind[8];           /* run, check or case (one case of a submission) */
 	bool interactive;       /* stdin stays open, fed from execution_stdin */
+	/* A case's: its submission, own time limit (0: wall_time_ms), what its
+	 * stdout must be and how it is compared (judge.h). */
+	char submission_id[UUID_LEN + 1];
+	int time_limit_ms;
+	char *expected;         /* malloc'd; NULL unless a case */
+	size_t expected_len;
+	char compare[48];
 };
 
 /* What to write back. Strings are raw bytes; claims_finish makes them UTF-8. */
@@ -54,6 +61,7 @@ struct outcome {
 	int64_t compile_ms;
 	bool compile_cached;
 	const char *diagnostics; /* a check's, JSON; NULL otherwise */
+	const char *verdict;    /* a case's (judge.h); NULL otherwise */
 };
 
 /* Opens the store for runner_id (borrowed, like cfg). Returns 0, or -1 with err. */
@@ -85,6 +93,13 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
  * a copy put in *clean (to free after the write; NULL when none was needed).
  */
 void claims_bind_output(struct store_query *q, int pos, const char *buf, size_t len, char **clean);
+
+/*
+ * After case cl of a submission got verdict (not ACCEPTED): ends the cases
+ * not started yet as SKIPPED when the verdict is a compile error or the
+ * submission stops on its first failure. Returns rows touched, or -1.
+ */
+int claims_skip_rest(struct claims *c, const struct claim *cl, const char *verdict);
 
 /* Requeues expired leases and ends exhausted ones FAILED/RUNNER_LOST. Returns rows touched, or -1. */
 int claims_sweep(struct claims *c);

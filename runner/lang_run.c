@@ -119,6 +119,12 @@ static int run(const struct sandbox_host *host, const struct config *cfg, const 
 		interactive_env(l, env, sizeof env / sizeof env[0]);
 		job.env = env;
 	}
+	if (in->time_limit_ms > 0) {
+		/* A case's limit replaces the wall-clock one; CPU time may use all of it. */
+		limits.wall_time_ms = in->time_limit_ms;
+		if (limits.cpu_time_ms < in->time_limit_ms)
+			limits.cpu_time_ms = in->time_limit_ms;
+	}
 	job.argv = (const char *const *)l->run.argv;
 	job.stdin_data = in->stdin_data;
 	job.stdin_len = in->stdin_len;

@@ -27,6 +27,7 @@ struct lang_input {
 	/* Interactive: stdin stays open and the watch feeds it; the wall-clock
 	 * limit is interactive_wall_ms (the CPU limit stays). */
 	bool interactive;
+	int time_limit_ms;              /* > 0: the run's wall-clock limit (a test case's own) */
 	const struct sandbox_watch *watch;  /* of the compile and the run; NULL: none */
 };
 

@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "event_sink.h"
+#include "judge.h"
 #include "log.h"
 #include "runner_endpoint.h"
 #include "run_watch.h"
@@ -250,20 +251,32 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	} else if (strcmp(c->kind, "check") == 0) {
 		check(r, l, &in, &res.run, &diagnostics, &o);
 	} else {
+		if (c->submission_id[0]) {
+			/* A case: its own time limit; its output is judged, never streamed. */
+			in.time_limit_ms = c->time_limit_ms;
+			in.sink = NULL;
+		}
 		lang_run_limits(&r->cfg, l, &run_limits);
 		lang_compile_limits(&r->cfg, l, &compile_limits);
 		lang_execute(&r->host, &r->cfg, l, &r->cache, &in, &res);
+		if (in.time_limit_ms > 0)
+			run_limits.wall_time_ms = in.time_limit_ms;
 		outcome_from_lang(&res, &run_limits, &compile_limits, &o);
 	}
+	if (c->submission_id[0])
+		o.verdict = judge_verdict(&o, c);
 	if (o.error_code && strcmp(o.error_code, "SANDBOX_ERROR") == 0)
 		log_error("execution %s: %s", c->id, o.error_message);
 	event_sink_end(&s->events);
 	int written = claims_finish(claims, c, &o);
 	event_sink_done(&s->events);
+	if (written == 1 && o.verdict && strcmp(o.verdict, "ACCEPTED") != 0)
+		claims_skip_rest(claims, c, o.verdict);
 	/* One line per execution; "result=" tells whether the fenced write won. */
-	log_info("execution %s attempt %d slot %d %s: %s%s%s exit=%d signal=%d compile=%lldms setup=%lldms "
+	log_info("execution %s attempt %d slot %d %s: %s%s%s%s%s exit=%d signal=%d compile=%lldms setup=%lldms "
 		 "wall=%lldms cpu=%lldms mem=%ldkB result=%s", c->id, c->attempt, s->index, c->language,
-		 o.status, o.error_code ? " " : "", o.error_code ? o.error_code : "", o.exit_code, o.signal,
+		 o.status, o.error_code ? " " : "", o.error_code ? o.error_code : "",
+		 o.verdict ? " verdict=" : "", o.verdict ? o.verdict : "", o.exit_code, o.signal,
 		 (long long)o.compile_ms, (long long)o.setup_ms, (long long)o.wall_ms, (long long)o.cpu_ms,
 		 o.memory_kb, written == 1 ? "written" : written == 0 ? "fenced" : "store-error");
 	lang_result_free(&res);

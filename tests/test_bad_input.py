@@ -21,6 +21,7 @@ LIST = "/code-sessions/{sid}/executions"
 STDIN = "/executions/{eid}/stdin"
 CANCEL = "/executions/{eid}/cancel"
 SUITE = "/test-suites/bad-input-suite"
+SUBMIT = "/code-sessions/{sid}/submit"
 CASE_LIMIT = 65536
 
 
@@ -269,6 +270,30 @@ CASES = [
     case("suite-post", "POST", SUITE, 405, "METHOD_NOT_ALLOWED", body={}),
     case("suite-patch", "PATCH", SUITE, 405, "METHOD_NOT_ALLOWED", body={}),
     case("suites-collection", "GET", "/test-suites", 404, "NOT_FOUND"),
+    # ---- POST /code-sessions/{id}/submit, GET /submissions/{id}, a session's list ----
+    case("submit-missing-suite", "POST", SUBMIT, 400, "MISSING_FIELD", "suite_id", body={}),
+    case("submit-empty-body", "POST", SUBMIT, 400, "INVALID_JSON", raw=b""),
+    case("submit-suite-number", "POST", SUBMIT, 400, "INVALID_FIELD", "suite_id", body={"suite_id": 1}),
+    case("submit-suite-not-a-slug", "POST", SUBMIT, 400, "INVALID_FIELD", "suite_id", body={"suite_id": "a b"}),
+    case("submit-suite-empty", "POST", SUBMIT, 400, "INVALID_FIELD", "suite_id", body={"suite_id": ""}),
+    case("submit-suite-65", "POST", SUBMIT, 400, "INVALID_FIELD", "suite_id", body={"suite_id": "a" * 65}),
+    case("submit-stop-string", "POST", SUBMIT, 400, "INVALID_FIELD", "stop_on_first_failure",
+         body={"suite_id": "x", "stop_on_first_failure": "yes"}),
+    case("submit-unknown-field", "POST", SUBMIT, 400, "UNKNOWN_FIELD", "stdin", body={"suite_id": "x", "stdin": ""}),
+    case("submit-duplicate-field", "POST", SUBMIT, 400, "DUPLICATE_FIELD", "suite_id",
+         raw=b'{"suite_id":"a","suite_id":"b"}'),
+    case("submit-text-plain", "POST", SUBMIT, 415, "UNSUPPORTED_MEDIA_TYPE", raw=b'{}', ctype="text/plain"),
+    case("submit-unknown-suite", "POST", SUBMIT, 404, "NOT_FOUND", "suite_id", body={"suite_id": "no-such-suite"}),
+    case("submit-unknown-session", "POST", "/code-sessions/{uuid}/submit", 404, "NOT_FOUND", body={"suite_id": "x"}),
+    case("submit-invalid-id", "POST", "/code-sessions/nope/submit", 400, "INVALID_ID", "id", body={"suite_id": "x"}),
+    case("get-submit", "GET", SUBMIT, 405, "METHOD_NOT_ALLOWED"),
+    case("submission-invalid-id", "GET", "/submissions/nope", 400, "INVALID_ID", "id"),
+    case("submission-unknown", "GET", "/submissions/{uuid}", 404, "NOT_FOUND"),
+    case("submission-execution-id", "GET", "/submissions/{eid}", 404, "NOT_FOUND"),
+    case("submission-delete", "DELETE", "/submissions/{uuid}", 405, "METHOD_NOT_ALLOWED"),
+    case("submissions-limit-zero", "GET", "/code-sessions/{sid}/submissions?limit=0", 400, "INVALID_QUERY", "limit"),
+    case("submissions-cursor-bad", "GET", "/code-sessions/{sid}/submissions?cursor=x", 400, "INVALID_QUERY", "cursor"),
+    case("submissions-unknown-session", "GET", "/code-sessions/{uuid}/submissions", 404, "NOT_FOUND"),
     # ---- ids and paths -------------------------------------------------
     case("session-id-not-uuid", "GET", "/code-sessions/not-a-uuid", 400, "INVALID_ID", "id"),
     case("session-id-without-dashes", "GET", "/code-sessions/" + "a" * 32, 400, "INVALID_ID", "id"),
@@ -366,7 +391,9 @@ def store_state(data_dir):
                                 "FROM executions").fetchone()
         stdin = db.execute("SELECT count(*) FROM execution_stdin").fetchone()
         suites = db.execute("SELECT count(*), max(version) FROM test_suites").fetchone()
-        return {"sessions": sessions, "executions": executions, "stdin": stdin, "suites": suites}
+        submissions = db.execute("SELECT count(*) FROM submissions").fetchone()
+        return {"sessions": sessions, "executions": executions, "stdin": stdin, "suites": suites,
+                "submissions": submissions}
     finally:
         db.close()
 

@@ -63,7 +63,7 @@ def check(schema, value, where="$"):
         assert schema.get("nullable"), f"{where}: null where the document does not allow it"
         return
     kind = schema.get("type")
-    types = {"object": dict, "array": list, "string": str, "boolean": bool}
+    types = {"object": dict, "array": list, "string": str, "boolean": bool, "number": (int, float)}
     if kind == "integer":
         assert isinstance(value, int) and not isinstance(value, bool), f"{where}: {value!r} not an integer"
         assert value >= schema.get("minimum", value), f"{where}: {value} below minimum"
@@ -125,7 +125,9 @@ def ids(stack):
     stack.wait_terminal(eid)
     status, _, suite = stack.request("PUT", "/test-suites/contract", GOOD_BODIES["putTestSuite"])
     assert status == 200, suite
-    return {"sid": sid, "eid": eid, "suite": "contract"}
+    status, _, sub = stack.request("POST", f"/code-sessions/{sid}/submit", {"suite_id": "contract"})
+    assert status == 202, sub
+    return {"sid": sid, "eid": eid, "suite": "contract", "subid": sub["submission_id"]}
 
 
 def fill(path, ids, which="ok"):
@@ -135,7 +137,8 @@ def fill(path, ids, which="ok"):
     if path.startswith("/test-suites"):
         # Suite ids are the platform's slugs: "not-a-uuid" is a valid one.
         return path.replace("{id}", {"ok": ids["suite"], "unknown": "no-such-suite", "bad": "not!a!slug"}[which])
-    real = ids["eid"] if path.startswith("/executions") else ids["sid"]
+    real = ids["eid"] if path.startswith("/executions") else ids["subid"] if path.startswith("/submissions") \
+        else ids["sid"]
     return path.replace("{id}", {"ok": real, "unknown": random_uuid(), "bad": "not-a-uuid"}[which])
 
 
@@ -145,6 +148,7 @@ GOOD_BODIES = {
     "runSession": {"stdin": ""},
     "cancelExecution": {},
     "sendStdin": {"data": "x\n", "eof": True},
+    "submitSession": {"suite_id": "contract"},
     "putTestSuite": {"cases": [{"name": "one", "stdin": "1\n", "expected_stdout": "1\n", "hidden": True,
                                 "time_limit_ms": 1000}], "compare": {"float_tolerance": 0.001}},
 }

@@ -81,3 +81,193 @@ def test_a_64_character_id_is_accepted(stack):
 def test_hidden_cases_are_part_of_the_platforms_view(stack):
     doc = put_suite(stack, "hidden-view", suite_body(case("secret", "s\n", "S\n", hidden=True)))
     assert doc["cases"][0]["stdin"] == "s\n" and doc["cases"][0]["expected_stdout"] == "S\n"
+
+
+# ---- submissions --------------------------------------------------------------
+
+import sqlite3  # noqa: E402
+import time  # noqa: E402
+
+SUM_CASES = [case("one", "1 2\n", "3\n"), case("two", "10 20\n", "30\n"),
+             case("secret", "SECRET-IN-41 1\n", "42\n", hidden=True)]
+PY_SUM = "a, b = input().split()\nprint(int(a.replace('SECRET-IN-', '')) + int(b))\n"
+C_SUM = ('#include <stdio.h>\n#include <string.h>\nint main(void){char a[64];int b;'
+         'scanf("%63s %d",a,&b);char*p=strstr(a,"SECRET-IN-");int x;sscanf(p?p+10:a,"%d",&x);'
+         'printf("%d\\n",x+b);return 0;}\n')
+JAVA_SUM = ('import java.util.*;\npublic class Main{public static void main(String[] a){'
+            'Scanner s=new Scanner(System.in);String x=s.next().replace("SECRET-IN-","");int y=s.nextInt();'
+            'System.out.println(Integer.parseInt(x)+y);}}\n')
+
+
+@pytest.fixture(scope="module")
+def sum_suite(stack):
+    put_suite(stack, "sum", suite_body(*SUM_CASES))
+    return "sum"
+
+
+def submit(stack, sid, suite_id, **kw):
+    status, headers, doc = stack.request("POST", f"/code-sessions/{sid}/submit", {"suite_id": suite_id, **kw})
+    assert status == 202, doc
+    assert doc["status"] == "QUEUED"
+    return doc["submission_id"]
+
+
+def wait_submission(stack, sub_id, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        status, _, doc = stack.request("GET", f"/submissions/{sub_id}")
+        assert status == 200, doc
+        if doc["status"] in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
+            return doc
+        time.sleep(0.05)
+
+
+def judge(stack, code, suite_id, language="python", **kw):
+    sid = stack.create_session(code, language=language)["session_id"]
+    return wait_submission(stack, submit(stack, sid, suite_id, **kw))
+
+
+def verdicts(doc):
+    return [c["verdict"] for c in doc["cases"]]
+
+
+@pytest.mark.parametrize("language,code", [("python", PY_SUM), ("c", C_SUM), ("java", JAVA_SUM)])
+def test_a_correct_program_is_accepted_in_every_case(stack, sum_suite, language, code):
+    doc = judge(stack, code, sum_suite, language=language)
+    assert (doc["status"], doc["verdict"], doc["passed"], doc["total"], doc["score"]) == \
+        ("COMPLETED", "ACCEPTED", 3, 3, 100.0), doc
+    assert verdicts(doc) == ["ACCEPTED"] * 3
+    assert doc["suite_id"] == "sum" and doc["suite_version"] >= 1
+    one = doc["cases"][0]
+    assert (one["name"], one["stdout"], one["expected"], one["diff"]) == ("one", "3\n", "3\n", None)
+    assert all(isinstance(c["time_ms"], int) and isinstance(c["memory_kb"], int) for c in doc["cases"])
+
+
+@pytest.mark.parametrize("language,code,verdict", [
+    ("python", "print(int(input().split()[1]))\n", "WRONG_ANSWER"),
+    ("python", "raise SystemExit(3)\n", "RUNTIME_ERROR"),
+    ("python", "while True:\n    pass\n", "TIME_LIMIT"),
+    ("c", "int main(void){return 1/0*0 + *(volatile int*)0;}\n", "RUNTIME_ERROR"),
+    ("c", "int main(void){ this is not C }\n", "COMPILE_ERROR"),
+    ("java", "public class Main{public static void main(String[] a){System.out.println(0);}}\n", "WRONG_ANSWER"),
+    ("java", "public class Main{ broken }\n", "COMPILE_ERROR"),
+])
+def test_each_verdict_comes_from_a_program_that_earns_it(stack, language, code, verdict):
+    put_suite(stack, "verdicts", suite_body(case("a", "1 2\n", "3\n", time_limit_ms=3000),
+                                            case("b", "4 5\n", "9\n", time_limit_ms=3000)))
+    doc = judge(stack, code, "verdicts", language=language)
+    assert (doc["status"], doc["verdict"], doc["passed"], doc["score"]) == ("COMPLETED", verdict, 0, 0.0), doc
+    assert verdicts(doc) == [verdict, verdict]
+
+
+def test_a_memory_hungry_program_gets_memory_limit(stack):
+    put_suite(stack, "memory", suite_body(case("a", "", "done\n")))
+    doc = judge(stack, "b = bytearray(b'x') * (1 << 30)\nprint('done')\n", "memory")
+    assert (doc["status"], doc["verdict"]) == ("COMPLETED", "MEMORY_LIMIT"), doc
+
+
+def test_a_wrong_answer_shows_the_first_differing_line(stack):
+    put_suite(stack, "diff", suite_body(case("a", "", "x\ny\nz\n")))
+    doc = judge(stack, "print('x')\nprint('Y')\nprint('z')\n", "diff")
+    assert doc["verdict"] == "WRONG_ANSWER"
+    assert doc["cases"][0]["diff"] == {"line": 2, "expected": "y", "got": "Y"}
+    assert doc["cases"][0]["stdout"] == "x\nY\nz\n"
+
+
+def test_a_partly_correct_program_scores_its_share(stack):
+    put_suite(stack, "partial", suite_body(case("a", "1\n", "1\n"), case("b", "2\n", "2\n"),
+                                           case("c", "3\n", "4\n")))
+    doc = judge(stack, "print(input())\n", "partial")
+    assert (doc["verdict"], doc["passed"], doc["total"], doc["score"]) == ("WRONG_ANSWER", 2, 3, 66.67)
+    assert verdicts(doc) == ["ACCEPTED", "ACCEPTED", "WRONG_ANSWER"]
+
+
+@pytest.mark.parametrize("compare,printed,verdict", [
+    ("exact", "3 \n", "WRONG_ANSWER"),
+    ("trim", "3   \n\n\n", "ACCEPTED"),
+    ("trim", " 3\n", "WRONG_ANSWER"),
+    ("tokens", "\n 3\t\n", "ACCEPTED"),
+    ("tokens", "3 3\n", "WRONG_ANSWER"),
+    ({"float_tolerance": 0.01}, "3.004\n", "ACCEPTED"),
+    ({"float_tolerance": 0.001}, "3.01\n", "WRONG_ANSWER"),
+])
+def test_compare_modes(stack, compare, printed, verdict):
+    put_suite(stack, "compare", suite_body(case("a", "", "3\n"), compare=compare))
+    doc = judge(stack, f"print({printed!r}, end='')\n", "compare")
+    assert doc["verdict"] == verdict, doc
+
+
+def test_each_case_runs_in_a_fresh_sandbox(stack):
+    put_suite(stack, "fresh", suite_body(case("a", "", "new\n"), case("b", "", "new\n"), case("c", "", "new\n")))
+    code = ("import os\nif os.path.exists('mark'):\n    print('seen')\nelse:\n"
+            "    open('mark', 'w').write('x')\n    print('new')\n")
+    assert verdicts(judge(stack, code, "fresh")) == ["ACCEPTED"] * 3
+
+
+def test_stop_on_first_failure_skips_what_has_not_started(stack):
+    put_suite(stack, "stop", suite_body(*(case(f"c{i}", f"{i}\n", "0\n") for i in range(12))))
+    doc = judge(stack, "print(input())\n", "stop", stop_on_first_failure=True)
+    assert doc["status"] == "COMPLETED" and doc["verdict"] == "WRONG_ANSWER"
+    assert doc["cases"][0]["verdict"] == "ACCEPTED"
+    assert "SKIPPED" in verdicts(doc)
+    assert set(verdicts(doc)) <= {"ACCEPTED", "WRONG_ANSWER", "SKIPPED"}
+
+
+def test_a_replaced_suite_keeps_old_results_on_their_version(stack):
+    put_suite(stack, "versioned", suite_body(case("a", "", "1\n")))
+    sid = stack.create_session("print(1)\n")["session_id"]
+    first = wait_submission(stack, submit(stack, sid, "versioned"))
+    put_suite(stack, "versioned", suite_body(case("z", "", "2\n"), case("y", "", "1\n")))
+    second = wait_submission(stack, submit(stack, sid, "versioned"))
+    stack.request("DELETE", "/test-suites/versioned")
+    again = wait_submission(stack, first["submission_id"])
+    assert (again["suite_version"], again["verdict"], [c["name"] for c in again["cases"]]) == (1, "ACCEPTED", ["a"])
+    assert (second["suite_version"], second["verdict"], second["passed"]) == (2, "WRONG_ANSWER", 1)
+
+
+def test_hidden_cases_never_leak_through_any_endpoint(stack, sum_suite):
+    code = "import sys\nx = input()\nprint('OUT-' + x)\n"
+    sid = stack.create_session(code)["session_id"]
+    sub_id = submit(stack, sid, sum_suite)
+    doc = wait_submission(stack, sub_id)
+    hidden = doc["cases"][2]
+    assert hidden == {"name": "secret", "hidden": True, "verdict": "WRONG_ANSWER",
+                      "time_ms": hidden["time_ms"], "memory_kb": hidden["memory_kb"]}
+    db = sqlite3.connect(f"file:{stack.data_dir}/engine.db?mode=ro", uri=True, timeout=10)
+    case_ids = [r[0] for r in db.execute("SELECT id FROM executions WHERE submission_id = ?", (sub_id,))]
+    db.close()
+    assert len(case_ids) == 3
+    seen = [stack.request("GET", f"/submissions/{sub_id}"),
+            stack.request("GET", f"/code-sessions/{sid}/submissions"),
+            stack.request("GET", f"/code-sessions/{sid}/executions"),
+            stack.request("GET", f"/code-sessions/{sid}")]
+    for eid in case_ids:
+        got = stack.request("GET", f"/executions/{eid}")
+        assert got[0] == 404
+        seen.append(got)
+        seen.append(stack.request("GET", f"/executions/{eid}?wait_ms=0"))
+        seen.append(stack.request("GET", f"/executions/{eid}/events"))
+    text = repr(seen) + stack.request("GET", "/metrics", raw=None)[2].__repr__()
+    for secret in ("SECRET-IN", "42\\n", "OUT-SECRET"):
+        assert secret not in text, secret
+    assert stack.request("GET", f"/code-sessions/{sid}/executions")[2]["executions"] == []
+
+
+def test_a_sessions_submissions_are_listed_newest_first_in_pages(stack):
+    put_suite(stack, "listed", suite_body(case("a", "", "1\n")))
+    sid = stack.create_session("print(1)\n")["session_id"]
+    ids = [submit(stack, sid, "listed") for _ in range(3)]
+    for i in ids:
+        wait_submission(stack, i)
+    status, _, page = stack.request("GET", f"/code-sessions/{sid}/submissions?limit=2")
+    assert status == 200
+    assert [s["submission_id"] for s in page["submissions"]] == ids[::-1][:2]
+    rest = stack.request("GET", f"/code-sessions/{sid}/submissions?limit=2&cursor={page['next_cursor']}")[2]
+    assert [s["submission_id"] for s in rest["submissions"]] == ids[:1]
+    assert rest["next_cursor"] is None
+
+
+def test_submitting_against_an_unknown_suite_is_404_on_suite_id(stack):
+    sid = stack.create_session("print(1)\n")["session_id"]
+    assert_error(stack.request("POST", f"/code-sessions/{sid}/submit", {"suite_id": "no-such"}),
+                 404, "NOT_FOUND", "suite_id")

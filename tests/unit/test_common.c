@@ -45,7 +45,7 @@ TEST(config_defaults_match_the_design)
 	CHECK(cfg.max_suite_cases == 100);
 	CHECK(cfg.max_case_bytes == 65536);
 	CHECK(cfg.max_case_time_ms == 10000);
-	CHECK(cfg.submission_parallel_cases == 2);
+	CHECK(cfg.submission_parallel_cases == 4);
 	CHECK(cfg.port == 8000);
 	CHECK(cfg.runner_slots == 0);
 	CHECK_STR(cfg.sandbox_mode, "auto");

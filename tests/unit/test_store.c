@@ -127,7 +127,21 @@ TEST(store_column_enums_name_the_columns_in_order)
 		[CLAIM_ID] = "id", [CLAIM_ATTEMPT] = "attempt",
 		[CLAIM_SOURCE_CODE] = "source_code", [CLAIM_STDIN] = "stdin",
 		[CLAIM_LANGUAGE] = "language", [CLAIM_KIND] = "kind",
-		[CLAIM_INTERACTIVE] = "interactive",
+		[CLAIM_INTERACTIVE] = "interactive", [CLAIM_SUBMISSION_ID] = "submission_id",
+		[CLAIM_TIME_LIMIT_MS] = "time_limit_ms", [CLAIM_EXPECTED_STDOUT] = "expected_stdout",
+		[CLAIM_COMPARE] = "compare",
+	};
+	static const char *const submission[SUBMISSION__NCOLUMNS] = {
+		[SUBMISSION_ID] = "id", [SUBMISSION_SESSION_ID] = "session_id",
+		[SUBMISSION_SUITE_ID] = "suite_id", [SUBMISSION_SUITE_VERSION] = "suite_version",
+		[SUBMISSION_STOP_ON_FIRST_FAILURE] = "stop_on_first_failure",
+		[SUBMISSION_QUEUED_AT] = "queued_at", [SUBMISSION_BODY] = "body", [SUBMISSION_SEQ] = "seq",
+	};
+	static const char *const case_result[CASE_RESULT__NCOLUMNS] = {
+		[CASE_RESULT_INDEX] = "case_index", [CASE_RESULT_STATUS] = "status",
+		[CASE_RESULT_VERDICT] = "verdict", [CASE_RESULT_STDOUT] = "stdout",
+		[CASE_RESULT_TIME_MS] = "execution_time_ms", [CASE_RESULT_MEMORY_KB] = "memory_kb",
+		[CASE_RESULT_ERROR_CODE] = "error_code", [CASE_RESULT_FINISHED_AT] = "finished_at",
 	};
 	static const char *const status_count[STATUS_COUNT__NCOLUMNS] = {
 		[STATUS_COUNT_STATUS] = "status", [STATUS_COUNT_ERROR_CODE] = "error_code",
@@ -158,6 +172,9 @@ TEST(store_column_enums_name_the_columns_in_order)
 	struct fixture f;
 	REQUIRE(fixture_open(&f) == 0);
 	check_columns(f.s, STMT_SUITE_GET, suite, SUITE__NCOLUMNS);
+	check_columns(f.s, STMT_SUBMISSION_GET, submission, SUBMISSION__NCOLUMNS);
+	check_columns(f.s, STMT_SUBMISSION_LIST, submission, SUBMISSION__NCOLUMNS);
+	check_columns(f.s, STMT_SUBMISSION_CASES, case_result, CASE_RESULT__NCOLUMNS);
 	check_columns(f.s, STMT_SUITE_PUT, suite, SUITE__NCOLUMNS);
 	check_columns(f.s, STMT_EVENTS_AFTER, event, EVENT__NCOLUMNS);
 	check_columns(f.s, STMT_EXECUTION_STATE, state, EXECUTION_STATE__NCOLUMNS);
