@@ -271,3 +271,46 @@ def test_submitting_against_an_unknown_suite_is_404_on_suite_id(stack):
     sid = stack.create_session("print(1)\n")["session_id"]
     assert_error(stack.request("POST", f"/code-sessions/{sid}/submit", {"suite_id": "no-such"}),
                  404, "NOT_FOUND", "suite_id")
+
+
+# ---- a runner killed mid-submission ------------------------------------------
+
+def test_a_runner_killed_mid_submission_keeps_judged_cases_and_runs_the_rest():
+    import signal
+
+    from components import Components
+    comp = Components()
+    try:
+        comp.start()
+        cases = [case(f"c{i}", f"{i}\n", f"{i}\n") for i in range(10)]
+        assert comp.request("PUT", "/test-suites/durable", suite_body(*cases))[0] == 200
+        status, session = comp.request("POST", "/code-sessions", {
+            "language": "python", "template_code": "import time\ntime.sleep(0.4)\nprint(input())\n"})
+        assert status == 201
+        status, sub = comp.request("POST", f"/code-sessions/{session['session_id']}/submit",
+                                   {"suite_id": "durable"})
+        assert status == 202
+        db = sqlite3.connect(f"file:{comp.data_dir}/engine.db?mode=ro", uri=True, timeout=10)
+        judged = "SELECT id, verdict, finished_at, attempt FROM executions WHERE submission_id = ? " \
+                 "AND verdict IS NOT NULL ORDER BY id"
+        deadline = time.monotonic() + 30
+        while len(db.execute(judged, (sub["submission_id"],)).fetchall()) < 2:
+            assert time.monotonic() < deadline, "no case was judged"
+            time.sleep(0.02)
+        comp.kill_runner(signal.SIGKILL)
+        before = db.execute(judged, (sub["submission_id"],)).fetchall()
+        assert 2 <= len(before) < 10
+        comp.start_runner()
+        deadline = time.monotonic() + 60
+        while True:
+            doc = comp.request("GET", f"/submissions/{sub['submission_id']}")[1]
+            if doc["status"] in ("COMPLETED", "FAILED") or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert (doc["status"], doc["verdict"], doc["passed"]) == ("COMPLETED", "ACCEPTED", 10), doc
+        after = {r[0]: r for r in db.execute(judged, (sub["submission_id"],)).fetchall()}
+        for row in before:
+            assert after[row[0]] == row     # a judged case is never run again
+        db.close()
+    finally:
+        comp.cleanup()
