@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from components import Components  # noqa: E402
 from languages_bench import languages, print_languages  # noqa: E402
 from events_bench import events, print_events  # noqa: E402
+from grading_bench import grading, print_grading  # noqa: E402
 
 HELLO = 'print("hello")\n'
 HOG = "while True: pass\n"
@@ -240,6 +241,7 @@ def print_table(r):
     print(f"memory idle: fcgi_app {m['idle']['fcgi_app_kb']} kB, runner {m['idle']['runner_kb']} kB")
     print(f"memory under load (max): fcgi_app {m['load_fcgi_app_max_kb']} kB, runner {m['load_runner_max_kb']} kB")
     print_languages(r["languages"])
+    print_grading(r["grading"], r["reference"])
     print_events(r["events"])
 
 
@@ -265,6 +267,7 @@ def main():
         sampler.sample()
         r["noisy"] = noisy(comp)
         r["languages"] = languages(c)
+        r["grading"] = grading(c)
         r["events"] = events(comp, Client, wrk, pct)
         r["memory"]["load_fcgi_app_max_kb"] = sampler.fcgi_max
         r["memory"]["load_runner_max_kb"] = sampler.runner_max
