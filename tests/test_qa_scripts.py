@@ -74,3 +74,19 @@ def test_metrics_script_filters_series(stack):
     r = qa(stack, "metrics.sh", "^code_exec_runners_alive")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "code_exec_runners_alive 1\n"
+
+
+def test_judge_script_prints_the_verdict_and_each_case(stack, tmp_path):
+    suite = tmp_path / "suite.json"
+    suite.write_text('{"cases": [{"name": "one", "stdin": "1\\n", "expected_stdout": "1\\n"},'
+                     ' {"name": "two", "stdin": "2\\n", "expected_stdout": "3\\n", "hidden": true}]}')
+    code = tmp_path / "echo.py"
+    code.write_text("print(input())\n")
+    r = qa(stack, "judge.sh", "qa-echo", suite, code)
+    assert r.returncode == 1, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[1:] == ["COMPLETED", "WRONG_ANSWER", "1/2", "50.0"]
+    assert lines[1].split()[:2] == ["one", "ACCEPTED"]
+    assert lines[2].split()[:2] == ["two", "WRONG_ANSWER"] and lines[2].endswith("(hidden)")
+    code.write_text("x = input()\nprint(x if x == '1' else 3)\n")
+    assert qa(stack, "judge.sh", "qa-echo", suite, code).returncode == 0
