@@ -225,10 +225,12 @@ def test_a_replaced_suite_keeps_old_results_on_their_version(stack):
     assert (second["suite_version"], second["verdict"], second["passed"]) == (2, "WRONG_ANSWER", 1)
 
 
-def test_hidden_cases_never_leak_through_any_endpoint(stack, sum_suite):
+def test_hidden_cases_never_leak_through_any_endpoint(stack):
+    put_suite(stack, "leak", suite_body(case("one", "1\n", "OUT-1\n"), case("two", "2\n", "OUT-2\n"),
+                                        case("secret", "SECRET-IN-7\n", "EXPECTED-SECRET\n", hidden=True)))
     code = "import sys\nx = input()\nprint('OUT-' + x)\n"
     sid = stack.create_session(code)["session_id"]
-    sub_id = submit(stack, sid, sum_suite)
+    sub_id = submit(stack, sid, "leak")
     doc = wait_submission(stack, sub_id)
     hidden = doc["cases"][2]
     assert hidden == {"name": "secret", "hidden": True, "verdict": "WRONG_ANSWER",
@@ -248,7 +250,7 @@ def test_hidden_cases_never_leak_through_any_endpoint(stack, sum_suite):
         seen.append(stack.request("GET", f"/executions/{eid}?wait_ms=0"))
         seen.append(stack.request("GET", f"/executions/{eid}/events"))
     text = repr(seen) + stack.request("GET", "/metrics", raw=None)[2].__repr__()
-    for secret in ("SECRET-IN", "42\\n", "OUT-SECRET"):
+    for secret in ("SECRET-IN", "EXPECTED-SECRET", "OUT-SECRET"):
         assert secret not in text, secret
     assert stack.request("GET", f"/code-sessions/{sid}/executions")[2]["executions"] == []
 
