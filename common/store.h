@@ -42,6 +42,7 @@ enum store_stmt {
 	STMT_METRICS_QUEUE_WAIT,
 	STMT_METRICS_SETUP_TIME,
 	STMT_METRICS_RUNNERS,
+	STMT_METRICS_VERDICTS,
 	/* runner: presence, claim, fenced result, sweep */
 	STMT_RUNNER_REGISTER,
 	STMT_RUNNER_HEARTBEAT,

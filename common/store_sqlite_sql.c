@@ -172,6 +172,10 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_METRICS_EXECUTION_TIME] = HISTOGRAM_SQL("execution_time_ms"),
 	[STMT_METRICS_QUEUE_WAIT] = HISTOGRAM_SQL("(started_at - queued_at)"),
 	[STMT_METRICS_SETUP_TIME] = HISTOGRAM_SQL("setup_ms"),
+	/* Judged cases of submissions by verdict (SKIPPED included). */
+	[STMT_METRICS_VERDICTS] =
+		"SELECT verdict, count(*) FROM executions WHERE kind = 'case' AND verdict IS NOT NULL "
+		"GROUP BY 1 ORDER BY 1",
 	[STMT_METRICS_RUNNERS] =
 		"SELECT " RUNNER_COLUMNS " FROM runners WHERE stopped_at IS NULL "
 		"AND heartbeat_at >= ?1 ORDER BY started_at, id",

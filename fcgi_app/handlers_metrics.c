@@ -55,6 +55,14 @@ static void status_row(void *ctx, struct store_query *row)
 	fprintf(f, "\"} %lld\n", (long long)store_column_int64(row, STATUS_COUNT_COUNT));
 }
 
+static void verdict_row(void *ctx, struct store_query *row)
+{
+	FILE *f = ctx;
+	fputs(PREFIX "case_verdicts_total{verdict=\"", f);
+	label_value(f, store_column_text(row, 0, NULL));
+	fprintf(f, "\"} %lld\n", (long long)store_column_int64(row, 1));
+}
+
 static void accepted_row(void *ctx, struct store_query *row)
 {
 	*(int64_t *)ctx += store_column_int64(row, STATUS_COUNT_COUNT);
@@ -136,6 +144,9 @@ static enum db_status write_executions(struct app *app, FILE *f)
 	family(f, "executions_finished_total", "counter",
 	       "Executions that reached a final status, by status and error code (\"\" for none).");
 	if (db_metrics_rows(app->store, STMT_METRICS_BY_STATUS, 0, status_row, f) != DB_OK)
+		return DB_ERROR;
+	family(f, "case_verdicts_total", "counter", "Judged cases of submissions, by verdict.");
+	if (db_metrics_rows(app->store, STMT_METRICS_VERDICTS, 0, verdict_row, f) != DB_OK)
 		return DB_ERROR;
 	family(f, "queue_depth", "gauge", "Executions waiting in the queue (QUEUED).");
 	fprintf(f, PREFIX "queue_depth %lld\n", (long long)depth);

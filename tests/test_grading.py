@@ -269,6 +269,19 @@ def test_a_sessions_submissions_are_listed_newest_first_in_pages(stack):
     assert rest["next_cursor"] is None
 
 
+def test_metrics_count_judged_cases_by_verdict(stack):
+    import re
+    def count(verdict):
+        text = stack.request("GET", "/metrics")[2]
+        text = text if isinstance(text, str) else repr(text)
+        m = re.search(r'code_exec_case_verdicts_total\{verdict="%s"\} (\d+)' % verdict, text)
+        return int(m.group(1)) if m else 0
+    put_suite(stack, "counted", suite_body(case("a", "1\n", "1\n"), case("b", "2\n", "3\n")))
+    before = count("ACCEPTED"), count("WRONG_ANSWER")
+    judge(stack, "print(input())\n", "counted")
+    assert (count("ACCEPTED"), count("WRONG_ANSWER")) == (before[0] + 1, before[1] + 1)
+
+
 def test_submitting_against_an_unknown_suite_is_404_on_suite_id(stack):
     sid = stack.create_session("print(1)\n")["session_id"]
     assert_error(stack.request("POST", f"/code-sessions/{sid}/submit", {"suite_id": "no-such"}),
