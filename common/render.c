@@ -146,10 +146,10 @@ json_object *render_stdin_accepted(const char *exec_id, size_t bytes, bool eof)
 	return o;
 }
 
-json_object *render_execution_page(json_object *items, int64_t next_seq)
+json_object *render_page(const char *key, json_object *items, int64_t next_seq)
 {
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "executions", items);
+	json_object_object_add(o, key, items);
 	char cursor[24];
 	snprintf(cursor, sizeof(cursor), "%lld", (long long)next_seq);
 	json_object_object_add(o, "next_cursor", next_seq > 0 ? json_object_new_string(cursor) : NULL);

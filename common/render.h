@@ -26,8 +26,8 @@ json_object *render_run_accepted(const char *exec_id, const char *session_id, in
 /* The reply to POST /executions/{id}/stdin: what was accepted. */
 json_object *render_stdin_accepted(const char *exec_id, size_t bytes, bool eof);
 
-/* A page of executions (items is taken); next_seq 0 when it is the last page. */
-json_object *render_execution_page(json_object *items, int64_t next_seq);
+/* A page {"<key>": items, "next_cursor"} (items is taken); next_seq 0 when it is the last page. */
+json_object *render_page(const char *key, json_object *items, int64_t next_seq);
 
 /* The health figures (runners, an array of render_runner objects, is taken). */
 json_object *render_health(int64_t queue_depth, int64_t running, int64_t oldest_queued_age_ms,

@@ -16,7 +16,7 @@ const int64_t metrics_bounds_ms[HISTOGRAM_BUCKETS] = {
 	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
 };
 
-static enum db_status db_failed(struct store *s, const char *what)
+enum db_status db_failed(struct store *s, const char *what)
 {
 	log_error("store: %s: %s", what, store_errmsg(s));
 	return DB_ERROR;
@@ -202,33 +202,52 @@ enum db_status db_execution_cancel(struct store *s, const char *id, json_object 
 	return db_execution_get(s, id, out);
 }
 
-enum db_status db_execution_list(struct store *s, const char *session_id, int64_t before,
-				 int limit, json_object **out)
+enum db_status db_page(struct store *s, enum store_stmt id, const char *session_id, int64_t before,
+		       int limit, int seq_col, db_page_row_fn *row, const char *key, json_object **out)
 {
-	enum db_status st = session_exists(s, session_id);
-	if (st != DB_OK)
-		return st;
-
-	struct store_query *q = store_query(s, STMT_EXECUTION_LIST);
+	struct store_query *q = store_query(s, id);
 	store_bind_str(q, 1, session_id);
 	store_bind_int64(q, 2, before > 0 ? before : INT64_MAX);
 	store_bind_int64(q, 3, limit + 1);      /* one more tells whether a next page exists */
 	json_object *items = json_object_new_array();
 	int64_t last_seq = 0;
 	int n = 0;
+	enum db_status st = DB_OK;
 	enum store_rc rc;
-	while ((rc = store_step(q)) == STORE_ROW && n < limit) {
-		json_object_array_add(items, render_execution(q));
-		last_seq = store_column_int64(q, EXECUTION_SEQ);
+	/* The row after the page, if there is one, says that another page follows. */
+	while (st == DB_OK && (rc = store_step(q)) == STORE_ROW && n < limit) {
+		json_object *item = NULL;
+		if ((st = row(s, q, &item)) == DB_OK)
+			json_object_array_add(items, item);
+		last_seq = store_column_int64(q, seq_col);
 		n++;
 	}
 	store_reset(q);
-	if (rc != STORE_ROW && rc != STORE_DONE) {
+	if (st == DB_OK && rc != STORE_ROW && rc != STORE_DONE)
+		st = db_failed(s, key);
+	if (st != DB_OK) {
 		json_object_put(items);
-		return db_failed(s, "list executions");
+		return st;
 	}
-	*out = render_execution_page(items, rc == STORE_ROW ? last_seq : 0);
+	*out = render_page(key, items, rc == STORE_ROW ? last_seq : 0);
 	return DB_OK;
+}
+
+static enum db_status execution_item(struct store *s, struct store_query *q, json_object **item)
+{
+	(void)s;
+	*item = render_execution(q);
+	return DB_OK;
+}
+
+enum db_status db_execution_list(struct store *s, const char *session_id, int64_t before,
+				 int limit, json_object **out)
+{
+	enum db_status st = session_exists(s, session_id);
+	if (st != DB_OK)
+		return st;
+	return db_page(s, STMT_EXECUTION_LIST, session_id, before, limit, EXECUTION_SEQ, execution_item,
+		       "executions", out);
 }
 
 /* The runners alive at now, rendered, into the array list. */

@@ -76,6 +76,20 @@ enum db_status db_suite_delete(struct store *s, const char *id);
  */
 enum db_status db_execution_cancel(struct store *s, const char *id, json_object **out);
 
+/* Logs what failed with the store's message; returns DB_ERROR. */
+enum db_status db_failed(struct store *s, const char *what);
+
+/* Makes one page item of the current row of q; DB_OK with *item (owned by the caller). */
+typedef enum db_status db_page_row_fn(struct store *s, struct store_query *q, json_object **item);
+
+/*
+ * One page of a session's rows of statement id (?1 the session, ?2 the seq
+ * to start below, ?3 how many rows), newest first, rendered by row; seq_col
+ * is the row's seq column. On DB_OK, *out is {"<key>": [...], "next_cursor"}.
+ */
+enum db_status db_page(struct store *s, enum store_stmt id, const char *session_id, int64_t before,
+		       int limit, int seq_col, db_page_row_fn *row, const char *key, json_object **out);
+
 /* Executions of a session with seq < before (0 = from the newest), newest first. */
 enum db_status db_execution_list(struct store *s, const char *session_id, int64_t before,
 				 int limit, json_object **out);

@@ -13,12 +13,6 @@
 #include "log.h"
 #include "render_submission.h"
 
-static enum db_status submit_failed(struct store *s, const char *what)
-{
-	log_error("store: %s: %s", what, store_errmsg(s));
-	return DB_ERROR;
-}
-
 /* The count query id returns for session_id (NULL: none bound), or -1. */
 static int64_t count_of(struct store *s, enum store_stmt id, const char *session_id)
 {
@@ -44,7 +38,7 @@ static enum db_status session_compiles(struct store *s, const struct language_ta
 	store_reset(q);
 	if (rc == STORE_ROW)
 		return DB_OK;
-	return rc == STORE_DONE ? DB_NOT_FOUND : submit_failed(s, "find session");
+	return rc == STORE_DONE ? DB_NOT_FOUND : db_failed(s, "find session");
 }
 
 /* The suite's newest version and its body (owned by the caller), or DB_SUITE_NOT_FOUND. */
@@ -59,8 +53,8 @@ static enum db_status suite_current(struct store *s, const char *suite_id, int64
 	}
 	store_reset(q);
 	if (rc == STORE_ROW)
-		return *body ? DB_OK : submit_failed(s, "read test suite");
-	return rc == STORE_DONE ? DB_SUITE_NOT_FOUND : submit_failed(s, "find test suite");
+		return *body ? DB_OK : db_failed(s, "read test suite");
+	return rc == STORE_DONE ? DB_SUITE_NOT_FOUND : db_failed(s, "find test suite");
 }
 
 /* The compare mode as the runner reads it: exact, trim, tokens or float_tolerance:<x>. */
@@ -106,7 +100,7 @@ static enum db_status case_insert(struct store *s, const char *session_id, const
 	store_bind_str(q, 10, session_id);
 	enum store_rc rc = store_step(q);
 	store_reset(q);
-	return rc == STORE_DONE ? DB_OK : submit_failed(s, "insert case");
+	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert case");
 }
 
 static enum db_status submission_insert(struct store *s, const char *id, const char *session_id,
@@ -121,7 +115,7 @@ static enum db_status submission_insert(struct store *s, const char *id, const c
 	store_bind_int64(q, 6, now);
 	enum store_rc rc = store_step(q);
 	store_reset(q);
-	return rc == STORE_DONE ? DB_OK : submit_failed(s, "insert submission");
+	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert submission");
 }
 
 /* The caps, in the order the contract checks them. */
@@ -130,12 +124,12 @@ static enum db_status check_caps(struct store *s, const struct run_caps *caps, c
 {
 	int64_t n = count_of(s, STMT_SESSION_IN_FLIGHT, session_id);
 	if (n < 0)
-		return submit_failed(s, "count runs in flight");
+		return db_failed(s, "count runs in flight");
 	if (n >= caps->per_session)
 		return DB_SESSION_BUSY;
 	n = count_of(s, STMT_QUEUE_DEPTH, NULL);
 	if (n < 0)
-		return submit_failed(s, "queue depth");
+		return db_failed(s, "queue depth");
 	return n + (int64_t)ncases > caps->queue_depth ? DB_QUEUE_FULL : DB_OK;
 }
 
@@ -168,7 +162,7 @@ static enum db_status submit_locked(struct store *s, const struct run_caps *caps
 	r->ncases = (int)json_object_array_length(cases);
 	r->case_ids = calloc((size_t)r->ncases, sizeof *r->case_ids);
 	if (!r->case_ids)
-		return submit_failed(s, "out of memory");
+		return db_failed(s, "out of memory");
 	for (int i = 0; i < r->ncases && st == DB_OK; i++) {
 		uuid_new(r->case_ids[i]);
 		st = case_insert(s, session_id, r->id, json_object_array_get_idx(cases, (size_t)i), i, compare,
@@ -186,10 +180,10 @@ enum db_status db_submit(struct store *s, const struct run_caps *caps, const str
 	struct submit_rows r = { .id = id };
 	uuid_new(id);
 	if (store_begin(s))
-		return submit_failed(s, "begin");
+		return db_failed(s, "begin");
 	enum db_status st = submit_locked(s, caps, langs, session_id, suite_id, stop_on_first_failure, &r, now);
 	if (st == DB_OK && store_commit(s))
-		st = submit_failed(s, "commit");
+		st = db_failed(s, "commit");
 	if (st != DB_OK) {
 		store_rollback(s);
 		free(r.case_ids);
@@ -215,7 +209,7 @@ static enum db_status submission_with_cases(struct store *s, struct store_query 
 	store_reset(q);
 	if (rc != STORE_DONE) {
 		submission_view_free(v);
-		return submit_failed(s, "submission cases");
+		return db_failed(s, "submission cases");
 	}
 	*out = submission_view_render(v);
 	submission_view_free(v);
@@ -231,7 +225,7 @@ enum db_status db_submission_get(struct store *s, const char *id, json_object **
 	if (rc == STORE_ROW)
 		st = submission_with_cases(s, q, out);
 	else if (rc != STORE_DONE)
-		st = submit_failed(s, "get submission");
+		st = db_failed(s, "get submission");
 	store_reset(q);
 	return st;
 }
@@ -243,29 +237,6 @@ enum db_status db_submission_list(struct store *s, const char *session_id, int64
 	enum db_status st = session_compiles(s, NULL, session_id, &compiles);
 	if (st != DB_OK)
 		return st;
-	struct store_query *q = store_query(s, STMT_SUBMISSION_LIST);
-	store_bind_str(q, 1, session_id);
-	store_bind_int64(q, 2, before > 0 ? before : INT64_MAX);
-	store_bind_int64(q, 3, limit + 1);      /* one more tells whether a next page exists */
-	json_object *items = json_object_new_array();
-	int64_t last_seq = 0;
-	int n = 0;
-	enum store_rc rc;
-	while ((rc = store_step(q)) == STORE_ROW && n < limit && st == DB_OK) {
-		json_object *one = NULL;
-		st = submission_with_cases(s, q, &one);
-		if (st == DB_OK)
-			json_object_array_add(items, one);
-		last_seq = store_column_int64(q, SUBMISSION_SEQ);
-		n++;
-	}
-	store_reset(q);
-	if (st == DB_OK && rc != STORE_ROW && rc != STORE_DONE)
-		st = submit_failed(s, "list submissions");
-	if (st != DB_OK) {
-		json_object_put(items);
-		return st;
-	}
-	*out = render_submission_page(items, rc == STORE_ROW ? last_seq : 0);
-	return DB_OK;
+	return db_page(s, STMT_SUBMISSION_LIST, session_id, before, limit, SUBMISSION_SEQ,
+		       submission_with_cases, "submissions", out);
 }

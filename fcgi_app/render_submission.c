@@ -205,13 +205,3 @@ json_object *render_submission_accepted(const char *id, const char *session_id, 
 	json_object_object_add(o, "queued_at", time_json(queued_at));
 	return o;
 }
-
-json_object *render_submission_page(json_object *items, int64_t next_seq)
-{
-	json_object *o = json_object_new_object();
-	char cursor[24];
-	json_object_object_add(o, "submissions", items);
-	snprintf(cursor, sizeof(cursor), "%lld", (long long)next_seq);
-	json_object_object_add(o, "next_cursor", next_seq > 0 ? json_object_new_string(cursor) : NULL);
-	return o;
-}

@@ -26,7 +26,5 @@ void submission_view_free(struct submission_view *v);
 json_object *render_submission_accepted(const char *id, const char *session_id, const char *suite_id,
 					int64_t version, int ncases, int64_t queued_at);
 
-/* A page of submissions (items is taken); next_seq 0 when it is the last page. */
-json_object *render_submission_page(json_object *items, int64_t next_seq);
 
 #endif
