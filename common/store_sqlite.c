@@ -124,6 +124,27 @@ static const char *role_pragmas(enum store_role role)
 	return "";
 }
 
+/*
+ * Switching a new database to WAL takes a lock SQLite does not call the
+ * busy handler for: when the programs of a stack open a new store at once,
+ * all but one can get SQLITE_BUSY here and would refuse to start. Retry
+ * every 10 ms, for up to BUSY_TIMEOUT_MS. journal_size_limit: a restarted
+ * WAL file is cut back to 64 MiB.
+ */
+static int set_pragmas(sqlite3 *db, char *err, size_t errlen)
+{
+	for (int waited_ms = 0;; waited_ms += 10) {
+		if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+				 "PRAGMA journal_size_limit=67108864; "
+				 "PRAGMA foreign_keys=ON;", err, errlen) == 0)
+			return 0;
+		int rc = sqlite3_errcode(db);
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited_ms >= BUSY_TIMEOUT_MS)
+			return -1;
+		usleep(10000);
+	}
+}
+
 static sqlite3 *open_file(const char *path, enum store_role role, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
@@ -134,10 +155,7 @@ static sqlite3 *open_file(const char *path, enum store_role role, char *err, siz
 		goto fail;
 	}
 	sqlite3_busy_handler(db, busy_wait, NULL);
-	/* journal_size_limit: a restarted WAL file is cut back to 64 MiB. */
-	if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-			 "PRAGMA journal_size_limit=67108864; "
-			 "PRAGMA foreign_keys=ON;", err, errlen))
+	if (set_pragmas(db, err, errlen))
 		goto fail;
 	if (migrate(db, err, errlen))
 		goto fail;
