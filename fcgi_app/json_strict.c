@@ -2,7 +2,18 @@
 #include "json_strict.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "json_names.h"
+
+enum { PATH_DEPTH = 32 };
+
+/* Where the check is, per depth: the member name in an object, the index in an array. */
+struct path_seg {
+	const char *name;       /* raw; NULL in an array */
+	size_t len, index;
+};
 
 struct cursor {
 	const char *start, *p, *end;
@@ -10,6 +21,10 @@ struct cursor {
 	json_key_fn *on_key;
 	void *ctx;
 	const char *why;
+	struct path_seg path[PATH_DEPTH];
+	struct json_names *names;       /* of the innermost open object */
+	char *field;                    /* the error's field path */
+	size_t field_size;
 };
 
 static int value(struct cursor *c);
@@ -172,8 +187,12 @@ static int member(struct cursor *c)
 	const char *name = c->p + 1;
 	if (string(c))
 		return -1;
+	size_t len = (size_t)(c->p - 1 - name);
 	if (c->depth == 1 && c->on_key)
-		c->on_key(name, (size_t)(c->p - 1 - name), c->ctx);
+		c->on_key(name, len, c->ctx);
+	if (c->depth > 1 && json_names_add(c->names, name, len))
+		return bad(c, "out of memory");
+	c->path[c->depth - 1] = (struct path_seg){ name, len, 0 };
 	skip_ws(c);
 	if (expect(c, ':', "expected ':'"))
 		return -1;
@@ -184,18 +203,15 @@ static int member(struct cursor *c)
  * The shared shape of objects and arrays: open, then items separated by
  * commas, then close; no trailing comma.
  */
-static int container(struct cursor *c, char close, int (*item)(struct cursor *))
+static int items(struct cursor *c, char close, int (*item)(struct cursor *))
 {
-	if (++c->depth > c->max_depth)
-		return bad(c, "nested too deeply");
 	c->p++;
 	skip_ws(c);
 	if (!at_end(c) && *c->p == close) {
 		c->p++;
-		c->depth--;
 		return 0;
 	}
-	for (;;) {
+	for (;; c->path[c->depth - 1].index++) {
 		if (item(c))
 			return -1;
 		skip_ws(c);
@@ -203,11 +219,72 @@ static int container(struct cursor *c, char close, int (*item)(struct cursor *))
 			c->p++;
 			continue;
 		}
-		if (expect(c, close, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'"))
-			return -1;
-		c->depth--;
-		return 0;
+		return expect(c, close, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
 	}
+}
+
+/* Appends name (raw) decoded, after a dot unless first; NUL bytes end it. */
+static size_t put_name(char *buf, size_t n, size_t size, const char *raw, size_t len, bool first)
+{
+	char decoded[128];
+	size_t dlen = json_name_decode(raw, len < sizeof decoded ? len : 0, decoded);
+	int w = snprintf(buf + n, size - n, "%s%.*s", first ? "" : ".", (int)dlen, decoded);
+	return w > 0 ? (size_t)w : 0;
+}
+
+/* The path of member dup of the object at the current depth, decoded, cut to fit c->field. */
+static void duplicate_path(struct cursor *c, const struct json_name *dup)
+{
+	char buf[256];
+	size_t n = 0;
+	for (int d = 0; d < c->depth - 1 && n < sizeof buf; d++) {
+		const struct path_seg *s = &c->path[d];
+		if (s->name) {
+			n += put_name(buf, n, sizeof buf, s->name, s->len, d == 0);
+		} else {
+			int w = snprintf(buf + n, sizeof buf - n, "[%zu]", s->index);
+			n += w > 0 ? (size_t)w : 0;
+		}
+	}
+	if (n < sizeof buf)
+		n += put_name(buf, n, sizeof buf, dup->raw, dup->raw_len, false);
+	n = n < sizeof buf ? n : sizeof buf - 1;
+	if (n >= c->field_size) {
+		/* Cut at a UTF-8 character boundary: the path goes into a JSON reply. */
+		n = c->field_size - 1;
+		while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(c->field, buf, n);
+	c->field[n] = '\0';
+}
+
+/* A nested object's names each once (json-c would silently keep the last). */
+static int check_unique(struct cursor *c, struct json_names *names)
+{
+	const struct json_name *dup = json_names_duplicate(names);
+	if (!dup)
+		return 0;
+	duplicate_path(c, dup);
+	c->p = dup->raw;
+	return bad(c, "duplicate member name");
+}
+
+static int container(struct cursor *c, char close, int (*item)(struct cursor *))
+{
+	if (++c->depth > c->max_depth || c->depth > PATH_DEPTH)
+		return bad(c, "nested too deeply");
+	struct json_names names = { 0 }, *outer = c->names;
+	c->names = &names;
+	c->path[c->depth - 1] = (struct path_seg){ NULL, 0, 0 };
+	int rc = items(c, close, item);
+	if (rc == 0 && close == '}' && c->depth > 1)
+		rc = check_unique(c, &names);
+	json_names_free(&names);
+	c->names = outer;
+	if (rc == 0)
+		c->depth--;
+	return rc;
 }
 
 static int value(struct cursor *c)
@@ -232,7 +309,9 @@ static int value(struct cursor *c)
 int json_strict_check(const char *s, size_t len, int max_depth, json_key_fn *on_key, void *ctx,
 		      struct json_strict_error *err)
 {
-	struct cursor c = { s, s, s + len, 0, max_depth, on_key, ctx, NULL };
+	struct cursor c = { .start = s, .p = s, .end = s + len, .max_depth = max_depth, .on_key = on_key,
+			    .ctx = ctx, .field = err->field, .field_size = sizeof err->field };
+	err->field[0] = '\0';
 	if (value(&c) == 0) {
 		skip_ws(&c);
 		if (at_end(&c))

@@ -17,14 +17,17 @@ typedef void json_key_fn(const char *raw, size_t len, void *ctx);
 struct json_strict_error {
 	size_t offset;          /* byte where the document went wrong */
 	const char *why;        /* static text */
+	char field[64];         /* a nested member name given twice: its path ("cases[2].name"); else "" */
 };
 
 /*
  * Checks that s (len bytes, any content) is exactly one JSON value with
  * optional surrounding whitespace, nested at most max_depth deep, with only
- * valid escapes and no lone surrogates. UTF-8 is not checked here. Returns 0
- * (on_key, if not NULL, was called for each top-level member name), or -1
- * with err filled.
+ * valid escapes and no lone surrogates, and no member name twice in a
+ * nested object (the top level's names go to on_key, for the caller to
+ * judge with the field rules). UTF-8 is not checked here. Returns 0 (on_key,
+ * if not NULL, was called for each top-level member name), or -1 with err
+ * filled.
  */
 int json_strict_check(const char *s, size_t len, int max_depth, json_key_fn *on_key, void *ctx,
 		      struct json_strict_error *err);

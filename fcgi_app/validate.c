@@ -162,16 +162,21 @@ static long limit_bytes(enum limit_kind limit, const struct config *cfg)
 /*
  * The syntax gate in front of json-c: UTF-8 first (anywhere in the body),
  * then strict RFC 8259 syntax, counting the top-level member names as it
- * goes so that duplicates can be refused later.
+ * goes so that duplicates can be refused later (a name twice in a nested
+ * object, such as a suite's case, is refused here, by its path).
  */
 static int check_syntax(const char *body, size_t len, struct key_count *kc, struct verror *err)
 {
 	struct json_strict_error jerr;
 	if (!utf8_valid(body, len))
 		return verror_set(err, "INVALID_JSON", NULL, "body is not valid UTF-8");
-	if (json_strict_check(body, len, JSON_MAX_DEPTH, key_seen, kc, &jerr))
-		return verror_set(err, "INVALID_JSON", NULL, "body is not valid JSON: %s at byte %zu",
-			    jerr.why, jerr.offset);
+	if (json_strict_check(body, len, JSON_MAX_DEPTH, key_seen, kc, &jerr)) {
+		if (!jerr.field[0])
+			return verror_set(err, "INVALID_JSON", NULL, "body is not valid JSON: %s at byte %zu",
+					  jerr.why, jerr.offset);
+		snprintf(err->field_buf, sizeof(err->field_buf), "%s", jerr.field);
+		return verror_set(err, "DUPLICATE_FIELD", err->field_buf, "%s appears more than once", err->field_buf);
+	}
 	size_t first = 0;
 	while (first < len && strchr(" \t\r\n", body[first]) && body[first])
 		first++;

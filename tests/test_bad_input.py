@@ -249,6 +249,14 @@ CASES = [
     put_suite("unknown-field", "language", suite(language="python"), code="UNKNOWN_FIELD"),
     put_suite("duplicate-cases", "cases", code="DUPLICATE_FIELD",
               raw=b'{"cases":[{"name":"a","expected_stdout":""}],"cases":[]}'),
+    put_suite("case-duplicate-member", "cases[1].expected_stdout", code="DUPLICATE_FIELD",
+              raw=b'{"cases":[{"name":"a","expected_stdout":""},'
+                  b'{"name":"b","expected_stdout":"1","expected_stdout":"2"}]}'),
+    put_suite("case-duplicate-member-via-escape", "cases[0].hidden", code="DUPLICATE_FIELD",
+              raw=b'{"cases":[{"name":"a","expected_stdout":"","hidden":true,"hi\\u0064den":false}]}'),
+    put_suite("compare-duplicate-member", "compare.float_tolerance", code="DUPLICATE_FIELD",
+              raw=b'{"cases":[{"name":"a","expected_stdout":""}],'
+                  b'"compare":{"float_tolerance":0.5,"float_tolerance":-1}}'),
     put_suite("compare-unknown", "compare", suite(compare="fuzzy")),
     put_suite("compare-number", "compare", suite(compare=1)),
     put_suite("compare-null", "compare", suite(compare=None)),

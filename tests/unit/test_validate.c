@@ -134,6 +134,26 @@ TEST(validate_refuses_duplicate_keys)
 	expect_error(BODY_RUN, "{\"x\":1,\"x\":2}", "UNKNOWN_FIELD", "x");
 }
 
+TEST(validate_refuses_duplicate_keys_in_nested_objects_by_path)
+{
+	expect_error(BODY_SUITE, "{\"cases\":[{\"name\":\"a\",\"expected_stdout\":\"\"},"
+		     "{\"name\":\"b\",\"expected_stdout\":\"1\",\"expected_stdout\":\"2\"}]}",
+		     "DUPLICATE_FIELD", "cases[1].expected_stdout");
+	expect_error(BODY_SUITE, "{\"cases\":[{\"name\":\"a\",\"n\\u0061me\":\"b\",\"expected_stdout\":\"\"}]}",
+		     "DUPLICATE_FIELD", "cases[0].name");
+	expect_error(BODY_SUITE, "{\"cases\":[{\"name\":\"a\",\"expected_stdout\":\"\"}],"
+		     "\"compare\":{\"float_tolerance\":1,\"float_tolerance\":-1}}",
+		     "DUPLICATE_FIELD", "compare.float_tolerance");
+	expect_error(BODY_RUN, "{\"stdin\":[{\"k\":1},{\"k\":1,\"j\":[{\"z\":0,\"z\":0}]}]}",
+		     "DUPLICATE_FIELD", "stdin[1].j[0].z");
+	/* The same name in sibling objects, or once in each of two levels, is fine. */
+	struct validated v;
+	struct verror e;
+	REQUIRE(run(BODY_SUITE, "{\"cases\":[{\"name\":\"a\",\"expected_stdout\":\"\"},"
+		    "{\"name\":\"b\",\"expected_stdout\":\"\"}]}", &v, &e) == 0);
+	validated_free(&v);
+}
+
 TEST(validate_cuts_long_unknown_names_on_a_character_boundary)
 {
 	char body[256] = "{\"";
