@@ -53,6 +53,7 @@ enum store_stmt {
 	STMT_EXPIRE_DEAD_RUNNERS,
 	STMT_GIVE_UP,
 	STMT_REQUEUE,
+	STMT_EVENT_REQUEUED,
 	/* live events: the runner appends an attempt's (fenced), events reads them */
 	STMT_EVENT_INSERT,
 	STMT_EVENTS_AFTER,

@@ -233,11 +233,17 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"ELSE 'the runner was lost during each of ' || attempt || ' attempts' END, "
 		"stdout = coalesce(stdout, ''), stderr = coalesce(stderr, ''), "
 		"finished_at = ?1, lease_until = NULL "
-		"WHERE status = 'RUNNING' AND lease_until < ?1 AND (attempt >= ?2 OR cancel_requested)",
+		"WHERE status = 'RUNNING' AND lease_until < ?1 AND (attempt >= ?2 OR cancel_requested) "
+		"RETURNING id, attempt",
 	[STMT_REQUEUE] =
 		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, "
 		"started_at = NULL WHERE status = 'RUNNING' AND lease_until < ?1 AND attempt < ?2 "
-		"AND NOT cancel_requested",
+		"AND NOT cancel_requested RETURNING id, attempt",
+	/* The status event of a requeue: QUEUED, as event 0 of the attempt to come
+	 * (?2 = EVENT_ID(?3, 0)), so it sorts after the lost attempt's events. */
+	[STMT_EVENT_REQUEUED] =
+		"INSERT OR IGNORE INTO execution_events (execution_id, event_id, attempt, kind, stream_offset, data) "
+		"VALUES (?1, ?2, ?3, 'status', 0, 'QUEUED')",
 	/* Fenced like STMT_FINISH: only the runner holding this attempt adds to it. */
 	[STMT_EVENT_INSERT] =
 		"INSERT INTO execution_events (execution_id, event_id, attempt, kind, stream_offset, data) "

@@ -356,10 +356,18 @@ void stream_start(struct events *ev, struct conn *c, const struct request *req)
 	start_stream(ev, c, req, ws);
 }
 
-/* True if id follows last without a gap: the next of the attempt, or the first of a later one. */
+/*
+ * True if id follows last without a gap: the next of the attempt, or the
+ * first of a later one -- event 0 (the QUEUED the sweep stores when it
+ * requeues), or for attempt 1 event 1 (its RUNNING follows the QUEUED every
+ * execution starts with). A retry's RUNNING seen before its QUEUED is a gap:
+ * the stream reads the store, which has the QUEUED since the requeue.
+ */
 static bool follows(int64_t last, int64_t id)
 {
-	return id == last + 1 || (N_OF(id) == 1 && ATTEMPT_OF(id) > ATTEMPT_OF(last));
+	if (id == last + 1)
+		return true;
+	return ATTEMPT_OF(id) > ATTEMPT_OF(last) && (N_OF(id) == 0 || (N_OF(id) == 1 && ATTEMPT_OF(id) == 1));
 }
 
 void stream_live(struct events *ev, struct conn *c, const struct event_msg *m)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "event_sink.h"
 #include "log.h"
 
 int claims_open(struct claims *c, const struct config *cfg, const char *runner_id,
@@ -236,29 +237,102 @@ int claims_skip_rest(struct claims *c, const struct claim *cl, const char *verdi
 	return run_write(c, q, "skip cases");
 }
 
-/* Runs one sweep statement bound to (now or a cut-off, max_attempts). */
-static int sweep_step(struct claims *c, enum store_stmt id, int64_t t, const char *what)
+/* The executions a sweep statement changed, announced after the commit. */
+struct swept {
+	struct swept_row { char id[UUID_LEN + 1]; int attempt; } *rows;
+	size_t n, cap;
+};
+
+static int swept_add(struct swept *w, const char *id, int attempt)
 {
-	struct store_query *q = store_query(c->store, id);
-	store_bind_int64(q, 1, t);
-	if (store_param_count(q) > 1)
-		store_bind_int64(q, 2, c->cfg->max_attempts);
-	return run_write(c, q, what);
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 8;
+		struct swept_row *rows = realloc(w->rows, cap * sizeof *rows);
+		if (!rows)
+			return -1;
+		w->rows = rows;
+		w->cap = cap;
+	}
+	snprintf(w->rows[w->n].id, sizeof w->rows[w->n].id, "%s", id);
+	w->rows[w->n++].attempt = attempt;
+	return 0;
 }
 
-int claims_sweep(struct claims *c)
+/* Stores the QUEUED status event of a requeued execution's next attempt. */
+static int store_requeued_event(struct claims *c, const char *id, int next_attempt)
+{
+	struct store_query *q = store_query(c->store, STMT_EVENT_REQUEUED);
+	store_bind_str(q, 1, id);
+	store_bind_int64(q, 2, EVENT_ID(next_attempt, 0));
+	store_bind_int64(q, 3, next_attempt);
+	return run_write(c, q, "requeue event") < 0 ? -1 : 0;
+}
+
+/*
+ * Runs a sweep statement (bound to now and max_attempts) that returns the
+ * id and attempt of each execution it changed, collected into w; a requeue
+ * stores each one's QUEUED event beside it. Returns 0, or -1.
+ */
+static int sweep_rows(struct claims *c, enum store_stmt stmt, int64_t now, struct swept *w, bool requeue)
+{
+	struct store_query *q = store_query(c->store, stmt);
+	enum store_rc rc;
+	int failed = 0;
+
+	store_bind_int64(q, 1, now);
+	store_bind_int64(q, 2, c->cfg->max_attempts);
+	/* The UPDATE is done by the first step; the rows come after it. */
+	while (!failed && (rc = store_step(q)) == STORE_ROW) {
+		const char *id = store_column_text(q, 0, NULL);
+		int attempt = (int)store_column_int64(q, 1);
+		failed = !id || swept_add(w, id, attempt) < 0 ||
+			 (requeue && store_requeued_event(c, id, attempt + 1) < 0);
+	}
+	store_reset(q);
+	return failed || rc != STORE_DONE ? -1 : 0;
+}
+
+/* Tells the events program: a requeue's QUEUED event, or done for an execution given up. */
+static void announce(void *events_pub, const struct swept *w, bool requeued)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		int attempt = w->rows[i].attempt + (requeued ? 1 : 0);
+		struct event_msg m = {
+			.event_id = EVENT_ID(attempt, 0), .attempt = attempt,
+			.kind = requeued ? EVENT_STATUS : EVENT_DONE,
+			.data = requeued ? "QUEUED" : "", .len = requeued ? 6 : 0,
+		};
+		memcpy(m.execution_id, w->rows[i].id, sizeof m.execution_id);
+		event_publish(events_pub, &m);
+	}
+}
+
+int claims_sweep(struct claims *c, void *events_pub)
 {
 	int64_t now = now_ms();
-	if (sweep_step(c, STMT_EXPIRE_DEAD_RUNNERS, now - c->cfg->runner_stale_ms,
-		       "expire leases of dead runners") < 0)
+	struct swept lost = { 0 }, requeued = { 0 };
+	int rc = -1;
+
+	struct store_query *q = store_query(c->store, STMT_EXPIRE_DEAD_RUNNERS);
+	store_bind_int64(q, 1, now - c->cfg->runner_stale_ms);
+	if (run_write(c, q, "expire leases of dead runners") < 0)
 		return -1;
-	int lost = sweep_step(c, STMT_GIVE_UP, now, "give up");
-	int requeued = sweep_step(c, STMT_REQUEUE, now, "requeue");
-	if (lost < 0 || requeued < 0)
-		return -1;
-	if (lost)
-		log_warn("sweep: %d execution(s) ended FAILED/RUNNER_LOST", lost);
-	if (requeued)
-		log_warn("sweep: %d execution(s) requeued after their runner was lost", requeued);
-	return lost + requeued;
+	/* One transaction: a requeue and its status event are stored together. */
+	if (store_begin(c->store) < 0 || sweep_rows(c, STMT_GIVE_UP, now, &lost, false) < 0 ||
+	    sweep_rows(c, STMT_REQUEUE, now, &requeued, true) < 0 || store_commit(c->store) < 0) {
+		log_error("store: sweep: %s", store_errmsg(c->store));
+		store_rollback(c->store);
+		goto out;
+	}
+	announce(events_pub, &lost, false);
+	announce(events_pub, &requeued, true);
+	if (lost.n)
+		log_warn("sweep: %zu execution(s) ended FAILED/RUNNER_LOST", lost.n);
+	if (requeued.n)
+		log_warn("sweep: %zu execution(s) requeued after their runner was lost", requeued.n);
+	rc = (int)(lost.n + requeued.n);
+out:
+	free(lost.rows);
+	free(requeued.rows);
+	return rc;
 }

@@ -101,7 +101,12 @@ void claims_bind_output(struct store_query *q, int pos, const char *buf, size_t 
  */
 int claims_skip_rest(struct claims *c, const struct claim *cl, const char *verdict);
 
-/* Requeues expired leases and ends exhausted ones FAILED/RUNNER_LOST. Returns rows touched, or -1. */
-int claims_sweep(struct claims *c);
+/*
+ * Requeues expired leases (storing each one's QUEUED status event, attempt
+ * + 1) and ends exhausted ones FAILED/RUNNER_LOST, then announces both on
+ * events_pub (NULL: none) so open streams see them at once. Returns rows
+ * touched, or -1.
+ */
+int claims_sweep(struct claims *c, void *events_pub);
 
 #endif

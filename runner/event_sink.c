@@ -5,26 +5,51 @@
 #include <zmq.h>
 
 #include "log.h"
+#include "runner_endpoint.h"
 
-/* Sends one event to the events program; never blocks (dropped if it cannot go now). */
+void *event_pub_open(void *zctx, const struct config *cfg)
+{
+	char endpoint[CONFIG_PATH_MAX + 32];
+	int hwm = 10000, linger = 0;
+	void *pub = zctx ? zmq_socket(zctx, ZMQ_PUB) : NULL;
+
+	if (!pub)
+		return NULL;
+	zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+	if (events_endpoint(cfg, endpoint, sizeof endpoint) < 0 || zmq_connect(pub, endpoint) != 0) {
+		zmq_close(pub);
+		return NULL;
+	}
+	return pub;
+}
+
+void event_publish(void *pub, const struct event_msg *ev)
+{
+	char head[160];
+
+	if (!pub)
+		return;
+	int hlen = event_msg_header(ev, head, sizeof head);
+	zmq_msg_t msg;
+	if (hlen < 0 || zmq_msg_init_size(&msg, (size_t)hlen + ev->len) != 0)
+		return;
+	memcpy(zmq_msg_data(&msg), head, (size_t)hlen);
+	if (ev->len)
+		memcpy((char *)zmq_msg_data(&msg) + hlen, ev->data, ev->len);
+	if (zmq_msg_send(&msg, pub, ZMQ_DONTWAIT) < 0)
+		zmq_msg_close(&msg);
+}
+
+/* Sends one event of the sink's attempt to the events program. */
 static void publish(struct event_sink *s, enum event_kind kind, int64_t event_id, int64_t offset,
 		    const char *data, size_t len)
 {
-	struct event_msg ev = { .event_id = event_id, .attempt = s->attempt, .kind = kind, .offset = offset };
-	char head[160];
+	struct event_msg ev = { .event_id = event_id, .attempt = s->attempt, .kind = kind, .offset = offset,
+				.data = data, .len = len };
 
-	if (!s->pub)
-		return;
 	memcpy(ev.execution_id, s->execution_id, sizeof ev.execution_id);
-	int hlen = event_msg_header(&ev, head, sizeof head);
-	zmq_msg_t msg;
-	if (hlen < 0 || zmq_msg_init_size(&msg, (size_t)hlen + len) != 0)
-		return;
-	memcpy(zmq_msg_data(&msg), head, (size_t)hlen);
-	if (len)
-		memcpy((char *)zmq_msg_data(&msg) + hlen, data, len);
-	if (zmq_msg_send(&msg, s->pub, ZMQ_DONTWAIT) < 0)
-		zmq_msg_close(&msg);
+	event_publish(s->pub, &ev);
 }
 
 /* Publishes an event and queues it for the store (data is taken). */

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "event_msg.h"
 #include "store.h"
 
@@ -48,6 +49,18 @@ struct event_sink {
 	size_t npending, cap, pending_bytes;
 	int64_t flush_at;               /* mono_ms; INT64_MAX: nothing pending */
 };
+
+/*
+ * A PUB socket in zctx to the events program (one per thread: ZeroMQ
+ * sockets are not shared). It connects in the background and reconnects
+ * by itself; with no events program (or a slow one) messages are dropped,
+ * never queued without bound: the store keeps the events for replay. NULL
+ * if it cannot be made (events go to the store only).
+ */
+void *event_pub_open(void *zctx, const struct config *cfg);
+
+/* Sends one event on pub; never blocks (dropped if it cannot go now). NULL-safe on pub. */
+void event_publish(void *pub, const struct event_msg *ev);
 
 /* Starts the events of an attempt with its RUNNING status. */
 void event_sink_begin(struct event_sink *s, void *pub, struct store *store, const char *runner_id,

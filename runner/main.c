@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "claims.h"
+#include "event_sink.h"
 #include "languages_probe.h"
 #include "limit_errors.h"
 #include "wake.h"
@@ -34,6 +35,7 @@ struct loop {
 	struct runner *r;
 	struct claims claims;
 	void *ctx, *pull;
+	void *events_pub;                /* the sweep's announcements to the events program */
 	int64_t next_sweep, next_heartbeat;
 };
 
@@ -84,7 +86,7 @@ static void timers(struct loop *lp)
 	if (now >= lp->next_sweep) {
 		/* Idle slots look at the queue every sweep_interval_ms on their
 		 * own; wake them at once only for work the sweep just requeued. */
-		if (claims_sweep(&lp->claims) > 0)
+		if (claims_sweep(&lp->claims, lp->events_pub) > 0)
 			runner_nudge(r, true);
 		/* The runner is the store's checkpointer: no API request pays for it. */
 		store_checkpoint(lp->claims.store);
@@ -183,6 +185,7 @@ static int serve(struct runner *r)
 		goto out;
 	}
 	r->zmq = lp.ctx;
+	lp.events_pub = event_pub_open(lp.ctx, &r->cfg);
 	started = start_slots(r, s);
 	log_info("runner %s started: %d slots, sandbox %s, data in %s", r->id, started, r->host.mode,
 		 r->cfg.data_dir);
@@ -199,6 +202,8 @@ out:
 		claims_mark_stopped(&lp.claims);
 	if (lp.pull)
 		zmq_close(lp.pull);
+	if (lp.events_pub)
+		zmq_close(lp.events_pub);
 	if (lp.ctx)
 		zmq_ctx_term(lp.ctx);
 	claims_close(&lp.claims);

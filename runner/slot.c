@@ -17,7 +17,6 @@
 #include "event_sink.h"
 #include "judge.h"
 #include "log.h"
-#include "runner_endpoint.h"
 #include "run_watch.h"
 
 void runner_nudge(struct runner *r, bool all)
@@ -203,29 +202,6 @@ static void check(struct runner *r, const struct language *l, const struct lang_
 	outcome_from_check(res, &limits, *diagnostics, o);
 }
 
-/*
- * The slot's PUB socket to the events program. It connects in the
- * background and reconnects by itself; with no events program (or a slow
- * one) messages are dropped, never queued without bound: the store keeps
- * the events for replay. NULL if it cannot be made (events go to the store only).
- */
-static void *events_pub_open(struct runner *r)
-{
-	char endpoint[CONFIG_PATH_MAX + 32];
-	int hwm = 10000, linger = 0;
-	void *pub = r->zmq ? zmq_socket(r->zmq, ZMQ_PUB) : NULL;
-
-	if (!pub)
-		return NULL;
-	zmq_setsockopt(pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
-	zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
-	if (events_endpoint(&r->cfg, endpoint, sizeof endpoint) < 0 || zmq_connect(pub, endpoint) != 0) {
-		zmq_close(pub);
-		return NULL;
-	}
-	return pub;
-}
-
 static void execute(struct slot *s, struct claims *claims, struct claim *c)
 {
 	struct runner *r = s->runner;
@@ -291,7 +267,7 @@ static void *slot_main(void *arg)
 	char err[256];
 
 	s->netns = r->host.root && sandbox_slot_netns() == 0;
-	s->pub = events_pub_open(r);
+	s->pub = event_pub_open(r->zmq, &r->cfg);
 	/* Writing to an interactive run's stdin after the program closed it
 	 * must fail with EPIPE, not kill the runner. */
 	sigset_t pipe;

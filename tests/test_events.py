@@ -339,8 +339,14 @@ def test_runner_killed_mid_run_the_stream_follows_the_retry(parts):
     final = seen[-1]["data"]
     assert seen[-1]["event"] == "done"
     assert final["status"] == "COMPLETED" and final["attempt"] == 2
-    running = [e["data"] for e in seen if e["event"] == "status" and e["data"]["status"] == "RUNNING"]
-    assert running == [{"status": "RUNNING", "attempt": 1}, {"status": "RUNNING", "attempt": 2}]
+    # The requeue is an event of its own: QUEUED, attempt 2, before the retry runs.
+    statuses = [e["data"] for e in seen if e["event"] == "status"]
+    assert statuses == [{"status": "QUEUED", "attempt": 0}, {"status": "RUNNING", "attempt": 1},
+                        {"status": "QUEUED", "attempt": 2}, {"status": "RUNNING", "attempt": 2}]
+    ids = [e["id"] for e in seen]
+    assert ids == sorted(set(ids))
+    requeued = next(e for e in seen if e["data"] == {"status": "QUEUED", "attempt": 2})
+    assert requeued["id"] == 2 << ATTEMPT_BITS
     attempt2 = [e for e in seen if e["event"] == "stdout" and e["data"]["attempt"] == 2]
     assert "".join(e["data"]["data"] for e in attempt2) == "start\nend\n"
 

@@ -113,8 +113,12 @@ TEST(claims_sweep_requeues_expired_leases_then_gives_up)
 		CHECK(c.attempt == attempt);
 		claim_free(&c);
 		exec_sql(&f, "UPDATE executions SET lease_until = 1 WHERE id = 'e1'");
-		CHECK(claims_sweep(&f.c) == 1);
+		CHECK(claims_sweep(&f.c, NULL) == 1);
 	}
+	/* The requeue stored the QUEUED event of attempt 2, event 0 of that attempt. */
+	CHECK(query_int(&f, "SELECT count(*) FROM execution_events WHERE execution_id = 'e1'") == 1);
+	CHECK(query_int(&f, "SELECT count(*) FROM execution_events WHERE execution_id = 'e1' "
+			"AND event_id = 2 << 32 AND attempt = 2 AND kind = 'status' AND data = 'QUEUED'") == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'FAILED' "
 			"AND error_code = 'RUNNER_LOST' AND attempt = 2") == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e2' AND status = 'QUEUED'") == 1);
@@ -130,7 +134,7 @@ TEST(claims_sweep_expires_claims_of_a_stopped_runner)
 	queue_two(&f);
 	REQUIRE(claims_take(&f.c, &c) == 1);   /* lease far in the future, runner silent since t=1 */
 	claim_free(&c);
-	CHECK(claims_sweep(&f.c) == 1);
+	CHECK(claims_sweep(&f.c, NULL) == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'QUEUED' "
 			"AND runner_id IS NULL AND attempt = 1") == 1);
 	fixture_close(&f);
@@ -163,7 +167,7 @@ TEST(claims_sweep_ends_a_lost_cancelled_run_cancelled_instead_of_requeueing_it)
 	REQUIRE(claims_take(&f.c, &c) == 1);
 	claim_free(&c);
 	exec_sql(&f, "UPDATE executions SET cancel_requested = 1 WHERE id = 'e1'");
-	CHECK(claims_sweep(&f.c) == 1);
+	CHECK(claims_sweep(&f.c, NULL) == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'FAILED' "
 			"AND error_code = 'CANCELLED' AND attempt = 1 AND stdout = ''") == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE status = 'QUEUED'") == 1);
