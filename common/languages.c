@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum field_kind { F_TEXT, F_CMD, F_MOUNTS, F_ENV, F_LIMIT };
+enum field_kind { F_TEXT, F_CMD, F_MOUNTS, F_ENV, F_LIMIT, F_FLAG };
 
 /* One row per key of a section. */
 struct field {
@@ -23,6 +23,7 @@ struct field {
 #define TEXT(f)  { #f, F_TEXT, offsetof(struct language, f), sizeof(LFIELD(f)), 0 }
 #define CMD(f)   { #f, F_CMD, offsetof(struct language, f), 0, 0 }
 #define LIMIT(key, f, hi) { key, F_LIMIT, offsetof(struct language, f), 0, hi }
+#define FLAG(f)  { #f, F_FLAG, offsetof(struct language, f), 0, 0 }
 
 static const struct field fields[] = {
 	TEXT(name),
@@ -32,6 +33,7 @@ static const struct field fields[] = {
 	CMD(compile),
 	CMD(run),
 	CMD(check),
+	FLAG(syntax_channel),
 	{ "mounts", F_MOUNTS, 0, 0, 0 },
 	{ "env", F_ENV, 0, 0, 0 },
 	LIMIT("memory_mb", limits.memory_mb, 65536),
@@ -141,6 +143,14 @@ static const char *set_limit(int *field, const char *value, int max)
 	return NULL;
 }
 
+static const char *set_flag(bool *field, const char *value)
+{
+	if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+		return "expected yes or no";
+	*field = strcmp(value, "yes") == 0;
+	return NULL;
+}
+
 static const char *set_field(struct language *l, const struct field *f, const char *value)
 {
 	char *p = (char *)l + f->offset;
@@ -159,6 +169,8 @@ static const char *set_field(struct language *l, const struct field *f, const ch
 		return set_env(l, value);
 	case F_LIMIT:
 		return set_limit((int *)(void *)p, value, f->max);
+	case F_FLAG:
+		return set_flag((bool *)(void *)p, value);
 	}
 	return "unknown key";
 }

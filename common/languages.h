@@ -60,6 +60,11 @@ struct language {
 	struct lang_cmd run;
 	struct lang_cmd check;                  /* n == 0: no check */
 	char diagnostics[16];                   /* how check output is parsed */
+	/* The run command checks the learner's file first and reports a
+	 * syntax error on the sandbox's syntax channel (SANDBOX_SYNTAX_FD),
+	 * which it closes before the learner's code starts: a report there
+	 * ends the execution as a compile error. */
+	bool syntax_channel;
 	int nmounts;
 	char *mounts[LANG_MOUNTS];              /* absolute host directories, bound read-only */
 	int nenv;

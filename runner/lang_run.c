@@ -132,8 +132,33 @@ static int run(const struct sandbox_host *host, const struct config *cfg, const 
 	job.nfiles = nfiles;
 	job.limits = &limits;
 	job.sink = in->sink;
+	job.syntax_channel = l->syntax_channel;
 	res->ran = true;
 	return sandbox_run(host, &job, &res->run);
+}
+
+/*
+ * A run whose command reported a syntax error (languages.h,
+ * syntax_channel) did not run the learner's code: it is a compile that
+ * failed, its report the compiler's messages, and there was no run step.
+ */
+static void syntax_failure(struct lang_result *res)
+{
+	struct sandbox_result *c = &res->compile_res;
+
+	*c = res->run;
+	free(c->err);
+	c->err = c->syntax;
+	c->err_len = c->syntax_len;
+	c->err_truncated = false;
+	c->syntax = NULL;
+	c->syntax_len = 0;
+	free(c->out);
+	c->out = NULL;
+	c->out_len = 0;
+	memset(&res->run, 0, sizeof res->run);
+	res->ran = false;
+	res->compile = COMPILE_FAILED;
 }
 
 /* A cached compile as if the compiler had just run: its messages and
@@ -183,8 +208,13 @@ int lang_execute(const struct sandbox_host *host, const struct config *cfg, cons
 	int nfiles = 0;
 
 	memset(res, 0, sizeof *res);
-	if (l->compile.n == 0)
-		return run(host, cfg, l, in, NULL, 0, res);
+	if (l->compile.n == 0) {
+		int rc = run(host, cfg, l, in, NULL, 0, res);
+
+		if (rc == 0 && res->run.syntax_len > 0)
+			syntax_failure(res);
+		return rc;
+	}
 	res->compile = compile_or_cached(host, cfg, l, cache, in, res);
 	if (res->compile != COMPILE_OK)
 		return 0;

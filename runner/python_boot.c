@@ -5,8 +5,16 @@
  * program does the part of site a learner can notice -- Debian's
  * dist-packages on sys.path, exit(), quit() and help() -- then runs
  * /app/main.py as the real __main__ module: same sys.argv, sys.path[0],
- * __name__, tracebacks (its own frame is cut off), exit statuses and
- * SyntaxError reports as "python3 /app/main.py".
+ * __name__, tracebacks (its own frame is cut off) and exit statuses as
+ * "python3 /app/main.py".
+ *
+ * It compiles the file before running it, and reports a SyntaxError on the
+ * sandbox's syntax channel (fd 4, see sandbox.h) instead of stderr: the
+ * runner makes that a COMPILE_ERROR, which a program cannot fake, because
+ * fd 4 is closed before any of the learner's code runs (and a
+ * SyntaxError the program raises itself, or an exit status, is just a
+ * runtime error). The report names main.py, like a compiler's would.
+ * Without a channel (fd 4 closed) the report goes to stderr.
  *
  * The version in the dist-packages path is the running interpreter's own,
  * as site.py derives it: the configured python may be any 3.x, and a path
@@ -34,8 +42,26 @@ const char python_boot[] =
 	"with open('/app/main.py', 'rb') as f:\n"
 	"    source = f.read()\n"
 	"del f\n"
+	"import posix\n"
 	"try:\n"
-	"    exec(compile(source, '/app/main.py', 'exec'), main.__dict__)\n"
+	"    code = compile(source, '/app/main.py', 'exec')\n"
+	"except SyntaxError as e:\n"
+	"    import traceback\n"
+	"    e.filename = 'main.py'\n"
+	"    report = ''.join(traceback.format_exception_only(type(e), e))\n"
+	"    try:\n"
+	"        with open(4, 'w', encoding='utf-8', errors='backslashreplace') as channel:\n"
+	"            channel.write(report)\n"
+	"    except OSError:\n"
+	"        sys.stderr.write(report)\n"
+	"    sys.exit(1)\n"
+	"try:\n"
+	"    posix.close(4)\n"
+	"except OSError:\n"
+	"    pass\n"
+	"del source\n"
+	"try:\n"
+	"    exec(code, main.__dict__)\n"
 	"except SystemExit:\n"
 	"    raise\n"
 	"except BaseException as e:\n"

@@ -23,8 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +100,9 @@ struct run {
 	const struct sandbox_watch *watch;
 	int64_t tick_at;                /* INT64_MAX: nothing to look at, or the run is over */
 	int cpu_limit_ms;               /* an interactive run's CPU time, all processes; 0: none */
+	bool syntax_channel;            /* the job asked for one */
+	int syntax_fd;                  /* the runner's end of it (a memfd); -1: none */
+	size_t syntax_limit;            /* the most of it read back */
 };
 
 /* ---- preparation (before clone) -------------------------------------- */
@@ -271,6 +276,7 @@ static int fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *hos
 	s->stdin_data = job->stdin_data;
 	s->stdin_len = job->stdin_len;
 	s->stdin_fd = -1;
+	s->syntax_fd = s->child.syntax_fd = -1;
 	fill_root_opts(s, job);
 	snprintf(s->tmp_opts, sizeof s->tmp_opts, "size=%dm,nr_inodes=%d,mode=1777",
 		 l->tmpfs_mb, TMP_INODES);
@@ -452,6 +458,12 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 {
 	int sync[2], status[2], out[2], err[2], e;
 
+	/* A memfd, not a pipe: a long report never blocks its writer, and it
+	 * is read once the run has ended. The runner keeps its end. */
+	if (r->syntax_channel && (r->syntax_fd = memfd_create("syntax", MFD_CLOEXEC)) < 0)
+		goto fail;
+	s->syntax_fd = r->syntax_fd;
+
 	/* A socket, not a pipe: if the child is already dead, sending must fail
 	 * with EPIPE instead of raising SIGPIPE in the runner. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
@@ -472,6 +484,7 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 		close(err[1]);
 		goto fail_out;
 	}
+
 	s->sync_fd = sync[0];
 	s->status_fd = status[1];
 	s->out_fd = out[1];
@@ -913,7 +926,9 @@ static void run_init(struct run *r, const struct sandbox_job *job)
 	memset(r, 0, sizeof *r);
 	cgroup_run_init(&r->cg);
 	r->pid = r->owner = -1;
-	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = -1;
+	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = r->syntax_fd = -1;
+	r->syntax_channel = job->syntax_channel;
+	r->syntax_limit = (size_t)l->max_output_bytes;
 	r->out.limit = r->err.limit = (size_t)l->max_output_bytes;
 	if (job->compile)
 		r->out.limit = job->artifact_limit;
@@ -927,6 +942,24 @@ static void run_init(struct run *r, const struct sandbox_job *job)
 	if (job->interactive)
 		r->cpu_limit_ms = l->cpu_time_ms;       /* checked where a cgroup counts it */
 	r->tick_at = job->watch || r->cpu_limit_ms ? 0 : INT64_MAX;
+}
+
+/* What the payload wrote to its syntax channel, into res (NULL if nothing).
+ * Returns 0, or -1 when out of memory. */
+static int syntax_take(struct run *r, struct sandbox_result *res)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (r->syntax_fd < 0 || fstat(r->syntax_fd, &st) < 0 || st.st_size <= 0)
+		return 0;
+	res->syntax_len = (size_t)st.st_size < r->syntax_limit ? (size_t)st.st_size : r->syntax_limit;
+	if (!(res->syntax = malloc(res->syntax_len + 1)))
+		return -1;
+	n = pread(r->syntax_fd, res->syntax, res->syntax_len, 0);
+	res->syntax_len = n > 0 ? (size_t)n : 0;
+	res->syntax[res->syntax_len] = '\0';
+	return 0;
 }
 
 static int finish(struct run *r, struct sandbox_result *res, int rc)
@@ -943,12 +976,14 @@ static int finish(struct run *r, struct sandbox_result *res, int rc)
 	close_fd(&r->feed.fd);
 	free(r->feed.buf);
 	if (rc == 0 && (capture_take(&r->out, &res->out, &res->out_len, &res->out_truncated) < 0 ||
-			capture_take(&r->err, &res->err, &res->err_len, &res->err_truncated) < 0)) {
+			capture_take(&r->err, &res->err, &res->err_len, &res->err_truncated) < 0 ||
+			syntax_take(r, res) < 0)) {
 		set_message(res, "out of memory", ENOMEM);
 		rc = -1;
 	}
 	free(r->out.buf);
 	free(r->err.buf);
+	close_fd(&r->syntax_fd);
 	if (rc < 0)
 		sandbox_result_free(res);
 	return rc;
@@ -1027,6 +1062,7 @@ void sandbox_result_free(struct sandbox_result *res)
 {
 	free(res->out);
 	free(res->err);
-	res->out = res->err = NULL;
-	res->out_len = res->err_len = 0;
+	free(res->syntax);
+	res->out = res->err = res->syntax = NULL;
+	res->out_len = res->err_len = res->syntax_len = 0;
 }

@@ -105,7 +105,16 @@ struct sandbox_job {
 	/* Live events of the program's output (runner/event_sink.h); NULL:
 	 * none. Never used for a compile. */
 	struct event_sink *sink;
+	/* The payload gets a syntax channel: SANDBOX_SYNTAX_FD, open for
+	 * writing, whose bytes come back in res->syntax. A command that checks
+	 * the learner's source before running it reports a syntax error there
+	 * and closes it before the learner's code starts, so the learner's
+	 * code can never write there (see conf/languages.conf). */
+	bool syntax_channel;
 };
+
+/* The fd of sandbox_job.syntax_channel in the payload (not close-on-exec). */
+#define SANDBOX_SYNTAX_FD 4
 
 /*
  * Moves the calling thread (a slot) into a new network namespace with no
@@ -138,6 +147,8 @@ struct sandbox_result {
 	char *err;
 	size_t err_len;
 	bool err_truncated;
+	char *syntax;                   /* what the syntax channel received; NULL: nothing */
+	size_t syntax_len;
 	int64_t wall_ms;                /* interpreter start to end */
 	int64_t setup_ms;               /* clone to interpreter start */
 	int64_t cpu_ms;                 /* user + system of the whole tree */

@@ -67,29 +67,39 @@ int sandbox_close_fds_except(const int *keep, int n)
 }
 
 /*
- * Puts stdin/stdout/stderr on 0-2 and the report fd on SANDBOX_REPORT_FD,
- * closing everything else. Any of the sources may sit on 0-3 already (init
- * closed the runner's stdio), so all are first copied above 3.
+ * Puts stdin/stdout/stderr on 0-2, the report fd on SANDBOX_REPORT_FD and
+ * the syntax channel (if any) on SANDBOX_SYNTAX_FD, closing everything
+ * else. Any of the sources may sit on 0-4 already (init closed the
+ * runner's stdio), so all are first copied above 4. The syntax channel is
+ * the only one that survives execve.
  */
 static void install_fds(const struct sandbox_child_spec *c)
 {
-	int src[4] = { c->stdin_fd, c->stdout_fd, c->stderr_fd, c->report_fd };
-	int tmp[4];
-	int nkeep = c->report_fd >= 0 ? 4 : 3;
+	const int src[5] = { c->report_fd, c->syntax_fd, c->stdin_fd, c->stdout_fd, c->stderr_fd };
+	int tmp[5];
 	int report = c->report_fd;
+	unsigned int first_closed = c->syntax_fd >= 0 ? SANDBOX_SYNTAX_FD + 1 : SANDBOX_REPORT_FD + 1;
 
-	for (int i = nkeep - 1; i >= 0; i--)
-		if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, SANDBOX_REPORT_FD + 1)) < 0)
+	for (int i = 0; i < 5; i++) {
+		tmp[i] = -1;
+		if (src[i] >= 0 && (tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, SANDBOX_SYNTAX_FD + 1)) < 0)
 			sandbox_child_die(report, "duplicate fds");
-	if (nkeep == 4)
-		report = tmp[3];
+		if (i == 0)
+			report = tmp[0];
+	}
 	for (int i = 0; i < 3; i++)
-		if (dup2(tmp[i], i) < 0)
+		if (dup2(tmp[2 + i], i) < 0)
 			sandbox_child_die(report, "dup2 stdio");
-	if (nkeep == 4 && dup3(tmp[3], SANDBOX_REPORT_FD, O_CLOEXEC) < 0)
+	if (report >= 0 && dup3(report, SANDBOX_REPORT_FD, O_CLOEXEC) < 0)
 		sandbox_child_die(report, "dup3 report fd");
-	if (close_range((unsigned int)nkeep, ~0U, 0) < 0)
-		sandbox_child_die(nkeep == 4 ? SANDBOX_REPORT_FD : -1, "close_range");
+	if (report >= 0)
+		report = SANDBOX_REPORT_FD;
+	else
+		close(SANDBOX_REPORT_FD);
+	if (tmp[1] >= 0 && dup2(tmp[1], SANDBOX_SYNTAX_FD) < 0)  /* dup2: not close-on-exec */
+		sandbox_child_die(report, "dup2 syntax channel");
+	if (close_range(first_closed, ~0U, 0) < 0)
+		sandbox_child_die(report, "close_range");
 }
 
 /* The bounding set is dropped while we still hold CAP_SETPCAP (before the
@@ -276,6 +286,8 @@ static pid_t start_payload(struct sandbox_init_spec *s)
 		exec_payload(s, rep[1]);
 	close(rep[1]);
 	close(s->child.stdin_fd);
+	if (s->syntax_fd >= 0)                  /* the payload's alone: not reachable through init */
+		close(s->syntax_fd);
 	if (!s->compile)                        /* a compile's artifacts go there later */
 		close(s->out_fd);
 	close(s->err_fd);
@@ -323,7 +335,7 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 {
 	sandbox_reset_signals();
 	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->maps_fd, s->status_fd, s->out_fd, s->err_fd,
-					      s->stdin_fd }, 6) < 0)
+					      s->stdin_fd, s->syntax_fd }, 7) < 0)
 		sandbox_child_die(s->status_fd, "close inherited fds");
 	announce(s);
 	wait_for_maps(s);
@@ -336,5 +348,6 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 	s->child.stdin_fd = s->stdin_fd >= 0 ? s->stdin_fd : open_stdin(s);
 	s->child.stdout_fd = s->compile ? s->err_fd : s->out_fd;
 	s->child.stderr_fd = s->err_fd;
+	s->child.syntax_fd = s->syntax_fd;
 	supervise(s, start_payload(s));
 }

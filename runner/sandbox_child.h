@@ -61,6 +61,7 @@ struct sandbox_rlimit {
 struct sandbox_child_spec {
 	int stdin_fd, stdout_fd, stderr_fd;     /* become fds 0, 1 and 2 */
 	int report_fd;                          /* failures are reported here; -1: none */
+	int syntax_fd;                          /* becomes SANDBOX_SYNTAX_FD (kept across exec); -1: none */
 	bool set_groups;                        /* false when setgroups is denied (runner not root) */
 	uid_t uid;                              /* inside the user namespace */
 	gid_t gid;
@@ -100,6 +101,7 @@ struct sandbox_init_spec {
 	int status_fd;                          /* write: struct sandbox_status records */
 	int out_fd, err_fd;                     /* write ends of the output pipes */
 	int stdin_fd;                           /* read end of an interactive run's stdin pipe; -1: none */
+	int syntax_fd;                          /* the payload's syntax channel; -1: none */
 	const char *source;
 	size_t source_len;
 	const char *source_name;                /* in /app */
@@ -141,7 +143,8 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *spec);
 /*
  * Turns the calling process (freshly forked inside the sandbox's namespaces
  * and root) into the sandboxed payload: new session, fds 0-2 (plus the
- * report fd at SANDBOX_REPORT_FD, close-on-exec; every other fd closed),
+ * report fd at SANDBOX_REPORT_FD, close-on-exec, and the syntax channel at
+ * SANDBOX_SYNTAX_FD if the spec has one; every other fd closed),
  * working directory, unprivileged ids, no capabilities, rlimits,
  * no_new_privs, the seccomp filter. Returns only on success; on failure
  * reports on spec->report_fd and exits.

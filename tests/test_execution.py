@@ -506,11 +506,12 @@ def test_traceback_shows_only_the_programs_frames(stack):
         "ZeroDivisionError: division by zero\n"), ex
 
 
-def test_syntax_error_is_reported_like_the_interpreter(stack):
+def test_syntax_error_is_a_compile_error_reported_like_the_interpreter(stack):
     ex = stack.execute("x = (\n")
-    assert ex["exit_code"] == 1
-    assert ex["stderr"] == ('  File "/app/main.py", line 1\n    x = (\n        ^\n'
-                            "SyntaxError: '(' was never closed\n"), ex
+    assert (ex["status"], ex["error"]["code"], ex["exit_code"], ex["stderr"]) == (
+        "FAILED", "COMPILE_ERROR", None, ""), ex
+    assert ex["compile_output"] == ('  File "main.py", line 1\n    x = (\n        ^\n'
+                                    "SyntaxError: '(' was never closed\n"), ex
 
 
 def test_multiprocessing_pickles_functions_of_the_program(stack):

@@ -56,6 +56,27 @@ BROKEN = {
     "rust": ("fn main() {\n    let x: i32 = \"s\";\n}\n", r"--> main\.rs:2:18"),
 }
 
+# Interpreted languages: a syntax error on line 2 is a compile error reported
+# through the sandbox's syntax channel (fd 4), before any of the program runs.
+SYNTAX_ERROR = {
+    "python": ("print('before')\nx = (1,\n", r'^  File "main\.py", line 2\n.*^SyntaxError: ', re.M | re.S),
+}
+
+# Valid programs that print a syntax error's text, try the syntax channel
+# and end with a syntax error raised at run time: a runtime error, never a
+# compile error.
+FORGED_SYNTAX_ERROR = {
+    "python": "import os, sys\n"
+              "for fd in range(3, 64):\n"
+              "    try:\n"
+              "        os.write(fd, b'  File \"main.py\", line 2\\nSyntaxError: invalid syntax\\n')\n"
+              "    except OSError:\n"
+              "        pass\n"
+              "print('  File \"main.py\", line 2\\nSyntaxError: invalid syntax', file=sys.stderr)\n"
+              "exec('x = (')\n",
+}
+
+
 # Never ends on its own.
 FOREVER = {
     "python": "while True: pass\n",
@@ -149,6 +170,27 @@ def test_compile_error_points_at_the_learners_file(stack, language):
     assert "/app/" not in ex["compile_output"] and "/tmp/" not in ex["compile_output"], ex
     # No run step: nothing ran, so nothing was printed.
     assert (ex["stdout"], ex["stderr"], ex["exit_code"]) == ("", "", None), ex
+
+
+@pytest.mark.parametrize("language", sorted(SYNTAX_ERROR))
+def test_a_syntax_error_is_a_compile_error(stack, language):
+    code, pattern, flags = SYNTAX_ERROR[language]
+    ex = stack.wait_terminal(start(stack, language, code), timeout=60)
+    assert ex["status"] == "FAILED", ex
+    assert ex["error"]["code"] == "COMPILE_ERROR", ex
+    assert re.search(pattern, ex["compile_output"], flags), ex["compile_output"]
+    assert ex["compile_cached"] is False and ex["compile_time_ms"] >= 0, ex
+    # No run step: the lines before the error did not run either.
+    assert (ex["stdout"], ex["stderr"], ex["exit_code"]) == ("", "", None), ex
+
+
+@pytest.mark.parametrize("language", sorted(FORGED_SYNTAX_ERROR))
+def test_a_syntax_error_at_run_time_is_a_runtime_error(stack, language):
+    ex = stack.wait_terminal(start(stack, language, FORGED_SYNTAX_ERROR[language]), timeout=60)
+    assert ex["status"] == "FAILED", ex
+    assert ex["error"]["code"] == "RUNTIME_ERROR", ex
+    assert ex["exit_code"] != 0 and "SyntaxError" in ex["stderr"], ex
+    assert (ex["compile_output"], ex["compile_time_ms"], ex["compile_cached"]) == (None, None, None), ex
 
 
 def test_every_language_times_out_at_5_seconds(stack):

@@ -113,3 +113,27 @@ TEST(lang_a_compile_error_names_the_learners_file_and_line)
 	CHECK(strstr(res.compile_res.err, "main.c:2:10: error") != NULL);
 	lang_result_free(&res);
 }
+
+/* The syntax channel: a syntax error is a failed compile with the
+ * interpreter's report and no run; a program that writes fd 4 itself (it
+ * was closed before its code started) and raises a SyntaxError at run time
+ * is a run like any other. */
+TEST(lang_a_syntax_error_comes_through_the_syntax_channel_only)
+{
+	REQUIRE(setup());
+	struct lang_result res;
+	run_source("python", "print('no')\nx = (\n", NULL, &res);
+	CHECK(res.compile == COMPILE_FAILED);
+	CHECK(!res.ran);
+	REQUIRE(res.compile_res.err);
+	CHECK(strstr(res.compile_res.err, "File \"main.py\", line 2") != NULL);
+	lang_result_free(&res);
+
+	run_source("python", "import os\ntry:\n    os.write(4, b'x')\nexcept OSError as e:\n    print(e.errno)\n"
+		   "exec('x = (')\n", NULL, &res);
+	CHECK(res.compile == COMPILE_NONE);
+	CHECK(res.ran && res.run.outcome == SANDBOX_EXITED && res.run.exit_code == 1);
+	CHECK(res.run.syntax == NULL);
+	CHECK_STR(res.run.out, "9\n");         /* EBADF */
+	lang_result_free(&res);
+}

@@ -53,9 +53,10 @@ TEST(languages_quotes_keep_blanks_inside_a_word)
 	char err[256] = "";
 	REQUIRE(load_text(&t, "[sql]\nname = SQL\nfile = main.sql\nversion = /usr/bin/sqlite3 --version\n"
 			  "run = /usr/bin/sqlite3 :memory: \".read /app/main.sql\"\nenv = A=1 B=2\n"
-			  "memory_mb = 300\nas_mb = 4096\n", err, sizeof err) == 0);
+			  "memory_mb = 300\nas_mb = 4096\nsyntax_channel = yes\n", err, sizeof err) == 0);
 	const struct language *l = languages_find(&t, "sql");
 	REQUIRE(l && l->run.n == 3);
+	CHECK(l->syntax_channel);
 	CHECK_STR(l->run.argv[2], ".read /app/main.sql");
 	CHECK(l->nenv == 2);
 	CHECK_STR(l->env[1], "B=2");
@@ -90,6 +91,7 @@ TEST(languages_refuses_bad_tables_with_their_line)
 	check_refused("[c]\nname = C\nfile = m.c\nrun = /r\nversion = /v\n[c]\n", "6: duplicate language id");
 	check_refused("[c]\nrun = /usr/bin/x \"open\n", "2: unterminated quote");
 	check_refused("[c]\nmemory_mb = 0\n", "2: out of range");
+	check_refused("[c]\nsyntax_channel = 1\n", "2: expected yes or no");
 	check_refused("[c]\nmounts = /etc/../root\n", "2: mounts must be absolute directories without ..");
 	check_refused("", "0: no languages");
 }
