@@ -70,7 +70,7 @@ enum runner_column {
 
 /* STMT_CLAIM: what a slot needs to run the execution it claimed. */
 #define CLAIM_COLUMNS "id, attempt, source_code, stdin, language, kind, interactive, " \
-	"submission_id, time_limit_ms, expected_stdout, compare"
+	"submission_id, time_limit_ms, expected_stdout, compare, case_index"
 enum claim_column {
 	CLAIM_ID,
 	CLAIM_ATTEMPT,
@@ -83,6 +83,7 @@ enum claim_column {
 	CLAIM_TIME_LIMIT_MS,            /* a case's own limit; NULL: wall_time_ms */
 	CLAIM_EXPECTED_STDOUT,
 	CLAIM_COMPARE,                  /* exact, trim, tokens or float_tolerance:<x> */
+	CLAIM_CASE_INDEX,               /* a case's place in its suite, from 0 */
 	CLAIM__NCOLUMNS
 };
 

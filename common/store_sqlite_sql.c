@@ -127,15 +127,21 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"WHERE s.session_id = ?1 AND s.seq < ?2 ORDER BY s.seq DESC LIMIT ?3",
 	[STMT_SUBMISSION_CASES] =
 		"SELECT " CASE_RESULT_COLUMNS " FROM executions WHERE submission_id = ?1 ORDER BY case_index",
-	/* After a compile error, or a failed case of a stop_on_first_failure
-	 * submission (?2: the failed case's verdict), the cases not started
-	 * end without running. Touches QUEUED cases only, so a repeat is harmless. */
+	/* After case ?4 of submission ?1 failed with verdict ?2 (claims.h): a
+	 * compile error (a property of the source, not of a case) ends every
+	 * case not judged yet as COMPILE_ERROR; in a stop_on_first_failure
+	 * submission any other failure ends every later case in case order
+	 * SKIPPED, whether queued, running (no longer RUNNING: its slot kills
+	 * it and its result write is fenced off) or judged. A repeat changes nothing. */
 	[STMT_CASES_SKIP] =
 		"UPDATE executions SET status = 'FAILED', error_code = 'SKIPPED', "
-		"error_message = 'not run: an earlier case decided the verdict', stdout = '', stderr = '', "
-		"verdict = CASE WHEN ?2 = 'COMPILE_ERROR' THEN 'COMPILE_ERROR' ELSE 'SKIPPED' END, finished_at = ?3 "
-		"WHERE submission_id = ?1 AND status = 'QUEUED' AND (?2 = 'COMPILE_ERROR' OR "
-		"(SELECT stop_on_first_failure FROM submissions WHERE id = ?1))",
+		"error_message = 'not judged: an earlier case in case order decided the verdict', "
+		"stdout = '', stderr = '', lease_until = NULL, finished_at = ?3, "
+		"verdict = CASE WHEN ?2 = 'COMPILE_ERROR' THEN 'COMPILE_ERROR' ELSE 'SKIPPED' END "
+		"WHERE submission_id = ?1 AND CASE WHEN ?2 = 'COMPILE_ERROR' "
+		"THEN verdict IS NULL AND status IN ('QUEUED', 'RUNNING') "
+		"ELSE case_index > ?4 AND coalesce(verdict, '') != 'SKIPPED' "
+		" AND (SELECT stop_on_first_failure FROM submissions WHERE id = ?1) END",
 	[STMT_SESSION_INSERT] =
 		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
 		"VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?4) RETURNING " SESSION_COLUMNS,

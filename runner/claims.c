@@ -105,6 +105,7 @@ static void claim_case(struct store_query *q, struct claim *cl)
 	if (store_column_is_null(q, CLAIM_SUBMISSION_ID))
 		return;
 	snprintf(cl->submission_id, sizeof(cl->submission_id), "%s", store_column_text(q, CLAIM_SUBMISSION_ID, NULL));
+	cl->case_index = (int)store_column_int64(q, CLAIM_CASE_INDEX);
 	cl->time_limit_ms = (int)store_column_int64(q, CLAIM_TIME_LIMIT_MS);
 	cl->expected = column_dup(q, CLAIM_EXPECTED_STDOUT, &cl->expected_len);
 	const char *cmp = store_column_text(q, CLAIM_COMPARE, NULL);
@@ -234,6 +235,7 @@ int claims_skip_rest(struct claims *c, const struct claim *cl, const char *verdi
 	store_bind_str(q, 1, cl->submission_id);
 	store_bind_str(q, 2, verdict);
 	store_bind_int64(q, 3, now_ms());
+	store_bind_int64(q, 4, cl->case_index);
 	return run_write(c, q, "skip cases");
 }
 

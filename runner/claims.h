@@ -32,9 +32,10 @@ struct claim {
 	char language[32];      /* an id of the language table */
 	char kind[8];           /* run, check or case (one case of a submission) */
 	bool interactive;       /* stdin stays open, fed from execution_stdin */
-	/* A case's: its submission, own time limit (0: wall_time_ms), what its
+	/* A case's: its submission, place in the suite, own time limit (0: wall_time_ms), what its
 	 * stdout must be and how it is compared (judge.h). */
 	char submission_id[UUID_LEN + 1];
+	int case_index;
 	int time_limit_ms;
 	char *expected;         /* malloc'd; NULL unless a case */
 	size_t expected_len;
@@ -95,9 +96,14 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
 void claims_bind_output(struct store_query *q, int pos, const char *buf, size_t len, char **clean);
 
 /*
- * After case cl of a submission got verdict (not ACCEPTED): ends the cases
- * not started yet as SKIPPED when the verdict is a compile error or the
- * submission stops on its first failure. Returns rows touched, or -1.
+ * After case cl of a submission got verdict (not ACCEPTED). A compile
+ * error ends every case not judged yet as COMPILE_ERROR. In a submission
+ * that stops on its first failure, any other failure ends every case after
+ * cl in case order SKIPPED, whatever its state: one not started never runs,
+ * a running one is killed (its slot's watch sees it is no longer RUNNING,
+ * and its result write is fenced off), a judged one loses its verdict. So
+ * the first failing case in case order decides, however the cases were
+ * timed. Returns rows touched, or -1.
  */
 int claims_skip_rest(struct claims *c, const struct claim *cl, const char *verdict);
 

@@ -204,13 +204,44 @@ def test_each_case_runs_in_a_fresh_sandbox(stack):
     assert verdicts(judge(stack, code, "fresh")) == ["ACCEPTED"] * 3
 
 
-def test_stop_on_first_failure_skips_what_has_not_started(stack):
-    put_suite(stack, "stop", suite_body(*(case(f"c{i}", f"{i}\n", "0\n") for i in range(12))))
-    doc = judge(stack, "print(input())\n", "stop", stop_on_first_failure=True)
-    assert doc["status"] == "COMPLETED" and doc["verdict"] == "WRONG_ANSWER"
-    assert doc["cases"][0]["verdict"] == "ACCEPTED"
-    assert "SKIPPED" in verdicts(doc)
-    assert set(verdicts(doc)) <= {"ACCEPTED", "WRONG_ANSWER", "SKIPPED"}
+STOP_PROGRAM = """import time
+x = int(input())
+if x == 2:
+    time.sleep(0.6)
+    print('wrong')
+elif x == 4:
+    raise RuntimeError('fails early')
+elif x == 5:
+    while True:
+        pass
+else:
+    print(x)
+"""
+
+
+def test_stop_on_first_failure_is_decided_by_the_first_failing_case_in_case_order(stack):
+    # c2 fails last (after 0.6 s); c3 passes and c4 crashes before it does;
+    # c5 is still looping then. Whatever finished first, c2 decides: every
+    # later case is SKIPPED, c3's pass and c4's crash included, and the loop
+    # is killed rather than left to its 8 s limit.
+    put_suite(stack, "stop", suite_body(*(case(f"c{i}", f"{i}\n", f"{i}\n", time_limit_ms=8000)
+                                          for i in range(8))))
+    started = time.monotonic()
+    doc = judge(stack, STOP_PROGRAM, "stop", stop_on_first_failure=True)
+    elapsed = time.monotonic() - started
+    assert (doc["status"], doc["verdict"], doc["passed"], doc["score"]) == ("COMPLETED", "WRONG_ANSWER", 2, 25.0), doc
+    assert verdicts(doc) == ["ACCEPTED", "ACCEPTED", "WRONG_ANSWER"] + ["SKIPPED"] * 5
+    assert doc["cases"][2]["diff"] == {"line": 1, "expected": "2", "got": "wrong"}
+    assert all(c["time_ms"] is None and c["stdout"] == "" for c in doc["cases"][3:]), doc
+    assert elapsed < 6, elapsed
+
+
+def test_without_stop_on_first_failure_every_case_is_judged(stack):
+    put_suite(stack, "nostop", suite_body(*(case(f"c{i}", f"{i}\n", f"{i}\n", time_limit_ms=1500)
+                                            for i in range(6))))
+    doc = judge(stack, STOP_PROGRAM, "nostop")
+    assert verdicts(doc) == ["ACCEPTED", "ACCEPTED", "WRONG_ANSWER", "ACCEPTED", "RUNTIME_ERROR", "TIME_LIMIT"]
+    assert (doc["verdict"], doc["passed"]) == ("WRONG_ANSWER", 3)
 
 
 def test_a_replaced_suite_keeps_old_results_on_their_version(stack):
