@@ -12,6 +12,9 @@ client's event stream, and what 1,000 open streams cost.
   as the main bench does; the same wrk runs before the streams open give
   the baseline. Memory per stream: the events program's (and lighttpd's)
   resident size with the streams open minus before, per stream.
+- Live output under load: autosave and GET throughput (wrk) without and
+  with 8 interactive programs printing a line every 20 ms, and GET of those
+  running programs (their output so far, read from the stored events).
 Runs alone as bench/events_bench.py, or from bench.py.
 """
 
@@ -32,6 +35,10 @@ LATENCY_RUNS = int(os.environ.get("BENCH_EVENT_RUNS", "100"))
 STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
 CLOCK = "import time\nprint(time.time_ns(), flush=True)\n"
 SLEEPER = "import time\ntime.sleep(55)\n"
+# An interactive program that prints a line every 20 ms until cancelled.
+PRINTER = ("import time\ni = 0\nwhile True:\n    print(f'line {i:06d} ' + 'x' * 60, flush=True)\n"
+           "    i += 1\n    time.sleep(0.02)\n")
+LIVE_PROGRAMS = int(os.environ.get("BENCH_LIVE_PROGRAMS", "8"))
 
 
 def first_stdout_latency(comp, client, pct):
@@ -72,6 +79,18 @@ def open_stream(port, eid):
     return s
 
 
+def sessions_and_runs(comp, c, sessions, runs):
+    """What wrk autosaves and GETs: sessions, and finished runs of the first of them."""
+    ids = [c.session("print(1)\n") for _ in range(sessions)]
+    execs = []
+    for sid in ids[:runs]:
+        status, body = c.call("POST", f"/code-sessions/{sid}/run")
+        assert status == 202, body
+        execs.append(body["execution_id"])
+    comp.wait_terminal(execs, 60)
+    return ids, execs
+
+
 def many_streams(client_cls, wrk, pct):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -80,12 +99,7 @@ def many_streams(client_cls, wrk, pct):
     try:
         comp.start()
         c = client_cls(comp.port)
-        ids = [c.session("print(1)\n") for _ in range(1000)]
-        execs = []
-        for sid in ids[:100]:
-            status, body = c.call("POST", f"/code-sessions/{sid}/run")
-            execs.append(body["execution_id"])
-        comp.wait_terminal(execs, 60)
+        ids, execs = sessions_and_runs(comp, c, 1000, 100)
         base_save = wrk(comp, "PATCH", "/code-sessions/", ids, comp.data_dir)
         base_get = wrk(comp, "GET", "/executions/", execs, comp.data_dir)
         lighttpd_pid, events_pid = comp.lighttpd.pid, comp.events.pid
@@ -142,9 +156,40 @@ def many_streams(client_cls, wrk, pct):
             comp.cleanup()
 
 
+def live_output_load(comp, client_cls, wrk):
+    """Autosave and GET while interactive programs print: the cost of
+    keeping their output so far readable by GET /executions/{id}."""
+    c = client_cls(comp.port)
+    ids, done = sessions_and_runs(comp, c, 200, 50)
+    r = {"programs": LIVE_PROGRAMS,
+         "autosave_rps_before": wrk(comp, "PATCH", "/code-sessions/", ids, comp.data_dir)["rps"],
+         "get_before": wrk(comp, "GET", "/executions/", done, comp.data_dir)}
+    live = []
+    for _ in range(LIVE_PROGRAMS):
+        sid = c.session(PRINTER)
+        status, body = c.call("POST", f"/code-sessions/{sid}/run", {"interactive": True})
+        assert status == 202, body
+        live.append(body["execution_id"])
+    deadline = time.monotonic() + 30
+    while any(c.call("GET", f"/executions/{e}")[1]["status"] != "RUNNING" for e in live):
+        assert time.monotonic() < deadline, "the printing programs did not all start"
+        time.sleep(0.1)
+    try:
+        r["autosave_rps_printing"] = wrk(comp, "PATCH", "/code-sessions/", ids, comp.data_dir)["rps"]
+        r["get_printing"] = wrk(comp, "GET", "/executions/", done, comp.data_dir)
+        r["get_running"] = wrk(comp, "GET", "/executions/", live, comp.data_dir)
+        r["output_bytes"] = sum(len(c.call("GET", f"/executions/{e}")[1]["stdout"] or "") for e in live)
+    finally:
+        for e in live:
+            c.call("POST", f"/executions/{e}/cancel")
+        comp.wait_terminal(live, 30)
+    return r
+
+
 def events(comp, client_cls, wrk, pct):
     c = client_cls(comp.port)
     return {"first_stdout": first_stdout_latency(comp, c, pct),
+            "live_output": live_output_load(comp, client_cls, wrk),
             "streams": many_streams(client_cls, wrk, pct)}
 
 
@@ -152,6 +197,16 @@ def print_events(r):
     f = r["first_stdout"]
     print(f"live events: first stdout event at the client after the program's write "
           f"({f['runs']} runs): p50 {f['p50_ms']:.2f} ms  p99 {f['p99_ms']:.2f} ms  max {f['max_ms']:.2f} ms")
+    lo = r["live_output"]
+    print(f"  {lo['programs']} interactive programs printing a line every 20 ms "
+          f"({lo['output_bytes']} bytes of output so far at the end):")
+    print(f"    autosave {lo['autosave_rps_before']:.0f} req/s without them, "
+          f"{lo['autosave_rps_printing']:.0f} req/s while they print")
+    print(f"    GET /executions/{{id}} of finished runs p99 {lo['get_before']['p99_ms']:.2f} ms without them, "
+          f"{lo['get_printing']['p99_ms']:.2f} ms while they print "
+          f"({lo['get_before']['rps']:.0f} / {lo['get_printing']['rps']:.0f} req/s)")
+    print(f"    GET /executions/{{id}} of the printing runs (output so far): "
+          f"{lo['get_running']['rps']:.0f} req/s, p99 {lo['get_running']['p99_ms']:.2f} ms")
     s = r["streams"]
     print(f"  {s['streams']} streams open ({s['still_open']} still open after the wrk runs, opened in "
           f"{s['open_seconds']:.1f} s, all freed {s['freed_seconds']:.2f} s after the clients left):")

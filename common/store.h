@@ -67,7 +67,6 @@ enum store_stmt {
 	STMT_STDIN_STATE,
 	STMT_STDIN_INSERT,
 	STMT_STDIN_AFTER,
-	STMT_LIVE_OUTPUT,
 	/* grading: test suites (fcgi_app) */
 	STMT_SUITE_PUT,
 	STMT_SUITE_GET,

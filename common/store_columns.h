@@ -19,8 +19,22 @@ enum session_column {
 	SESSION__NCOLUMNS
 };
 
+/*
+ * stdout or stderr of an execution: the result's, or for an interactive
+ * run still running its output so far, the chunks its attempt has stored
+ * as events (the runner writes output once, as events; the row gets it
+ * with the result). The events of an attempt are the key range
+ * (attempt << 32, (attempt + 1) << 32).
+ */
+#define EXECUTION_OUTPUT(col) \
+	"CASE WHEN status = 'RUNNING' AND interactive THEN (SELECT coalesce(group_concat(data, ''), '') " \
+	"FROM (SELECT data FROM execution_events WHERE execution_id = executions.id " \
+	"AND event_id > executions.attempt << 32 AND event_id < (executions.attempt + 1) << 32 " \
+	"AND kind = '" col "' ORDER BY event_id)) ELSE " col " END AS " col
+
 #define EXECUTION_COLUMNS \
-	"id, session_id, status, stdout, stderr, exit_code, signal, execution_time_ms, " \
+	"id, session_id, status, " EXECUTION_OUTPUT("stdout") ", " EXECUTION_OUTPUT("stderr") ", " \
+	"exit_code, signal, execution_time_ms, " \
 	"cpu_time_ms, memory_kb, stdout_truncated, stderr_truncated, error_code, " \
 	"error_message, attempt, queued_at, started_at, finished_at, seq, setup_ms, kind, " \
 	"compile_output, compile_time_ms, compile_cached, diagnostics, interactive"

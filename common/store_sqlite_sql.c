@@ -278,8 +278,4 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = ?1 AND seq > ?2 "
 		"ORDER BY seq",
-	/* An interactive run's output so far, for GET while it runs; fenced like the result. */
-	[STMT_LIVE_OUTPUT] =
-		"UPDATE executions SET stdout = ?4, stderr = ?5 "
-		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
 };

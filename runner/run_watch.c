@@ -1,10 +1,7 @@
 /* The slot's look at its running execution in the store (run_watch.h). */
 #include "run_watch.h"
 
-#include <stdlib.h>
-
 #include "log.h"
-#include "util.h"
 
 /*
  * 1 while the attempt is still this runner's and not cancelled; 0 when it
@@ -42,43 +39,14 @@ static void feed_stdin(struct run_watch *w, struct sandbox_live *live)
 	store_reset(q);
 }
 
-/* Writes the output so far when it grew, at most every LIVE_OUTPUT_INTERVAL_MS. */
-static void write_live_output(struct run_watch *w, struct sandbox_live *live)
-{
-	const char *out, *err;
-	size_t out_len, err_len;
-	char *clean_out, *clean_err;
-	int64_t now = mono_ms();
-
-	sandbox_live_output(live, &out, &out_len, &err, &err_len);
-	if (now < w->live_at || (out_len == w->out_seen && err_len == w->err_seen))
-		return;
-	struct store_query *q = store_query(w->claims->store, STMT_LIVE_OUTPUT);
-	store_bind_str(q, 1, w->claim->id);
-	store_bind_str(q, 2, w->claims->runner_id);
-	store_bind_int64(q, 3, w->claim->attempt);
-	claims_bind_output(q, 4, out, out_len, &clean_out);
-	claims_bind_output(q, 5, err, err_len, &clean_err);
-	if (store_step(q) == STORE_DONE) {
-		w->out_seen = out_len;
-		w->err_seen = err_len;
-	}
-	store_reset(q);
-	free(clean_out);
-	free(clean_err);
-	w->live_at = now + LIVE_OUTPUT_INTERVAL_MS;
-}
-
 static bool tick(void *arg, struct sandbox_live *live)
 {
 	struct run_watch *w = arg;
 
 	if (still_wanted(w) == 0)
 		return true;
-	if (w->claim->interactive) {
+	if (w->claim->interactive)
 		feed_stdin(w, live);
-		write_live_output(w, live);
-	}
 	return false;
 }
 

@@ -3,7 +3,9 @@
  * sandbox's watch, every RUN_WATCH_INTERVAL_MS): whether it was cancelled
  * or is no longer this runner's attempt (then the run is killed), and for
  * an interactive run the input sent to it (fed to the program's stdin, in
- * order) and its output so far (written for GET /executions/{id}).
+ * order). Its output so far is not written here: GET /executions/{id} of
+ * a running interactive execution reads the events the sink stores
+ * (EXECUTION_COLUMNS in common/store_columns.h).
  */
 #ifndef RUNNER_RUN_WATCH_H
 #define RUNNER_RUN_WATCH_H
@@ -16,15 +18,12 @@
 
 enum {
 	RUN_WATCH_INTERVAL_MS = 20,     /* a cancel or an input line is seen within this */
-	LIVE_OUTPUT_INTERVAL_MS = 50,   /* an interactive run's output is written at most this often */
 };
 
 struct run_watch {
 	struct claims *claims;
 	const struct claim *claim;
 	int64_t stdin_seq;              /* the last execution_stdin row fed */
-	size_t out_seen, err_seen;      /* output lengths last written */
-	int64_t live_at;                /* the next live output write is due */
 	struct sandbox_watch watch;     /* what the sandbox calls */
 };
 

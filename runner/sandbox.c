@@ -73,7 +73,6 @@ struct feed {
 };
 
 struct sandbox_live {
-	const struct capture *out, *err;
 	struct feed *feed;
 };
 
@@ -636,15 +635,6 @@ int sandbox_live_feed(struct sandbox_live *live, const char *data, size_t len, b
 	return 0;
 }
 
-void sandbox_live_output(const struct sandbox_live *live, const char **out, size_t *out_len,
-			 const char **err, size_t *err_len)
-{
-	*out = live->out->buf ? live->out->buf : "";
-	*out_len = live->out->len;
-	*err = live->err->buf ? live->err->buf : "";
-	*err_len = live->err->len;
-}
-
 /*
  * Lets the watch look at the run (it may stop it), and holds an interactive
  * run to its CPU limit. RLIMIT_CPU bounds each process; a run that waits
@@ -653,7 +643,7 @@ void sandbox_live_output(const struct sandbox_live *live, const char **out, size
  */
 static void watch_tick(struct run *r)
 {
-	struct sandbox_live live = { &r->out, &r->err, &r->feed };
+	struct sandbox_live live = { &r->feed };
 
 	if (r->killed || r->exited || r->failed) {
 		r->tick_at = INT64_MAX;

@@ -56,11 +56,6 @@ struct sandbox_watch {
 	void *arg;
 };
 
-/* The output so far (raw bytes, not NUL-terminated; borrowed until the
- * next tick returns). */
-void sandbox_live_output(const struct sandbox_live *live, const char **out, size_t *out_len,
-			 const char **err, size_t *err_len);
-
 /*
  * Queues len bytes for an interactive run's stdin (written as the program
  * reads), and closes its stdin once they are written if eof. Bytes after

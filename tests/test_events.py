@@ -426,6 +426,24 @@ def ws_next_error(ws):
     raise AssertionError("the stream ended without an error message")
 
 
+def test_get_of_a_running_interactive_run_shows_the_output_its_events_stored(stack):
+    # GET reads a running interactive execution's output from its stored
+    # events: each stream on its own, the same text the stream carried.
+    eid = interactive_run(stack, "import sys\nprint('out', flush=True)\n"
+                                 "print('\\xe9rr', file=sys.stderr, flush=True)\ninput()\nprint('end')\n")
+    sse = SSE(stack.port, eid)
+    seen = read_until(sse, lambda ev: ev["event"] == "stderr" and ev["data"]["data"].endswith("\n"))
+    sse.close()
+    assert wait_for(lambda: stack.get_execution(eid)["stderr"] == "\u00e9rr\n")
+    ex = stack.get_execution(eid)
+    assert (ex["status"], ex["stdout"], ex["stderr"]) == ("RUNNING", "out\n", "\u00e9rr\n")
+    assert (output(seen, "stdout"), output(seen, "stderr")) == (ex["stdout"], ex["stderr"])
+    status, _, body = stack.request("POST", f"/executions/{eid}/stdin", {"data": "\n", "eof": True})
+    assert status == 202, body
+    done = stack.wait_terminal(eid)
+    assert (done["stdout"], done["stderr"]) == ("out\nend\n", "\u00e9rr\n")
+
+
 def test_a_prompt_published_just_before_the_stream_opens_still_arrives(stack):
     # The prompt is published before the stream listens and stored up to
     # EVENT_BATCH_MS later; the program then blocks on input, so no later
