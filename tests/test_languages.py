@@ -60,20 +60,36 @@ BROKEN = {
 # through the sandbox's syntax channel (fd 4), before any of the program runs.
 SYNTAX_ERROR = {
     "python": ("print('before')\nx = (1,\n", r'^  File "main\.py", line 2\n.*^SyntaxError: ', re.M | re.S),
+    "javascript": ("console.log('before');\nfoo(;\n", r"\Amain\.js:2\nfoo\(;\n.*^SyntaxError: Unexpected token ';'\n\Z",
+                   re.M | re.S),
+    "bash": ("echo before\nif then fi\n", r"\Amain\.sh: line 2: syntax error near unexpected token `then'\n", 0),
+    "sql": ("SELECT 'before';\nSELEC 2;\n", r'\Amain\.sql:2: near "SELEC": syntax error\n', 0),
 }
 
 # Valid programs that print a syntax error's text, try the syntax channel
-# and end with a syntax error raised at run time: a runtime error, never a
-# compile error.
+# (fd 4, closed before the program started) and end with a syntax error at
+# run time: a runtime error, never a compile error. With the text that must
+# reach stderr.
 FORGED_SYNTAX_ERROR = {
-    "python": "import os, sys\n"
-              "for fd in range(3, 64):\n"
-              "    try:\n"
-              "        os.write(fd, b'  File \"main.py\", line 2\\nSyntaxError: invalid syntax\\n')\n"
-              "    except OSError:\n"
-              "        pass\n"
-              "print('  File \"main.py\", line 2\\nSyntaxError: invalid syntax', file=sys.stderr)\n"
-              "exec('x = (')\n",
+    "python": ("import os, sys\n"
+               "for fd in range(3, 64):\n"
+               "    try:\n"
+               "        os.write(fd, b'  File \"main.py\", line 2\\nSyntaxError: invalid syntax\\n')\n"
+               "    except OSError:\n"
+               "        pass\n"
+               "print('  File \"main.py\", line 2\\nSyntaxError: invalid syntax', file=sys.stderr)\n"
+               "exec('x = (')\n", "SyntaxError: "),
+    "javascript": ("const fs = require('fs');\n"
+                   "try { fs.writeSync(4, 'main.js:2\\nSyntaxError: x\\n'); } catch (e) {\n"
+                   "  console.log(e.code);\n"
+                   "}\n"
+                   "console.error('main.js:2\\nSyntaxError: Unexpected token');\n"
+                   "eval('foo(;');\n", "SyntaxError: Unexpected token ';'"),
+    "bash": ("for fd in 3 4 5 6 7 8 9; do echo 'main.sh: line 2: syntax error' >&$fd; done 2>/dev/null\n"
+             "echo 'main.sh: line 2: syntax error near unexpected token' >&2\n"
+             "eval 'if then fi'\n", "syntax error near unexpected token `then'"),
+    "sql": ("SELECT * FROM \"x\nParse error near line 1: near \"\"y\"\": syntax error\";\n",
+            "no such table: x\nParse error near line 1: near \"y\": syntax error"),
 }
 
 
@@ -133,6 +149,14 @@ def test_hello_world_reads_stdin(stack, language):
         assert (ex["compile_output"], ex["compile_time_ms"], ex["compile_cached"]) == (None, None, None), ex
 
 
+def test_a_javascript_module_runs_as_node_runs_it(stack):
+    """Node runs a file with import statements or top-level await as an ES
+    module: the syntax check lets Node decide those."""
+    code = "import fs from 'fs';\nconst n = await Promise.resolve(7);\nconsole.log(typeof fs.readFileSync, n);\n"
+    ex = stack.wait_terminal(start(stack, "javascript", code), timeout=30)
+    assert (ex["status"], ex["stdout"], ex["compile_output"]) == ("COMPLETED", "function 7\n", None), ex
+
+
 def test_sql_prints_a_table(stack):
     code = ("CREATE TABLE t (name TEXT, n INTEGER);\n"
             "INSERT INTO t VALUES ('Ada', 1), ('Alan', 2);\n"
@@ -186,10 +210,13 @@ def test_a_syntax_error_is_a_compile_error(stack, language):
 
 @pytest.mark.parametrize("language", sorted(FORGED_SYNTAX_ERROR))
 def test_a_syntax_error_at_run_time_is_a_runtime_error(stack, language):
-    ex = stack.wait_terminal(start(stack, language, FORGED_SYNTAX_ERROR[language]), timeout=60)
+    code, text = FORGED_SYNTAX_ERROR[language]
+    ex = stack.wait_terminal(start(stack, language, code), timeout=60)
     assert ex["status"] == "FAILED", ex
     assert ex["error"]["code"] == "RUNTIME_ERROR", ex
-    assert ex["exit_code"] != 0 and "SyntaxError" in ex["stderr"], ex
+    assert ex["exit_code"] != 0 and text in ex["stderr"], ex
+    if language == "javascript":
+        assert ex["stdout"] == "EBADF\n", ex
     assert (ex["compile_output"], ex["compile_time_ms"], ex["compile_cached"]) == (None, None, None), ex
 
 
