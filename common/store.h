@@ -79,6 +79,7 @@ enum store_stmt {
 	STMT_SUBMISSION_LIST,
 	STMT_SUBMISSION_CASES,
 	STMT_CASES_SKIP,
+	STMT_CASE_SUBMISSION,   /* events: the submission a case belongs to */
 	STMT__MAX
 };
 

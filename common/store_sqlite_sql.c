@@ -142,6 +142,7 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"THEN verdict IS NULL AND status IN ('QUEUED', 'RUNNING') "
 		"ELSE case_index > ?4 AND coalesce(verdict, '') != 'SKIPPED' "
 		" AND (SELECT stop_on_first_failure FROM submissions WHERE id = ?1) END",
+	[STMT_CASE_SUBMISSION] = "SELECT submission_id FROM executions WHERE id = ?1 AND kind = 'case'",
 	[STMT_SESSION_INSERT] =
 		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
 		"VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?4) RETURNING " SESSION_COLUMNS,

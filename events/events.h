@@ -5,6 +5,8 @@
  *   GET /executions/{id}/events     Server-Sent Events
  *   GET /executions/{id}/ws         the same events over a WebSocket
  *   GET /executions/{id}?wait_ms=N  long-poll for the terminal state
+ *   GET /submissions/{id}/events    a submission's verdicts as cases are judged
+ *   GET /submissions/{id}?wait_ms=N long-poll for its terminal state
  * Live events arrive from the runners on a ZeroMQ SUB socket; the store is
  * the truth for replay, resume and the terminal state, so a stream that
  * missed a message (a slow client, a restart) catches up from it.
@@ -52,6 +54,11 @@ struct conn {
 	struct conn *prev, *next;       /* all connections */
 	struct conn *watch_next;        /* connections of the same execution */
 	char request_id[65];            /* echoed in X-Request-Id, like fcgi_app does */
+	/* A submission's view (submission.c); execution_id holds the submission's id. */
+	bool submission;
+	unsigned char *sent;            /* MODE_SSE: per case, the verdict last sent (0: none) */
+	size_t nsent;
+	char sent_status[12];           /* MODE_SSE: the status last sent */
 };
 
 struct events {
@@ -61,8 +68,9 @@ struct events {
 	int epfd, listen_fd, zfd;
 	struct conn *conns;
 	size_t nconns;
-	struct conn **watch;            /* hash of execution id -> its connections */
+	struct conn **watch;            /* hash of execution (or submission) id -> its connections */
 	size_t watch_size;
+	size_t submission_watchers;     /* connections watching a submission */
 };
 
 /* ---- http.c: the request and plain replies ---- */
@@ -96,6 +104,20 @@ void stream_start(struct events *ev, struct conn *c, const struct request *req);
 void stream_live(struct events *ev, struct conn *c, const struct event_msg *m);
 /* Timers: store checks, keepalives, long-poll deadlines. */
 void stream_tick(struct events *ev, struct conn *c, int64_t now);
+/* wait_ms of a query: 0..WAIT_MS_MAX, or -1 when absent, malformed or given twice. */
+int parse_wait_ms(const char *query);
+
+/* ---- submission.c: a submission's long-poll and event stream ---- */
+/* Whether the path is under /submissions/ (then submission_start serves it). */
+bool submission_request(const char *path);
+void submission_start(struct events *ev, struct conn *c, const struct request *req);
+/* Reads the submission and answers or streams what changed; settle: look again SETTLE_MS later. */
+void submission_refresh(struct events *ev, struct conn *c, int64_t now, bool settle);
+void submission_tick(struct events *ev, struct conn *c, int64_t now);
+/* The submission case_id belongs to, into out. Returns 1, 0 if it is no case, -1 on a store error. */
+int submission_of_case(struct events *ev, const char *case_id, char out[UUID_LEN + 1]);
+/* A watching connection goes: frees its record. */
+void submission_closed(struct events *ev, struct conn *c);
 
 /* ---- ws.c ---- */
 /* The Sec-WebSocket-Accept value of key. */

@@ -60,6 +60,8 @@ static void unwatch(struct events *ev, struct conn *c)
 static void conn_close(struct events *ev, struct conn *c)
 {
 	unwatch(ev, c);
+	if (c->submission)
+		submission_closed(ev, c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -178,6 +180,11 @@ static void on_live(struct events *ev, const struct event_msg *m)
 		stream_live(ev, c, m);
 		conn_settle(ev, c, false);
 	}
+	/* A case's end also goes to the watchers of its submission. */
+	struct event_msg of_submission = *m;
+	if (m->kind == EVENT_DONE && ev->submission_watchers &&
+	    submission_of_case(ev, m->execution_id, of_submission.execution_id) == 1)
+		on_live(ev, &of_submission);
 }
 
 static void receive_live(struct events *ev)

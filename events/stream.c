@@ -208,7 +208,7 @@ static bool parse_last_event_id(const char *s, int64_t *out)
 }
 
 /* wait_ms from the query: -1 if absent or not an integer 0..WAIT_MS_MAX, or given twice. */
-static int parse_wait_ms(const char *query)
+int parse_wait_ms(const char *query)
 {
 	int found = -1, seen = 0;
 	for (const char *p = query; *p; ) {
@@ -307,6 +307,10 @@ void stream_start(struct events *ev, struct conn *c, const struct request *req)
 	int attempt, wait_ms = -1;
 	int64_t last_id = 0;
 	bool id_ok;
+	if (submission_request(req->path)) {
+		submission_start(ev, c, req);
+		return;
+	}
 	const char *rest = execution_path(req->path, c->execution_id, &id_ok);
 
 	if (!rest) {
@@ -374,6 +378,12 @@ void stream_live(struct events *ev, struct conn *c, const struct event_msg *m)
 {
 	if (c->done || c->mode == MODE_REQUEST || c->mode == MODE_CLOSING)
 		return;
+	if (c->submission) {
+		/* One of its cases ended (submission_of_case routed it here). */
+		if (m->kind == EVENT_DONE)
+			submission_refresh(ev, c, mono_ms(), true);
+		return;
+	}
 	if (c->mode == MODE_WAIT) {
 		if (m->kind == EVENT_DONE)
 			check_wait(ev, c, mono_ms());
@@ -406,6 +416,10 @@ void stream_tick(struct events *ev, struct conn *c, int64_t now)
 {
 	if (c->done || c->mode == MODE_REQUEST || c->mode == MODE_CLOSING)
 		return;
+	if (c->submission) {
+		submission_tick(ev, c, now);
+		return;
+	}
 	if (c->mode == MODE_WAIT) {
 		if (now >= c->wait_until || now >= c->next_check)
 			check_wait(ev, c, now);

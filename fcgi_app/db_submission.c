@@ -200,34 +200,13 @@ enum db_status db_submit(struct store *s, const struct run_caps *caps, const str
 /* The submission of the current row of q with its cases, rendered. */
 static enum db_status submission_with_cases(struct store *s, struct store_query *row, json_object **out)
 {
-	struct store_query *q = store_query(s, STMT_SUBMISSION_CASES);
-	store_bind_str(q, 1, store_column_text(row, SUBMISSION_ID, NULL));
-	struct submission_view *v = submission_view_new(row);
-	enum store_rc rc;
-	while ((rc = store_step(q)) == STORE_ROW)
-		submission_view_add_case(v, q);
-	store_reset(q);
-	if (rc != STORE_DONE) {
-		submission_view_free(v);
-		return db_failed(s, "submission cases");
-	}
-	*out = submission_view_render(v);
-	submission_view_free(v);
-	return DB_OK;
+	return render_submission_row(s, row, out) == STORE_DONE ? DB_OK : db_failed(s, "submission cases");
 }
 
 enum db_status db_submission_get(struct store *s, const char *id, json_object **out)
 {
-	struct store_query *q = store_query(s, STMT_SUBMISSION_GET);
-	store_bind_str(q, 1, id);
-	enum store_rc rc = store_step(q);
-	enum db_status st = DB_NOT_FOUND;
-	if (rc == STORE_ROW)
-		st = submission_with_cases(s, q, out);
-	else if (rc != STORE_DONE)
-		st = db_failed(s, "get submission");
-	store_reset(q);
-	return st;
+	enum store_rc rc = render_submission_get(s, id, out);
+	return rc == STORE_ROW ? DB_OK : rc == STORE_DONE ? DB_NOT_FOUND : db_failed(s, "get submission");
 }
 
 enum db_status db_submission_list(struct store *s, const char *session_id, int64_t before, int limit,

@@ -10,16 +10,17 @@ import time
 
 
 class SSE:
-    """GET /executions/{id}/events on a raw socket; events as they come."""
+    """GET /executions/{id}/events (or another path's stream) on a raw socket; events as they come."""
 
-    def __init__(self, port, execution_id, last_event_id=None, timeout=30, rcvbuf=None):
+    def __init__(self, port, execution_id, last_event_id=None, timeout=30, rcvbuf=None, path=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         self.sock.connect(("127.0.0.1", port))
         extra = f"Last-Event-ID: {last_event_id}\r\n" if last_event_id is not None else ""
-        self.sock.sendall(f"GET /executions/{execution_id}/events HTTP/1.1\r\nHost: x\r\n"
+        path = path or f"/executions/{execution_id}/events"
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n"
                           f"Accept: text/event-stream\r\n{extra}\r\n".encode())
         self.buf = b""
         self.comments = 0
@@ -85,7 +86,8 @@ class SSE:
                     key, _, value = line.partition(": ")
                     ev[key] = value
                 if ev:
-                    ev["id"] = int(ev["id"])
+                    if "id" in ev:      # a submission's stream has none
+                        ev["id"] = int(ev["id"])
                     ev["data"] = json.loads(ev["data"])
                     return ev
             if self.closed:

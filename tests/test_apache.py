@@ -4,7 +4,8 @@ Every test of test_api.py (sessions, validation, errors, /health) and the
 test_execution.py tests that exercise the HTTP side of Run, polling and
 listing run here unchanged against an ApacheStack: this module's `stack`
 fixture overrides conftest's; so do the Server-Sent Events and long-poll
-tests of test_events.py (the WebSocket is lighttpd's only). What the runner does inside the sandbox
+tests of test_events.py (the WebSocket is lighttpd's only) and a submission's
+of test_submission_events.py. What the runner does inside the sandbox
 (limits, timeouts, output caps) does not depend on the front end and is
 tested once, behind lighttpd. /metrics and X-Request-Id are checked too.
 """
@@ -43,6 +44,10 @@ from test_events import (  # noqa: F401  (Server-Sent Events and long-poll throu
     test_long_poll_answers_the_current_state_after_wait_ms,
     test_long_poll_of_a_finished_execution_is_identical_to_get,
     test_long_poll_rejects_wait_ms_out_of_range,
+)
+from test_submission_events import (  # noqa: F401  (a submission's stream and long-poll through Apache)
+    suite, test_long_poll_answers_as_soon_as_the_submission_is_judged,
+    test_the_stream_carries_status_each_case_then_done, test_unknown_or_malformed_submission_ids_are_refused,
 )
 
 

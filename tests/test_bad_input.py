@@ -361,6 +361,18 @@ CASES = [
     case("events-bad-id", "GET", "/executions/not-a-uuid/events", 400, "INVALID_ID", "id"),
     case("events-unknown-id", "GET", "/executions/{uuid}/events", 404, "NOT_FOUND"),
     case("events-post", "POST", "/executions/{eid}/events", 405, "METHOD_NOT_ALLOWED", body={}),
+    # A submission's long-poll and event stream (wait_ms is checked before the id is looked up).
+    *(case(f"submission-wait-ms-{name}", "GET", "/submissions/{uuid}?wait_ms" + q, 400, "INVALID_QUERY",
+           "wait_ms")
+      for name, q in [("negative", "=-1"), ("over-30000", "=30001"), ("not-a-number", "=abc"),
+                      ("no-value", ""), ("twice", "=1&wait_ms=2")]),
+    case("submission-wait-ms-bad-id", "GET", "/submissions/not-a-uuid?wait_ms=10", 400, "INVALID_ID", "id"),
+    case("submission-wait-ms-unknown-id", "GET", "/submissions/{uuid}?wait_ms=10", 404, "NOT_FOUND"),
+    case("submission-wait-ms-execution-id", "GET", "/submissions/{eid}?wait_ms=10", 404, "NOT_FOUND"),
+    case("submission-events-bad-id", "GET", "/submissions/not-a-uuid/events", 400, "INVALID_ID", "id"),
+    case("submission-events-unknown-id", "GET", "/submissions/{uuid}/events", 404, "NOT_FOUND"),
+    case("submission-events-execution-id", "GET", "/submissions/{eid}/events", 404, "NOT_FOUND"),
+    case("submission-events-post", "POST", "/submissions/{uuid}/events", 405, "METHOD_NOT_ALLOWED", body={}),
     case("ws-bad-id", "GET", "/executions/not-a-uuid/ws", 400, "INVALID_ID", "id"),
     case("ws-unknown-id", "GET", "/executions/{uuid}/ws", 404, "NOT_FOUND"),
     case("ws-no-upgrade", "GET", "/executions/{eid}/ws", 400, "INVALID_HEADER", "Upgrade"),

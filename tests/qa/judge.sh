@@ -1,8 +1,9 @@
 #!/bin/sh
 # judge.sh SUITE-ID SUITE-FILE SOURCE-FILE [LANGUAGE] [TIMEOUT-S] — stores the
 # test suite in SUITE-FILE (JSON: {"cases": [...], "compare": ...}) as
-# SUITE-ID, submits SOURCE-FILE (python unless LANGUAGE) against it, polls
-# until judged and prints the verdict, then one line per case. Exit 0 if
+# SUITE-ID, submits SOURCE-FILE (python unless LANGUAGE) against it, waits
+# until judged (long-polls: GET /submissions/{id}?wait_ms answers the moment
+# it is) and prints the verdict, then one line per case. Exit 0 if
 # ACCEPTED, 1 for any other verdict, 2 on an error or after TIMEOUT-S (60).
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 3 ] || die "usage: judge.sh SUITE-ID SUITE-FILE SOURCE-FILE [LANGUAGE] [TIMEOUT-S]"
@@ -17,12 +18,14 @@ body=$(api POST "/code-sessions/$session/submit" "{\"suite_id\":\"$1\"}")
 submission=$(printf "%s\n" "$body" | field submission_id)
 deadline=$(( $(date +%s) + ${5:-60} ))
 while :; do
-	body=$(api GET "/submissions/$submission")
+	left=$(( deadline - $(date +%s) ))
+	[ "$left" -lt 30 ] || left=30
+	[ "$left" -gt 0 ] || left=0
+	body=$(api GET "/submissions/$submission?wait_ms=$(( left * 1000 ))")
 	[ "$(api_status)" = 200 ] || { printf "%s\n" "$body" >&2; die "HTTP $(api_status)"; }
 	status=$(printf "%s\n" "$body" | field status)
 	case $status in COMPLETED|FAILED) break ;; esac
 	[ "$(date +%s)" -lt "$deadline" ] || die "still $status after ${5:-60} s"
-	sleep 0.2
 done
 printf "%s\n" "$body" | "$PY" -c '
 import json, sys

@@ -192,6 +192,34 @@ void submission_view_free(struct submission_view *v)
 	free(v);
 }
 
+enum store_rc render_submission_row(struct store *s, struct store_query *row, json_object **out)
+{
+	struct store_query *q = store_query(s, STMT_SUBMISSION_CASES);
+	store_bind_str(q, 1, store_column_text(row, SUBMISSION_ID, NULL));
+	struct submission_view *v = submission_view_new(row);
+	enum store_rc rc;
+	while ((rc = store_step(q)) == STORE_ROW)
+		submission_view_add_case(v, q);
+	store_reset(q);
+	if (rc == STORE_DONE)
+		*out = submission_view_render(v);
+	submission_view_free(v);
+	return rc;
+}
+
+enum store_rc render_submission_get(struct store *s, const char *id, json_object **out)
+{
+	struct store_query *q = store_query(s, STMT_SUBMISSION_GET);
+	store_bind_str(q, 1, id);
+	enum store_rc rc = store_step(q);
+	if (rc == STORE_ROW) {
+		enum store_rc cases = render_submission_row(s, q, out);
+		rc = cases == STORE_DONE ? STORE_ROW : cases;
+	}
+	store_reset(q);
+	return rc;
+}
+
 json_object *render_submission_accepted(const char *id, const char *session_id, const char *suite_id,
 					int64_t version, int ncases, int64_t queued_at)
 {
