@@ -88,6 +88,7 @@ $(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h common/*.h
 
 run:
 	@scripts/ensure-deps $(RUN_PKGS)
+	@scripts/ensure-node-types
 	@$(MAKE) --no-print-directory all www
 	@exec env PORT=$(PORT) DATA_DIR=$(DATA_DIR) BUILD=$(BUILD) scripts/run-stack
 
@@ -99,6 +100,7 @@ api: all www
 
 test:
 	@scripts/ensure-deps $(TEST_PKGS)
+	@scripts/ensure-node-types
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory api
@@ -149,6 +151,7 @@ fuzz-smoke: $(FUZZ_BINS)
 # Not part of make test: prints a table, writes build/bench.json.
 bench:
 	@scripts/ensure-deps $(BENCH_PKGS)
+	@scripts/ensure-node-types
 	@$(MAKE) --no-print-directory all
 	BUILD=$(BUILD) /usr/bin/python3 bench/bench.py
 

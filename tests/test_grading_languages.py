@@ -40,8 +40,7 @@ if (w === 'WRONG_ANSWER') {
 }
 """
 
-TYPESCRIPT = """declare const require: any, Buffer: any;
-const [w, a, b]: string[] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/);
+TYPESCRIPT = """const [w, a, b]: string[] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/);
 const sum: number = Number(a) + Number(b);
 if (w === 'WRONG_ANSWER') {
   console.log(sum + 1);

@@ -176,8 +176,7 @@ for (let i = 0; i < 500; i++) {
 }
 setTimeout(() => { console.log('unbounded'); process.exit(0); }, 3000);
 """,
-    "typescript": """declare const require: any, process: any;
-const cp = require('child_process');
+    "typescript": """const cp = require('child_process');
 for (let i = 0; i < 500; i++) {
   try { cp.spawn('/usr/bin/sleep', ['100']).on('error', () => { console.log('limited'); process.exit(0); }); }
   catch (e) { console.log('limited'); process.exit(0); }
@@ -221,7 +220,7 @@ MEMORY_BOMB = {
     "cpp": "#include <iostream>\n#include <vector>\nint main() {\n  std::cout << \"start\" << std::endl;\n"
            "  std::vector<char> v(1UL << 30, 1);\n  std::cout << \"survived \" << (int)v.back() << std::endl;\n}\n",
     "javascript": "console.log('start');\nconst a = [];\nfor (;;) a.push(Buffer.alloc(64 << 20, 1));\n",
-    "typescript": "declare const Buffer: any;\nconsole.log('start');\nconst a: any[] = [];\n"
+    "typescript": "console.log('start');\nconst a: any[] = [];\n"
                   "for (;;) a.push(Buffer.alloc(64 << 20, 1));\n",
     "java": "public class Main {\n  public static void main(String[] a) {\n    System.out.println(\"start\");\n"
             "    byte[][] b = new byte[64][];\n    for (int i = 0; i < 64; i++) b[i] = new byte[64 << 20];\n"
@@ -238,7 +237,7 @@ FLOOD = {
     "c": "#include <stdio.h>\nint main(void) { for (int i = 0; i < 10 << 20; i++) putchar('x'); }\n",
     "cpp": "#include <iostream>\n#include <string>\nint main() { std::cout << std::string(10 << 20, 'x'); }\n",
     "javascript": "process.stdout.write('x'.repeat(10 << 20));\n",
-    "typescript": "declare const process: any;\nprocess.stdout.write('x'.repeat(10 << 20));\n",
+    "typescript": "process.stdout.write('x'.repeat(10 << 20));\n",
     "java": "public class Main {\n  public static void main(String[] a) {\n"
             "    System.out.print(\"x\".repeat(10 << 20));\n  }\n}\n",
     "go": "package main\nimport (\"os\"; \"strings\")\nfunc main() { os.Stdout.WriteString(strings.Repeat(\"x\", 10<<20)) }\n",
@@ -255,7 +254,7 @@ HOST_FILES = {
            "  for (auto p : {\"/etc/shadow\", \"{db}\"}) std::cout << (std::ifstream(p) ? \"read\" : \"denied\") << \"\\n\";\n}\n",
     "javascript": "const fs = require('fs');\nfor (const p of ['/etc/shadow', '{db}']) {\n"
                   "  try { fs.readFileSync(p); console.log('read'); } catch (e) { console.log('denied'); }\n}\n",
-    "typescript": "declare const require: any;\nconst fs = require('fs');\nfor (const p of ['/etc/shadow', '{db}']) {\n"
+    "typescript": "const fs = require('fs');\nfor (const p of ['/etc/shadow', '{db}']) {\n"
                   "  try { fs.readFileSync(p); console.log('read'); } catch (e) { console.log('denied'); }\n}\n",
     "java": "import java.nio.file.*;\npublic class Main {\n  public static void main(String[] a) {\n"
             "    for (String p : new String[]{\"/etc/shadow\", \"{db}\"}) {\n"

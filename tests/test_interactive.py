@@ -20,8 +20,7 @@ ASK_NAME = {
     "python": 'name = input("name? ")\nprint("hi", name)\n',
     "javascript": "const rl = require('readline').createInterface({ input: process.stdin, output: process.stdout });\n"
                   "rl.question('name? ', (name) => { console.log('hi', name); rl.close(); });\n",
-    "typescript": "declare const require: any; declare const process: any;\n"
-                  "const rl = require('readline').createInterface({ input: process.stdin, output: process.stdout });\n"
+    "typescript": "const rl = require('readline').createInterface({ input: process.stdin, output: process.stdout });\n"
                   "rl.question('name? ', (name: string) => { console.log('hi', name); rl.close(); });\n",
     "c": "#include <stdio.h>\nint main(void) {\n  char name[64];\n  printf(\"name? \");\n"
          "  if (scanf(\"%63s\", name) != 1) return 2;\n  printf(\"hi %s\\n\", name);\n  return 0;\n}\n",

@@ -16,9 +16,9 @@ COMPILED = {"typescript", "c", "cpp", "java", "go", "rust"}
 HELLO = {
     "python": "print('hello', input())\n",
     "javascript": "const s = require('fs').readFileSync(0, 'utf8').trim();\nconsole.log('hello', s);\n",
-    "typescript": "declare const require: any;\n"
-                  "const s: string = require('fs').readFileSync(0, 'utf8').trim();\n"
-                  "console.log('hello', s);\n",
+    "typescript": "import * as fs from 'fs';\n"
+                  "const s: string = fs.readFileSync(0, 'utf8').trim();\n"
+                  "process.stdout.write(`hello ${s}\\n`);\n",
     "c": "#include <stdio.h>\nint main(void) { char b[32]; scanf(\"%31s\", b); "
          "printf(\"hello %s\\n\", b); return 0; }\n",
     "cpp": "#include <iostream>\n#include <string>\nint main() { std::string s; std::cin >> s; "
@@ -36,7 +36,7 @@ HELLO = {
 EXIT_3 = {
     "python": "import sys\nprint('bye', file=sys.stderr)\nsys.exit(3)\n",
     "javascript": "console.error('bye');\nprocess.exit(3);\n",
-    "typescript": "declare const process: any;\nconsole.error('bye');\nprocess.exit(3);\n",
+    "typescript": "console.error('bye');\nprocess.exit(3);\n",
     "c": "#include <stdio.h>\nint main(void) { fputs(\"bye\\n\", stderr); return 3; }\n",
     "cpp": "#include <iostream>\nint main() { std::cerr << \"bye\" << std::endl; return 3; }\n",
     "java": "public class Main {\n  public static void main(String[] a) {\n"
@@ -155,6 +155,24 @@ def test_a_javascript_module_runs_as_node_runs_it(stack):
     code = "import fs from 'fs';\nconst n = await Promise.resolve(7);\nconsole.log(typeof fs.readFileSync, n);\n"
     ex = stack.wait_terminal(start(stack, "javascript", code), timeout=30)
     assert (ex["status"], ex["stdout"], ex["compile_output"]) == ("COMPLETED", "function 7\n", None), ex
+
+
+def test_typescript_knows_nodes_api(stack):
+    """Node's declarations (@types/node) are there: process.stdin and
+    require type-check under --strict; an import compiles to CommonJS."""
+    code = ("const chunks: Buffer[] = [];\n"
+            "process.stdin.on('data', (c: Buffer) => chunks.push(c));\n"
+            "process.stdin.on('end', () => {\n"
+            "  const os = require('os');\n"
+            "  console.log(`hello ${Buffer.concat(chunks).toString().trim()} on ${typeof os.platform()}`);\n"
+            "});\n")
+    ex = stack.wait_terminal(start(stack, "typescript", code, "Ada\n"), timeout=60)
+    assert (ex["status"], ex["stdout"]) == ("COMPLETED", "hello Ada on string\n"), ex
+    ex = stack.wait_terminal(start(stack, "typescript", "process.stdout.write(42);\n"), timeout=60)
+    assert ex["error"]["code"] == "COMPILE_ERROR", ex
+    assert ex["compile_output"].startswith("main.ts(1,22): error TS2769: No overload matches this call."), ex
+    assert "Argument of type 'number' is not assignable to parameter of type 'string | Uint8Array'" \
+        in ex["compile_output"], ex
 
 
 def test_sql_prints_a_table(stack):
