@@ -7,19 +7,20 @@ A case's stdin names the verdict its program is to earn and two numbers
 per language earns a different verdict in each case of one submission, and
 the cases run in parallel. SQL cannot read stdin: there each verdict has
 its own program. Every submission of the module is in flight at once, so
-the time limits of the looping cases (1 s each) overlap.
-
-Not here: a compile error for JavaScript, Bash and SQL. A syntax error
-there is still found only when the program runs (RUNTIME_ERROR); only
-Python's start-up reports one as COMPILE_ERROR so far (see
-conf/languages.conf, syntax_channel).
+the time limits of the looping cases (1 s each) overlap; but the memory
+bombs go one at a time afterwards (the same programs, a one-case suite):
+seven at once keep the kernel reclaiming for seconds. A program that
+does not compile (a syntax error in the interpreted languages, found
+before the program runs: conf/languages.conf's syntax_channel) earns
+COMPILE_ERROR in every language.
 """
 
 import pytest
 
 from test_grading import case, put_suite, submit, suite_body, verdicts, wait_submission
 
-EVERY_VERDICT = ["ACCEPTED", "TIME_LIMIT", "MEMORY_LIMIT", "WRONG_ANSWER", "RUNTIME_ERROR"]
+EVERY_VERDICT = ["ACCEPTED", "TIME_LIMIT", "WRONG_ANSWER", "RUNTIME_ERROR"]
+MEMORY = ["MEMORY_LIMIT"]
 LOOP_LIMIT_MS = 1000        # a looping case's own limit
 CASE_LIMIT_MS = 8000        # every other case's: room for a loaded host
 
@@ -39,6 +40,7 @@ if (w === 'WRONG_ANSWER') {
   console.log(sum);
 }
 """
+JAVASCRIPT_BROKEN = "const total = ;\nconsole.log(total);\n"
 
 TYPESCRIPT = """const [w, a, b]: string[] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/);
 const sum: number = Number(a) + Number(b);
@@ -148,6 +150,7 @@ case "$w" in
   *) echo $((a + b)) ;;
 esac
 """
+BASH_BROKEN = "for n in 2 3; do\n  echo $n\n"
 
 SQL = {
     "ACCEPTED": ".mode list\nSELECT 2 + 3;\n",
@@ -156,16 +159,19 @@ SQL = {
     "TIME_LIMIT": ".mode list\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
                   "SELECT count(*) FROM c;\n",
     "MEMORY_LIMIT": ".mode list\nSELECT length(replace(hex(zeroblob(100000000)), '0', 'xx'));\n",
+    "COMPILE_ERROR": ".mode list\nSELEC 2 + 3;\n",
 }
 
 # One table of programs per language: (name, program, the verdicts of its cases in order).
 PROGRAMS = {
-    "javascript": [("every-verdict", JAVASCRIPT, EVERY_VERDICT)],
-    "typescript": [("every-verdict", TYPESCRIPT, EVERY_VERDICT), ("broken", TYPESCRIPT_BROKEN, ["COMPILE_ERROR"])],
-    "cpp": [("every-verdict", CPP, EVERY_VERDICT), ("broken", CPP_BROKEN, ["COMPILE_ERROR"])],
-    "go": [("every-verdict", GO, EVERY_VERDICT), ("broken", GO_BROKEN, ["COMPILE_ERROR"])],
-    "rust": [("every-verdict", RUST, EVERY_VERDICT), ("broken", RUST_BROKEN, ["COMPILE_ERROR"])],
-    "bash": [("every-verdict", BASH, EVERY_VERDICT)],
+    "javascript": [("every-verdict", JAVASCRIPT, EVERY_VERDICT), ("memory", JAVASCRIPT, MEMORY),
+                   ("broken", JAVASCRIPT_BROKEN, ["COMPILE_ERROR"])],
+    "typescript": [("every-verdict", TYPESCRIPT, EVERY_VERDICT), ("memory", TYPESCRIPT, MEMORY),
+                   ("broken", TYPESCRIPT_BROKEN, ["COMPILE_ERROR"])],
+    "cpp": [("every-verdict", CPP, EVERY_VERDICT), ("memory", CPP, MEMORY), ("broken", CPP_BROKEN, ["COMPILE_ERROR"])],
+    "go": [("every-verdict", GO, EVERY_VERDICT), ("memory", GO, MEMORY), ("broken", GO_BROKEN, ["COMPILE_ERROR"])],
+    "rust": [("every-verdict", RUST, EVERY_VERDICT), ("memory", RUST, MEMORY), ("broken", RUST_BROKEN, ["COMPILE_ERROR"])],
+    "bash": [("every-verdict", BASH, EVERY_VERDICT), ("memory", BASH, MEMORY), ("broken", BASH_BROKEN, ["COMPILE_ERROR"])],
     "sql": [(verdict.lower(), code, [verdict]) for verdict, code in SQL.items()],
     "python": [("broken", "def total(:\n    return 5\n", ["COMPILE_ERROR"])],
 }
@@ -182,17 +188,23 @@ def suite_of(expected):
 
 @pytest.fixture(scope="module")
 def judged(stack):
-    """Every program of the table submitted at once; their results by (language, name)."""
-    suites = {}
-    pending = {}
-    for lang, programs in PROGRAMS.items():
-        for name, code, expected in programs:
-            suite_id, body = suite_of(expected)
-            if suite_id not in suites:
-                suites[suite_id] = put_suite(stack, suite_id, body)
-            sid = stack.create_session(code, language=lang)["session_id"]
-            pending[(lang, name)] = submit(stack, sid, suite_id)
-    return {row: wait_submission(stack, sub_id, timeout=180) for row, sub_id in pending.items()}
+    """Every program of the table submitted at once, then the memory bombs one by one; results by (language, name)."""
+    suites = set()
+
+    def start(lang, code, expected):
+        suite_id, body = suite_of(expected)
+        if suite_id not in suites:
+            put_suite(stack, suite_id, body)
+            suites.add(suite_id)
+        return submit(stack, stack.create_session(code, language=lang)["session_id"], suite_id)
+
+    rows = [(lang, name, code, expected) for lang, programs in PROGRAMS.items() for name, code, expected in programs]
+    pending = {(lang, name): start(lang, code, expected) for lang, name, code, expected in rows if expected != MEMORY}
+    done = {row: wait_submission(stack, sub_id, timeout=180) for row, sub_id in pending.items()}
+    for lang, name, code, expected in rows:
+        if expected == MEMORY:
+            done[(lang, name)] = wait_submission(stack, start(lang, code, expected), timeout=180)
+    return done
 
 
 @pytest.mark.parametrize("lang,name", ROWS, ids=[f"{lang}-{name}" for lang, name in ROWS])
