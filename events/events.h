@@ -31,7 +31,8 @@ enum {
 	STATE_POLL_JITTER_MS = 500,     /* spreads the checks of streams opened together */
 	RESYNC_MS = 30,                 /* a stream that missed events reads the store after this */
 	SETTLE_MS = 100,                /* after a catch-up, read the store once more (stream.c) */
-	TICK_MS = 50,                   /* timer resolution of the loop */
+	TICK_MS = 50,                   /* the loop looks at every connection's timers this often */
+	WAKE_MIN_MS = 2,                /* and for a timer due sooner (events_wake_at) at most this often */
 	WAIT_MS_MAX = 30000,
 };
 
@@ -71,6 +72,7 @@ struct events {
 	struct conn **watch;            /* hash of execution (or submission) id -> its connections */
 	size_t watch_size;
 	size_t submission_watchers;     /* connections watching a submission */
+	int64_t wake_at;                /* mono_ms: the earliest timer due before the next tick */
 };
 
 /* ---- http.c: the request and plain replies ---- */
@@ -133,5 +135,8 @@ void ws_client_message(struct events *ev, struct conn *c, const char *text, size
 
 /* ---- main.c ---- */
 void events_watch(struct events *ev, struct conn *c);
+/* A connection's timer is due at `at`: the loop runs its timers then, not only every TICK_MS
+ * (a resync 30 ms after a gap must not wait for a 50 ms tick). */
+void events_wake_at(struct events *ev, int64_t at);
 
 #endif

@@ -199,13 +199,25 @@ static void receive_live(struct events *ev)
 	zmq_msg_close(&msg);
 }
 
+void events_wake_at(struct events *ev, int64_t at)
+{
+	if (at < ev->wake_at)
+		ev->wake_at = at;
+}
+
+/* Runs every connection's timers; notes the earliest one still to come. */
 static void tick(struct events *ev)
 {
 	int64_t now = mono_ms();
 	struct conn *c = ev->conns, *next;
+	ev->wake_at = INT64_MAX;
 	for (; c; c = next) {
 		next = c->next;
 		stream_tick(ev, c, now);
+		/* Timers due before the next tick wake the loop for them. One
+		 * already past waits for its client to drain, not for the clock. */
+		if (!c->done && c->mode != MODE_REQUEST && c->next_check > now && c->next_check < now + TICK_MS)
+			events_wake_at(ev, c->next_check);
 		conn_settle(ev, c, false);
 	}
 }
@@ -285,10 +297,12 @@ static int open_all(struct events *ev, char *err, size_t errlen)
 static void serve(struct events *ev)
 {
 	struct epoll_event evs[256];
-	int64_t next_tick = mono_ms() + TICK_MS;
+	int64_t next_tick = mono_ms() + TICK_MS, last_tick = 0;
 
+	ev->wake_at = INT64_MAX;
 	while (!stop_signal) {
-		int64_t left = next_tick - mono_ms();
+		int64_t wake = ev->wake_at > last_tick + WAKE_MIN_MS ? ev->wake_at : last_tick + WAKE_MIN_MS;
+		int64_t due = wake < next_tick ? wake : next_tick, left = due - mono_ms();
 		int n = epoll_wait(ev->epfd, evs, 256, left > 0 ? (int)left : 0);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -301,9 +315,12 @@ static void serve(struct events *ev)
 		}
 		/* ZMQ_FD is edge-triggered and shared by all of libzmq's work: always drain. */
 		receive_live(ev);
-		if (mono_ms() >= next_tick) {
+		int64_t now = mono_ms();
+		if (now >= due) {
 			tick(ev);
-			next_tick = mono_ms() + TICK_MS;
+			last_tick = now;
+			if (now >= next_tick)
+				next_tick = now + TICK_MS;
 		}
 	}
 }

@@ -29,6 +29,20 @@ static int64_t state_check_at(int64_t now)
 	return now + STATE_POLL_MS + rand() % STATE_POLL_JITTER_MS;
 }
 
+/* When c next looks at the store; the loop wakes for it (events_wake_at). */
+static void check_at(struct events *ev, struct conn *c, int64_t at)
+{
+	c->next_check = at;
+	events_wake_at(ev, at);
+}
+
+/* The stream missed events: it reads the store again after RESYNC_MS. */
+static void fall_behind(struct events *ev, struct conn *c)
+{
+	c->behind = true;
+	check_at(ev, c, mono_ms() + RESYNC_MS);
+}
+
 static bool terminal(const char *status)
 {
 	return status && strcmp(status, "QUEUED") != 0 && strcmp(status, "RUNNING") != 0;
@@ -179,15 +193,14 @@ static void catch_up(struct events *ev, struct conn *c, bool settle)
 	/* The state first: events stored before a terminal state are all stored. */
 	int found = execution_state(ev, c->execution_id, status, &attempt);
 	if (!replay_stored(ev, c)) {
-		c->behind = true;
-		c->next_check = now + RESYNC_MS;
+		fall_behind(ev, c);
 		return;
 	}
 	c->behind = false;
 	if (found == 1 && terminal(status)) {
 		send_done(ev, c);
 	} else if (settle) {
-		c->next_check = now + SETTLE_MS;
+		check_at(ev, c, now + SETTLE_MS);
 	}
 }
 
@@ -242,6 +255,13 @@ static void answer_wait(struct events *ev, struct conn *c)
 	json_object_put(o);
 }
 
+/* A long-poll looks at the store periodically, and answers at wait_until at the latest. */
+static void wait_check_at(struct events *ev, struct conn *c, int64_t now)
+{
+	int64_t at = state_check_at(now);
+	check_at(ev, c, at < c->wait_until ? at : c->wait_until);
+}
+
 static void check_wait(struct events *ev, struct conn *c, int64_t now)
 {
 	char status[16];
@@ -250,7 +270,7 @@ static void check_wait(struct events *ev, struct conn *c, int64_t now)
 	    terminal(status))
 		answer_wait(ev, c);
 	else
-		c->next_check = state_check_at(now);
+		wait_check_at(ev, c, now);
 }
 
 static void start_stream(struct events *ev, struct conn *c, const struct request *req, bool ws)
@@ -352,7 +372,7 @@ void stream_start(struct events *ev, struct conn *c, const struct request *req)
 			answer_wait(ev, c);
 			return;
 		}
-		c->next_check = state_check_at(mono_ms());
+		wait_check_at(ev, c, mono_ms());
 		events_watch(ev, c);
 		return;
 	}
@@ -395,12 +415,19 @@ void stream_live(struct events *ev, struct conn *c, const struct event_msg *m)
 	}
 	if (c->behind || m->event_id <= c->last_id)
 		return;
+	/* A gap: what was missed (published before this stream listened, a
+	 * retry's QUEUED) is most often stored by now; read it at once rather
+	 * than RESYNC_MS later, then this event may follow it. */
+	if (!follows(c->last_id, m->event_id) && !replay_stored(ev, c)) {
+		fall_behind(ev, c);
+		return;
+	}
+	if (m->event_id <= c->last_id)
+		return;
 	if (!follows(c->last_id, m->event_id) ||
 	    !send_event(ev, c, m->event_id, m->attempt, event_kind_name(m->kind), m->offset, m->data, m->len,
-			false)) {
-		c->behind = true;
-		c->next_check = mono_ms() + RESYNC_MS;
-	}
+			false))
+		fall_behind(ev, c);
 }
 
 static void keepalive(struct events *ev, struct conn *c, int64_t now)
@@ -421,7 +448,7 @@ void stream_tick(struct events *ev, struct conn *c, int64_t now)
 		return;
 	}
 	if (c->mode == MODE_WAIT) {
-		if (now >= c->wait_until || now >= c->next_check)
+		if (now >= c->next_check)
 			check_wait(ev, c, now);
 		return;
 	}

@@ -764,24 +764,23 @@ static int collect(struct run *r)
 
 		if (n < 0 && errno != EINTR)
 			return -1;
+		if (n > 0) {
+			if (p[3].revents)
+				feed_write(&r->feed);
+			if (p[0].revents)
+				status_read(r);
+			if ((p[1].revents && capture_read(r, &r->out) < 0) ||
+			    (p[2].revents && capture_read(r, &r->err) < 0))
+				return -1;
+		}
+		/* The batch's store write after the reads: output that came
+		 * with it is published first, not behind a commit (which may
+		 * wait for another writer's lock). */
 		event_sink_tick(r->sink);
-		if (n == 0 && mono_ms() >= r->demote_at && r->demote_at < r->deadline) {
+		if (n == 0 && mono_ms() >= r->demote_at && r->demote_at < r->deadline)
 			demote_check(r);
-			continue;
-		}
-		if (n == 0 && mono_ms() >= r->deadline) {
+		else if (n == 0 && mono_ms() >= r->deadline)
 			on_deadline(r);
-			continue;
-		}
-		if (n <= 0)
-			continue;
-		if (p[3].revents)
-			feed_write(&r->feed);
-		if (p[0].revents)
-			status_read(r);
-		if ((p[1].revents && capture_read(r, &r->out) < 0) ||
-		    (p[2].revents && capture_read(r, &r->err) < 0))
-			return -1;
 	}
 	return 0;
 }
