@@ -379,21 +379,31 @@ def test_events_process_restart_the_stream_resumes_from_the_store(parts):
     assert output(seen, "stdout") == seen[-1]["data"]["stdout"]
 
 
-def test_disconnecting_clients_free_their_connections(parts):
-    eid = session_run(parts, "import time\ntime.sleep(3)\n")
-    pid = parts.events.pid
+def test_disconnecting_clients_free_their_connections_at_once():
+    # With the default 15 s keepalive: a client's close reaches the events
+    # program through lighttpd at once (tcp-fin-propagate), not at the next
+    # write to the closed client.
+    parts = Components({"events_keepalive_ms": 15000})
+    try:
+        parts.start()
+        eid = session_run(parts, "import time\ntime.sleep(4)\n")
+        pid = parts.events.pid
 
-    def fds():
-        return len(os.listdir(f"/proc/{pid}/fd"))
-    # The runner's slots connect their ZeroMQ sockets once they start: count after that.
-    assert wait_for(lambda: parts.request("GET", f"/executions/{eid}")[1]["status"] == "RUNNING")
-    time.sleep(0.5)
-    base = fds()
-    streams = [SSE(parts.port, eid) for _ in range(50)]
-    assert wait_for(lambda: fds() >= base + 50)
-    for s in streams:
-        s.close()
-    assert wait_for(lambda: fds() <= base, timeout=10), (fds(), base)
+        def fds():
+            return len(os.listdir(f"/proc/{pid}/fd"))
+        # The runner's slots connect their ZeroMQ sockets once they start: count after that.
+        assert wait_for(lambda: parts.request("GET", f"/executions/{eid}")[1]["status"] == "RUNNING")
+        time.sleep(0.5)
+        base = fds()
+        streams = [SSE(parts.port, eid) for _ in range(40)] + [WebSocket(parts.port, eid) for _ in range(10)]
+        assert wait_for(lambda: fds() >= base + 50)
+        closed_at = time.monotonic()
+        for s in streams:
+            s.close()
+        assert wait_for(lambda: fds() <= base, timeout=10), (fds(), base)
+        assert time.monotonic() - closed_at < 1.5
+    finally:
+        parts.cleanup()
 
 
 # ---- WebSocket input ------------------------------------------------------------------
