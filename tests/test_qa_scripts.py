@@ -64,6 +64,19 @@ def test_run_file_exits_1_and_shows_traceback_on_error(stack, tmp_path):
     assert "ZeroDivisionError" in r.stdout
 
 
+def test_run_file_takes_the_language_from_code_language(stack, tmp_path):
+    code = tmp_path / "main.c"
+    code.write_text('#include <stdio.h>\nint main(void) { puts("from C"); return 0; }\n')
+    env = dict(os.environ, BASE_URL=f"http://127.0.0.1:{stack.port}", CODE_LANGUAGE="c")
+    r = subprocess.run([str(QA / "run-file.sh"), str(code)], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "--- stdout ---\nfrom C\n--- stderr ---\n" in r.stdout
+    env["CODE_LANGUAGE"] = "c; rm"
+    r = subprocess.run([str(QA / "create-session.sh")], env=env, capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stderr) == (2, "create-session.sh: CODE_LANGUAGE must be a language id "
+                                           "(lower-case letters, digits, + - _)\n"), r
+
+
 def test_scripts_exit_2_on_unknown_ids(stack):
     r = qa(stack, "poll.sh", "00000000-0000-4000-8000-000000000000")
     assert r.returncode == 2
