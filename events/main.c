@@ -180,9 +180,9 @@ static void on_live(struct events *ev, const struct event_msg *m)
 		stream_live(ev, c, m);
 		conn_settle(ev, c, false);
 	}
-	/* A case's end also goes to the watchers of its submission. */
+	/* A case's start and end also go to the watchers of its submission. */
 	struct event_msg of_submission = *m;
-	if (m->kind == EVENT_DONE && ev->submission_watchers &&
+	if ((m->kind == EVENT_STATUS || m->kind == EVENT_DONE) && ev->submission_watchers &&
 	    submission_of_case(ev, m->execution_id, of_submission.execution_id) == 1)
 		on_live(ev, &of_submission);
 }

@@ -399,9 +399,8 @@ void stream_live(struct events *ev, struct conn *c, const struct event_msg *m)
 	if (c->done || c->mode == MODE_REQUEST || c->mode == MODE_CLOSING)
 		return;
 	if (c->submission) {
-		/* One of its cases ended (submission_of_case routed it here). */
-		if (m->kind == EVENT_DONE)
-			submission_refresh(ev, c, mono_ms(), true);
+		/* One of its cases started or ended (main.c routed it here). */
+		submission_refresh(ev, c, mono_ms(), m->kind == EVENT_DONE);
 		return;
 	}
 	if (c->mode == MODE_WAIT) {

@@ -6,9 +6,10 @@
  * Both show exactly what GET /submissions/{id} shows (render_submission.c
  * never puts a hidden case's stdin, expected output or output in it).
  *
- * The store is the only source. When a runner (or the sweep) publishes the
- * done of a case, the watchers of its submission read it again, and once
- * more SETTLE_MS later: the cases a failure skips are written just after
+ * The store is the only source. When a runner (or the sweep) publishes a
+ * case's status (it started, or waits for a retry) or its done, the
+ * watchers of its submission read it again; after a done once more
+ * SETTLE_MS later, since the cases a failure skips are written just after
  * its done goes out. Every STATE_POLL_MS they read it anyway, so a lost
  * message costs only latency. An event stream has no ids: a client that
  * reconnects gets every judged case again (cases carry their index).

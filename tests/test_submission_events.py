@@ -90,6 +90,25 @@ def test_the_stream_carries_status_each_case_then_done(stack, suite):
         assert secret not in text, secret
 
 
+def test_the_stream_says_running_as_soon_as_a_case_starts(stack, suite):
+    sub_id = start(stack, suite, code="import time\ntime.sleep(2)\nprint(input())\n")
+    began = time.monotonic()
+    sse = SSE(stack.port, None, path=f"/submissions/{sub_id}/events")
+    try:
+        seen = []
+        while (ev := sse.next_event()) is not None:
+            seen.append(ev)
+            if ev["event"] != "status" or ev["data"]["status"] == "RUNNING":
+                break
+        elapsed = time.monotonic() - began
+    finally:
+        sse.close()
+    # Long before the first case ends (2 s).
+    assert seen[-1] == {"event": "status", "data": {"status": "RUNNING"}}, seen
+    assert elapsed < 1.5, elapsed
+    wait_submission(stack, sub_id)
+
+
 def test_a_judged_submission_streams_its_cases_and_done_at_once(stack, suite):
     sub_id = start(stack, suite, code="print(input())\n")
     final = wait_submission(stack, sub_id)
