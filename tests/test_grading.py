@@ -271,9 +271,12 @@ def test_hidden_cases_never_leak_through_any_endpoint(stack):
     db.close()
     assert len(case_ids) == 3
     seen = [stack.request("GET", f"/submissions/{sub_id}"),
+            stack.request("GET", f"/submissions/{sub_id}?wait_ms=0"),
+            stack.request("GET", f"/submissions/{sub_id}/events"),
             stack.request("GET", f"/code-sessions/{sid}/submissions"),
             stack.request("GET", f"/code-sessions/{sid}/executions"),
             stack.request("GET", f"/code-sessions/{sid}")]
+    assert seen[2][0] == 200 and "event: done" in str(seen[2][2]), seen[2]    # the whole stream, to its end
     for eid in case_ids:
         got = stack.request("GET", f"/executions/{eid}")
         assert got[0] == 404
