@@ -73,6 +73,18 @@ $(BUILD)/obj/schema_sql.o: $(BUILD)/schema_sql.c
 $(BUILD)/fcgi_app: $(FCGI_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lfcgi $(LDLIBS)
 
+# The library a warm Python interpreter loads (runner/warm.c): the sandbox's
+# entry compiled once more, position-independent and without sanitizers (it
+# runs inside the interpreter), embedded in the runner.
+WARM_LIB_SRC := runner/zygote/entry.c runner/sandbox_child.c runner/sandbox_owner.c \
+                runner/sandbox_mount.c runner/sandbox_fail.c runner/sandbox_artifacts.c runner/seccomp.c
+$(BUILD)/warm_entry.so: $(WARM_LIB_SRC) $(wildcard runner/*.h common/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"; $(CC) $(CPPFLAGS) -std=c11 $(WARN) $(CFLAGS) -fPIC -shared -o $@ $(WARM_LIB_SRC) -lseccomp
+
+$(BUILD)/obj/runner/warm_lib.o: $(BUILD)/warm_entry.so
+$(BUILD)/obj/runner/warm_lib.o: CPPFLAGS += -DWARM_LIB='"$(BUILD)/warm_entry.so"'
+
 $(BUILD)/runner: $(RUNNER_OBJ) $(COMMON_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 

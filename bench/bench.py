@@ -3,7 +3,8 @@
 
 Prints one table and writes the same figures as JSON (BENCH_JSON, default
 build/bench.json). Sections: autosave and polling throughput (wrk), idle run
-latency split into its parts, run throughput by clients in flight, latency
+latency split into its parts, warm start beside a cold stack
+(bench/warm_bench.py), run throughput by clients in flight, latency
 next to CPU hogs, the memory of each process, and hello world in every
 language beside its bare toolchain (bench/languages_bench.py), and the live
 events: first-output latency at the client, 1,000 open streams
@@ -27,6 +28,7 @@ from components import Components  # noqa: E402
 from languages_bench import languages, print_languages  # noqa: E402
 from events_bench import events, print_events  # noqa: E402
 from grading_bench import grading, print_grading  # noqa: E402
+from warm_bench import print_warm_start, warm_start  # noqa: E402
 
 HELLO = 'print("hello")\n'
 HOG = "while True: pass\n"
@@ -231,6 +233,7 @@ def print_table(r):
     for k in ("total_ms", "queue_wait_ms", "sandbox_setup_ms", "interpreter_ms", "other_ms"):
         v = lat[k]
         print(f"  {k:18} {f(v['p50']):>7} {f(v['p95']):>7} {f(v['p99']):>7}")
+    print_warm_start(r["warm_start"])
     print("run throughput (hello world, polling every 5 ms; 25 ms once seen QUEUED 3 times):")
     print("  clients  runs/s   p50 ms   p99 ms")
     for t in r["throughput"]:
@@ -262,6 +265,7 @@ def main():
         comp.wait_terminal(execs, 60)
         r["polling"] = wrk(comp, "GET", "/executions/", execs, comp.data_dir)
         r["run_latency"] = run_latency(comp)
+        r["warm_start"] = warm_start(comp, Client, pct, rss_kb)
         sampler = Sampler(comp)
         r["throughput"] = throughput(comp, sampler)
         sampler.sample()

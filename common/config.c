@@ -67,6 +67,8 @@ static const struct key keys[] = {
 	NUM_KEY(compile_cache_mb, "256", 0, 1 << 20),
 	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),
 	CHOICE_KEY(sandbox_allow_rlimit, "no", "yes|no"),
+	CHOICE_KEY(python_warm, "yes", "yes|no"),
+	NUM_KEY(python_warm_runs, "100", 1, 1000000),
 	CHOICE_KEY(log_level, "info", "error|warn|info|debug"),
 	NUM_KEY(events_keepalive_ms, "15000", 100, 600000),
 	NUM_KEY(max_suite_cases, "100", 1, 10000),

@@ -513,12 +513,18 @@ static int set_limits(const struct cgroup_host *h, const struct cgroup_run *run,
 int cgroup_run_create(const struct cgroup_host *h, int slot, const struct cgroup_limits *lim,
 		      struct cgroup_run *run, const char **what)
 {
+	return cgroup_run_create_as(h, "slot", slot, lim, run, what);
+}
+
+int cgroup_run_create_as(const struct cgroup_host *h, const char *kind, int slot,
+			 const struct cgroup_limits *lim, struct cgroup_run *run, const char **what)
+{
 	int e;
 
 	cgroup_run_init(run);
 	run->version = h->version;
 	run->cpu = h->cpu;
-	snprintf(run->name, sizeof run->name, "slot%d-%lu", slot, atomic_fetch_add(&run_seq, 1) + 1);
+	snprintf(run->name, sizeof run->name, "%s%d-%lu", kind, slot, atomic_fetch_add(&run_seq, 1) + 1);
 	*what = "create the run's cgroup";
 	for (int c = 0; c < CG__MAX; c++) {
 		if ((run->parent_fd[c] = h->parent_fd[c]) < 0)

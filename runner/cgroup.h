@@ -82,6 +82,10 @@ struct cgroup_limits {
 int cgroup_run_create(const struct cgroup_host *h, int slot, const struct cgroup_limits *lim,
 		      struct cgroup_run *run, const char **what);
 
+/* The same, named <kind><slot>-<n> (a warm interpreter's: "warm"). */
+int cgroup_run_create_as(const struct cgroup_host *h, const char *kind, int slot,
+			 const struct cgroup_limits *lim, struct cgroup_run *run, const char **what);
+
 /* Moves pid (a single-threaded process) into every cgroup of run.
  * Returns 0, or -1 with errno set. */
 int cgroup_run_join(const struct cgroup_run *run, pid_t pid);

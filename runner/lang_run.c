@@ -133,6 +133,7 @@ static int run(const struct sandbox_host *host, const struct config *cfg, const 
 	job.limits = &limits;
 	job.sink = in->sink;
 	job.syntax_channel = l->syntax_channel;
+	job.warm = in->warm;
 	res->ran = true;
 	return sandbox_run(host, &job, &res->run);
 }

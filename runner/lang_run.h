@@ -23,6 +23,7 @@ struct lang_input {
 	size_t stdin_len;
 	int slot;
 	bool slot_netns;
+	struct warm_zygote *warm;       /* the slot's warm Python interpreter; NULL: none */
 	struct event_sink *sink;        /* the program's live output events; NULL: none */
 	/* Interactive: stdin stays open and the watch feeds it; the wall-clock
 	 * limit is interactive_wall_ms (the CPU limit stays). */

@@ -68,3 +68,36 @@ const char python_boot[] =
 	"    e.__traceback__ = e.__traceback__.tb_next\n"
 	"    sys.excepthook(type(e), e, e.__traceback__)\n"
 	"    sys.exit(1)\n";
+
+/*
+ * A warm interpreter (runner/warm.c) runs this, then python_boot above in
+ * each run it forks. It calls warm_serve once: the library (fd 3) serves
+ * every request on the control socket (fd 0), and only each run's
+ * payload, entered, returns -- so every run resumes the interpreter in
+ * the same state. In the payload: Python's own after-fork step (locks,
+ * at-fork hooks, the thread id), the collector's generations reset, ctypes
+ * dropped from sys.modules (a program that wants it imports it afresh; the
+ * standard modules it brought along stay loaded), and the heap shifted by
+ * a random amount, so that id() and addresses differ from run to run
+ * although every run is a copy of one process.
+ */
+const char python_warm_prelude[] =
+	"import sys\n"
+	"import ctypes, gc, os\n"
+	"_w = ctypes.CDLL('/proc/self/fd/3')\n"
+	"if _w.warm_init(0):\n"
+	"    os._exit(70)\n"
+	"os.close(3)\n"
+	"gc.collect()\n"
+	"gc.freeze()\n"
+	"os.write(0, b'R')\n"
+	"_r = _w.warm_serve(0)\n"
+	"if _r != 1:\n"
+	"    os._exit(0 if _r == -1 else 71)\n"
+	"ctypes.pythonapi.PyOS_AfterFork_Child()\n"
+	"gc.freeze()\n"
+	"_pad = ([object() for _ in range(int.from_bytes(os.urandom(2), 'little') % 4096)],\n"
+	"        bytearray(int.from_bytes(os.urandom(3), 'little') % (1 << 20)))\n"
+	"for _m in [m for m in sys.modules if m.startswith(('ctypes', '_ctypes'))]:\n"
+	"    del sys.modules[_m]\n"
+	"del _m, _w, _r, ctypes, gc, os\n";

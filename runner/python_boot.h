@@ -3,5 +3,6 @@
 #define RUNNER_PYTHON_BOOT_H
 
 extern const char python_boot[];
+extern const char python_warm_prelude[];
 
 #endif

@@ -10,9 +10,12 @@
 #include "sandbox.h"
 #include "event_sink.h"
 #include "limit_errors.h"
+#include "log.h"
 #include "python_boot.h"
 #include "sandbox_child.h"
 #include "util.h"
+#include "warm.h"
+#include "warm_proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +49,8 @@ enum {
 	NS_INOTIFY_WATCHES = 8192,
 	DEMOTE_CHECK_MS = 25,           /* how often a run's CPU time is looked at */
 	AS_FENCE_FACTOR = 16,           /* cgroup mode: RLIMIT_AS = this x memory_mb */
+	WARM_ANSWER_MS = 2000,          /* a warm interpreter forks a run's owner by then */
+	ZYGOTE_NAMESPACES = 8,          /* of each kind, nested in a warm interpreter's */
 };
 
 /* init's namespaces, created by the owner. The owner already sits in the
@@ -102,6 +107,8 @@ struct run {
 	bool syntax_channel;            /* the job asked for one */
 	int syntax_fd;                  /* the runner's end of it (a memfd); -1: none */
 	size_t syntax_limit;            /* the most of it read back */
+	long children_cpu_ms;           /* what init reaped, as it reported (a warm run's) */
+	long children_rss_kb;
 };
 
 /* ---- preparation (before clone) -------------------------------------- */
@@ -165,7 +172,7 @@ static void fill_ns_rlimits(struct sandbox_owner_spec *o)
 static void add_sysctl(struct sandbox_init_spec *s, const char *path, long value)
 {
 	if (s->nsysctls < SANDBOX_NSYSCTLS) {
-		s->sysctls[s->nsysctls].path = path;
+		snprintf(s->sysctls[s->nsysctls].path, sizeof s->sysctls[0].path, "%s", path);
 		snprintf(s->sysctls[s->nsysctls].value, sizeof s->sysctls[0].value, "%ld", value);
 		snprintf(s->sysctls[s->nsysctls].what, sizeof s->sysctls[0].what, SANDBOX_LIMIT_STEP "%s",
 			 path + strlen("/proc/sys/"));
@@ -276,6 +283,7 @@ static int fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *hos
 	s->stdin_len = job->stdin_len;
 	s->stdin_fd = -1;
 	s->syntax_fd = s->child.syntax_fd = -1;
+	s->lib_fd = -1;
 	fill_root_opts(s, job);
 	snprintf(s->tmp_opts, sizeof s->tmp_opts, "size=%dm,nr_inodes=%d,mode=1777",
 		 l->tmpfs_mb, TMP_INODES);
@@ -495,6 +503,8 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 	e = errno;
 	if (s->stdin_fd >= 0)
 		close(s->stdin_fd);
+	if (s->lib_fd >= 0)
+		close(s->lib_fd);
 	close(err[1]);
 	close(out[1]);
 	close(status[1]);
@@ -510,7 +520,12 @@ fail_status:
 fail_sync:
 	close(sync[0]);
 fail:
-	set_message(res, "pipe", errno);
+	e = errno;
+	if (s->stdin_fd >= 0)
+		close(s->stdin_fd);
+	if (s->lib_fd >= 0)
+		close(s->lib_fd);
+	set_message(res, "pipe", e);
 	return -1;
 }
 
@@ -673,6 +688,8 @@ static void on_record(struct run *r, const struct sandbox_status *st)
 	if (st->kind == SANDBOX_ST_EXITED && r->started && !r->exited) {
 		r->exited = true;
 		r->wstatus = st->wstatus;
+		r->children_cpu_ms = st->cpu_ms;
+		r->children_rss_kb = st->maxrss_kb;
 	} else if (!r->failed) {
 		/* A setup failure, or a record that makes no sense: fail closed. */
 		r->failed = true;
@@ -814,7 +831,7 @@ static void reap(struct run *r, struct sandbox_result *res)
 /* The run's own cgroup, before anything of it exists. Returns 0, or -1
  * with res saying why (fail closed: no run without its configured limits). */
 static int make_cgroup(struct run *r, const struct sandbox_host *host, const struct sandbox_job *job,
-		       struct sandbox_result *res)
+		       const char *kind, struct sandbox_result *res)
 {
 	const struct sandbox_limits *l = job->limits;
 	/* pids.max counts init, and the owner until it has exited. */
@@ -827,7 +844,7 @@ static int make_cgroup(struct run *r, const struct sandbox_host *host, const str
 
 	if (host->cg.version == CGROUP_NONE)
 		return 0;
-	if (cgroup_run_create(&host->cg, job->slot, &lim, &r->cg, &what) == 0)
+	if (cgroup_run_create_as(&host->cg, kind, job->slot, &lim, &r->cg, &what) == 0)
 		return 0;
 	limit_error(what, r->cg.name, errno);
 	set_message(res, what, errno);
@@ -978,8 +995,9 @@ static int finish(struct run *r, struct sandbox_result *res, int rc)
 	return rc;
 }
 
-int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
-		struct sandbox_result *res)
+/* A fresh interpreter, exec'd in a sandbox built for this run. */
+static int run_cold(const struct sandbox_host *host, const struct sandbox_job *job,
+		    struct sandbox_result *res)
 {
 	struct sandbox_init_spec spec;
 	struct run r;
@@ -997,7 +1015,7 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		set_message(res, "out of memory", ENOMEM);
 		return finish(&r, res, -1);
 	}
-	if (make_cgroup(&r, host, job, res) < 0)
+	if (make_cgroup(&r, host, job, "slot", res) < 0)
 		return finish(&r, res, 0);
 	if (start(&r, &spec, res) < 0)
 		return finish(&r, res, -1);
@@ -1012,6 +1030,333 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		apply_cgroup_stats(&r, res);
 	}
 	return finish(&r, res, rc);
+}
+
+/* ---- warm start (runner/warm.h) -------------------------------------- */
+
+bool sandbox_default_python(const char *const *argv)
+{
+	static const char *const words[] = { "{python}", "-u", "-E", "-S", "-c", "{python_boot}", NULL };
+	size_t i = 0;
+
+	if (!argv)
+		return true;
+	for (; words[i] && argv[i]; i++)
+		if (strcmp(words[i], argv[i]) != 0)
+			return false;
+	return !words[i] && !argv[i];
+}
+
+static bool warm_eligible(const struct sandbox_job *job)
+{
+	const struct warm_zygote *z = job->warm;
+
+	return z && z->pid > 0 && !z->broken && z->runs < z->max_runs && !job->compile &&
+	       !job->interactive && job->nfiles == 0 && job->nmounts == 0 && !job->workdir &&
+	       sandbox_default_python(job->argv);
+}
+
+/*
+ * The run's ids inside its own user namespace, nested in the warm
+ * interpreter's: the same numbers as there (0 and 1000 when the runner is
+ * root, else 1000 alone), which map on to the slot's host uids as a cold
+ * run's do. The interpreter already runs as the slot's uid and in an
+ * empty network namespace, which the run shares, as with slot_netns.
+ */
+static void fill_warm_owner(struct sandbox_owner_spec *o, const struct sandbox_host *host)
+{
+	memset(o, 0, sizeof *o);
+	o->init_flags = CLONE_SANDBOX;
+	if (host->root) {
+		snprintf(o->uid_map, sizeof o->uid_map, "%d %d 1\n%d %d 1\n", INSIDE_ROOT, INSIDE_ROOT,
+			 INSIDE_USER, INSIDE_USER);
+	} else {
+		snprintf(o->uid_map, sizeof o->uid_map, "%d %d 1\n", INSIDE_USER, INSIDE_USER);
+		o->deny_setgroups = true;
+	}
+	memcpy(o->gid_map, o->uid_map, sizeof o->gid_map);
+}
+
+int sandbox_sealed_memfd(const char *name, const char *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	size_t done = 0;
+
+	if (fd < 0)
+		return -1;
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int send_request(int ctl, const struct warm_request *req, const int *fds)
+{
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * WARM_NFDS)]; } u;
+	struct iovec iov = { .iov_base = (void *)req, .iov_len = sizeof *req };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ssize_t n;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * WARM_NFDS);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * WARM_NFDS);
+	do
+		n = sendmsg(ctl, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof *req ? 0 : -1;
+}
+
+/*
+ * Hands the run to the warm interpreter: the spec a cold run's owner would
+ * get, and its fds -- the sync socket, the status and output pipes, stdin
+ * and the source as sealed memfds, the syntax channel. Returns 0, or -1
+ * (the interpreter is gone, or fds ran out).
+ */
+static int warm_start(struct run *r, const struct sandbox_job *job, struct sandbox_init_spec *s)
+{
+	static const struct warm_request zero;
+	struct warm_request *req = malloc(sizeof *req);
+	int sync[2] = { -1, -1 }, status[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int in = -1, src = -1, rc = -1;
+
+	if (!req)
+		return -1;
+	*req = zero;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0 ||
+	    setsockopt(sync[1], SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0 ||
+	    pipe2(status, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    (in = sandbox_sealed_memfd("stdin", job->stdin_data, job->stdin_len)) < 0 ||
+	    (src = sandbox_sealed_memfd("source", job->source, job->source_len)) < 0 ||
+	    (r->syntax_channel && (r->syntax_fd = memfd_create("syntax", MFD_CLOEXEC)) < 0))
+		goto out;
+	s->syntax_fd = r->syntax_fd;
+	req->spec = *s;
+	snprintf(req->source_name, sizeof req->source_name, "%s", s->source_name);
+	r->t_clone = mono_ms();
+	/* Without a syntax channel its place carries stdin again (unused). */
+	if (send_request(job->warm->ctl, req, (int[]){ sync[0], status[1], out[1], err[1], in, src,
+						       r->syntax_fd >= 0 ? r->syntax_fd : in }) < 0)
+		goto out;
+	r->sync_fd = sync[1];
+	r->status_fd = status[0];
+	r->out.fd = out[0];
+	r->err.fd = err[0];
+	sync[1] = status[0] = out[0] = err[0] = -1;
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		int *fds[] = { &sync[i], &status[i], &out[i], &err[i] };
+
+		for (size_t k = 0; k < sizeof fds / sizeof fds[0]; k++)
+			if (*fds[k] >= 0)
+				close(*fds[k]);
+	}
+	if (in >= 0)
+		close(in);
+	if (src >= 0)
+		close(src);
+	free(req);
+	return rc;
+}
+
+/*
+ * The owner's hello tells its pid (forked by the interpreter, which may
+ * be slow or gone: WARM_ANSWER_MS), then the cold path's launch moves it
+ * into the run's cgroup and learns init. Returns 0, or -1 when the
+ * interpreter did not answer.
+ */
+static int warm_launch(struct run *r)
+{
+	pid_t owner = receive_init_pid(r->sync_fd, mono_ms() + WARM_ANSWER_MS, 0);
+
+	if (owner < 0)
+		return -1;
+	r->pid = r->owner = owner;
+	r->deadline = r->t_clone + SETUP_TIMEOUT_MS;
+	launch(r);
+	return 0;
+}
+
+/*
+ * A warm run's init is the interpreter's child, not ours: kill what is
+ * left and wait, through a pidfd, until init is gone (and with it the
+ * run's PID namespace). The interpreter reaps it at the next request, so
+ * its pid stays reserved while we signal it. CPU time and memory: what
+ * init reported of the processes it reaped (the cgroup's figures replace
+ * them where there is one).
+ */
+static void reap_warm(struct run *r, struct sandbox_result *res)
+{
+	int pidfd = r->pid > 0 ? (int)syscall(SYS_pidfd_open, r->pid, 0) : -1;
+
+	if (r->pid > 0 && !r->exited)
+		kill(r->pid, SIGKILL);
+	if (r->owner > 0 && r->owner != r->pid)
+		kill(r->owner, SIGKILL);
+	if (pidfd >= 0) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+		while (poll(&p, 1, DRAIN_TIMEOUT_MS) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+	}
+	res->cpu_ms = r->children_cpu_ms;
+	res->memory_kb = r->children_rss_kb;
+}
+
+/* Returns 1 when the warm interpreter failed before anything of the
+ * program ran: the caller starts the run cold instead. */
+static int run_warm(const struct sandbox_host *host, const struct sandbox_job *job,
+		    struct sandbox_result *res)
+{
+	struct sandbox_init_spec spec;
+	struct run r;
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	if (!limits_valid(job->limits) || fill_spec(&spec, host, job) < 0)
+		return 1;
+	fill_warm_owner(&spec.owner, host);
+	run_init(&r, job);
+	if (make_cgroup(&r, host, job, "slot", res) < 0)
+		return finish(&r, res, 0);
+	job->warm->runs++;
+	if (warm_start(&r, job, &spec) < 0 || warm_launch(&r) < 0) {
+		log_warn("slot %d: the warm interpreter did not answer: %s", job->slot, strerror(errno));
+		finish(&r, res, -1);
+		return 1;
+	}
+	rc = collect(&r);
+	if (rc < 0)
+		set_message(res, "collect the output", errno);
+	reap_warm(&r, res);
+	if (rc == 0 && !r.started && r.killed != KILL_CANCEL) {
+		log_warn("slot %d: a run from the warm interpreter failed to start: %s: %s", job->slot,
+			 r.failure.what, strerror(r.failure.err));
+		finish(&r, res, -1);
+		return 1;
+	}
+	if (rc == 0) {
+		describe(&r, res);
+		apply_cgroup_stats(&r, res);
+	}
+	return finish(&r, res, rc);
+}
+
+int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
+		struct sandbox_result *res)
+{
+	if (warm_eligible(job)) {
+		int rc = run_warm(host, job, res);
+
+		if (rc != 1)
+			return rc;
+		/* Nothing of the program ran: cold, and a new interpreter after. */
+		job->warm->broken = true;
+		log_warn("slot %d: the run starts cold; the warm interpreter is replaced", job->slot);
+	}
+	return run_cold(host, job, res);
+}
+
+/* Each run nests namespaces of its own in the warm interpreter's, whose
+ * ceilings so must allow a few (a run's own stay at none) and hold the
+ * inotify use of a run and of one still dying. */
+static void zygote_sysctls(struct sandbox_init_spec *s)
+{
+	for (int i = 0; i < s->nsysctls; i++) {
+		struct sandbox_sysctl *c = &s->sysctls[i];
+		size_t len = strlen(c->path);
+
+		if (len > 11 && strcmp(c->path + len - 11, "_namespaces") == 0)
+			snprintf(c->value, sizeof c->value, "%d", ZYGOTE_NAMESPACES);
+		else if (strcmp(c->path, "/proc/sys/user/max_inotify_instances") == 0)
+			snprintf(c->value, sizeof c->value, "%d", 2 * NS_QUEUES);
+		else if (strcmp(c->path, "/proc/sys/user/max_inotify_watches") == 0)
+			snprintf(c->value, sizeof c->value, "%d", 2 * NS_INOTIFY_WATCHES);
+	}
+}
+
+/* Waits for init's STARTED record (sent just before it execs the interpreter). */
+static void await_start(struct run *r)
+{
+	while (!r->started && !r->failed && r->status_fd >= 0) {
+		struct pollfd p = { .fd = r->status_fd, .events = POLLIN };
+		int n = poll(&p, 1, ms_until(r->deadline));
+
+		if (n == 0) {
+			fail_run(r, "start the warm interpreter: timed out", ETIMEDOUT);
+			break;
+		}
+		if (n > 0)
+			status_read(r);
+		else if (errno != EINTR)
+			break;
+	}
+}
+
+int sandbox_zygote_spawn(const struct sandbox_host *host, const struct sandbox_job *job, int ctl_fd,
+			 int lib_fd, struct warm_zygote *z, char *err, size_t errlen)
+{
+	struct sandbox_init_spec spec;
+	struct sandbox_result res;
+	struct run r;
+
+	memset(&res, 0, sizeof res);
+	if (!limits_valid(job->limits) || fill_spec(&spec, host, job) < 0 ||
+	    fill_owner(&spec.owner, host, job) < 0) {
+		close(ctl_fd);
+		close(lib_fd);
+		snprintf(err, errlen, "invalid limits, command, slot or uid_base");
+		return -1;
+	}
+	spec.zygote = true;
+	spec.stdin_fd = ctl_fd;
+	spec.lib_fd = lib_fd;
+	zygote_sysctls(&spec);
+	run_init(&r, job);
+	if (make_cgroup(&r, host, job, "warm", &res) < 0) {
+		close(ctl_fd);
+		close(lib_fd);
+		snprintf(err, errlen, "%s", res.message);
+		return finish(&r, &res, -1);
+	}
+	if (start(&r, &spec, &res) < 0) {
+		snprintf(err, errlen, "%s", res.message);
+		return finish(&r, &res, -1);
+	}
+	r.deadline = r.t_clone + SETUP_TIMEOUT_MS;
+	launch(&r);
+	await_start(&r);
+	if (!r.started || r.failed) {
+		reap(&r, &res);
+		describe(&r, &res);
+		snprintf(err, errlen, "%s", res.message[0] ? res.message : "the warm interpreter did not start");
+		return finish(&r, &res, -1);
+	}
+	z->pid = r.pid;
+	z->cg = r.cg;
+	cgroup_run_init(&r.cg);
+	z->out = r.err.fd;
+	r.err.fd = -1;
+	if (fcntl(z->out, F_SETFL, O_NONBLOCK) < 0)
+		snprintf(err, errlen, "non-blocking output: %s", strerror(errno));
+	finish(&r, &res, -1);
+	return 0;
 }
 
 int sandbox_slot_netns(void)

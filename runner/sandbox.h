@@ -20,6 +20,7 @@
 #include "seccomp.h"
 
 struct event_sink;
+struct warm_zygote;
 
 /* What the host allows, detected once by sandbox_host_init. */
 struct sandbox_host {
@@ -106,6 +107,10 @@ struct sandbox_job {
 	 * and closes it before the learner's code starts, so the learner's
 	 * code can never write there (see conf/languages.conf). */
 	bool syntax_channel;
+	/* The slot's warm Python interpreter (runner/warm.h): a run of the
+	 * default Python command, neither interactive nor with files, is
+	 * forked from it when it is up; NULL: always a fresh interpreter. */
+	struct warm_zygote *warm;
 };
 
 /* The fd of sandbox_job.syntax_channel in the payload (not close-on-exec). */
@@ -163,6 +168,23 @@ struct sandbox_result {
 int sandbox_host_init(struct sandbox_host *host, const char *python, long uid_base, const char *mode,
 		      bool allow_rlimit,
 		      const struct sandbox_limits *limits, char *err, size_t errlen);
+
+/*
+ * Starts a warm interpreter (runner/warm.c) in a sandbox built for job:
+ * its init execs job's command with ctl_fd on fd 0, its output on 1 and 2
+ * and lib_fd on 3 (both fds are taken over, closed here). Returns 0 with
+ * z->pid, z->out and z->cg set, or -1 with the reason in err.
+ */
+int sandbox_zygote_spawn(const struct sandbox_host *host, const struct sandbox_job *job, int ctl_fd,
+			 int lib_fd, struct warm_zygote *z, char *err, size_t errlen);
+
+/* A memfd holding len bytes of data, sealed against any change, at offset
+ * 0. Returns it (close-on-exec), or -1 with errno. */
+int sandbox_sealed_memfd(const char *name, const char *data, size_t len);
+
+/* Whether argv (NULL: the default) is "{python} -u -E -S -c {python_boot}",
+ * the command a warm interpreter stands for. */
+bool sandbox_default_python(const char *const *argv);
 
 /* Releases what sandbox_host_init set up (the runner's parent cgroups). */
 void sandbox_host_fini(struct sandbox_host *host);

@@ -260,6 +260,8 @@ _Noreturn static void exec_payload(struct sandbox_init_spec *s, int report_fd)
 {
 	s->child.report_fd = report_fd;
 	sandbox_child_enter(&s->child);
+	if (s->resume)
+		s->resume();
 	execve(s->exec_path, (char *const *)s->argv, (char *const *)s->envp);
 	sandbox_child_die(SANDBOX_REPORT_FD, "execve the program");
 }
@@ -268,7 +270,10 @@ _Noreturn static void exec_payload(struct sandbox_init_spec *s, int report_fd)
  * Forks the payload and waits until it has exec'd: the report pipe is
  * close-on-exec, so EOF means execve succeeded, a record means a step
  * failed. Raw clone, not fork(): glibc's fork runs atfork handlers and
- * takes locks of the runner's threads.
+ * takes locks of the runner's threads. A warm payload goes on running the
+ * interpreter it is a copy of, which must see itself as forked (glibc's
+ * cached thread id): fork(), safe there, because a warm interpreter and
+ * every copy of it has one thread.
  */
 static pid_t start_payload(struct sandbox_init_spec *s)
 {
@@ -279,7 +284,7 @@ static pid_t start_payload(struct sandbox_init_spec *s)
 
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		sandbox_child_die(s->status_fd, "pipe");
-	pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	pid = s->resume ? fork() : (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 	if (pid < 0)
 		sandbox_child_die(s->status_fd, "fork the payload");
 	if (pid == 0)
@@ -306,6 +311,22 @@ static pid_t start_payload(struct sandbox_init_spec *s)
 	return pid;
 }
 
+/* The payload's wait status, and the CPU time and peak memory of what
+ * init reaped: the runner's own measure when init is not its child (a
+ * warm run) and no cgroup counts. */
+static void report_exit(int fd, int wstatus)
+{
+	struct sandbox_status st = { .kind = SANDBOX_ST_EXITED, .wstatus = wstatus };
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
+		st.cpu_ms = ru.ru_utime.tv_sec * 1000L + ru.ru_utime.tv_usec / 1000 +
+			    ru.ru_stime.tv_sec * 1000L + ru.ru_stime.tv_usec / 1000;
+		st.maxrss_kb = ru.ru_maxrss;
+	}
+	sandbox_child_write_all(fd, &st, sizeof st);
+}
+
 /*
  * Reaps everything (orphans are re-parented to us) until the payload exits.
  * Then init exits, and the kernel SIGKILLs whatever is left in the PID
@@ -323,7 +344,7 @@ _Noreturn static void supervise(const struct sandbox_init_spec *s, pid_t payload
 			if (s->compile && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 &&
 			    sandbox_send_artifacts("/tmp/out", s->out_fd) < 0)
 				sandbox_child_die(s->status_fd, "send the compiler's output");
-			sandbox_child_report(s->status_fd, SANDBOX_ST_EXITED, wstatus, 0, NULL);
+			report_exit(s->status_fd, wstatus);
 			_exit(0);
 		}
 		if (pid < 0 && errno != EINTR)
@@ -331,11 +352,39 @@ _Noreturn static void supervise(const struct sandbox_init_spec *s, pid_t payload
 	}
 }
 
+/*
+ * A warm interpreter (runner/warm.c) in place of init: the control socket
+ * on 0, err_fd on 1 and 2, the library it forks runs with on 3. It
+ * keeps init's ids and capabilities in the namespace and no seccomp
+ * filter -- each run it forks needs them to build its own sandbox -- and
+ * never runs learner code. As PID 1 it takes every process of the
+ * namespace with it when it dies; it inherits init's parent-death signal.
+ */
+_Noreturn static void exec_zygote(struct sandbox_init_spec *s)
+{
+	int src[4] = { s->stdin_fd, s->err_fd, s->err_fd, s->lib_fd };
+	int tmp[4];
+
+	for (int i = 0; i < 4; i++)
+		if ((tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 4)) < 0)
+			sandbox_child_die(s->status_fd, "duplicate the warm interpreter's fds");
+	for (int i = 0; i < 4; i++)
+		if (dup2(tmp[i], i) < 0)
+			sandbox_child_die(s->status_fd, "dup2 the warm interpreter's fds");
+	if (chdir("/tmp") < 0)
+		sandbox_child_die(s->status_fd, "chdir to /tmp");
+	sandbox_child_report(s->status_fd, SANDBOX_ST_STARTED, 0, 0, NULL);
+	if (close_range(4, ~0U, 0) < 0)
+		_exit(127);
+	execve(s->exec_path, (char *const *)s->argv, (char *const *)s->envp);
+	_exit(127);
+}
+
 _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 {
 	sandbox_reset_signals();
 	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->maps_fd, s->status_fd, s->out_fd, s->err_fd,
-					      s->stdin_fd, s->syntax_fd }, 7) < 0)
+					      s->stdin_fd, s->syntax_fd, s->lib_fd }, 8) < 0)
 		sandbox_child_die(s->status_fd, "close inherited fds");
 	announce(s);
 	wait_for_maps(s);
@@ -345,6 +394,8 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 	sandbox_build_root(s);
 	if (sethostname("sandbox", 7) < 0)
 		sandbox_child_die(s->status_fd, "sethostname");
+	if (s->zygote)
+		exec_zygote(s);
 	s->child.stdin_fd = s->stdin_fd >= 0 ? s->stdin_fd : open_stdin(s);
 	s->child.stdout_fd = s->compile ? s->err_fd : s->out_fd;
 	s->child.stderr_fd = s->err_fd;

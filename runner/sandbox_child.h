@@ -73,7 +73,7 @@ struct sandbox_child_spec {
 /* A per-namespace sysctl that init sets before anything runs (path under
  * /proc/sys, for the namespaces of init). */
 struct sandbox_sysctl {
-	const char *path;
+	char path[48];
 	char value[32];
 	char what[48];                          /* SANDBOX_LIMIT_STEP and the path below /proc/sys */
 };
@@ -122,6 +122,16 @@ struct sandbox_init_spec {
 	int nsysctls;
 	struct sandbox_owner_spec owner;
 	struct sandbox_child_spec child;
+	/* A warm interpreter (runner/warm.c): init execs it with the control
+	 * socket (stdin_fd) on fd 0, out_fd and err_fd on 1 and 2 and lib_fd
+	 * on 3, keeping its ids and capabilities in the namespace, instead of
+	 * forking a payload. */
+	bool zygote;
+	int lib_fd;                             /* -1: none */
+	/* A run forked from a warm interpreter (runner/zygote/entry.c): the
+	 * payload, once entered, calls this instead of execve; it never
+	 * returns. NULL: execve. */
+	void (*resume)(void);
 };
 
 /* The runner's clone child (sandbox_owner.c): never returns. */

@@ -24,6 +24,8 @@ struct sandbox_status {
 	int wstatus;
 	int err;
 	char what[52];
+	long cpu_ms;                            /* EXITED: user + system of what init reaped */
+	long maxrss_kb;                         /* EXITED: the largest of them */
 };
 
 /* Writes a status record to fd; errors are ignored (the reader is gone). */

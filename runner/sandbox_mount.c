@@ -157,14 +157,20 @@ static void make_dev(const struct sandbox_init_spec *s)
  * environment and memory maps is not even there. What interpreters read,
  * /proc/self (fd, maps, status, cgroup, mountinfo of the sandbox's own
  * mounts), stays. Both options need Linux 5.8: older kernels fail closed.
+ *
+ * A warm interpreter (runner/warm.c), which never runs learner code, gets
+ * the whole of its namespace's proc: the init of each run it forks writes
+ * its namespace's limits through /proc/sys, and mounts the run's own proc,
+ * which the kernel allows in a user namespace only while a fully visible
+ * one is mounted.
  */
-static void mount_proc(int report)
+static void mount_proc(const struct sandbox_init_spec *s)
 {
 	unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-	make_dir(report, "proc", 0555);
-	if (mount("proc", "proc", "proc", flags, "subset=pid,hidepid=invisible") < 0)
-		sandbox_child_die(report, "mount /proc");
+	make_dir(s->status_fd, "proc", 0555);
+	if (mount("proc", "proc", "proc", flags, s->zygote ? "hidepid=invisible" : "subset=pid,hidepid=invisible") < 0)
+		sandbox_child_die(s->status_fd, "mount /proc");
 }
 
 /* noexec: a binary the code writes there cannot be run (it could only do
@@ -278,7 +284,7 @@ void sandbox_build_root(const struct sandbox_init_spec *s)
 	make_dir(report, "etc", 0755);
 	make_dev(s);
 	make_symlinks(report);
-	mount_proc(report);
+	mount_proc(s);
 	bind_mounts(s);
 	mount_workdir(s);
 	if (s->compile)

@@ -210,7 +210,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 		.source = c->source, .source_len = c->source_len,
 		.stdin_data = c->stdin_data, .stdin_len = c->stdin_len,
 		.slot = s->index, .slot_netns = s->netns, .sink = &s->events,
-		.interactive = c->interactive,
+		.interactive = c->interactive, .warm = l == s->python ? &s->warm : NULL,
 	};
 	struct run_watch watch;
 	struct sandbox_limits run_limits, compile_limits;
@@ -259,6 +259,32 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	free(diagnostics);
 }
 
+/*
+ * Python's warm interpreter (runner/warm.h), when python_warm is on: the
+ * language whose run command is the default Python one. Started with the
+ * slot and, when it broke or served python_warm_runs runs, replaced after
+ * the run that found out -- between runs, never in a run's way.
+ */
+static void warm_keep(struct slot *s)
+{
+	struct runner *r = s->runner;
+	struct sandbox_limits limits;
+
+	if (!s->python)
+		return;
+	lang_run_limits(&r->cfg, s->python, &limits);
+	warm_zygote_ensure(&s->warm, &r->host, &limits, (const char *const *)s->python->env, s->netns);
+}
+
+static const struct language *warm_language(struct runner *r)
+{
+	const struct language *l = languages_find(&r->langs, "python");
+
+	if (strcmp(r->cfg.python_warm, "yes") != 0 || !l || !l->available || !sandbox_default_python((const char *const *)l->run.argv))
+		return NULL;
+	return l;
+}
+
 static void *slot_main(void *arg)
 {
 	struct slot *s = arg;
@@ -268,6 +294,9 @@ static void *slot_main(void *arg)
 
 	s->netns = r->host.root && sandbox_slot_netns() == 0;
 	s->pub = event_pub_open(r->zmq, &r->cfg);
+	warm_zygote_init(&s->warm, s->index, r->cfg.python_warm_runs);
+	s->python = warm_language(r);
+	warm_keep(s);
 	/* Writing to an interactive run's stdin after the program closed it
 	 * must fail with EPIPE, not kill the runner. */
 	sigset_t pipe;
@@ -289,7 +318,9 @@ static void *slot_main(void *arg)
 		execute(s, &claims, &c);
 		atomic_fetch_sub(&r->busy, 1);
 		claim_free(&c);
+		warm_keep(s);
 	}
+	warm_zygote_stop(&s->warm);
 	claims_close(&claims);
 	if (s->pub)
 		zmq_close(s->pub);

@@ -9,6 +9,7 @@
 #include "lang_run.h"
 #include "runner.h"
 #include "sandbox.h"
+#include "warm.h"
 
 struct slot {
 	int index;                      /* 0 .. slots-1 */
@@ -17,6 +18,8 @@ struct slot {
 	struct runner *runner;
 	void *pub;                      /* ZeroMQ PUB socket to the events program, or NULL */
 	struct event_sink events;       /* of the execution running now */
+	struct warm_zygote warm;        /* Python's warm interpreter (python_warm) */
+	const struct language *python;  /* the language it serves; NULL: warm start off */
 };
 
 /* Starts the thread of s. Returns 0, or an errno value. */

@@ -627,16 +627,30 @@ def _someone_elses(pid, runner):
     return False
 
 
+def warm_interpreter(pid, runner):
+    """True if pid is one of `runner`'s warm Python interpreters: its child,
+    running the warm program (README, "How a run starts"). It lives as long
+    as its slot; a run's processes are never it."""
+    st = _status(pid)
+    if st is None or int(st["PPid"]) != runner:
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"warm_serve" in f.read()
+    except OSError:
+        return False
+
+
 def sandbox_processes(runner):
     """(pid, uid, name) of live processes of a sandbox host uid that belong
-    to `runner` or to nobody."""
+    to `runner` or to nobody (but its warm interpreters)."""
     found = []
     for d in os.listdir("/proc"):
         st = _status(d) if d.isdigit() else None
         if st is None:
             continue
         if (_sandbox_uid(st) and st["State"].split()[0] not in "ZX"
-                and not _someone_elses(int(d), runner)):
+                and not _someone_elses(int(d), runner) and not warm_interpreter(int(d), runner)):
             found.append((int(d), int(st["Uid"].split()[0]), st["Name"].strip()))
     return found
 

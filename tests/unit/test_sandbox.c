@@ -4,6 +4,7 @@
  */
 #include "check.h"
 #include "sandbox.h"
+#include "warm.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -120,6 +122,43 @@ TEST(sandbox_host_init_self_test_passes)
 	CHECK(host->root == (geteuid() == 0));
 	CHECK(strncmp(host->mode, "namespaces+", 11) == 0);
 	CHECK(strncmp(host->python, "/usr/", 5) == 0);
+}
+
+/* A run forked from a warm interpreter prints what a cold one does; one
+ * whose interpreter was killed starts cold, and the interpreter is
+ * replaced. */
+TEST(sandbox_warm_run_and_its_recovery)
+{
+	const struct sandbox_host *host = test_host();
+	struct sandbox_limits l = test_limits();
+	const char *src = "import sys\nprint(input(), sys.argv, __name__)\nsys.exit(3)\n";
+	struct sandbox_job job = { .source = src, .source_len = strlen(src), .stdin_data = "hi\n",
+				   .stdin_len = 3, .slot = 5, .limits = &l };
+	struct sandbox_result res;
+	struct warm_zygote z;
+	pid_t first;
+
+	REQUIRE(host != NULL);
+	warm_zygote_init(&z, 5, 10);
+	REQUIRE(warm_zygote_ensure(&z, host, &l, NULL, false) == 0);
+	job.warm = &z;
+	REQUIRE(sandbox_run(host, &job, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED && res.exit_code == 3);
+	CHECK_STR(res.out, "hi ['/app/main.py'] __main__\n");
+	CHECK(z.runs == 1 && !z.broken);
+	sandbox_result_free(&res);
+
+	first = z.pid;
+	kill(z.pid, SIGKILL);
+	REQUIRE(sandbox_run(host, &job, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED && res.exit_code == 3);
+	CHECK_STR(res.out, "hi ['/app/main.py'] __main__\n");
+	CHECK(z.broken);
+	sandbox_result_free(&res);
+	REQUIRE(warm_zygote_ensure(&z, host, &l, NULL, false) == 0);
+	CHECK(z.pid != first && z.runs == 0 && !z.broken);
+	warm_zygote_stop(&z);
+	CHECK(z.pid == -1);
 }
 
 TEST(sandbox_host_init_rejects_missing_python)
