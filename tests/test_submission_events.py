@@ -24,6 +24,12 @@ def suite(stack):
     return "watched"
 
 
+@pytest.fixture(scope="module")
+def judged(stack, suite):
+    """A submission already judged (the refusal tests leave nothing running behind them)."""
+    return wait_submission(stack, start(stack, suite, code="print(input())\n"))["submission_id"]
+
+
 def start(stack, suite, code=SLOW, **kw):
     sid = stack.create_session(code)["session_id"]
     return submit(stack, sid, suite, **kw)
@@ -145,9 +151,8 @@ def test_a_stop_on_first_failure_stream_ends_with_the_skipped_cases(stack):
 
 @pytest.mark.parametrize("query", ["wait_ms=-1", "wait_ms=30001", "wait_ms=abc", "wait_ms=", "wait_ms=1.5",
                                    "wait_ms=1&wait_ms=2", "wait_ms"])
-def test_long_poll_refuses_a_bad_wait_ms(stack, suite, query):
-    sub_id = start(stack, suite, code="print(input())\n")
-    assert_error(stack.request("GET", f"/submissions/{sub_id}?{query}"), 400, "INVALID_QUERY", "wait_ms")
+def test_long_poll_refuses_a_bad_wait_ms(stack, judged, query):
+    assert_error(stack.request("GET", f"/submissions/{judged}?{query}"), 400, "INVALID_QUERY", "wait_ms")
 
 
 @pytest.mark.parametrize("path,status,code,field", [
@@ -161,10 +166,10 @@ def test_long_poll_refuses_a_bad_wait_ms(stack, suite, query):
 def test_unknown_or_malformed_submission_ids_are_refused(stack, path, status, code, field):
     import uuid
     eid = stack.request("POST", f"/code-sessions/{stack.create_session('print(1)')['session_id']}/run")[2]
+    stack.wait_terminal(eid["execution_id"])
     path = path.format(uuid=uuid.uuid4(), eid=eid["execution_id"])
     assert_error(stack.request("GET", path), status, code, field)
 
 
-def test_the_stream_takes_only_get(stack, suite):
-    sub_id = start(stack, suite, code="print(input())\n")
-    assert_error(stack.request("POST", f"/submissions/{sub_id}/events", {}), 405, "METHOD_NOT_ALLOWED")
+def test_the_stream_takes_only_get(stack, judged):
+    assert_error(stack.request("POST", f"/submissions/{judged}/events", {}), 405, "METHOD_NOT_ALLOWED")
