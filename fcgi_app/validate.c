@@ -80,12 +80,12 @@ static const struct field_rule submit_fields[] = {
 
 #define RULES(optional, f) { optional, false, f, (int)(sizeof(f) / sizeof(f[0])), NULL }
 static const struct body_rules body_rules[BODY__MAX] = {
-	[BODY_NONE] = { true, false, NULL, 0 },
+	[BODY_NONE] = { true, false, NULL, 0, NULL },
 	[BODY_SESSION_CREATE] = RULES(false, session_create_fields),
 	[BODY_SESSION_UPDATE] = RULES(false, session_update_fields),
 	[BODY_RUN] = RULES(true, run_fields),
-	[BODY_CHECK] = { true, false, NULL, 0 },
-	[BODY_EMPTY] = { true, false, NULL, 0 },
+	[BODY_CHECK] = { true, false, NULL, 0, NULL },
+	[BODY_EMPTY] = { true, false, NULL, 0, NULL },
 	[BODY_STDIN] = { false, true, stdin_fields, (int)(sizeof(stdin_fields) / sizeof(stdin_fields[0])), NULL },
 	[BODY_SUITE] = { false, false, suite_fields, (int)(sizeof(suite_fields) / sizeof(suite_fields[0])),
 			 validate_suite },

@@ -247,7 +247,7 @@ static int list_entries(int dir_fd, struct cached_file **files, uint64_t *total)
 				break;
 			*files = p;
 		}
-		snprintf((*files)[n].name, sizeof (*files)[n].name, "%s", de->d_name);
+		memcpy((*files)[n].name, de->d_name, 17); /* 16 characters and the NUL, checked above */
 		(*files)[n].size = st.st_size;
 		(*files)[n].used = st.st_mtim;
 		*total += (uint64_t)st.st_size;
