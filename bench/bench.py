@@ -43,7 +43,9 @@ POLL_S, QUEUED_POLL_S = 0.005, 0.025
 
 
 class Client:
-    """One keep-alive HTTP connection."""
+    """One keep-alive HTTP connection, opened again when the server closed it
+    (lighttpd does after server.max-keep-alive-requests: a 2 ms poll of a
+    compile of a few seconds reaches that)."""
 
     def __init__(self, port):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -51,8 +53,13 @@ class Client:
     def call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else (b"" if method != "GET" else None)
         headers = {"Content-Type": "application/json"} if data else {}
-        self.conn.request(method, path, body=data, headers=headers)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            resp = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            self.conn.close()
+            self.conn.request(method, path, body=data, headers=headers)
+            resp = self.conn.getresponse()
         return resp.status, json.loads(resp.read())
 
     def session(self, code):
