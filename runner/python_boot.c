@@ -70,20 +70,63 @@ const char python_boot[] =
 	"    sys.exit(1)\n";
 
 /*
- * A warm interpreter (runner/warm.c) runs this, then python_boot above in
- * each run it forks. It calls warm_serve once: the library (fd 3) serves
- * every request on the control socket (fd 0), and only each run's
- * payload, entered, returns -- so every run resumes the interpreter in
- * the same state. In the payload: Python's own after-fork step (locks,
- * at-fork hooks, the thread id), the collector's generations reset, ctypes
- * dropped from sys.modules (a program that wants it imports it afresh; the
- * standard modules it brought along stay loaded), and the heap shifted by
- * a random amount, so that id() and addresses differ from run to run
- * although every run is a copy of one process.
+ * A warm interpreter (runner/warm.c) runs this, then, in each run it
+ * forks, python_boot above inside `try:` and python_warm_epilogue. It
+ * calls warm_serve once: the library (fd 3) serves every request on the
+ * control socket (fd 0), and only each run's payload, entered, returns --
+ * so every run resumes the interpreter in the same state. In the payload:
+ * Python's own after-fork step (locks, at-fork hooks, the thread id), the
+ * collector's generations reset, ctypes dropped from sys.modules (a
+ * program that wants it imports it afresh; the standard modules it brought
+ * along stay loaded), and the heap shifted by a random amount, so that
+ * id() and addresses differ from run to run although every run is a copy
+ * of one process.
+ *
+ * The run's end (_warm_exit) is what a fresh interpreter's exit shows --
+ * the exit status of SystemExit, non-daemon threads joined, atexit
+ * handlers, the streams flushed (status 120 if that fails), __main__
+ * dropped from sys.modules and collected, which finalizes its objects in
+ * the same order -- and then _exit, without tearing down the rest of the
+ * interpreter: that would write to every object it shares with the warm
+ * interpreter and copy each of their pages, the largest part of a short
+ * run's CPU time. Objects with a __del__ held by other modules are not
+ * finalized at exit (README, "How a run starts").
  */
 const char python_warm_prelude[] =
 	"import sys\n"
-	"import ctypes, gc, os\n"
+	"import atexit, ctypes, gc, os, posix\n"
+	"def _warm_flush(status, sys=sys):\n"
+	"    for name in ('stdout', 'stderr'):\n"
+	"        f = getattr(sys, name, None)\n"
+	"        try:\n"
+	"            if f is not None and not f.closed:\n"
+	"                f.flush()\n"
+	"        except Exception:\n"
+	"            status = 120\n"
+	"    return status\n"
+	"def _warm_exit(code, sys=sys, atexit=atexit, gc=gc, posix=posix, flush=_warm_flush):\n"
+	"    if code is None:\n"
+	"        status = 0\n"
+	"    elif isinstance(code, int):\n"
+	"        status = code & 0xff\n"
+	"    else:\n"
+	"        try:\n"
+	"            print(code, file=sys.stderr)\n"
+	"        except Exception:\n"
+	"            pass\n"
+	"        status = 1\n"
+	"    threading = sys.modules.get('threading')\n"
+	"    try:\n"
+	"        if threading is not None:\n"
+	"            threading._shutdown()\n"
+	"    except Exception:\n"
+	"        pass\n"
+	"    atexit._run_exitfuncs()\n"
+	"    status = flush(status)\n"
+	"    sys._getframe(1).f_globals.clear()\n"
+	"    sys.modules['__main__'] = None\n"
+	"    gc.collect()\n"
+	"    posix._exit(flush(status))\n"
 	"_w = ctypes.CDLL('/proc/self/fd/3')\n"
 	"if _w.warm_init(0):\n"
 	"    os._exit(70)\n"
@@ -100,4 +143,12 @@ const char python_warm_prelude[] =
 	"        bytearray(int.from_bytes(os.urandom(3), 'little') % (1 << 20)))\n"
 	"for _m in [m for m in sys.modules if m.startswith(('ctypes', '_ctypes'))]:\n"
 	"    del sys.modules[_m]\n"
-	"del _m, _w, _r, ctypes, gc, os\n";
+	"del _m, _w, _r, ctypes, gc, os, atexit, posix\n";
+
+/* After python_boot, indented in a try: the run's end. */
+const char python_warm_epilogue[] =
+	"except SystemExit as _e:\n"
+	"    _warm_code = _e.code\n"
+	"else:\n"
+	"    _warm_code = None\n"
+	"_warm_exit(_warm_code)\n";

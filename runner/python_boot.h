@@ -4,5 +4,6 @@
 
 extern const char python_boot[];
 extern const char python_warm_prelude[];
+extern const char python_warm_epilogue[];
 
 #endif

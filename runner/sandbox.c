@@ -50,7 +50,7 @@ enum {
 	DEMOTE_CHECK_MS = 25,           /* how often a run's CPU time is looked at */
 	AS_FENCE_FACTOR = 16,           /* cgroup mode: RLIMIT_AS = this x memory_mb */
 	WARM_ANSWER_MS = 2000,          /* a warm interpreter forks a run's owner by then */
-	ZYGOTE_NAMESPACES = 8,          /* of each kind, nested in a warm interpreter's */
+	ZYGOTE_NAMESPACES = 64,         /* of each kind below a warm interpreter, the dying ones included */
 };
 
 /* init's namespaces, created by the owner. The owner already sits in the
@@ -1274,8 +1274,10 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 }
 
 /* Each run nests namespaces of its own in the warm interpreter's, whose
- * ceilings so must allow a few (a run's own stay at none) and hold the
- * inotify use of a run and of one still dying. */
+ * ceilings so must allow some: a run's are freed by the kernel a while
+ * after it ended, and quick runs follow each other faster (a run's own
+ * ceilings stay at none). The inotify ones hold a run's use and that of
+ * one still dying. */
 static void zygote_sysctls(struct sandbox_init_spec *s)
 {
 	for (int i = 0; i < s->nsysctls; i++) {

@@ -26,14 +26,38 @@ extern const char warm_lib_start[], warm_lib_end[];
 static pthread_once_t program_once = PTHREAD_ONCE_INIT;
 static char *program;
 
+/* prelude, "try:", python_boot indented by four spaces, epilogue. The boot
+ * has no string spanning lines, so indenting every line keeps it intact
+ * (a boot that stopped compiling would only leave the slots cold: the warm
+ * interpreter would never say ready). */
 static void build_program(void)
 {
-	size_t a = strlen(python_warm_prelude), b = strlen(python_boot);
+	size_t a = strlen(python_warm_prelude), b = strlen(python_boot), c = strlen(python_warm_epilogue);
+	size_t lines = 1;
+	char *p;
 
-	if ((program = malloc(a + b + 1))) {
-		memcpy(program, python_warm_prelude, a);
-		memcpy(program + a, python_boot, b + 1);
+	for (const char *q = python_boot; *q; q++)
+		lines += *q == '\n';
+	if (!(program = malloc(a + 5 + b + 4 * lines + c + 1)))
+		return;
+	p = program;
+	memcpy(p, python_warm_prelude, a);
+	p += a;
+	memcpy(p, "try:\n", 5);
+	p += 5;
+	for (const char *q = python_boot; *q; ) {
+		const char *end = strchr(q, '\n');
+		size_t len = end ? (size_t)(end - q) + 1 : strlen(q);
+
+		if (len > 1) {
+			memcpy(p, "    ", 4);
+			p += 4;
+		}
+		memcpy(p, q, len);
+		p += len;
+		q += len;
 	}
+	memcpy(p, python_warm_epilogue, c + 1);
 }
 
 const char *warm_program(void)
