@@ -55,6 +55,16 @@ def drain(comp, Client, n=DRAIN, senders=8):
     return {"runs": len(ids), "seconds": secs, "per_s": len(ids) / secs}
 
 
+def pss_kb(pid):
+    """Proportional set size: shared pages divided among their sharers."""
+    try:
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+
+
 def warm_memory(comp, rss_kb):
     """The runner's and its warm interpreters' resident memory (kB)."""
     import os
@@ -69,8 +79,8 @@ def warm_memory(comp, rss_kb):
                 kids.append(int(d))
         except (OSError, ValueError):
             continue
-    warm = [rss_kb(p) or 0 for p in kids]
-    return {"runner_kb": rss_kb(comp.runner.pid), "warm_interpreters": len(warm), "warm_kb": sum(warm)}
+    return {"runner_kb": rss_kb(comp.runner.pid), "warm_interpreters": len(kids),
+            "warm_rss_kb": sum(rss_kb(p) or 0 for p in kids), "warm_pss_kb": sum(pss_kb(p) or 0 for p in kids)}
 
 
 def warm_start(comp, Client, pct, rss_kb):
@@ -97,4 +107,4 @@ def print_warm_start(r):
     print(f"  drain {DRAIN} runs/s   {w['drain']['per_s']:9.1f}    {c['drain']['per_s']:9.1f}")
     m = w["memory"]
     print(f"  memory: runner {m['runner_kb']} kB + {m['warm_interpreters']} warm interpreters "
-          f"{m['warm_kb']} kB resident (shared pages counted in each)")
+          f"{m['warm_pss_kb']} kB proportional ({m['warm_rss_kb']} kB resident, shared pages counted in each)")
