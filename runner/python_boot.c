@@ -76,11 +76,17 @@ const char python_boot[] =
  * control socket (fd 0), and only each run's payload, entered, returns --
  * so every run resumes the interpreter in the same state. In the payload:
  * Python's own after-fork step (locks, at-fork hooks, the thread id), the
- * collector's generations reset, ctypes dropped from sys.modules (a
+ * collector's generations reset, the run's environment in os.environ (an
+ * interactive run's differs), ctypes dropped from sys.modules (a
  * program that wants it imports it afresh; the standard modules it brought
  * along stay loaded), and the heap shifted by a random amount, so that
  * id() and addresses differ from run to run although every run is a copy
  * of one process.
+ *
+ * Loops run in functions, never at the top level: eight loop iterations
+ * there would make the adaptive interpreter specialise this code object,
+ * whose specialised call of exec() takes no recursion slot, and the
+ * program would get one level of recursion more than a cold run's.
  *
  * The run's end (_warm_exit) is what a fresh interpreter's exit shows --
  * the exit status of SystemExit, non-daemon threads joined, atexit
@@ -127,6 +133,17 @@ const char python_warm_prelude[] =
 	"    sys.modules['__main__'] = None\n"
 	"    gc.collect()\n"
 	"    posix._exit(flush(status))\n"
+	"def _warm_enter(lib, ctypes=ctypes, sys=sys, os=os):\n"
+	"    env = os.environ._data\n"
+	"    env.clear()\n"
+	"    for word in (ctypes.c_char * 2048).in_dll(lib, 'warm_env').raw.split(b'\\0\\0')[0].split(b'\\0'):\n"
+	"        key, _, value = word.partition(b'=')\n"
+	"        if key:\n"
+	"            env[key] = value\n"
+	"    for name in [m for m in sys.modules if m.startswith(('ctypes', '_ctypes'))]:\n"
+	"        del sys.modules[name]\n"
+	"    return ([object() for _ in range(int.from_bytes(os.urandom(2), 'little') % 4096)],\n"
+	"            bytearray(int.from_bytes(os.urandom(3), 'little') % (1 << 20)))\n"
 	"_w = ctypes.CDLL('/proc/self/fd/3')\n"
 	"if _w.warm_init(0):\n"
 	"    os._exit(70)\n"
@@ -139,11 +156,8 @@ const char python_warm_prelude[] =
 	"    os._exit(0 if _r == -1 else 71)\n"
 	"ctypes.pythonapi.PyOS_AfterFork_Child()\n"
 	"gc.freeze()\n"
-	"_pad = ([object() for _ in range(int.from_bytes(os.urandom(2), 'little') % 4096)],\n"
-	"        bytearray(int.from_bytes(os.urandom(3), 'little') % (1 << 20)))\n"
-	"for _m in [m for m in sys.modules if m.startswith(('ctypes', '_ctypes'))]:\n"
-	"    del sys.modules[_m]\n"
-	"del _m, _w, _r, ctypes, gc, os, atexit, posix\n";
+	"_pad = _warm_enter(_w)\n"
+	"del _warm_enter, _w, _r, ctypes, gc, os, atexit, posix\n";
 
 /* After python_boot, indented in a try: the run's end. */
 const char python_warm_epilogue[] =

@@ -884,7 +884,9 @@ static void describe(const struct run *r, struct sandbox_result *res)
 	int64_t end = r->t_end ? r->t_end : mono_ms();
 
 	res->setup_ms = (r->started ? r->t_start : end) - r->t_clone;
-	res->wall_ms = r->started ? end - r->t_start : 0;
+	/* Whole milliseconds, rounded up: a program that ran took some time (a
+	 * warm hello world takes well under one). */
+	res->wall_ms = r->started ? (end > r->t_start ? end - r->t_start : 1) : 0;
 	if (r->failed) {
 		if (strncmp(r->failure.what, SANDBOX_LIMIT_STEP, strlen(SANDBOX_LIMIT_STEP)) == 0)
 			limit_error(r->failure.what + strlen(SANDBOX_LIMIT_STEP), NULL, r->failure.err);
@@ -1052,8 +1054,7 @@ static bool warm_eligible(const struct sandbox_job *job)
 	const struct warm_zygote *z = job->warm;
 
 	return z && z->pid > 0 && !z->broken && z->runs < z->max_runs && !job->compile &&
-	       !job->interactive && job->nfiles == 0 && job->nmounts == 0 && !job->workdir &&
-	       sandbox_default_python(job->argv);
+	       job->nfiles == 0 && job->nmounts == 0 && !job->workdir && sandbox_default_python(job->argv);
 }
 
 /*
@@ -1121,10 +1122,29 @@ static int send_request(int ctl, const struct warm_request *req, const int *fds)
 	return n == (ssize_t)sizeof *req ? 0 : -1;
 }
 
+/* envp as words, each NUL-ended, then an empty one. Returns 0, or -1 if
+ * they do not fit. */
+static int fill_env(char *buf, size_t size, const char *const *envp)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < SANDBOX_ENVP && envp[i]; i++) {
+		size_t len = strlen(envp[i]) + 1;
+
+		if (n + len + 1 > size)
+			return -1;
+		memcpy(buf + n, envp[i], len);
+		n += len;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
 /*
  * Hands the run to the warm interpreter: the spec a cold run's owner would
- * get, and its fds -- the sync socket, the status and output pipes, stdin
- * and the source as sealed memfds, the syntax channel. Returns 0, or -1
+ * get, its environment, and its fds -- the sync socket, the status and
+ * output pipes, stdin (a sealed memfd, or an interactive run's pipe), the
+ * source as a sealed memfd, the syntax channel. Returns 0, or -1
  * (the interpreter is gone, or fds ran out).
  */
 static int warm_start(struct run *r, const struct sandbox_job *job, struct sandbox_init_spec *s)
@@ -1145,11 +1165,14 @@ static int warm_start(struct run *r, const struct sandbox_job *job, struct sandb
 	    (r->syntax_channel && (r->syntax_fd = memfd_create("syntax", MFD_CLOEXEC)) < 0))
 		goto out;
 	s->syntax_fd = r->syntax_fd;
+	if (fill_env(req->env, sizeof req->env, s->envp) < 0 || (r->interactive && open_feed(r, s) < 0))
+		goto out;
 	req->spec = *s;
 	snprintf(req->source_name, sizeof req->source_name, "%s", s->source_name);
 	r->t_clone = mono_ms();
 	/* Without a syntax channel its place carries stdin again (unused). */
-	if (send_request(job->warm->ctl, req, (int[]){ sync[0], status[1], out[1], err[1], in, src,
+	if (send_request(job->warm->ctl, req, (int[]){ sync[0], status[1], out[1], err[1],
+						       s->stdin_fd >= 0 ? s->stdin_fd : in, src,
 						       r->syntax_fd >= 0 ? r->syntax_fd : in }) < 0)
 		goto out;
 	r->sync_fd = sync[1];
@@ -1170,6 +1193,9 @@ out:
 		close(in);
 	if (src >= 0)
 		close(src);
+	if (s->stdin_fd >= 0)                   /* an interactive run's pipe: the runner keeps the other end */
+		close(s->stdin_fd);
+	s->stdin_fd = -1;
 	free(req);
 	return rc;
 }
@@ -1233,6 +1259,10 @@ static int run_warm(const struct sandbox_host *host, const struct sandbox_job *j
 		return 1;
 	fill_warm_owner(&spec.owner, host);
 	run_init(&r, job);
+	if (job->interactive && feed_queue(&r.feed, job->stdin_data, job->stdin_len) < 0) {
+		set_message(res, "out of memory", ENOMEM);
+		return finish(&r, res, -1);
+	}
 	if (make_cgroup(&r, host, job, "slot", res) < 0)
 		return finish(&r, res, 0);
 	job->warm->runs++;

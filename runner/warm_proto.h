@@ -11,7 +11,8 @@
 
 #include "sandbox_child.h"
 
-enum { WARM_FILTER_MAX = BPF_MAXINSNS };
+/* WARM_ENV_MAX is also in python_warm_prelude (runner/python_boot.c). */
+enum { WARM_FILTER_MAX = BPF_MAXINSNS, WARM_ENV_MAX = 2048 };
 
 /* Once, first: the seccomp program every run installs. */
 struct warm_hello {
@@ -34,6 +35,7 @@ enum {
 struct warm_request {
 	struct sandbox_init_spec spec;
 	char source_name[64];
+	char env[WARM_ENV_MAX];                 /* the payload's environment: words, each NUL-ended, then "" */
 };
 
 #endif

@@ -22,6 +22,7 @@ import pytest
 
 from stack import _cmdline, _pids, _proc_stat
 from test_hostile import start_stack_with
+from test_interactive import send, start_interactive, wait_stdout
 
 POISON = r'''
 import atexit, builtins, os, random, signal, subprocess, sys, threading, time
@@ -243,6 +244,37 @@ def test_warm_run_matches_a_fresh_interpreter(warm, cold, name):
     a = comparable(warm.execute(code, stdin=stdin))
     b = comparable(cold.execute(code, stdin=stdin))
     assert a == b
+
+
+# ---- interactive runs ---------------------------------------------------------------
+
+# A warm run is a copy of the warm interpreter: its library is mapped.
+WARM = "import os\nprint('warm' if 'warm_entry' in open('/proc/self/maps').read() else 'cold')\n"
+
+
+def interactive_run(stack, code, answer):
+    eid = start_interactive(stack, "python", code)
+    e = wait_stdout(stack, eid, "name? ")
+    assert e["status"] == "RUNNING", e
+    status, _, _ = send(stack, eid, data=answer, eof=True)
+    assert status == 202
+    return stack.wait_terminal(eid)
+
+
+def test_runs_start_warm_only_where_it_is_on(warm, cold):
+    assert output(warm, WARM) == "warm\n"
+    assert output(cold, WARM) == "cold\n"
+
+
+def test_an_interactive_run_starts_warm_and_matches_a_fresh_interpreter(warm, cold):
+    code = ("import os, sys\nname = input('name? ')\nprint('hi', name)\n"
+            "print(list(os.environ.items()))\nprint(sys.stdin.read())\n" + WARM)
+    a = interactive_run(warm, code, "Ada\nmore\n")
+    b = interactive_run(cold, code, "Ada\nmore\n")
+    assert a["status"] == "COMPLETED" and a["stdout"].endswith("more\n\nwarm\n"), a
+    assert b["stdout"].endswith("more\n\ncold\n"), b
+    assert comparable(a)["stdout"].rsplit("\n", 2)[0] == comparable(b)["stdout"].rsplit("\n", 2)[0]
+    assert "LD_PRELOAD" in a["stdout"]
 
 
 # ---- recovery --------------------------------------------------------------------------

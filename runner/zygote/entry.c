@@ -30,6 +30,10 @@
 int warm_init(int ctl);
 int warm_serve(int ctl);
 
+/* The run's environment, for the payload's interpreter to take over (see
+ * python_warm_prelude): words, each NUL-ended, then an empty one. */
+char warm_env[WARM_ENV_MAX];
+
 static struct sock_fprog filter;
 static struct sigaction handlers[NSIG];  /* the interpreter's own, restored in the payload */
 static jmp_buf payload_entered;
@@ -86,9 +90,20 @@ int warm_init(int ctl)
 	return 0;
 }
 
+/* The run's environment (warm_env) as the process's: the interpreter's
+ * os.environ takes the same words (python_warm_prelude). */
+static void set_environment(void)
+{
+	clearenv();
+	for (char *w = warm_env; *w; w += strlen(w) + 1)
+		if (putenv(w) < 0)
+			sandbox_child_die(SANDBOX_REPORT_FD, "set the environment");
+}
+
 /* The payload, entered: back to the interpreter. */
 _Noreturn static void resume(void)
 {
+	set_environment();
 	for (int sig = 1; sig < NSIG; sig++)
 		if (handlers[sig].sa_handler != SIG_DFL)
 			sigaction(sig, &handlers[sig], NULL);
@@ -145,6 +160,8 @@ _Noreturn static void become_owner(const int *fds)
 	s->child.filter = &filter;
 	s->zygote = false;
 	s->resume = resume;
+	memcpy(warm_env, req.env, sizeof warm_env);
+	warm_env[sizeof warm_env - 2] = warm_env[sizeof warm_env - 1] = '\0';
 	map_source(s, fds[WARM_FD_SOURCE]);
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		sandbox_child_die(s->status_fd, "set dumpable");
