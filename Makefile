@@ -8,7 +8,7 @@ DATA_DIR ?= $(CURDIR)/data
 BUILD    ?= build
 
 CC       ?= cc
-PKGS     := libzmq json-c uuid sqlite3 libseccomp
+PKGS     := libzmq json-c uuid sqlite3 libseccomp libjwt libcrypto
 WARN     := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings \
             -Werror=format-security -Wshadow -Wvla
 CFLAGS   ?= -O2 -g
@@ -32,9 +32,9 @@ LIB_RUNNER := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
 
 # What make run needs, and what make test needs on top.
 RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson-c-dev \
-             uuid-dev libsqlite3-dev libseccomp-dev python3 \
+             uuid-dev libsqlite3-dev libseccomp-dev libjwt-dev libssl-dev python3 \
              nodejs node-typescript gcc g++ openjdk-17-jdk-headless golang-go rustc bash sqlite3 pyflakes3
-TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3 clang libclang-rt-14-dev
+TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3 clang libclang-rt-14-dev python3-jwt python3-cryptography openssl
 BENCH_PKGS := $(RUN_PKGS) wrk
 # The Apache front end (tests/test_apache.py), promtool (tests/test_metrics.py),
 # systemd-analyze (tests/test_install.py) and a real browser (tests/test_docs.py;

@@ -75,9 +75,16 @@ static const struct key keys[] = {
 	NUM_KEY(max_case_bytes, "65536", 0, 16L << 20),
 	NUM_KEY(max_case_time_ms, "10000", 100, 600000),
 	NUM_KEY(submission_parallel_cases, "4", 1, 1024),
+	CHOICE_KEY(auth, "none", "none|token"),
+	STR_KEY(auth_hs256_secret_file, ""),
+	STR_KEY(auth_public_key_file, ""),
+	STR_KEY(auth_issuer, ""),
+	STR_KEY(auth_audience, ""),
+	STR_KEY(metrics_allowed_addresses, "127.0.0.1 ::1"),
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(KEY_COUNT <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX");
 
 static const struct key *key_find(const char *name)
 {
@@ -142,7 +149,7 @@ const char *config_key_name(size_t i)
 }
 
 /* Parses one line. Returns NULL, or the reason the line is wrong. */
-static const char *config_line(struct config *cfg, char *line)
+static const char *config_line(struct config *cfg, char *line, int lineno)
 {
 	char *hash = strchr(line, '#');
 	if (hash)
@@ -157,6 +164,7 @@ static const char *config_line(struct config *cfg, char *line)
 	const struct key *k = key_find(str_trim(s));
 	if (!k)
 		return "unknown key";
+	cfg->key_line[k - keys] = lineno;
 	return key_set(cfg, k, str_trim(eq + 1));
 }
 
@@ -196,7 +204,7 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		int lineno = 0;
 		while (fgets(line, sizeof(line), f)) {
 			lineno++;
-			const char *why = config_line(cfg, line);
+			const char *why = config_line(cfg, line, lineno);
 			if (why) {
 				snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 				fclose(f);
@@ -204,12 +212,25 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 			}
 		}
 		fclose(f);
+		snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 	}
 	if (cfg->page_size_default > cfg->page_size_max) {
 		snprintf(err, errlen, "%s: page_size_default exceeds page_size_max", path ? path : "defaults");
 		return -1;
 	}
 	return config_env(cfg, err, errlen);
+}
+
+void config_where(const struct config *cfg, const char *key, char *out, size_t outlen)
+{
+	const struct key *k = key_find(key);
+	int line = k ? cfg->key_line[k - keys] : 0;
+	const char *file = cfg->path[0] ? cfg->path : "defaults";
+
+	if (line)
+		snprintf(out, outlen, "%s:%d", file, line);
+	else
+		snprintf(out, outlen, "%s", file);
 }
 
 const char *config_default_path(void)

@@ -10,6 +10,7 @@
 #include "sandbox_limits.h"
 
 #define CONFIG_PATH_MAX 512
+#define CONFIG_KEYS_MAX 96           /* rows the key table may grow to */
 
 struct config {
 	int port;                        /* HTTP port of lighttpd */
@@ -48,6 +49,14 @@ struct config {
 	long max_case_bytes;             /* a case's stdin, and its expected_stdout, each */
 	int max_case_time_ms;            /* the largest time_limit_ms a case may ask for */
 	int submission_parallel_cases;   /* cases of one submission running at once, all runners */
+	char auth[8];                    /* none, or token: every API request needs a bearer token */
+	char auth_hs256_secret_file[CONFIG_PATH_MAX]; /* HS256: the shared secret (mode 0600 or stricter) */
+	char auth_public_key_file[CONFIG_PATH_MAX];   /* RS256 / ES256: the platform's public key (PEM) */
+	char auth_issuer[256];           /* "" or the iss every token must carry */
+	char auth_audience[256];         /* "" or a value the aud of every token must hold */
+	char metrics_allowed_addresses[256]; /* with auth = token: client addresses /metrics answers */
+	int key_line[CONFIG_KEYS_MAX];   /* where each key was set in the file, by table index; 0 = not */
+	char path[CONFIG_PATH_MAX];      /* the file read, or "" */
 };
 
 /* Fills cfg with the built-in defaults, the table's. */
@@ -75,6 +84,12 @@ int config_get(const struct config *cfg, const char *key, char *out, size_t outl
  * when config_path is NULL). Returns 0, or -1 if it does not fit.
  */
 int config_languages_path(const struct config *cfg, const char *config_path, char *out, size_t outlen);
+
+/*
+ * Writes where key was set into out: "file:line", or "file" (or "defaults")
+ * when the file does not set it, for messages about a key's value.
+ */
+void config_where(const struct config *cfg, const char *key, char *out, size_t outlen);
 
 /* The name of the i-th key of the table, or NULL past the last one. */
 const char *config_key_name(size_t i);

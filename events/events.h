@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "config.h"
 #include "event_msg.h"
 #include "store.h"
@@ -60,10 +61,12 @@ struct conn {
 	unsigned char *sent;            /* MODE_SSE: per case, the verdict last sent (0: none) */
 	size_t nsent;
 	char sent_status[12];           /* MODE_SSE: the status last sent */
+	struct principal who;           /* who opened it (stream_start checked the token) */
 };
 
 struct events {
 	struct config cfg;
+	struct auth *auth;              /* who may watch: the token verifier, or auth = none */
 	struct store *store;
 	void *zctx, *sub;
 	int epfd, listen_fd, zfd;
@@ -83,6 +86,8 @@ struct request {
 	char ws_key[64];
 	char request_id[65];            /* the client's X-Request-Id if valid, else a new UUID */
 	bool upgrade_ws;
+	char authorization[AUTH_TOKEN_MAX + 64]; /* the Authorization header, or "" */
+	bool authorization_bad;         /* sent twice, or too long to hold */
 };
 
 /* Parses a request. Returns 1 parsed, 0 incomplete, -1 malformed, -2 not a GET. */

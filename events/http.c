@@ -38,6 +38,12 @@ static bool take_header(const char *line, size_t len, struct request *req)
 
 	if (header_is(line, nlen, "Last-Event-ID"))
 		return copy_value(colon + 1, vlen, req->last_event_id, sizeof req->last_event_id);
+	if (header_is(line, nlen, "Authorization")) {
+		/* One credential per request: a second header is refused, not chosen from. */
+		req->authorization_bad |= req->authorization[0] != '\0' ||
+			!copy_value(colon + 1, vlen, req->authorization, sizeof req->authorization);
+		return true;
+	}
 	if (header_is(line, nlen, "Sec-WebSocket-Key"))
 		return copy_value(colon + 1, vlen, req->ws_key, sizeof req->ws_key);
 	if (header_is(line, nlen, "X-Request-Id") &&
@@ -108,6 +114,7 @@ static const char *status_text(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 503: return "Service Unavailable";
@@ -117,15 +124,16 @@ static const char *status_text(int status)
 
 void reply_json(struct events *ev, struct conn *c, int status, const char *json)
 {
-	char head[384];
+	char head[512];
 	size_t len = strlen(json);
 	if (!c->request_id[0])
 		uuid_new(c->request_id);
 	/* The body ends with a newline, as fcgi_app's do. */
 	int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-			 "Cache-Control: no-store\r\nContent-Length: %zu\r\nX-Request-Id: %s\r\n%s"
+			 "Cache-Control: no-store\r\nContent-Length: %zu\r\nX-Request-Id: %s\r\n%s%s"
 			 "Connection: close\r\n\r\n", status, status_text(status), len + 1, c->request_id,
-			 status == 405 ? "Allow: GET\r\n" : "");
+			 status == 405 ? "Allow: GET\r\n" : "",
+			 status == 401 ? "WWW-Authenticate: Bearer realm=\"code-exec\", error=\"invalid_token\"\r\n" : "");
 	(void)ev;
 	conn_queue(c, head, (size_t)n, true);
 	conn_queue(c, json, len, true);

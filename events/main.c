@@ -340,7 +340,8 @@ int main(int argc, char **argv)
 		}
 	}
 	config_defaults(&ev.cfg);
-	if (config_load(&ev.cfg, config_path, err, sizeof err)) {
+	if (config_load(&ev.cfg, config_path, err, sizeof err) ||
+	    !(ev.auth = auth_new(&ev.cfg, err, sizeof err))) {
 		fprintf(stderr, "events: %s\n", err);
 		return 1;
 	}
@@ -360,6 +361,7 @@ int main(int argc, char **argv)
 	zmq_ctx_term(ev.zctx);
 	store_close(&ev.store);
 	free(ev.watch);
+	auth_free(&ev.auth);
 	log_info("stopped");
 	return 0;
 }

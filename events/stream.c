@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "render.h"
@@ -321,12 +322,25 @@ static const char *execution_path(const char *path, char id[UUID_LEN + 1], bool 
 	return NULL;
 }
 
+/* Checks the request's token, the same rule as fcgi_app's. Returns false with a 401 queued. */
+static bool caller_accept(struct events *ev, struct conn *c, const struct request *req)
+{
+	const char *why = req->authorization_bad && auth_required(ev->auth)
+		? "the Authorization header is sent twice, or longer than a token may be"
+		: auth_check(ev->auth, req->authorization[0] ? req->authorization : NULL, time(NULL), &c->who);
+	if (why)
+		reply_error(ev, c, 401, "UNAUTHORIZED", NULL, why);
+	return why == NULL;
+}
+
 void stream_start(struct events *ev, struct conn *c, const struct request *req)
 {
 	char status[16];
 	int attempt, wait_ms = -1;
 	int64_t last_id = 0;
 	bool id_ok;
+	if (!caller_accept(ev, c, req))
+		return;
 	if (submission_request(req->path)) {
 		submission_start(ev, c, req);
 		return;

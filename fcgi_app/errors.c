@@ -23,6 +23,8 @@ static const struct {
 	[ERR_QUEUE_FULL] = { 503, "QUEUE_FULL", 2 },
 	[ERR_STORE_UNAVAILABLE] = { 503, "STORE_UNAVAILABLE", 1 },
 	[ERR_NOT_RUNNING] = { 409, "NOT_RUNNING", 0 },
+	[ERR_UNAUTHORIZED] = { 401, "UNAUTHORIZED", 0 },
+	[ERR_FORBIDDEN] = { 403, "FORBIDDEN", 0 },
 };
 
 static void reply_body(struct response *res, int status, const char *code, const char *field,
@@ -40,6 +42,11 @@ void reply_error(struct response *res, enum api_error e, const char *field, cons
 	va_end(ap);
 	if (api_errors[e].retry_after)
 		res->retry_after = api_errors[e].retry_after;
+	/* RFC 6750: the challenge says which scheme and what was wrong. */
+	if (e == ERR_UNAUTHORIZED)
+		res->www_authenticate = "Bearer realm=\"code-exec\", error=\"invalid_token\"";
+	else if (e == ERR_FORBIDDEN)
+		res->www_authenticate = "Bearer realm=\"code-exec\", error=\"insufficient_scope\"";
 	reply_body(res, api_errors[e].status, api_errors[e].code, field, msg);
 }
 
@@ -91,6 +98,8 @@ const char *http_status_text(int status)
 	case 201: return "Created";
 	case 202: return "Accepted";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";

@@ -24,6 +24,8 @@ enum api_error {
 	ERR_QUEUE_FULL,                 /* global queue cap; Retry-After */
 	ERR_STORE_UNAVAILABLE,          /* Retry-After */
 	ERR_NOT_RUNNING,                /* cancel or stdin of an execution that has finished */
+	ERR_UNAUTHORIZED,               /* no valid bearer token; WWW-Authenticate */
+	ERR_FORBIDDEN,                  /* a valid token without the scope the route needs */
 	ERR__MAX
 };
 

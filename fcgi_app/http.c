@@ -40,6 +40,10 @@ int http_request_parse(struct request *req, FCGX_ParamArray envp)
 	memset(req, 0, sizeof(*req));
 	req->method = param(envp, "REQUEST_METHOD");
 	req->content_type = param(envp, "CONTENT_TYPE");
+	req->authorization = param(envp, "HTTP_AUTHORIZATION");
+	req->remote_addr = param(envp, "REMOTE_ADDR");
+	if (!req->remote_addr)
+		req->remote_addr = "";
 	const char *rid = param(envp, "HTTP_X_REQUEST_ID");
 	if (request_id_ok(rid))
 		snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
@@ -136,6 +140,9 @@ void http_send(struct response *res, FCGX_Stream *out)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "X-Request-Id: %s\r\n", res->request_id);
 	if (res->allow)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", res->allow);
+	if (res->www_authenticate)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "WWW-Authenticate: %s\r\n",
+			      res->www_authenticate);
 	if (res->retry_after > 0)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", res->retry_after);
 	if (res->location[0])

@@ -7,6 +7,7 @@
 #include <fcgiapp.h>
 #include <json.h>
 
+#include "auth.h"
 #include "util.h"
 #include "validate.h"
 
@@ -18,6 +19,9 @@ struct request {
 	char path[PATH_MAX_LEN];        /* REQUEST_URI without the query */
 	const char *query;              /* after '?', or "" */
 	const char *content_type;       /* or NULL */
+	const char *authorization;      /* the Authorization header, or NULL */
+	const char *remote_addr;        /* the client's address as the web server saw it, or "" */
+	struct principal who;           /* who sent it, once the router checked the token */
 	char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id, the client's or a new UUID */
 	long content_length;            /* -1 when absent or unparsable */
 	char *body;                     /* NUL-terminated, owned */
@@ -30,6 +34,7 @@ struct request {
 struct response {
 	int status;
 	const char *allow;              /* 405 */
+	const char *www_authenticate;   /* 401, 403: the Bearer challenge */
 	int retry_after;                /* seconds; 0 = no header */
 	char location[128];
 	json_object *body;              /* owned */

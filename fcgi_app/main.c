@@ -111,7 +111,7 @@ int main(void)
 		fprintf(stderr, "fcgi_app: %s\n", err);
 		return 1;
 	}
-	if (load_languages(&app, err, sizeof(err))) {
+	if (load_languages(&app, err, sizeof(err)) || !(app.auth = auth_new(&app.cfg, err, sizeof(err)))) {
 		fprintf(stderr, "fcgi_app: %s\n", err);
 		return 1;
 	}
@@ -134,5 +134,6 @@ int main(void)
 	queue_close(&app);
 	store_close(&app.store);
 	languages_free(&app.langs);
+	auth_free(&app.auth);
 	return 0;
 }

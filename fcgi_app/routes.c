@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <time.h>
 
 #include "errors.h"
 #include "handlers.h"
@@ -9,12 +10,24 @@
 
 #define MAX_METHODS 3
 
+/*
+ * Who may call a method when auth = token (with auth = none, anyone). The
+ * zero value is the strict one: a row that names nobody needs a token.
+ */
+enum access {
+	ACCESS_TOKEN,                   /* any valid token */
+	ACCESS_GRADER,                  /* a token with scope grader or admin */
+	ACCESS_PUBLIC,                  /* no token: health, the contract, the pages */
+	ACCESS_METRICS,                 /* no token, from metrics_allowed_addresses only */
+};
+
 /* A method of a route: its handler and what it takes, checked before the handler runs. */
 struct method {
 	const char *name;
 	handler_fn *fn;
 	enum body_kind body;            /* BODY_NONE: no body is read */
 	enum query_kind query;          /* QUERY_NONE: parameters are ignored */
+	enum access access;
 };
 
 struct route {
@@ -49,46 +62,46 @@ enum route_id {
 
 static const struct route routes[ROUTE__MAX] = {
 	[ROUTE_SESSIONS] = { "/code-sessions", "POST", NULL, ID_UUID,
-		{ { "POST", session_create, BODY_SESSION_CREATE, QUERY_NONE } } },
+		{ { "POST", session_create, BODY_SESSION_CREATE, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_SESSION] = { "/code-sessions/{id}", "GET, PATCH", "session", ID_UUID,
-		{ { "GET", session_get, BODY_NONE, QUERY_NONE },
-		  { "PATCH", session_update, BODY_SESSION_UPDATE, QUERY_NONE } } },
+		{ { "GET", session_get, BODY_NONE, QUERY_NONE, ACCESS_TOKEN },
+		  { "PATCH", session_update, BODY_SESSION_UPDATE, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_SESSION_RUN] = { "/code-sessions/{id}/run", "POST", "session", ID_UUID,
-		{ { "POST", session_run, BODY_RUN, QUERY_NONE } } },
+		{ { "POST", session_run, BODY_RUN, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_SESSION_CHECK] = { "/code-sessions/{id}/check", "POST", "session", ID_UUID,
-		{ { "POST", session_check, BODY_CHECK, QUERY_NONE } } },
+		{ { "POST", session_check, BODY_CHECK, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_SESSION_EXECUTIONS] = { "/code-sessions/{id}/executions", "GET", "session", ID_UUID,
-		{ { "GET", execution_list, BODY_NONE, QUERY_PAGE } } },
+		{ { "GET", execution_list, BODY_NONE, QUERY_PAGE, ACCESS_TOKEN } } },
 	[ROUTE_EXECUTION] = { "/executions/{id}", "GET", "execution", ID_UUID,
-		{ { "GET", execution_get, BODY_NONE, QUERY_NONE } } },
+		{ { "GET", execution_get, BODY_NONE, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_EXECUTION_CANCEL] = { "/executions/{id}/cancel", "POST", "execution", ID_UUID,
-		{ { "POST", execution_cancel, BODY_EMPTY, QUERY_NONE } } },
+		{ { "POST", execution_cancel, BODY_EMPTY, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_EXECUTION_STDIN] = { "/executions/{id}/stdin", "POST", "execution", ID_UUID,
-		{ { "POST", execution_stdin, BODY_STDIN, QUERY_NONE } } },
+		{ { "POST", execution_stdin, BODY_STDIN, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_TEST_SUITE] = { "/test-suites/{id}", "GET, PUT, DELETE", "test suite", ID_SLUG,
-		{ { "GET", suite_get, BODY_NONE, QUERY_NONE },
-		  { "PUT", suite_put, BODY_SUITE, QUERY_NONE },
-		  { "DELETE", suite_delete, BODY_NONE, QUERY_NONE } } },
+		{ { "GET", suite_get, BODY_NONE, QUERY_NONE, ACCESS_GRADER },
+		  { "PUT", suite_put, BODY_SUITE, QUERY_NONE, ACCESS_GRADER },
+		  { "DELETE", suite_delete, BODY_NONE, QUERY_NONE, ACCESS_GRADER } } },
 	[ROUTE_SESSION_SUBMIT] = { "/code-sessions/{id}/submit", "POST", "session", ID_UUID,
-		{ { "POST", session_submit, BODY_SUBMIT, QUERY_NONE } } },
+		{ { "POST", session_submit, BODY_SUBMIT, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_SESSION_SUBMISSIONS] = { "/code-sessions/{id}/submissions", "GET", "session", ID_UUID,
-		{ { "GET", submission_list, BODY_NONE, QUERY_PAGE } } },
+		{ { "GET", submission_list, BODY_NONE, QUERY_PAGE, ACCESS_TOKEN } } },
 	[ROUTE_SUBMISSION] = { "/submissions/{id}", "GET", "submission", ID_UUID,
-		{ { "GET", submission_get, BODY_NONE, QUERY_NONE } } },
+		{ { "GET", submission_get, BODY_NONE, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_HEALTH] = { "/health", "GET", NULL, ID_UUID,
-		{ { "GET", health_get, BODY_NONE, QUERY_NONE } } },
+		{ { "GET", health_get, BODY_NONE, QUERY_NONE, ACCESS_PUBLIC } } },
 	[ROUTE_LANGUAGES] = { "/languages", "GET", NULL, ID_UUID,
-		{ { "GET", languages_get, BODY_NONE, QUERY_NONE } } },
+		{ { "GET", languages_get, BODY_NONE, QUERY_NONE, ACCESS_TOKEN } } },
 	/* lighttpd serves GET and HEAD of these from $(BUILD)/www; other methods land here. */
 	[ROUTE_OPENAPI] = { "/openapi.json", "GET, HEAD", NULL, ID_UUID,
-		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
+		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE, ACCESS_PUBLIC } } },
 	[ROUTE_DOCS] = { "/docs", "GET, HEAD", NULL, ID_UUID,
-		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
+		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE, ACCESS_PUBLIC } } },
 	[ROUTE_METRICS] = { "/metrics", "GET", NULL, ID_UUID,
-		{ { "GET", metrics_get, BODY_NONE, QUERY_NONE } } },
+		{ { "GET", metrics_get, BODY_NONE, QUERY_NONE, ACCESS_METRICS } } },
 	/* The playground page: static too, like /docs. */
 	[ROUTE_PLAYGROUND] = { "/", "GET, HEAD", NULL, ID_UUID,
-		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE } } },
+		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE, ACCESS_PUBLIC } } },
 };
 
 /* Matches path against shape, capturing the {id} segment. */
@@ -150,6 +163,45 @@ static int input_accept(const struct app *app, const struct method *m, struct re
 	return 0;
 }
 
+/* True if addr is one of the space-separated words of list. */
+static bool address_listed(const char *list, const char *addr)
+{
+	size_t n = strlen(addr);
+	for (const char *w = list + strspn(list, " "); *w; w += strcspn(w, " "), w += strspn(w, " "))
+		if (n && strcspn(w, " ") == n && strncmp(w, addr, n) == 0)
+			return true;
+	return false;
+}
+
+/* Checks who is calling against what m allows, filling req->who. Returns 0, or -1 with the reply set. */
+static int access_accept(const struct app *app, const struct method *m, struct request *req,
+			 struct response *res)
+{
+	if (!auth_required(app->auth) || m->access == ACCESS_PUBLIC) {
+		auth_check(app->auth, NULL, 0, &req->who);      /* auth = none: everyone may do everything */
+		return 0;
+	}
+	if (m->access == ACCESS_METRICS) {
+		if (address_listed(app->cfg.metrics_allowed_addresses, req->remote_addr))
+			return 0;
+		reply_error(res, ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
+		return -1;
+	}
+	const char *why = auth_check(app->auth, req->authorization, time(NULL), &req->who);
+	if (why) {
+		reply_error(res, ERR_UNAUTHORIZED, NULL, "%s", why);
+		/* RFC 6750 3.1: a request without credentials gets the bare challenge. */
+		if (!req->authorization)
+			res->www_authenticate = "Bearer realm=\"code-exec\"";
+		return -1;
+	}
+	if (m->access == ACCESS_GRADER && !(req->who.scopes & (SCOPE_GRADER | SCOPE_ADMIN))) {
+		reply_error(res, ERR_FORBIDDEN, NULL, "test suites need a token with scope grader or admin");
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks the path id and stores it lower-case in req. Returns 0, or -1 with the reply set. */
 static int id_accept(const struct route *r, const char *id, struct request *req, struct response *res)
 {
@@ -168,7 +220,8 @@ static int id_accept(const struct route *r, const char *id, struct request *req,
 }
 
 /*
- * The order of the checks is the contract's: 404, 405, the id, the body's
+ * The order of the checks is the contract's: 404, 405, the token (401,
+ * 403), the id, the body's
  * size, length and type, the store (503), then the body's fields and the
  * query's parameters.
  */
@@ -186,7 +239,7 @@ void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struc
 				    req->method, r->allow);
 			return;
 		}
-		if (id_accept(r, id, req, res))
+		if (access_accept(app, m, req, res) || id_accept(r, id, req, res))
 			return;
 		if (m->body != BODY_NONE && body_accept(app, req, in, res))
 			return;

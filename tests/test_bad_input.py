@@ -518,6 +518,24 @@ def test_empty_run_body_needs_no_content_type(stack, ids, baseline):
     stack.wait_terminal(body["execution_id"])
 
 
+AUTHORIZATION_JUNK = [
+    [("Authorization", "Bearer " + "A" * 6000)],          # past the 4096 a token may have
+    [("Authorization", "Bearer \u00e9t\u00e9.\u00fc.\u00df")],
+    [("Authorization", "Bearer a.b.c"), ("Authorization", "Basic eDp5")],
+    [("Authorization", "")],
+]
+
+
+@pytest.mark.parametrize("headers", AUTHORIZATION_JUNK, ids=["oversized", "non-ascii", "duplicated", "empty"])
+def test_authorization_junk_is_ignored_without_auth(stack, ids, baseline, headers):
+    """auth = none (this stack): a header no one asked for changes nothing, in
+    fcgi_app and in the events program (tests/test_auth.py: the same with auth = token)."""
+    for path in (f"/code-sessions/{ids['sid']}", f"/executions/{ids['eid']}?wait_ms=0"):
+        status, _, body = raw_request(stack.port, request_bytes("GET", path, headers))
+        assert status == 200, (path, body)
+    assert fcgi_pids(stack.data_dir) == baseline
+
+
 def test_pool_survived_every_case(stack, baseline):
     assert fcgi_pids(stack.data_dir) == baseline
     status, _, body = stack.request("GET", "/health")

@@ -20,7 +20,8 @@ def readme_table():
     """{key: default} from the table of README's Configuration section."""
     section = (REPO / "README.md").read_text().split("## Configuration\n", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|", section, re.M)
-    return {key: default.strip().strip("`") for key, default in rows}
+    # "(empty)": a key whose default is the empty string.
+    return {key: "" if default.strip() == "(empty)" else default.strip().strip("`") for key, default in rows}
 
 
 def conf_keys():

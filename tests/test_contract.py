@@ -21,9 +21,10 @@ from stack import REPO, random_uuid
 
 SPEC = json.loads((REPO / "conf" / "openapi.json").read_text())
 METHODS = ("get", "put", "post", "delete", "patch")
-# Documented, but provoking them needs a broken store; covered by the
-# durability and queue tests, not here.
-NOT_PROVOKED = {"503"}
+# Documented, but provoking them needs a broken store (503: covered by the
+# durability and queue tests) or auth = token (401, 403: tests/test_auth.py
+# checks them against this document), not this module's stack.
+NOT_PROVOKED = {"503", "401", "403"}
 # Served by lighttpd as static files, which also answer HEAD.
 STATIC_PATHS = {"/openapi.json", "/docs", "/"}
 

@@ -52,6 +52,23 @@ TEST(config_defaults_match_the_design)
 	CHECK_STR(cfg.log_level, "info");
 }
 
+TEST(config_where_names_the_line_that_set_a_key)
+{
+	struct config cfg;
+	char err[256] = "", where[CONFIG_PATH_MAX + 16];
+	char *path = write_temp("# auth\n\nauth = token\n");
+	config_defaults(&cfg);
+	REQUIRE(config_load(&cfg, path, err, sizeof(err)) == 0);
+	config_where(&cfg, "auth", where, sizeof(where));
+	CHECK(strncmp(where, path, strlen(path)) == 0 && strcmp(where + strlen(path), ":3") == 0);
+	config_where(&cfg, "auth_issuer", where, sizeof(where));
+	CHECK_STR(where, path);
+	unlink(path);
+	config_defaults(&cfg);
+	config_where(&cfg, "auth", where, sizeof(where));
+	CHECK_STR(where, "defaults");
+}
+
 TEST(config_reads_values_comments_and_blank_lines)
 {
 	struct config cfg;
