@@ -80,6 +80,10 @@ enum store_stmt {
 	STMT_SUBMISSION_CASES,
 	STMT_CASES_SKIP,
 	STMT_CASE_SUBMISSION,   /* events: the submission a case belongs to */
+	/* access: the owner of a row (common/ownership.c; fcgi_app and events) */
+	STMT_OWNER_SESSION,
+	STMT_OWNER_EXECUTION,
+	STMT_OWNER_SUBMISSION,
 	STMT__MAX
 };
 

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "ownership.h"
 #include "render.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -192,7 +193,9 @@ static void catch_up(struct events *ev, struct conn *c, bool settle)
 	if (c->last_id < 1 && !send_event(ev, c, 1, 0, "status", 0, "QUEUED", 6, true))
 		return;
 	/* The state first: events stored before a terminal state are all stored. */
-	int found = execution_state(ev, c->execution_id, status, &attempt);
+	/* Another learner's execution is as unknown as one that does not exist. */
+	int visible = ownership_visible(ev->store, OWNED_EXECUTION, c->execution_id, &c->who);
+	int found = visible <= 0 ? visible : execution_state(ev, c->execution_id, status, &attempt);
 	if (!replay_stored(ev, c)) {
 		fall_behind(ev, c);
 		return;
@@ -360,7 +363,9 @@ void stream_start(struct events *ev, struct conn *c, const struct request *req)
 		reply_error(ev, c, 400, "INVALID_QUERY", "wait_ms", "wait_ms must be an integer from 0 to 30000");
 		return;
 	}
-	int found = execution_state(ev, c->execution_id, status, &attempt);
+	/* Another learner's execution is as unknown as one that does not exist. */
+	int visible = ownership_visible(ev->store, OWNED_EXECUTION, c->execution_id, &c->who);
+	int found = visible <= 0 ? visible : execution_state(ev, c->execution_id, status, &attempt);
 	if (found < 0) {
 		reply_error(ev, c, 503, "STORE_UNAVAILABLE", NULL, "the store did not answer");
 		return;

@@ -15,6 +15,7 @@
  * reconnects gets every judged case again (cases carry their index).
  */
 #include "events.h"
+#include "ownership.h"
 
 #include <json.h>
 #include <stdio.h>
@@ -183,11 +184,13 @@ static const char *parse_path(const char *path, struct conn *c, bool *id_ok)
 	return strcmp(rest, "") == 0 || strcmp(rest, "/events") == 0 ? rest : NULL;
 }
 
-/* Whether the submission exists; replies the error and returns false if not (or no store). */
+/* Whether the submission exists and is the caller's to see; replies the error and returns false if not (or no store). */
 static bool submission_exists(struct events *ev, struct conn *c)
 {
 	json_object *doc = NULL;
-	enum store_rc rc = render_submission_get(ev->store, c->execution_id, &doc);
+	int visible = ownership_visible(ev->store, OWNED_SUBMISSION, c->execution_id, &c->who);
+	enum store_rc rc = visible < 0 ? STORE_ERROR : visible == 0 ? STORE_DONE
+		: render_submission_get(ev->store, c->execution_id, &doc);
 	json_object_put(doc);
 	if (rc == STORE_DONE)
 		reply_error(ev, c, 404, "NOT_FOUND", NULL, "no submission with this id");

@@ -40,7 +40,7 @@ static enum db_status one_row(struct store *s, struct store_query *q,
 }
 
 enum db_status db_session_create(struct store *s, const char *language, const char *code,
-				 size_t code_len, json_object **out)
+				 size_t code_len, const char *owner, json_object **out)
 {
 	char id[UUID_LEN + 1];
 	uuid_new(id);
@@ -49,6 +49,7 @@ enum db_status db_session_create(struct store *s, const char *language, const ch
 	store_bind_str(q, 2, language);
 	store_bind_text(q, 3, code, code_len);
 	store_bind_int64(q, 4, now_ms());
+	store_bind_str(q, 5, owner);
 	enum db_status st = one_row(s, q, render_session, out, "create session");
 	return st == DB_NOT_FOUND ? DB_ERROR : st;
 }

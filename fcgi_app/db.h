@@ -23,8 +23,9 @@ enum db_status {
 	DB_ERROR,               /* the store failed: nothing was written */
 };
 
+/* owner: the sub of the caller's token ("" with auth = none). */
 enum db_status db_session_create(struct store *s, const char *language, const char *code,
-				 size_t code_len, json_object **out);
+				 size_t code_len, const char *owner, json_object **out);
 enum db_status db_session_get(struct store *s, const char *id, json_object **out);
 enum db_status db_session_update(struct store *s, const char *id, const char *code,
 				 size_t code_len, json_object **out);

@@ -10,7 +10,7 @@ void session_create(struct app *app, struct request *req, struct response *res)
 	const struct field_value *code = &req->input.fields[FIELD_TEMPLATE_CODE];
 	json_object *out = NULL;
 	enum db_status s = db_session_create(app->store, lang->str, code->present ? code->str : "",
-					     code->len, &out);
+					     code->len, req->who.sub, &out);
 	if (s != DB_OK) {
 		reply_db_status(res, s, "session");
 		return;

@@ -6,6 +6,7 @@
 
 #include "errors.h"
 #include "handlers.h"
+#include "ownership.h"
 #include "validate.h"
 
 #define MAX_METHODS 3
@@ -35,6 +36,7 @@ struct route {
 	const char *allow;              /* the Allow header for 405 */
 	const char *id_kind;            /* what {id} names, for messages */
 	enum id_form id_form;           /* what {id} must look like */
+	enum owned_kind owned;          /* whose the row {id} names is: another learner's is 404 */
 	struct method methods[MAX_METHODS];
 };
 
@@ -61,46 +63,46 @@ enum route_id {
 };
 
 static const struct route routes[ROUTE__MAX] = {
-	[ROUTE_SESSIONS] = { "/code-sessions", "POST", NULL, ID_UUID,
+	[ROUTE_SESSIONS] = { "/code-sessions", "POST", NULL, ID_UUID, OWNED_NONE,
 		{ { "POST", session_create, BODY_SESSION_CREATE, QUERY_NONE, ACCESS_TOKEN } } },
-	[ROUTE_SESSION] = { "/code-sessions/{id}", "GET, PATCH", "session", ID_UUID,
+	[ROUTE_SESSION] = { "/code-sessions/{id}", "GET, PATCH", "session", ID_UUID, OWNED_SESSION,
 		{ { "GET", session_get, BODY_NONE, QUERY_NONE, ACCESS_TOKEN },
 		  { "PATCH", session_update, BODY_SESSION_UPDATE, QUERY_NONE, ACCESS_TOKEN } } },
-	[ROUTE_SESSION_RUN] = { "/code-sessions/{id}/run", "POST", "session", ID_UUID,
+	[ROUTE_SESSION_RUN] = { "/code-sessions/{id}/run", "POST", "session", ID_UUID, OWNED_SESSION,
 		{ { "POST", session_run, BODY_RUN, QUERY_NONE, ACCESS_TOKEN } } },
-	[ROUTE_SESSION_CHECK] = { "/code-sessions/{id}/check", "POST", "session", ID_UUID,
+	[ROUTE_SESSION_CHECK] = { "/code-sessions/{id}/check", "POST", "session", ID_UUID, OWNED_SESSION,
 		{ { "POST", session_check, BODY_CHECK, QUERY_NONE, ACCESS_TOKEN } } },
-	[ROUTE_SESSION_EXECUTIONS] = { "/code-sessions/{id}/executions", "GET", "session", ID_UUID,
+	[ROUTE_SESSION_EXECUTIONS] = { "/code-sessions/{id}/executions", "GET", "session", ID_UUID, OWNED_SESSION,
 		{ { "GET", execution_list, BODY_NONE, QUERY_PAGE, ACCESS_TOKEN } } },
-	[ROUTE_EXECUTION] = { "/executions/{id}", "GET", "execution", ID_UUID,
+	[ROUTE_EXECUTION] = { "/executions/{id}", "GET", "execution", ID_UUID, OWNED_EXECUTION,
 		{ { "GET", execution_get, BODY_NONE, QUERY_NONE, ACCESS_TOKEN } } },
-	[ROUTE_EXECUTION_CANCEL] = { "/executions/{id}/cancel", "POST", "execution", ID_UUID,
+	[ROUTE_EXECUTION_CANCEL] = { "/executions/{id}/cancel", "POST", "execution", ID_UUID, OWNED_EXECUTION,
 		{ { "POST", execution_cancel, BODY_EMPTY, QUERY_NONE, ACCESS_TOKEN } } },
-	[ROUTE_EXECUTION_STDIN] = { "/executions/{id}/stdin", "POST", "execution", ID_UUID,
+	[ROUTE_EXECUTION_STDIN] = { "/executions/{id}/stdin", "POST", "execution", ID_UUID, OWNED_EXECUTION,
 		{ { "POST", execution_stdin, BODY_STDIN, QUERY_NONE, ACCESS_TOKEN } } },
-	[ROUTE_TEST_SUITE] = { "/test-suites/{id}", "GET, PUT, DELETE", "test suite", ID_SLUG,
+	[ROUTE_TEST_SUITE] = { "/test-suites/{id}", "GET, PUT, DELETE", "test suite", ID_SLUG, OWNED_NONE,
 		{ { "GET", suite_get, BODY_NONE, QUERY_NONE, ACCESS_GRADER },
 		  { "PUT", suite_put, BODY_SUITE, QUERY_NONE, ACCESS_GRADER },
 		  { "DELETE", suite_delete, BODY_NONE, QUERY_NONE, ACCESS_GRADER } } },
-	[ROUTE_SESSION_SUBMIT] = { "/code-sessions/{id}/submit", "POST", "session", ID_UUID,
+	[ROUTE_SESSION_SUBMIT] = { "/code-sessions/{id}/submit", "POST", "session", ID_UUID, OWNED_SESSION,
 		{ { "POST", session_submit, BODY_SUBMIT, QUERY_NONE, ACCESS_TOKEN } } },
-	[ROUTE_SESSION_SUBMISSIONS] = { "/code-sessions/{id}/submissions", "GET", "session", ID_UUID,
+	[ROUTE_SESSION_SUBMISSIONS] = { "/code-sessions/{id}/submissions", "GET", "session", ID_UUID, OWNED_SESSION,
 		{ { "GET", submission_list, BODY_NONE, QUERY_PAGE, ACCESS_TOKEN } } },
-	[ROUTE_SUBMISSION] = { "/submissions/{id}", "GET", "submission", ID_UUID,
+	[ROUTE_SUBMISSION] = { "/submissions/{id}", "GET", "submission", ID_UUID, OWNED_SUBMISSION,
 		{ { "GET", submission_get, BODY_NONE, QUERY_NONE, ACCESS_TOKEN } } },
-	[ROUTE_HEALTH] = { "/health", "GET", NULL, ID_UUID,
+	[ROUTE_HEALTH] = { "/health", "GET", NULL, ID_UUID, OWNED_NONE,
 		{ { "GET", health_get, BODY_NONE, QUERY_NONE, ACCESS_PUBLIC } } },
-	[ROUTE_LANGUAGES] = { "/languages", "GET", NULL, ID_UUID,
+	[ROUTE_LANGUAGES] = { "/languages", "GET", NULL, ID_UUID, OWNED_NONE,
 		{ { "GET", languages_get, BODY_NONE, QUERY_NONE, ACCESS_TOKEN } } },
 	/* lighttpd serves GET and HEAD of these from $(BUILD)/www; other methods land here. */
-	[ROUTE_OPENAPI] = { "/openapi.json", "GET, HEAD", NULL, ID_UUID,
+	[ROUTE_OPENAPI] = { "/openapi.json", "GET, HEAD", NULL, ID_UUID, OWNED_NONE,
 		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE, ACCESS_PUBLIC } } },
-	[ROUTE_DOCS] = { "/docs", "GET, HEAD", NULL, ID_UUID,
+	[ROUTE_DOCS] = { "/docs", "GET, HEAD", NULL, ID_UUID, OWNED_NONE,
 		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE, ACCESS_PUBLIC } } },
-	[ROUTE_METRICS] = { "/metrics", "GET", NULL, ID_UUID,
+	[ROUTE_METRICS] = { "/metrics", "GET", NULL, ID_UUID, OWNED_NONE,
 		{ { "GET", metrics_get, BODY_NONE, QUERY_NONE, ACCESS_METRICS } } },
 	/* The playground page: static too, like /docs. */
-	[ROUTE_PLAYGROUND] = { "/", "GET, HEAD", NULL, ID_UUID,
+	[ROUTE_PLAYGROUND] = { "/", "GET, HEAD", NULL, ID_UUID, OWNED_NONE,
 		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE, ACCESS_PUBLIC } } },
 };
 
@@ -177,10 +179,12 @@ static bool address_listed(const char *list, const char *addr)
 static int access_accept(const struct app *app, const struct method *m, struct request *req,
 			 struct response *res)
 {
-	if (!auth_required(app->auth) || m->access == ACCESS_PUBLIC) {
+	if (!auth_required(app->auth)) {
 		auth_check(app->auth, NULL, 0, &req->who);      /* auth = none: everyone may do everything */
 		return 0;
 	}
+	if (m->access == ACCESS_PUBLIC)
+		return 0;
 	if (m->access == ACCESS_METRICS) {
 		if (address_listed(app->cfg.metrics_allowed_addresses, req->remote_addr))
 			return 0;
@@ -200,6 +204,16 @@ static int access_accept(const struct app *app, const struct method *m, struct r
 		return -1;
 	}
 	return 0;
+}
+
+/* Answers another learner's row as an unknown one. Returns 0, or -1 with the reply set. */
+static int owner_accept(struct app *app, const struct route *r, struct request *req, struct response *res)
+{
+	int visible = ownership_visible(app->store, r->owned, req->id, &req->who);
+	if (visible == 1)
+		return 0;
+	reply_db_status(res, visible == 0 ? DB_NOT_FOUND : DB_ERROR, r->id_kind);
+	return -1;
 }
 
 /* Checks the path id and stores it lower-case in req. Returns 0, or -1 with the reply set. */
@@ -222,8 +236,8 @@ static int id_accept(const struct route *r, const char *id, struct request *req,
 /*
  * The order of the checks is the contract's: 404, 405, the token (401,
  * 403), the id, the body's
- * size, length and type, the store (503), then the body's fields and the
- * query's parameters.
+ * size, length and type, the store (503), the row's owner (404), then the
+ * body's fields and the query's parameters.
  */
 void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struct response *res)
 {
@@ -247,7 +261,7 @@ void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struc
 			reply_db_status(res, DB_ERROR, "store");
 			return;
 		}
-		if (input_accept(app, m, req, res))
+		if (owner_accept(app, r, req, res) || input_accept(app, m, req, res))
 			return;
 		m->fn(app, req, res);
 		return;

@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from http_raw import raw_request as raw_request_bytes, request_bytes
 from stack import REPO, Stack, random_uuid
 
 BUILD = REPO / os.environ.get("BUILD", "build")
@@ -90,7 +91,9 @@ def hs_stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("auth-hs")
     conf = write_config(tmp, ["auth = token", f"auth_hs256_secret_file = {secret_file(tmp)}",
                               f"auth_issuer = {ISSUER}", f"auth_audience = {AUDIENCE}",
-                              "metrics_allowed_addresses = 192.0.2.7"])
+                              "metrics_allowed_addresses = 192.0.2.7",
+                              # the ownership table runs a session up to 6 times at once
+                              "max_runs_per_session = 50"])
     s = stack_with(conf)
     yield s
     s.stop()
@@ -235,6 +238,101 @@ def test_public_operations_are_the_documented_ones():
     from test_contract import operations
     public = sorted(path for path, _, op in operations() if op.get("security") == [])
     assert public == ["/", "/docs", "/health", "/metrics", "/openapi.json"]
+
+
+# ---- ownership: every route that names a row x {owner, other learner, admin, no token} ----
+
+OWNER, OTHER = "learner-owner", "learner-other"
+WS_HEADERS = [("Upgrade", "websocket"),
+              ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")]
+
+# (method, path, body, statuses the owner may get). {sid}, {eid}, {subid}: the owner's
+# session, a finished execution of it, a judged submission of it. The owner's
+# statuses are what the route answers that row (a finished execution cannot be
+# cancelled: 409), never 401 or 404.
+OWNED_ROUTES = [
+    ("GET", "/code-sessions/{sid}", None, {200}),
+    ("PATCH", "/code-sessions/{sid}", {"source_code": "print(2)\n"}, {200}),
+    ("POST", "/code-sessions/{sid}/run", {}, {202}),
+    ("POST", "/code-sessions/{sid}/check", None, {202}),
+    ("GET", "/code-sessions/{sid}/executions", None, {200}),
+    ("POST", "/code-sessions/{sid}/submit", {"suite_id": "owned-suite"}, {202}),
+    ("GET", "/code-sessions/{sid}/submissions", None, {200}),
+    ("GET", "/executions/{eid}", None, {200}),
+    ("POST", "/executions/{eid}/cancel", {}, {409}),
+    ("POST", "/executions/{eid}/stdin", {"data": "x"}, {409}),
+    ("GET", "/executions/{eid}?wait_ms=0", None, {200}),
+    ("GET", "/executions/{eid}/events", None, {200}),
+    ("GET", "/executions/{eid}/ws", None, {101}),
+    ("GET", "/submissions/{subid}", None, {200}),
+    ("GET", "/submissions/{subid}?wait_ms=0", None, {200}),
+    ("GET", "/submissions/{subid}/events", None, {200}),
+]
+
+
+@pytest.fixture(scope="module")
+def owned(hs_stack):
+    """The owner's session, a finished execution and a judged submission of it."""
+    me = bearer(hs256(sub=OWNER))
+    grader = bearer(hs256(sub="grader-1", scope="grader"))
+    status, _, body = hs_stack.request("PUT", "/test-suites/owned-suite", SUITE, headers=grader)
+    assert status in (200, 201), body
+    status, _, session = create(hs_stack, me)
+    sid = session["session_id"]
+    status, _, run = hs_stack.request("POST", f"/code-sessions/{sid}/run", {}, headers=me)
+    eid = run["execution_id"]
+    status, _, sub = hs_stack.request("POST", f"/code-sessions/{sid}/submit", {"suite_id": "owned-suite"},
+                                      headers=me)
+    assert status == 202, sub
+    for path in (f"/executions/{eid}?wait_ms=20000", f"/submissions/{sub['submission_id']}?wait_ms=20000"):
+        status, _, body = hs_stack.request("GET", path, headers=me)
+        assert status == 200 and body["status"] not in ("QUEUED", "RUNNING"), body
+    return {"sid": sid, "eid": eid, "subid": sub["submission_id"]}
+
+
+def send(stack, method, path, body, headers):
+    if path.endswith("/ws"):
+        return raw_request_bytes(stack.port, request_bytes(method, path, WS_HEADERS + list(headers.items()),
+                                                           connection="Upgrade, close"))
+    return stack.request(method, path, body, headers=headers)
+
+
+def unknown_reply(stack, method, path, body):
+    """What the route answers an admin for an id that does not exist."""
+    fake = path.format(sid=random_uuid(), eid=random_uuid(), subid=random_uuid())
+    return send(stack, method, fake, body, bearer(hs256(sub="admin-1", scope="admin")))
+
+
+@pytest.mark.parametrize("who", ["owner", "other", "admin", "none"])
+@pytest.mark.parametrize("method,path,body,owner_statuses", OWNED_ROUTES,
+                         ids=[f"{m} {p}" for m, p, _, _ in OWNED_ROUTES])
+def test_ownership(hs_stack, owned, who, method, path, body, owner_statuses):
+    headers = {"owner": bearer(hs256(sub=OWNER)), "other": bearer(hs256(sub=OTHER)),
+               "admin": bearer(hs256(sub="admin-1", scope="admin")), "none": {}}[who]
+    status, _, reply = send(hs_stack, method, path.format(**owned), body, headers)
+    if who == "none":
+        assert status == 401, reply
+    elif who == "other":
+        # Exactly what an unknown id gets: no existence oracle.
+        assert (status, reply) == unknown_reply(hs_stack, method, path, body)[::2], reply
+        assert status == 404 and reply["error"]["code"] == "NOT_FOUND", reply
+    else:
+        assert status in owner_statuses, (who, reply)
+
+
+def test_a_grader_sees_no_learner_rows(hs_stack, owned):
+    status, _, body = hs_stack.request("GET", f"/code-sessions/{owned['sid']}",
+                                       headers=bearer(hs256(sub="grader-1", scope="grader")))
+    assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+
+
+def test_the_owner_is_stored_with_the_session(hs_stack, owned):
+    import sqlite3
+    db = sqlite3.connect(os.path.join(hs_stack.data_dir, "engine.db"))
+    try:
+        assert db.execute("SELECT owner FROM sessions WHERE id = ?", (owned["sid"],)).fetchone() == (OWNER,)
+    finally:
+        db.close()
 
 
 # ---- the events program checks the same tokens ---------------------------------

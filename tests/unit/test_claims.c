@@ -39,7 +39,8 @@ static long long query_int(struct fixture *f, const char *sql)
 
 static void queue_two(struct fixture *f)
 {
-	exec_sql(f, "INSERT INTO sessions VALUES ('s1', 'python', 'print(1)', 'ACTIVE', 1, 1);"
+	exec_sql(f, "INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
+		 "VALUES ('s1', 'python', 'print(1)', 'ACTIVE', 1, 1);"
 		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at) "
 		 "VALUES ('e1', 's1', 'QUEUED', 'python', 'print(1)', 'in1', 10),"
 		 "       ('e2', 's1', 'QUEUED', 'python', 'print(2)', '', 11);");

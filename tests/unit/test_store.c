@@ -205,6 +205,7 @@ TEST(store_transaction_rolls_back_and_commits)
 		store_bind_str(q, 2, "python");
 		store_bind_text(q, 3, "print(1)", 8);
 		store_bind_int64(q, 4, 42);
+		store_bind_str(q, 5, "learner-1");
 		CHECK(store_step(q) == STORE_ROW);
 		CHECK(store_column_int64(q, SESSION_CREATED_AT) == 42);
 		CHECK(store_step(q) == STORE_DONE);
