@@ -6,9 +6,12 @@
 PORT     ?= 8000
 DATA_DIR ?= $(CURDIR)/data
 BUILD    ?= build
+# make run STORE=postgresql: the stack on a PostgreSQL server of its own in
+# $(DATA_DIR)/postgresql (scripts/with-postgresql); otherwise the configured store.
+STORE    ?=
 
 CC       ?= cc
-PKGS     := libzmq json-c uuid sqlite3 libseccomp libjwt libcrypto
+PKGS     := libzmq json-c uuid sqlite3 libseccomp libjwt libcrypto libpq
 WARN     := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wwrite-strings \
             -Werror=format-security -Wshadow -Wvla
 CFLAGS   ?= -O2 -g
@@ -32,7 +35,7 @@ LIB_RUNNER := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
 
 # What make run needs, and what make test needs on top.
 RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson-c-dev \
-             uuid-dev libsqlite3-dev libseccomp-dev libjwt-dev libssl-dev python3 \
+             uuid-dev libsqlite3-dev libseccomp-dev libjwt-dev libssl-dev libpq-dev postgresql-15 python3 \
              nodejs node-typescript gcc g++ openjdk-17-jdk-headless golang-go rustc bash sqlite3 pyflakes3
 TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3 clang libclang-rt-14-dev python3-jwt python3-cryptography openssl
 BENCH_PKGS := $(RUN_PKGS) wrk
@@ -52,7 +55,7 @@ VM_PKGS := $(filter-out nodejs node-typescript openjdk-17-jdk-headless golang-go
 	   systemd systemd-sysv udev dbus linux-image-amd64 initramfs-tools openssh-server \
 	   iproute2 procps python3-pytest podman crun netavark aardvark-dns iptables curl
 
-.PHONY: all run test unit api asan bench clean www fuzz fuzz-smoke
+.PHONY: all run test unit api api-pg asan bench clean www fuzz fuzz-smoke
 
 all: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events $(BUILD)/unit_tests
 
@@ -102,7 +105,8 @@ run:
 	@scripts/ensure-deps $(RUN_PKGS)
 	@scripts/ensure-node-types
 	@$(MAKE) --no-print-directory all www
-	@exec env PORT=$(PORT) DATA_DIR=$(DATA_DIR) BUILD=$(BUILD) scripts/run-stack
+	@exec env PORT=$(PORT) DATA_DIR=$(DATA_DIR) BUILD=$(BUILD) \
+		$(if $(filter postgresql,$(STORE)),scripts/with-postgresql) scripts/run-stack
 
 unit: all
 	$(BUILD)/unit_tests
@@ -110,12 +114,19 @@ unit: all
 api: all www
 	BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests
 
+# The API, contract and bad-input suites once more with the PostgreSQL store,
+# on a server the tests start (tests/pg.py); make api ran them on SQLite.
+PG_SUITES := tests/test_api.py tests/test_contract.py tests/test_bad_input.py
+api-pg: all www
+	STORE=postgresql BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PG_SUITES)
+
 test:
 	@scripts/ensure-deps $(TEST_PKGS)
 	@scripts/ensure-node-types
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory api
+	@$(MAKE) --no-print-directory api-pg
 
 # What lighttpd serves statically from $(BUILD)/www: /openapi.json, /docs
 # (Swagger UI from npm, pinned in www/package-lock.json), the playground at /
@@ -169,7 +180,7 @@ bench:
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
-		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit api
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit api api-pg
 
 # make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc] [LOCALSTATEDIR=/var]
 PREFIX        ?= /usr/local

@@ -33,6 +33,7 @@ struct key {
 static const struct key keys[] = {
 	NUM_KEY(port, "8000", 1, 65535),
 	STR_KEY(data_dir, "data"),
+	CHOICE_KEY(store, "sqlite", "sqlite|postgresql://*|postgres://*"),
 	NUM_KEY(fcgi_processes, "4", 1, 256),
 	NUM_KEY(runner_slots, "0", 0, 256),
 	NUM_KEY(max_body_bytes, "1048576", 1024, 64L << 20),
@@ -94,13 +95,18 @@ static const struct key *key_find(const char *name)
 	return NULL;
 }
 
-/* True if value is one of the '|'-separated words of choices. */
+/* True if value is one of the '|'-separated words of choices; a word
+ * ending in '*' allows any value that begins with the rest of the word. */
 static int is_choice(const char *choices, const char *value)
 {
 	size_t n = strlen(value);
-	for (const char *p = choices; p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+	for (const char *p = choices; p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL) {
+		size_t w = strcspn(p, "|");
+		if (w > 0 && p[w - 1] == '*' && strncmp(p, value, w - 1) == 0 && n > w - 1)
+			return 1;
 		if (strncmp(p, value, n) == 0 && (p[n] == '|' || p[n] == '\0'))
 			return n > 0;
+	}
 	return 0;
 }
 
@@ -176,6 +182,7 @@ static const struct {
 } env_keys[] = {
 	{ "PORT", "port" },
 	{ "DATA_DIR", "data_dir" },
+	{ "ENGINE_STORE", "store" },
 	{ "SANDBOX_UID_BASE", "sandbox_uid_base" },
 };
 

@@ -15,6 +15,7 @@
 struct config {
 	int port;                        /* HTTP port of lighttpd */
 	char data_dir[CONFIG_PATH_MAX];  /* SQLite file, ZeroMQ socket, logs */
+	char store[CONFIG_PATH_MAX];     /* sqlite (engine.db in data_dir) or postgresql://... */
 	int fcgi_processes;              /* FastCGI pool size */
 	int runner_slots;                /* concurrent executions, 0 = 4 x CPUs */
 	long max_body_bytes;             /* whole request body */
@@ -64,7 +65,7 @@ void config_defaults(struct config *cfg);
 
 /*
  * Reads "key = value" lines from path over the current values, then applies
- * the PORT and DATA_DIR environment overrides. Returns 0, or -1 with a
+ * the PORT, DATA_DIR and ENGINE_STORE environment overrides. Returns 0, or -1 with a
  * "file:line: reason" message in err.
  */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);

@@ -1,14 +1,15 @@
 /*
  * The store: the one interface both programs use to read and write the
- * database. Nothing here names a backend; common/store_sqlite.c implements
- * it for SQLite, and a second backend is a second file implementing the same
- * functions with its own statement table.
+ * database. Nothing here names a backend: common/store.c hands each call to
+ * the backend the configuration's "store" names, common/store_sqlite.c (the
+ * default, a file in data_dir) or common/store_pg.c (a PostgreSQL server).
  *
  * Statements are named by id (enum store_stmt, below). Each backend keeps
- * the text of every statement in one table (common/store_sqlite_sql.c for
- * SQLite) and prepares a statement the first time a connection uses it, so
- * each program prepares only what it runs. Bind positions count from 1, as
- * ?1 ... ?N in the statement text; column numbers count from 0.
+ * the text of every statement in one table (common/store_sqlite_sql.c,
+ * common/store_pg_sql.c) and prepares a statement the first time a
+ * connection uses it, so each program prepares only what it runs. Bind
+ * positions count from 1 (?N in SQLite's text, $N in PostgreSQL's); column
+ * numbers count from 0.
  *
  * A struct store is one connection, for one thread.
  */
@@ -106,6 +107,9 @@ struct store_query;
 
 /* Schema version this build brings the database to (forward migrations only). */
 extern const int store_schema_version;
+
+/* True if a "store" configuration value names a PostgreSQL server. */
+bool store_is_postgresql(const char *store);
 
 /*
  * Opens (creating if needed) the store that cfg names, with its busy

@@ -11,6 +11,7 @@
  * binding and stepping, never for parsing SQL.
  */
 #include "store_sqlite.h"
+#include "store_backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +31,13 @@
 #define WAL_RESTART_FRAMES 16384
 
 struct store_query {
+	const struct store_ops *ops;
 	struct store *store;
 	sqlite3_stmt *st;               /* NULL until prepared (or if it cannot be) */
 };
 
 struct store {
+	const struct store_ops *ops;
 	sqlite3 *db;
 	struct store_query q[STMT__MAX];
 	sqlite3_stmt *tx[SQLITE_TX__MAX];
@@ -166,7 +169,7 @@ fail:
 	return NULL;
 }
 
-struct store *store_open(const struct config *cfg, enum store_role role, char *err, size_t errlen)
+static struct store *sqlite_open(const struct config *cfg, enum store_role role, char *err, size_t errlen)
 {
 	char path[CONFIG_PATH_MAX + 32];
 	if (config_data_path(cfg, STORE_FILE, path, sizeof(path))) {
@@ -183,26 +186,25 @@ struct store *store_open(const struct config *cfg, enum store_role role, char *e
 		free(s);
 		return NULL;
 	}
-	for (int i = 0; i < STMT__MAX; i++)
+	s->ops = &store_sqlite_ops;
+	for (int i = 0; i < STMT__MAX; i++) {
+		s->q[i].ops = &store_sqlite_ops;
 		s->q[i].store = s;
+	}
 	return s;
 }
 
-void store_close(struct store **sp)
+static void sqlite_close(struct store *s)
 {
-	struct store *s = *sp;
-	if (!s)
-		return;
 	for (int i = 0; i < STMT__MAX; i++)
 		sqlite3_finalize(s->q[i].st);
 	for (int i = 0; i < SQLITE_TX__MAX; i++)
 		sqlite3_finalize(s->tx[i]);
 	sqlite3_close(s->db);
 	free(s);
-	*sp = NULL;
 }
 
-const char *store_errmsg(struct store *s)
+static const char *sqlite_errmsg(struct store *s)
 {
 	return sqlite3_errmsg(s->db);
 }
@@ -215,7 +217,7 @@ static sqlite3_stmt *prepare(struct store *s, const char *sql)
 	return st;
 }
 
-struct store_query *store_query(struct store *s, enum store_stmt id)
+static struct store_query *sqlite_query(struct store *s, enum store_stmt id)
 {
 	struct store_query *q = &s->q[id];
 	if (!q->st)
@@ -227,36 +229,30 @@ struct store_query *store_query(struct store *s, enum store_stmt id)
 	return q;
 }
 
-void store_bind_text(struct store_query *q, int pos, const char *text, size_t len)
+static void sqlite_bind_text(struct store_query *q, int pos, const char *text, size_t len)
 {
 	if (q->st)
 		sqlite3_bind_text(q->st, pos, text, (int)len, SQLITE_STATIC);
 }
 
-void store_bind_str(struct store_query *q, int pos, const char *str)
-{
-	if (q->st)
-		sqlite3_bind_text(q->st, pos, str, -1, SQLITE_STATIC);
-}
-
-void store_bind_int64(struct store_query *q, int pos, int64_t v)
+static void sqlite_bind_int64(struct store_query *q, int pos, int64_t v)
 {
 	if (q->st)
 		sqlite3_bind_int64(q->st, pos, v);
 }
 
-void store_bind_null(struct store_query *q, int pos)
+static void sqlite_bind_null(struct store_query *q, int pos)
 {
 	if (q->st)
 		sqlite3_bind_null(q->st, pos);
 }
 
-int store_param_count(struct store_query *q)
+static int sqlite_param_count(struct store_query *q)
 {
 	return q->st ? sqlite3_bind_parameter_count(q->st) : 0;
 }
 
-enum store_rc store_step(struct store_query *q)
+static enum store_rc sqlite_step(struct store_query *q)
 {
 	if (!q->st)
 		return STORE_ERROR;
@@ -273,33 +269,33 @@ enum store_rc store_step(struct store_query *q)
 	}
 }
 
-int64_t store_changes(struct store_query *q)
+static int64_t sqlite_changes(struct store_query *q)
 {
 	return sqlite3_changes64(q->store->db);
 }
 
-void store_reset(struct store_query *q)
+static void sqlite_reset(struct store_query *q)
 {
 	if (q->st)
 		sqlite3_reset(q->st);
 }
 
-bool store_column_is_null(struct store_query *q, int col)
+static bool sqlite_column_is_null(struct store_query *q, int col)
 {
 	return sqlite3_column_type(q->st, col) == SQLITE_NULL;
 }
 
-int64_t store_column_int64(struct store_query *q, int col)
+static int64_t sqlite_column_int64(struct store_query *q, int col)
 {
 	return sqlite3_column_int64(q->st, col);
 }
 
-double store_column_double(struct store_query *q, int col)
+static double sqlite_column_double(struct store_query *q, int col)
 {
 	return sqlite3_column_double(q->st, col);
 }
 
-const char *store_column_text(struct store_query *q, int col, size_t *len)
+static const char *sqlite_column_text(struct store_query *q, int col, size_t *len)
 {
 	const char *text = (const char *)sqlite3_column_text(q->st, col);
 	if (len)
@@ -307,7 +303,7 @@ const char *store_column_text(struct store_query *q, int col, size_t *len)
 	return text;
 }
 
-const char *store_column_name(struct store_query *q, int col)
+static const char *sqlite_column_name(struct store_query *q, int col)
 {
 	return q->st ? sqlite3_column_name(q->st, col) : NULL;
 }
@@ -324,17 +320,17 @@ static int tx_step(struct store *s, enum sqlite_tx t)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_begin(struct store *s)
+static int sqlite_begin(struct store *s)
 {
 	return tx_step(s, SQLITE_TX_BEGIN);
 }
 
-int store_commit(struct store *s)
+static int sqlite_commit(struct store *s)
 {
 	return tx_step(s, SQLITE_TX_COMMIT);
 }
 
-void store_rollback(struct store *s)
+static void sqlite_rollback(struct store *s)
 {
 	tx_step(s, SQLITE_TX_ROLLBACK);
 }
@@ -347,7 +343,7 @@ void store_rollback(struct store *s)
  * SQLite alone never finds a moment to restart the WAL, and readers slow
  * down as it grows.
  */
-int store_checkpoint(struct store *s)
+static int sqlite_checkpoint(struct store *s)
 {
 	int frames = 0, done = 0;
 	if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &done) != SQLITE_OK)
@@ -357,3 +353,26 @@ int store_checkpoint(struct store *s)
 		return -1;
 	return 0;
 }
+
+const struct store_ops store_sqlite_ops = {
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.errmsg = sqlite_errmsg,
+	.query = sqlite_query,
+	.bind_text = sqlite_bind_text,
+	.bind_int64 = sqlite_bind_int64,
+	.bind_null = sqlite_bind_null,
+	.param_count = sqlite_param_count,
+	.step = sqlite_step,
+	.changes = sqlite_changes,
+	.reset = sqlite_reset,
+	.column_is_null = sqlite_column_is_null,
+	.column_int64 = sqlite_column_int64,
+	.column_double = sqlite_column_double,
+	.column_text = sqlite_column_text,
+	.column_name = sqlite_column_name,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.checkpoint = sqlite_checkpoint,
+};

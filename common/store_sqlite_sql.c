@@ -232,10 +232,11 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"finished_at = ?16, lease_until = NULL, setup_ms = ?17, compile_output = ?18, "
 		"compile_time_ms = ?19, compile_cached = ?20, diagnostics = ?21, verdict = ?22 "
 		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
-	/* A runner that stopped or went silent will never finish its claims: expire them now. */
+	/* A runner that stopped or went silent (no heartbeat for ?2 ms before
+	 * ?1, now) will never finish its claims: expire them now. */
 	[STMT_EXPIRE_DEAD_RUNNERS] =
 		"UPDATE executions SET lease_until = 0 WHERE status = 'RUNNING' AND lease_until > 0 "
-		"AND runner_id IN (SELECT id FROM runners WHERE stopped_at IS NOT NULL OR heartbeat_at < ?1)",
+		"AND runner_id IN (SELECT id FROM runners WHERE stopped_at IS NOT NULL OR heartbeat_at < ?1 - ?2)",
 	/* A cancelled run whose runner was lost is not run again: it ends CANCELLED. */
 	[STMT_GIVE_UP] =
 		"UPDATE executions SET status = 'FAILED', "

@@ -316,7 +316,8 @@ int claims_sweep(struct claims *c, void *events_pub)
 	int rc = -1;
 
 	struct store_query *q = store_query(c->store, STMT_EXPIRE_DEAD_RUNNERS);
-	store_bind_int64(q, 1, now - c->cfg->runner_stale_ms);
+	store_bind_int64(q, 1, now);
+	store_bind_int64(q, 2, c->cfg->runner_stale_ms);
 	if (run_write(c, q, "expire leases of dead runners") < 0)
 		return -1;
 	/* One transaction: a requeue and its status event are stored together. */

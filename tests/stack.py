@@ -9,11 +9,14 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+import pg
 
 REPO = Path(__file__).resolve().parent.parent
 TERMINAL = ("COMPLETED", "FAILED", "TIMEOUT")
@@ -113,8 +116,11 @@ def http_call(port, method, path, body=None, headers=None, raw=None, timeout=30)
 class Stack:
     """One run-stack process (runner + lighttpd + fcgi_app pool)."""
 
-    def __init__(self, data_dir=None):
+    def __init__(self, data_dir=None, store_url=None):
         self.own_dir = data_dir is None
+        # The store: a PostgreSQL database (given, or with STORE=postgresql
+        # one of the session's server), else SQLite in data_dir.
+        self.store_url = store_url or pg.session_store_url()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="engine-api-test-")
         self.build = os.environ.get("BUILD", "build")
         self.port = None
@@ -163,6 +169,9 @@ class Stack:
         env = dict(os.environ)
         env.update(PORT=str(self.port), DATA_DIR=self.data_dir, BUILD=self.build,
                    SANDBOX_UID_BASE=str(self.uid_base))
+        env.pop("ENGINE_STORE", None)
+        if self.store_url:
+            env["ENGINE_STORE"] = self.store_url
         # lighttpd lives in /usr/sbin, which a non-login PATH may lack.
         env["PATH"] = env.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
         self._out = open(self.stdout_path, "ab")
@@ -322,6 +331,18 @@ class Stack:
         if any(m == real or m.startswith(real + "/") for m in mounts):
             return  # never delete through a mount point left behind
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    # ---- store -------------------------------------------------------
+    def store_rows(self, sql):
+        """The rows of a read-only query on the stack's store, as tuples
+        (PostgreSQL's values as psql prints them: text, None for NULL)."""
+        if self.store_url:
+            return pg.query_rows(self.store_url, sql)
+        db = sqlite3.connect(f"file:{self.data_dir}/engine.db?mode=ro", uri=True, timeout=10)
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
 
     # ---- HTTP --------------------------------------------------------
     def request(self, method, path, body=None, headers=None, raw=None, timeout=30):

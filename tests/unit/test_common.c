@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "store.h"
 #include "config.h"
 #include "wake.h"
 #include "util.h"
@@ -140,6 +141,33 @@ TEST(config_enumerated_keys_are_checked_at_load_with_line_number)
 	REQUIRE(load_text(&cfg, "log_level = debug\nsandbox_mode = rlimit\n", err, sizeof(err)) == 0);
 	CHECK_STR(cfg.log_level, "debug");
 	CHECK_STR(cfg.sandbox_mode, "rlimit");
+}
+
+TEST(config_store_is_sqlite_or_a_postgresql_url)
+{
+	struct config cfg;
+	char err[256] = "";
+	config_defaults(&cfg);
+	CHECK_STR(cfg.store, "sqlite");
+	CHECK(!store_is_postgresql(cfg.store));
+	REQUIRE(load_text(&cfg, "store = postgresql://engine@db.example/engine\n", err, sizeof(err)) == 0);
+	CHECK(store_is_postgresql(cfg.store));
+	REQUIRE(load_text(&cfg, "store = postgres:///engine?host=/run/pg\n", err, sizeof(err)) == 0);
+	CHECK(store_is_postgresql(cfg.store));
+	CHECK(load_text(&cfg, "store = mysql://x\n", err, sizeof(err)) == -1);
+	CHECK(strstr(err, ":1: must be one of sqlite|postgresql://*|postgres://*") != NULL);
+	CHECK(load_text(&cfg, "store = postgresql://\n", err, sizeof(err)) == -1);
+	CHECK(load_text(&cfg, "store = sqlite3\n", err, sizeof(err)) == -1);
+}
+
+TEST(store_open_names_an_unreachable_postgresql_server)
+{
+	struct config cfg;
+	char err[256] = "";
+	config_defaults(&cfg);
+	snprintf(cfg.store, sizeof(cfg.store), "postgresql:///engine?host=/nonexistent&connect_timeout=1");
+	CHECK(store_open(&cfg, STORE_ROLE_API, err, sizeof(err)) == NULL);
+	CHECK(strncmp(err, "store: ", 7) == 0 && strstr(err, "/nonexistent") != NULL);
 }
 
 /* How many lines of text set key ("key = ..."). */

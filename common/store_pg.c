@@ -1,0 +1,453 @@
+/*
+ * The store on PostgreSQL (libpq), selected by a "store" of
+ * postgresql://... (common/store.c); the statements are in store_pg_sql.c.
+ *
+ * Each statement is prepared on the server the first time a connection uses
+ * it (named "s<id>"), and run with its bound values as text parameters; the
+ * whole result comes back at once and store_step walks its rows.
+ *
+ * Connection loss: a statement that fails because the server went away
+ * fails (STORE_ERROR: the API answers 503 STORE_UNAVAILABLE), and the next
+ * store_query, step or begin on the connection reconnects and prepares its
+ * statements again; nothing is retried behind the caller's back, so a write
+ * whose reply was lost is never applied twice.
+ */
+#include "store_pg.h"
+#include "store_backend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libpq-fe.h>
+
+#define PG_MAX_PARAMS 24                /* STMT_FINISH has 22 */
+#define PG_CONNECT_TIMEOUT "3"          /* seconds; a request must not hang on a dead host */
+#define PG_TEXT_OID 25
+#define PG_SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
+#define PG_SQLSTATE_DEADLOCK "40P01"
+#define PG_SQLSTATE_SERIALIZATION "40001"
+
+struct store_query {
+	const struct store_ops *ops;
+	struct store *store;
+	enum store_stmt id;
+	unsigned prepared_gen;          /* == store->gen: prepared on this connection */
+	int nparams;                    /* highest $N in the text; -1: not scanned yet */
+	bool used[PG_MAX_PARAMS];       /* $N appears in the text */
+	char *values[PG_MAX_PARAMS];    /* bound, owned; NULL: SQL NULL */
+	PGresult *res;                  /* the last run's rows */
+	PGresult *desc;                 /* column names, fetched on demand */
+	int row;                        /* current row of res, -1 before the first */
+	int64_t changes;
+};
+
+struct store {
+	const struct store_ops *ops;
+	PGconn *conn;
+	unsigned gen;                   /* counts connections, so prepares are redone */
+	char err[512];
+	struct store_query q[STMT__MAX];
+};
+
+static void set_err(struct store *s, const char *msg)
+{
+	snprintf(s->err, sizeof(s->err), "%s", msg && *msg ? msg : "unknown PostgreSQL error");
+	size_t n = strlen(s->err);
+	while (n > 0 && s->err[n - 1] == '\n')
+		s->err[--n] = '\0';
+}
+
+/* Runs sql (one or more commands). Returns 0, or -1 (errmsg). */
+static int exec_cmd(struct store *s, const char *sql)
+{
+	PGresult *r = PQexec(s->conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (!ok)
+		set_err(s, PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* The schema's version, from its one-row table (created empty: 0). Returns -1 on error. */
+static int schema_version(struct store *s)
+{
+	if (exec_cmd(s, "CREATE TABLE IF NOT EXISTS store_schema (version INTEGER NOT NULL)"))
+		return -1;
+	PGresult *r = PQexec(s->conn, "SELECT version FROM store_schema");
+	int v = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		v = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	else
+		set_err(s, PQresultErrorMessage(r));
+	PQclear(r);
+	return v;
+}
+
+/* Applies missing migrations in one transaction under an advisory lock, so concurrent openers serialise. */
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+	if (pg_migration_count != store_schema_version) {
+		snprintf(err, errlen, "store: %d PostgreSQL migrations for schema version %d",
+			 pg_migration_count, store_schema_version);
+		return -1;
+	}
+	if (exec_cmd(s, pg_migrate_lock_sql))
+		goto fail;
+	int v = schema_version(s);
+	if (v < 0)
+		goto fail;
+	if (v > store_schema_version) {
+		set_err(s, "");
+		snprintf(s->err, sizeof(s->err), "schema version %d is not supported (this build knows %d)",
+			 v, store_schema_version);
+		goto fail;
+	}
+	for (int from = v; from < store_schema_version; from++)
+		if (exec_cmd(s, pg_migrations[from]))
+			goto fail;
+	char sql[96];
+	snprintf(sql, sizeof(sql), v == 0 ? "INSERT INTO store_schema VALUES (%d)" :
+		 "UPDATE store_schema SET version = %d", store_schema_version);
+	if (exec_cmd(s, sql) || exec_cmd(s, "COMMIT"))
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", s->err);
+	exec_cmd(s, "ROLLBACK");
+	return -1;
+}
+
+/* libpq prints server notices (CREATE TABLE IF NOT EXISTS ...) to stderr by default. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static PGconn *connect_to(const char *url, enum store_role role)
+{
+	/* connect_timeout and application_name first: the URL's own settings win. */
+	const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *const values[] = {
+		PG_CONNECT_TIMEOUT, role == STORE_ROLE_RUNNER ? "engine-runner" : "engine-api", url, NULL,
+	};
+	PGconn *conn = PQconnectdbParams(keys, values, 1);
+	if (conn)
+		PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	return conn;
+}
+
+static struct store *pg_open(const struct config *cfg, enum store_role role, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->ops = &store_pg_ops;
+	s->gen = 1;
+	for (int i = 0; i < STMT__MAX; i++)
+		s->q[i] = (struct store_query){ .ops = &store_pg_ops, .store = s, .id = i, .nparams = -1, .row = -1 };
+	s->conn = connect_to(cfg->store, role);
+	if (!s->conn || PQstatus(s->conn) != CONNECTION_OK) {
+		snprintf(err, errlen, "store: %s", s->conn ? PQerrorMessage(s->conn) : "out of memory");
+		err[strcspn(err, "\n")] = '\0';
+		goto fail;
+	}
+	if (migrate(s, err, errlen))
+		goto fail;
+	return s;
+fail:
+	PQfinish(s->conn);
+	free(s);
+	return NULL;
+}
+
+static void clear_values(struct store_query *q)
+{
+	for (int i = 0; i < PG_MAX_PARAMS; i++) {
+		free(q->values[i]);
+		q->values[i] = NULL;
+	}
+}
+
+static void pg_reset(struct store_query *q)
+{
+	PQclear(q->res);
+	q->res = NULL;
+	q->row = -1;
+}
+
+static void pg_close(struct store *s)
+{
+	for (int i = 0; i < STMT__MAX; i++) {
+		pg_reset(&s->q[i]);
+		PQclear(s->q[i].desc);
+		clear_values(&s->q[i]);
+	}
+	PQfinish(s->conn);
+	free(s);
+}
+
+static const char *pg_errmsg(struct store *s)
+{
+	return s->err[0] ? s->err : PQerrorMessage(s->conn);
+}
+
+/*
+ * A connection the server dropped (restart, network) is opened again here,
+ * outside a transaction only. PQconsumeInput reads what the server sent
+ * while the connection was idle (libpq's socket never blocks): a server
+ * that shut down has said so, and the connection shows as bad before a
+ * statement is sent on it. Returns 0 if the connection is usable, or -1.
+ */
+static int ensure_connected(struct store *s)
+{
+	if (PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) == PQTRANS_IDLE)
+		PQconsumeInput(s->conn);
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(s->conn);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		set_err(s, PQerrorMessage(s->conn));
+		return -1;
+	}
+	s->gen++;
+	for (int i = 0; i < STMT__MAX; i++) {
+		PQclear(s->q[i].desc);
+		s->q[i].desc = NULL;
+	}
+	return 0;
+}
+
+/* Finds the $N of the statement's text: how many, and which appear. */
+static void scan_params(struct store_query *q)
+{
+	const char *sql = pg_sql[q->id];
+	q->nparams = 0;
+	for (const char *p = sql ? strchr(sql, '$') : NULL; p; p = strchr(p + 1, '$')) {
+		int n = atoi(p + 1);
+		if (n < 1 || n > PG_MAX_PARAMS)
+			continue;
+		q->used[n - 1] = true;
+		if (n > q->nparams)
+			q->nparams = n;
+	}
+}
+
+static void stmt_name(enum store_stmt id, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "s%d", (int)id);
+}
+
+/*
+ * Prepares the statement on this connection if it is not yet. A $N the
+ * text does not use (a runner's clock where the database's is used) is
+ * declared text, so any bound value is accepted and ignored. Returns 0, or -1.
+ */
+static int prepare(struct store_query *q)
+{
+	struct store *s = q->store;
+	if (q->prepared_gen == s->gen)
+		return 0;
+	if (!pg_sql[q->id]) {
+		set_err(s, "no SQL for this statement");
+		return -1;
+	}
+	Oid types[PG_MAX_PARAMS] = { 0 };
+	for (int i = 0; i < q->nparams; i++)
+		types[i] = q->used[i] ? 0 : PG_TEXT_OID;
+	char name[16];
+	stmt_name(q->id, name, sizeof(name));
+	PGresult *r = PQprepare(s->conn, name, pg_sql[q->id], q->nparams, types);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		set_err(s, PQresultErrorMessage(r));
+	PQclear(r);
+	if (ok)
+		q->prepared_gen = s->gen;
+	return ok ? 0 : -1;
+}
+
+static struct store_query *pg_query(struct store *s, enum store_stmt id)
+{
+	struct store_query *q = &s->q[id];
+	pg_reset(q);
+	clear_values(q);
+	if (q->nparams < 0)
+		scan_params(q);
+	return q;
+}
+
+static void bind_owned(struct store_query *q, int pos, char *value)
+{
+	if (pos < 1 || pos > PG_MAX_PARAMS) {
+		free(value);
+		return;
+	}
+	free(q->values[pos - 1]);
+	q->values[pos - 1] = value;
+}
+
+static void pg_bind_text(struct store_query *q, int pos, const char *text, size_t len)
+{
+	bind_owned(q, pos, strndup(text, len));
+}
+
+static void pg_bind_int64(struct store_query *q, int pos, int64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	bind_owned(q, pos, strdup(buf));
+}
+
+static void pg_bind_null(struct store_query *q, int pos)
+{
+	bind_owned(q, pos, NULL);
+}
+
+static int pg_param_count(struct store_query *q)
+{
+	return q->nparams;
+}
+
+/* What a failed result means to the caller. */
+static enum store_rc failure(struct store *s, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	set_err(s, r && PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
+	if (state && (strcmp(state, PG_SQLSTATE_LOCK_NOT_AVAILABLE) == 0 ||
+		      strcmp(state, PG_SQLSTATE_DEADLOCK) == 0 || strcmp(state, PG_SQLSTATE_SERIALIZATION) == 0))
+		return STORE_BUSY;
+	return STORE_ERROR;
+}
+
+/* Runs the statement with its bound values; the result waits in q->res. */
+static enum store_rc run(struct store_query *q)
+{
+	struct store *s = q->store;
+	if (ensure_connected(s) || prepare(q))
+		return STORE_ERROR;
+	char name[16];
+	stmt_name(q->id, name, sizeof(name));
+	q->res = PQexecPrepared(s->conn, name, q->nparams, (const char *const *)q->values, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(q->res);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		enum store_rc rc = failure(s, q->res);
+		pg_reset(q);
+		return rc;
+	}
+	const char *n = PQcmdTuples(q->res);
+	q->changes = *n ? strtoll(n, NULL, 10) : 0;
+	return STORE_ROW;
+}
+
+static enum store_rc pg_step(struct store_query *q)
+{
+	if (!q->res) {
+		enum store_rc rc = run(q);
+		if (rc != STORE_ROW)
+			return rc;
+	}
+	if (q->row + 1 < PQntuples(q->res)) {
+		q->row++;
+		return STORE_ROW;
+	}
+	q->row = PQntuples(q->res);
+	return STORE_DONE;
+}
+
+static int64_t pg_changes(struct store_query *q)
+{
+	return q->changes;
+}
+
+static bool pg_column_is_null(struct store_query *q, int col)
+{
+	return !q->res || PQgetisnull(q->res, q->row, col);
+}
+
+static int64_t pg_column_int64(struct store_query *q, int col)
+{
+	return pg_column_is_null(q, col) ? 0 : strtoll(PQgetvalue(q->res, q->row, col), NULL, 10);
+}
+
+static double pg_column_double(struct store_query *q, int col)
+{
+	return pg_column_is_null(q, col) ? 0.0 : strtod(PQgetvalue(q->res, q->row, col), NULL);
+}
+
+static const char *pg_column_text(struct store_query *q, int col, size_t *len)
+{
+	bool null = pg_column_is_null(q, col);
+	if (len)
+		*len = null ? 0 : (size_t)PQgetlength(q->res, q->row, col);
+	return null ? NULL : PQgetvalue(q->res, q->row, col);
+}
+
+static const char *pg_column_name(struct store_query *q, int col)
+{
+	struct store *s = q->store;
+	if (!q->desc) {
+		char name[16];
+		if (ensure_connected(s) || prepare(q))
+			return NULL;
+		stmt_name(q->id, name, sizeof(name));
+		q->desc = PQdescribePrepared(s->conn, name);
+		if (PQresultStatus(q->desc) != PGRES_COMMAND_OK) {
+			PQclear(q->desc);
+			q->desc = NULL;
+			return NULL;
+		}
+	}
+	return col >= 0 && col < PQnfields(q->desc) ? PQfname(q->desc, col) : NULL;
+}
+
+static int pg_begin(struct store *s)
+{
+	if (ensure_connected(s))
+		return -1;
+	return exec_cmd(s, pg_begin_sql);
+}
+
+static int pg_commit(struct store *s)
+{
+	return exec_cmd(s, "COMMIT");
+}
+
+static void pg_rollback(struct store *s)
+{
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		exec_cmd(s, "ROLLBACK");
+}
+
+/* The server's autovacuum does the maintenance SQLite's checkpoint does. */
+static int pg_checkpoint(struct store *s)
+{
+	(void)s;
+	return 0;
+}
+
+const struct store_ops store_pg_ops = {
+	.open = pg_open,
+	.close = pg_close,
+	.errmsg = pg_errmsg,
+	.query = pg_query,
+	.bind_text = pg_bind_text,
+	.bind_int64 = pg_bind_int64,
+	.bind_null = pg_bind_null,
+	.param_count = pg_param_count,
+	.step = pg_step,
+	.changes = pg_changes,
+	.reset = pg_reset,
+	.column_is_null = pg_column_is_null,
+	.column_int64 = pg_column_int64,
+	.column_double = pg_column_double,
+	.column_text = pg_column_text,
+	.column_name = pg_column_name,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.checkpoint = pg_checkpoint,
+};
