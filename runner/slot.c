@@ -285,12 +285,32 @@ static const struct language *warm_language(struct runner *r)
 	return l;
 }
 
+/*
+ * The slot's own store connection, opened once its warm interpreter is up:
+ * the store may be unreachable by then (a PostgreSQL server restarting)
+ * although the runner's own connection opened, so retry every second until
+ * it opens or the runner stops. Returns 0, or -1 when the runner stops.
+ */
+static int open_claims(struct slot *s, struct claims *claims)
+{
+	struct runner *r = s->runner;
+	char err[256];
+	while (claims_open(claims, &r->cfg, r->id, err, sizeof(err))) {
+		log_error("slot %d: store: %s (retrying)", s->index, err);
+		for (int i = 0; i < 10; i++) {
+			if (atomic_load(&r->stopping))
+				return -1;
+			usleep(100 * 1000);
+		}
+	}
+	return 0;
+}
+
 static void *slot_main(void *arg)
 {
 	struct slot *s = arg;
 	struct runner *r = s->runner;
 	struct claims claims;
-	char err[256];
 
 	s->netns = r->host.root && sandbox_slot_netns() == 0;
 	s->pub = event_pub_open(r->zmq, &r->cfg);
@@ -303,12 +323,8 @@ static void *slot_main(void *arg)
 	sigemptyset(&pipe);
 	sigaddset(&pipe, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
-	if (claims_open(&claims, &r->cfg, r->id, err, sizeof(err))) {
-		log_error("slot %d: store: %s", s->index, err);
-		atomic_store(&r->stopping, true);
-		return NULL;
-	}
-	while (!atomic_load(&r->stopping)) {
+	bool opened = open_claims(s, &claims) == 0;
+	while (opened && !atomic_load(&r->stopping)) {
 		struct claim c;
 		if (!claims_any_queued(&claims) || claims_take(&claims, &c) != 1) {
 			wait_for_work(r);
@@ -321,7 +337,8 @@ static void *slot_main(void *arg)
 		warm_keep(s);
 	}
 	warm_zygote_stop(&s->warm);
-	claims_close(&claims);
+	if (opened)
+		claims_close(&claims);
 	if (s->pub)
 		zmq_close(s->pub);
 	return NULL;

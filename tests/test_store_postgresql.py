@@ -1,6 +1,6 @@
 """The PostgreSQL store's own behaviour (the API, contract and bad-input
-suites run on it too: make api-pg). Each test starts a PostgreSQL server of
-its own (tests/pg.py), so stopping it disturbs no other stack."""
+suites run on it too: make api-pg). These tests start a PostgreSQL server of
+their own (tests/pg.py), so stopping it disturbs no other stack."""
 
 import pytest
 
@@ -8,15 +8,21 @@ import pg
 from stack import Stack, assert_error, running
 
 
-@pytest.fixture
-def pg_stack():
+@pytest.fixture(scope="module")
+def pg_server():
     server = pg.PgServer().start()
-    try:
-        stack = Stack(store_url=server.new_database())
-        for s in running(stack):
-            yield server, s
-    finally:
-        server.cleanup()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_stack(pg_server):
+    """A stack on a fresh database of the module's server (running again
+    if a test stopped it)."""
+    if not pg_server.running:
+        pg_server.start()
+    for s in running(Stack(store_url=pg_server.new_database())):
+        yield pg_server, s
 
 
 def test_store_is_the_postgresql_database(pg_stack):
