@@ -114,9 +114,9 @@ unit: all
 api: all www
 	BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests
 
-# The API, contract and bad-input suites once more with the PostgreSQL store,
+# The API, contract, bad-input and access suites once more with the PostgreSQL store,
 # on a server the tests start (tests/pg.py); make api ran them on SQLite.
-PG_SUITES := tests/test_api.py tests/test_contract.py tests/test_bad_input.py
+PG_SUITES := tests/test_api.py tests/test_contract.py tests/test_bad_input.py tests/test_auth.py
 api-pg: all www
 	STORE=postgresql BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PG_SUITES)
 

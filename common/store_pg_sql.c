@@ -97,6 +97,8 @@ const char *const pg_migrations[] = {
 	" session_id TEXT NOT NULL, suite_id TEXT NOT NULL, suite_version BIGINT NOT NULL,"
 	" stop_on_first_failure BIGINT NOT NULL DEFAULT 0, queued_at BIGINT NOT NULL);"
 	"CREATE INDEX submissions_by_session ON submissions(session_id, seq);",
+	/* 9 */
+	"ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT '';",
 };
 const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]));
 
@@ -168,8 +170,8 @@ const char *const pg_sql[STMT__MAX] = {
 		" AND (SELECT stop_on_first_failure FROM submissions WHERE id = $1) <> 0 END",
 	[STMT_CASE_SUBMISSION] = "SELECT submission_id FROM executions WHERE id = $1 AND kind = 'case'",
 	[STMT_SESSION_INSERT] =
-		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
-		"VALUES ($1, $2, $3, 'ACTIVE', $4, $4) RETURNING " SESSION_COLUMNS,
+		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at, owner) "
+		"VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $5) RETURNING " SESSION_COLUMNS,
 	[STMT_SESSION_GET] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = $1",
 	[STMT_SESSION_UPDATE] =
 		"UPDATE sessions SET source_code = $2, updated_at = greatest($3::bigint, updated_at) "
@@ -285,6 +287,11 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_STDIN_STATE] = "SELECT " PG_STDIN_STATE_COLUMNS " FROM executions WHERE id = $1",
 	[STMT_STDIN_INSERT] =
 		"INSERT INTO execution_stdin (execution_id, seq, data, bytes, eof) VALUES ($1, $2, $3, $4, $5)",
+	[STMT_OWNER_SESSION] = "SELECT owner FROM sessions WHERE id = $1",
+	[STMT_OWNER_EXECUTION] =
+		"SELECT s.owner FROM executions e JOIN sessions s ON s.id = e.session_id WHERE e.id = $1",
+	[STMT_OWNER_SUBMISSION] =
+		"SELECT s.owner FROM submissions u JOIN sessions s ON s.id = u.session_id WHERE u.id = $1",
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = $1 AND seq > $2 "
 		"ORDER BY seq",

@@ -327,12 +327,7 @@ def test_a_grader_sees_no_learner_rows(hs_stack, owned):
 
 
 def test_the_owner_is_stored_with_the_session(hs_stack, owned):
-    import sqlite3
-    db = sqlite3.connect(os.path.join(hs_stack.data_dir, "engine.db"))
-    try:
-        assert db.execute("SELECT owner FROM sessions WHERE id = ?", (owned["sid"],)).fetchone() == (OWNER,)
-    finally:
-        db.close()
+    assert hs_stack.store_rows(f"SELECT owner FROM sessions WHERE id = '{owned['sid']}'") == [(OWNER,)]
 
 
 # ---- the events program checks the same tokens ---------------------------------
