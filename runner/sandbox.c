@@ -8,6 +8,7 @@
  * SIGKILL to the one pid we own.
  */
 #include "sandbox.h"
+#include "sandbox_run.h"
 #include "event_sink.h"
 #include "limit_errors.h"
 #include "log.h"
@@ -34,86 +35,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum {
-	SETUP_TIMEOUT_MS = 10000,       /* clone to interpreter start */
-	DRAIN_TIMEOUT_MS = 5000,        /* after exit or kill, pipes must close by then */
-	FIRST_BUF = 4096,               /* output buffers start here and double */
-	INSIDE_ROOT = 0,
-	INSIDE_USER = 1000,             /* the payload's uid and gid */
-	TMP_INODES = 8192,
-	STACK_MB = 8,
-	SIGPENDING_MAX = 256,           /* queued signals */
-	MSGQUEUE_KB = 512,              /* POSIX message queue bytes */
-	MEMLOCK_KB = 64,
-	NS_QUEUES = 16,                 /* inotify instances, SysV/POSIX queues, shm segments */
-	NS_INOTIFY_WATCHES = 8192,
-	DEMOTE_CHECK_MS = 25,           /* how often a run's CPU time is looked at */
-	AS_FENCE_FACTOR = 16,           /* cgroup mode: RLIMIT_AS = this x memory_mb */
-	WARM_ANSWER_MS = 2000,          /* a warm interpreter forks a run's owner by then */
-	ZYGOTE_NAMESPACES = 64,         /* of each kind below a warm interpreter, the dying ones included */
-};
-
-/* init's namespaces, created by the owner. The owner already sits in the
- * run's cgroup, which so becomes the root of init's cgroup namespace. */
-#define CLONE_SANDBOX (SIGCHLD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | \
-		       CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP)
-#define MIB(n) ((rlim_t)(n) << 20)
-#define KIB(n) ((rlim_t)(n) << 10)
-
-struct capture {
-	int fd;
-	char *buf;
-	size_t len, size, limit;        /* size: allocated, without the NUL */
-	bool truncated;
-};
-
-enum kill_reason { KILL_NONE, KILL_SETUP, KILL_TIMEOUT, KILL_OUTPUT, KILL_CANCEL, KILL_CPU };
-
-/* An interactive run's stdin: bytes waiting until the pipe takes them. */
-struct feed {
-	int fd;                         /* the runner's (write) end; -1: none or closed */
-	char *buf;
-	size_t len, size;
-	bool eof;                       /* close once buf is written */
-};
-
-struct sandbox_live {
-	struct feed *feed;
-};
-
-/* One run as seen from the parent. */
-struct run {
-	pid_t pid;                      /* init; the owner while init is not known */
-	pid_t owner;                    /* the clone child that creates the namespaces */
-	int sync_fd, status_fd;
-	struct capture out, err;
-	struct event_sink *sink;        /* live events of the output; NULL: none */
-	struct sandbox_status rec;      /* status record being read */
-	size_t rec_len;
-	bool started, exited, failed;
-	int wstatus;
-	struct sandbox_status failure;
-	enum kill_reason killed;
-	int wall_time_ms;
-	int demote_after_ms;
-	struct cgroup_run cg;           /* version CGROUP_NONE: rlimit-only mode */
-	int64_t t_clone, t_start, t_end, deadline;
-	int64_t demote_at;              /* INT64_MAX: not (or no longer) due */
-	bool interactive;
-	struct feed feed;
-	const struct sandbox_watch *watch;
-	int64_t tick_at;                /* INT64_MAX: nothing to look at, or the run is over */
-	int cpu_limit_ms;               /* an interactive run's CPU time, all processes; 0: none */
-	bool syntax_channel;            /* the job asked for one */
-	int syntax_fd;                  /* the runner's end of it (a memfd); -1: none */
-	size_t syntax_limit;            /* the most of it read back */
-	long children_cpu_ms;           /* what init reaped, as it reported (a warm run's) */
-	long children_rss_kb;
-};
-
 /* ---- preparation (before clone) -------------------------------------- */
 
-static bool limits_valid(const struct sandbox_limits *l)
+bool run_limits_valid(const struct sandbox_limits *l)
 {
 	return l->wall_time_ms > 0 && l->cpu_time_ms > 0 && l->memory_mb > 0 &&
 	       l->max_processes > 0 && l->tmpfs_mb > 0 && l->max_open_files > 0 &&
@@ -265,8 +189,8 @@ static void fill_root_opts(struct sandbox_init_spec *s, const struct sandbox_job
 		 bytes / 1024 + 64, inodes);
 }
 
-static int fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
-		     const struct sandbox_job *job)
+int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
+		  const struct sandbox_job *job)
 {
 	const struct sandbox_limits *l = job->limits;
 
@@ -310,8 +234,8 @@ static int fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *hos
  * ids can be mapped, and setgroups must be denied first (else dropping a
  * group could grant access, CVE-2014-8989).
  */
-static int fill_owner(struct sandbox_owner_spec *o, const struct sandbox_host *host,
-		      const struct sandbox_job *job)
+int run_fill_owner(struct sandbox_owner_spec *o, const struct sandbox_host *host,
+		   const struct sandbox_job *job)
 {
 	long base = host->uid_base + 2L * job->slot;
 
@@ -335,7 +259,7 @@ static int fill_owner(struct sandbox_owner_spec *o, const struct sandbox_host *h
 
 /* ---- starting -------------------------------------------------------- */
 
-static void set_message(struct sandbox_result *res, const char *what, int err)
+void run_set_message(struct sandbox_result *res, const char *what, int err)
 {
 	char buf[128];
 
@@ -347,7 +271,7 @@ static void set_message(struct sandbox_result *res, const char *what, int err)
 		snprintf(res->message, sizeof res->message, "%s", what);
 }
 
-static int ms_until(int64_t deadline)
+int run_ms_until(int64_t deadline)
 {
 	int64_t left = deadline - mono_ms();
 
@@ -355,7 +279,7 @@ static int ms_until(int64_t deadline)
 }
 
 /* Records why the child cannot go on; it is killed and collected normally. */
-static void fail_run(struct run *r, const char *what, int err)
+void run_fail(struct run *r, const char *what, int err)
 {
 	r->failed = true;
 	r->failure.err = err;
@@ -370,7 +294,7 @@ static void fail_run(struct run *r, const char *what, int err)
  * attaches to init's one-byte hello (SO_PASSCRED). Returns it, or -1 with
  * errno (EPIPE: the owner failed before cloning init; ETIMEDOUT).
  */
-static pid_t receive_init_pid(int fd, int64_t deadline, pid_t owner)
+pid_t run_receive_init_pid(int fd, int64_t deadline, pid_t owner)
 {
 	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(struct ucred))]; } u;
 	struct ucred cred;
@@ -382,7 +306,7 @@ static pid_t receive_init_pid(int fd, int64_t deadline, pid_t owner)
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
 				    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
 		struct cmsghdr *c;
-		int n = poll(&p, 1, ms_until(deadline));
+		int n = poll(&p, 1, run_ms_until(deadline));
 		ssize_t got;
 
 		if (n == 0)
@@ -417,18 +341,18 @@ static pid_t receive_init_pid(int fd, int64_t deadline, pid_t owner)
  * r->pid is the owner, so that a failure kills and reaps what exists; an
  * owner that failed has reported why on the status pipe.
  */
-static void launch(struct run *r)
+void run_launch(struct run *r)
 {
 	pid_t init;
 
 	if (r->cg.version != CGROUP_NONE && cgroup_run_join(&r->cg, r->owner) < 0) {
 		limit_error("join the run's cgroup", r->cg.name, errno);
-		fail_run(r, "join the run's cgroup", errno);
+		run_fail(r, "join the run's cgroup", errno);
 	}
 	else if (send(r->sync_fd, "x", 1, MSG_NOSIGNAL) != 1)
-		fail_run(r, "release the sandbox's owner", errno);
-	else if ((init = receive_init_pid(r->sync_fd, r->deadline, r->owner)) < 0 && errno != EPIPE)
-		fail_run(r, "learn the sandbox's init", errno);
+		run_fail(r, "release the sandbox's owner", errno);
+	else if ((init = run_receive_init_pid(r->sync_fd, r->deadline, r->owner)) < 0 && errno != EPIPE)
+		run_fail(r, "learn the sandbox's init", errno);
 	else if (init > 0)
 		r->pid = init;
 	close(r->sync_fd);
@@ -440,7 +364,7 @@ static void launch(struct run *r)
  * keeps the write end, non-blocking so that a program that does not read
  * never blocks the collecting loop.
  */
-static int open_feed(struct run *r, struct sandbox_init_spec *s)
+int run_open_feed(struct run *r, struct sandbox_init_spec *s)
 {
 	int p[2];
 
@@ -461,7 +385,7 @@ static int open_feed(struct run *r, struct sandbox_init_spec *s)
  * child closes every fd it inherited but its four: other slots clone too.
  * Returns 0 (r->pid set), or -1 with res describing the failure.
  */
-static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_result *res)
+int run_start(struct run *r, struct sandbox_init_spec *s, struct sandbox_result *res)
 {
 	int sync[2], status[2], out[2], err[2], e;
 
@@ -487,7 +411,7 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 	if (pipe2(err, O_CLOEXEC) < 0)
 		goto fail_out;
 	r->err.fd = err[0];
-	if (r->interactive && open_feed(r, s) < 0) {
+	if (r->interactive && run_open_feed(r, s) < 0) {
 		close(err[1]);
 		goto fail_out;
 	}
@@ -511,7 +435,7 @@ static int start(struct run *r, struct sandbox_init_spec *s, struct sandbox_resu
 	close(sync[0]);
 	if (r->pid > 0)
 		return 0;
-	set_message(res, "clone the sandbox's owner", e);
+	run_set_message(res, "clone the sandbox's owner", e);
 	return -1;
 fail_out:
 	close(out[1]);
@@ -525,7 +449,7 @@ fail:
 		close(s->stdin_fd);
 	if (s->lib_fd >= 0)
 		close(s->lib_fd);
-	set_message(res, "pipe", e);
+	run_set_message(res, "pipe", e);
 	return -1;
 }
 
@@ -619,7 +543,7 @@ static void feed_write(struct feed *f)
 }
 
 /* Appends to the bytes waiting for the pipe. Returns 0, or -1 (ENOMEM). */
-static int feed_queue(struct feed *f, const char *data, size_t len)
+int run_feed_queue(struct feed *f, const char *data, size_t len)
 {
 	if (len == 0)
 		return 0;
@@ -643,7 +567,7 @@ int sandbox_live_feed(struct sandbox_live *live, const char *data, size_t len, b
 
 	if (f->fd < 0 || f->eof)
 		return 0;
-	if (feed_queue(f, data, len) < 0)
+	if (run_feed_queue(f, data, len) < 0)
 		return -1;
 	f->eof = eof;
 	feed_write(f);
@@ -704,7 +628,7 @@ static void on_record(struct run *r, const struct sandbox_status *st)
 		r->deadline = now + DRAIN_TIMEOUT_MS;
 }
 
-static void status_read(struct run *r)
+void run_status_read(struct run *r)
 {
 	char *p = (char *)&r->rec;
 	ssize_t n = read(r->status_fd, p + r->rec_len, sizeof r->rec - r->rec_len);
@@ -757,7 +681,7 @@ static void demote_check(struct run *r)
 
 /* Polls until the status and both output pipes are closed. Returns 0, or
  * -1 with errno set (out of memory; the tree is then killed by reap). */
-static int collect(struct run *r)
+int run_collect(struct run *r)
 {
 	while (r->status_fd >= 0 || r->out.fd >= 0 || r->err.fd >= 0) {
 		struct pollfd p[4] = {
@@ -776,7 +700,7 @@ static int collect(struct run *r)
 		}
 		if (r->tick_at < due)
 			due = r->tick_at;
-		int timeout = ms_until(due < next ? due : next);
+		int timeout = run_ms_until(due < next ? due : next);
 		int n = timeout > 0 ? poll(p, 4, timeout) : 0;
 
 		if (n < 0 && errno != EINTR)
@@ -785,7 +709,7 @@ static int collect(struct run *r)
 			if (p[3].revents)
 				feed_write(&r->feed);
 			if (p[0].revents)
-				status_read(r);
+				run_status_read(r);
 			if ((p[1].revents && capture_read(r, &r->out) < 0) ||
 			    (p[2].revents && capture_read(r, &r->err) < 0))
 				return -1;
@@ -805,7 +729,7 @@ static int collect(struct run *r)
 /* ---- results --------------------------------------------------------- */
 
 /* Collects init (and so the rusage of every process it reaped). */
-static void reap(struct run *r, struct sandbox_result *res)
+void run_reap(struct run *r, struct sandbox_result *res)
 {
 	struct rusage ru;
 	int wstatus;
@@ -830,8 +754,8 @@ static void reap(struct run *r, struct sandbox_result *res)
 
 /* The run's own cgroup, before anything of it exists. Returns 0, or -1
  * with res saying why (fail closed: no run without its configured limits). */
-static int make_cgroup(struct run *r, const struct sandbox_host *host, const struct sandbox_job *job,
-		       const char *kind, struct sandbox_result *res)
+int run_make_cgroup(struct run *r, const struct sandbox_host *host, const struct sandbox_job *job,
+		    const char *kind, struct sandbox_result *res)
 {
 	const struct sandbox_limits *l = job->limits;
 	/* pids.max counts init, and the owner until it has exited. */
@@ -847,7 +771,7 @@ static int make_cgroup(struct run *r, const struct sandbox_host *host, const str
 	if (cgroup_run_create_as(&host->cg, kind, job->slot, &lim, &r->cg, &what) == 0)
 		return 0;
 	limit_error(what, r->cg.name, errno);
-	set_message(res, what, errno);
+	run_set_message(res, what, errno);
 	return -1;
 }
 
@@ -859,7 +783,7 @@ static int make_cgroup(struct run *r, const struct sandbox_host *host, const str
  * or even init -- but not when the run had already been stopped for time
  * or output, which is what the learner needs to hear about first.
  */
-static void apply_cgroup_stats(const struct run *r, struct sandbox_result *res)
+void run_apply_cgroup_stats(const struct run *r, struct sandbox_result *res)
 {
 	struct cgroup_stats st;
 
@@ -879,7 +803,7 @@ static void apply_cgroup_stats(const struct run *r, struct sandbox_result *res)
 	}
 }
 
-static void describe(const struct run *r, struct sandbox_result *res)
+void run_describe(const struct run *r, struct sandbox_result *res)
 {
 	int64_t end = r->t_end ? r->t_end : mono_ms();
 
@@ -890,7 +814,7 @@ static void describe(const struct run *r, struct sandbox_result *res)
 	if (r->failed) {
 		if (strncmp(r->failure.what, SANDBOX_LIMIT_STEP, strlen(SANDBOX_LIMIT_STEP)) == 0)
 			limit_error(r->failure.what + strlen(SANDBOX_LIMIT_STEP), NULL, r->failure.err);
-		set_message(res, r->failure.what, r->failure.err);
+		run_set_message(res, r->failure.what, r->failure.err);
 	} else if (r->killed == KILL_OUTPUT || r->killed == KILL_TIMEOUT) {
 		res->outcome = r->killed == KILL_OUTPUT ? SANDBOX_OUTPUT_LIMIT : SANDBOX_TIMEOUT;
 		res->signal = SIGKILL;
@@ -902,7 +826,7 @@ static void describe(const struct run *r, struct sandbox_result *res)
 		res->outcome = SANDBOX_CANCELLED;
 		res->signal = SIGKILL;
 	} else if (r->killed == KILL_SETUP) {
-		set_message(res, "sandbox setup timed out", 0);
+		run_set_message(res, "sandbox setup timed out", 0);
 	} else if (r->exited && WIFEXITED(r->wstatus)) {
 		res->outcome = SANDBOX_EXITED;
 		res->exit_code = WEXITSTATUS(r->wstatus);
@@ -910,7 +834,7 @@ static void describe(const struct run *r, struct sandbox_result *res)
 		res->outcome = SANDBOX_SIGNALED;
 		res->signal = WTERMSIG(r->wstatus);
 	} else {
-		set_message(res, "sandbox init ended without a status", 0);
+		run_set_message(res, "sandbox init ended without a status", 0);
 	}
 }
 
@@ -927,7 +851,7 @@ static int capture_take(struct capture *c, char **buf, size_t *len, bool *trunca
 	return 0;
 }
 
-static void run_init(struct run *r, const struct sandbox_job *job)
+void run_init(struct run *r, const struct sandbox_job *job)
 {
 	const struct sandbox_limits *l = job->limits;
 
@@ -970,7 +894,7 @@ static int syntax_take(struct run *r, struct sandbox_result *res)
 	return 0;
 }
 
-static int finish(struct run *r, struct sandbox_result *res, int rc)
+int run_finish(struct run *r, struct sandbox_result *res, int rc)
 {
 	char name[sizeof r->cg.name];
 
@@ -986,7 +910,7 @@ static int finish(struct run *r, struct sandbox_result *res, int rc)
 	if (rc == 0 && (capture_take(&r->out, &res->out, &res->out_len, &res->out_truncated) < 0 ||
 			capture_take(&r->err, &res->err, &res->err_len, &res->err_truncated) < 0 ||
 			syntax_take(r, res) < 0)) {
-		set_message(res, "out of memory", ENOMEM);
+		run_set_message(res, "out of memory", ENOMEM);
 		rc = -1;
 	}
 	free(r->out.buf);
@@ -1006,292 +930,38 @@ static int run_cold(const struct sandbox_host *host, const struct sandbox_job *j
 	int rc;
 
 	memset(res, 0, sizeof *res);
-	if (!limits_valid(job->limits) || fill_spec(&spec, host, job) < 0 ||
-	    fill_owner(&spec.owner, host, job) < 0) {
-		set_message(res, "invalid limits, command, files, slot or uid_base", EINVAL);
+	if (!run_limits_valid(job->limits) || run_fill_spec(&spec, host, job) < 0 ||
+	    run_fill_owner(&spec.owner, host, job) < 0) {
+		run_set_message(res, "invalid limits, command, files, slot or uid_base", EINVAL);
 		return -1;
 	}
 	run_init(&r, job);
 	/* An interactive run's stdin starts with the request's stdin. */
-	if (job->interactive && feed_queue(&r.feed, job->stdin_data, job->stdin_len) < 0) {
-		set_message(res, "out of memory", ENOMEM);
-		return finish(&r, res, -1);
+	if (job->interactive && run_feed_queue(&r.feed, job->stdin_data, job->stdin_len) < 0) {
+		run_set_message(res, "out of memory", ENOMEM);
+		return run_finish(&r, res, -1);
 	}
-	if (make_cgroup(&r, host, job, "slot", res) < 0)
-		return finish(&r, res, 0);
-	if (start(&r, &spec, res) < 0)
-		return finish(&r, res, -1);
+	if (run_make_cgroup(&r, host, job, "slot", res) < 0)
+		return run_finish(&r, res, 0);
+	if (run_start(&r, &spec, res) < 0)
+		return run_finish(&r, res, -1);
 	r.deadline = r.t_clone + SETUP_TIMEOUT_MS;
-	launch(&r);
-	rc = collect(&r);
+	run_launch(&r);
+	rc = run_collect(&r);
 	if (rc < 0)
-		set_message(res, "collect the output", errno);
-	reap(&r, res);
+		run_set_message(res, "collect the output", errno);
+	run_reap(&r, res);
 	if (rc == 0) {
-		describe(&r, res);
-		apply_cgroup_stats(&r, res);
+		run_describe(&r, res);
+		run_apply_cgroup_stats(&r, res);
 	}
-	return finish(&r, res, rc);
-}
-
-/* ---- warm start (runner/warm.h) -------------------------------------- */
-
-bool sandbox_default_python(const char *const *argv)
-{
-	static const char *const words[] = { "{python}", "-u", "-E", "-S", "-c", "{python_boot}", NULL };
-	size_t i = 0;
-
-	if (!argv)
-		return true;
-	for (; words[i] && argv[i]; i++)
-		if (strcmp(words[i], argv[i]) != 0)
-			return false;
-	return !words[i] && !argv[i];
-}
-
-static bool warm_eligible(const struct sandbox_job *job)
-{
-	const struct warm_zygote *z = job->warm;
-
-	return z && z->pid > 0 && !z->broken && z->runs < z->max_runs && !job->compile &&
-	       job->nfiles == 0 && job->nmounts == 0 && !job->workdir && sandbox_default_python(job->argv);
-}
-
-/*
- * The run's ids inside its own user namespace, nested in the warm
- * interpreter's: the same numbers as there (0 and 1000 when the runner is
- * root, else 1000 alone), which map on to the slot's host uids as a cold
- * run's do. The interpreter already runs as the slot's uid and in an
- * empty network namespace, which the run shares, as with slot_netns.
- */
-static void fill_warm_owner(struct sandbox_owner_spec *o, const struct sandbox_host *host)
-{
-	memset(o, 0, sizeof *o);
-	o->init_flags = CLONE_SANDBOX;
-	if (host->root) {
-		snprintf(o->uid_map, sizeof o->uid_map, "%d %d 1\n%d %d 1\n", INSIDE_ROOT, INSIDE_ROOT,
-			 INSIDE_USER, INSIDE_USER);
-	} else {
-		snprintf(o->uid_map, sizeof o->uid_map, "%d %d 1\n", INSIDE_USER, INSIDE_USER);
-		o->deny_setgroups = true;
-	}
-	memcpy(o->gid_map, o->uid_map, sizeof o->gid_map);
-}
-
-int sandbox_sealed_memfd(const char *name, const char *data, size_t len)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	size_t done = 0;
-
-	if (fd < 0)
-		return -1;
-	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int send_request(int ctl, const struct warm_request *req, const int *fds)
-{
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * WARM_NFDS)]; } u;
-	struct iovec iov = { .iov_base = (void *)req, .iov_len = sizeof *req };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	ssize_t n;
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * WARM_NFDS);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * WARM_NFDS);
-	do
-		n = sendmsg(ctl, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof *req ? 0 : -1;
-}
-
-/* envp as words, each NUL-ended, then an empty one. Returns 0, or -1 if
- * they do not fit. */
-static int fill_env(char *buf, size_t size, const char *const *envp)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < SANDBOX_ENVP && envp[i]; i++) {
-		size_t len = strlen(envp[i]) + 1;
-
-		if (n + len + 1 > size)
-			return -1;
-		memcpy(buf + n, envp[i], len);
-		n += len;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
-/*
- * Hands the run to the warm interpreter: the spec a cold run's owner would
- * get, its environment, and its fds -- the sync socket, the status and
- * output pipes, stdin (a sealed memfd, or an interactive run's pipe), the
- * source as a sealed memfd, the syntax channel. Returns 0, or -1
- * (the interpreter is gone, or fds ran out).
- */
-static int warm_start(struct run *r, const struct sandbox_job *job, struct sandbox_init_spec *s)
-{
-	static const struct warm_request zero;
-	struct warm_request *req = malloc(sizeof *req);
-	int sync[2] = { -1, -1 }, status[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int in = -1, src = -1, rc = -1;
-
-	if (!req)
-		return -1;
-	*req = zero;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0 ||
-	    setsockopt(sync[1], SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0 ||
-	    pipe2(status, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-	    (in = sandbox_sealed_memfd("stdin", job->stdin_data, job->stdin_len)) < 0 ||
-	    (src = sandbox_sealed_memfd("source", job->source, job->source_len)) < 0 ||
-	    (r->syntax_channel && (r->syntax_fd = memfd_create("syntax", MFD_CLOEXEC)) < 0))
-		goto out;
-	s->syntax_fd = r->syntax_fd;
-	if (fill_env(req->env, sizeof req->env, s->envp) < 0 || (r->interactive && open_feed(r, s) < 0))
-		goto out;
-	req->spec = *s;
-	snprintf(req->source_name, sizeof req->source_name, "%s", s->source_name);
-	r->t_clone = mono_ms();
-	/* Without a syntax channel its place carries stdin again (unused). */
-	if (send_request(job->warm->ctl, req, (int[]){ sync[0], status[1], out[1], err[1],
-						       s->stdin_fd >= 0 ? s->stdin_fd : in, src,
-						       r->syntax_fd >= 0 ? r->syntax_fd : in }) < 0)
-		goto out;
-	r->sync_fd = sync[1];
-	r->status_fd = status[0];
-	r->out.fd = out[0];
-	r->err.fd = err[0];
-	sync[1] = status[0] = out[0] = err[0] = -1;
-	rc = 0;
-out:
-	for (int i = 0; i < 2; i++) {
-		int *fds[] = { &sync[i], &status[i], &out[i], &err[i] };
-
-		for (size_t k = 0; k < sizeof fds / sizeof fds[0]; k++)
-			if (*fds[k] >= 0)
-				close(*fds[k]);
-	}
-	if (in >= 0)
-		close(in);
-	if (src >= 0)
-		close(src);
-	if (s->stdin_fd >= 0)                   /* an interactive run's pipe: the runner keeps the other end */
-		close(s->stdin_fd);
-	s->stdin_fd = -1;
-	free(req);
-	return rc;
-}
-
-/*
- * The owner's hello tells its pid (forked by the interpreter, which may
- * be slow or gone: WARM_ANSWER_MS), then the cold path's launch moves it
- * into the run's cgroup and learns init. Returns 0, or -1 when the
- * interpreter did not answer.
- */
-static int warm_launch(struct run *r)
-{
-	pid_t owner = receive_init_pid(r->sync_fd, mono_ms() + WARM_ANSWER_MS, 0);
-
-	if (owner < 0)
-		return -1;
-	r->pid = r->owner = owner;
-	r->deadline = r->t_clone + SETUP_TIMEOUT_MS;
-	launch(r);
-	return 0;
-}
-
-/*
- * A warm run's init is the interpreter's child, not ours: kill what is
- * left and wait, through a pidfd, until init is gone (and with it the
- * run's PID namespace). The interpreter reaps it at the next request, so
- * its pid stays reserved while we signal it. CPU time and memory: what
- * init reported of the processes it reaped (the cgroup's figures replace
- * them where there is one).
- */
-static void reap_warm(struct run *r, struct sandbox_result *res)
-{
-	int pidfd = r->pid > 0 ? (int)syscall(SYS_pidfd_open, r->pid, 0) : -1;
-
-	if (r->pid > 0 && !r->exited)
-		kill(r->pid, SIGKILL);
-	if (r->owner > 0 && r->owner != r->pid)
-		kill(r->owner, SIGKILL);
-	if (pidfd >= 0) {
-		struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-		while (poll(&p, 1, DRAIN_TIMEOUT_MS) < 0 && errno == EINTR)
-			;
-		close(pidfd);
-	}
-	res->cpu_ms = r->children_cpu_ms;
-	res->memory_kb = r->children_rss_kb;
-}
-
-/* Returns 1 when the warm interpreter failed before anything of the
- * program ran: the caller starts the run cold instead. */
-static int run_warm(const struct sandbox_host *host, const struct sandbox_job *job,
-		    struct sandbox_result *res)
-{
-	struct sandbox_init_spec spec;
-	struct run r;
-	int rc;
-
-	memset(res, 0, sizeof *res);
-	if (!limits_valid(job->limits) || fill_spec(&spec, host, job) < 0)
-		return 1;
-	fill_warm_owner(&spec.owner, host);
-	run_init(&r, job);
-	if (job->interactive && feed_queue(&r.feed, job->stdin_data, job->stdin_len) < 0) {
-		set_message(res, "out of memory", ENOMEM);
-		return finish(&r, res, -1);
-	}
-	if (make_cgroup(&r, host, job, "slot", res) < 0)
-		return finish(&r, res, 0);
-	job->warm->runs++;
-	if (warm_start(&r, job, &spec) < 0 || warm_launch(&r) < 0) {
-		log_warn("slot %d: the warm interpreter did not answer: %s", job->slot, strerror(errno));
-		finish(&r, res, -1);
-		return 1;
-	}
-	rc = collect(&r);
-	if (rc < 0)
-		set_message(res, "collect the output", errno);
-	reap_warm(&r, res);
-	if (rc == 0 && !r.started && r.killed != KILL_CANCEL) {
-		log_warn("slot %d: a run from the warm interpreter failed to start: %s: %s", job->slot,
-			 r.failure.what, strerror(r.failure.err));
-		finish(&r, res, -1);
-		return 1;
-	}
-	if (rc == 0) {
-		describe(&r, res);
-		apply_cgroup_stats(&r, res);
-	}
-	return finish(&r, res, rc);
+	return run_finish(&r, res, rc);
 }
 
 int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		struct sandbox_result *res)
 {
-	if (warm_eligible(job)) {
+	if (run_warm_eligible(job)) {
 		int rc = run_warm(host, job, res);
 
 		if (rc != 1)
@@ -1301,94 +971,6 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		log_warn("slot %d: the run starts cold; the warm interpreter is replaced", job->slot);
 	}
 	return run_cold(host, job, res);
-}
-
-/* Each run nests namespaces of its own in the warm interpreter's, whose
- * ceilings so must allow some: a run's are freed by the kernel a while
- * after it ended, and quick runs follow each other faster (a run's own
- * ceilings stay at none). The inotify ones hold a run's use and that of
- * one still dying. */
-static void zygote_sysctls(struct sandbox_init_spec *s)
-{
-	for (int i = 0; i < s->nsysctls; i++) {
-		struct sandbox_sysctl *c = &s->sysctls[i];
-		size_t len = strlen(c->path);
-
-		if (len > 11 && strcmp(c->path + len - 11, "_namespaces") == 0)
-			snprintf(c->value, sizeof c->value, "%d", ZYGOTE_NAMESPACES);
-		else if (strcmp(c->path, "/proc/sys/user/max_inotify_instances") == 0)
-			snprintf(c->value, sizeof c->value, "%d", 2 * NS_QUEUES);
-		else if (strcmp(c->path, "/proc/sys/user/max_inotify_watches") == 0)
-			snprintf(c->value, sizeof c->value, "%d", 2 * NS_INOTIFY_WATCHES);
-	}
-}
-
-/* Waits for init's STARTED record (sent just before it execs the interpreter). */
-static void await_start(struct run *r)
-{
-	while (!r->started && !r->failed && r->status_fd >= 0) {
-		struct pollfd p = { .fd = r->status_fd, .events = POLLIN };
-		int n = poll(&p, 1, ms_until(r->deadline));
-
-		if (n == 0) {
-			fail_run(r, "start the warm interpreter: timed out", ETIMEDOUT);
-			break;
-		}
-		if (n > 0)
-			status_read(r);
-		else if (errno != EINTR)
-			break;
-	}
-}
-
-int sandbox_zygote_spawn(const struct sandbox_host *host, const struct sandbox_job *job, int ctl_fd,
-			 int lib_fd, struct warm_zygote *z, char *err, size_t errlen)
-{
-	struct sandbox_init_spec spec;
-	struct sandbox_result res;
-	struct run r;
-
-	memset(&res, 0, sizeof res);
-	if (!limits_valid(job->limits) || fill_spec(&spec, host, job) < 0 ||
-	    fill_owner(&spec.owner, host, job) < 0) {
-		close(ctl_fd);
-		close(lib_fd);
-		snprintf(err, errlen, "invalid limits, command, slot or uid_base");
-		return -1;
-	}
-	spec.zygote = true;
-	spec.stdin_fd = ctl_fd;
-	spec.lib_fd = lib_fd;
-	zygote_sysctls(&spec);
-	run_init(&r, job);
-	if (make_cgroup(&r, host, job, "warm", &res) < 0) {
-		close(ctl_fd);
-		close(lib_fd);
-		snprintf(err, errlen, "%s", res.message);
-		return finish(&r, &res, -1);
-	}
-	if (start(&r, &spec, &res) < 0) {
-		snprintf(err, errlen, "%s", res.message);
-		return finish(&r, &res, -1);
-	}
-	r.deadline = r.t_clone + SETUP_TIMEOUT_MS;
-	launch(&r);
-	await_start(&r);
-	if (!r.started || r.failed) {
-		reap(&r, &res);
-		describe(&r, &res);
-		snprintf(err, errlen, "%s", res.message[0] ? res.message : "the warm interpreter did not start");
-		return finish(&r, &res, -1);
-	}
-	z->pid = r.pid;
-	z->cg = r.cg;
-	cgroup_run_init(&r.cg);
-	z->out = r.err.fd;
-	r.err.fd = -1;
-	if (fcntl(z->out, F_SETFL, O_NONBLOCK) < 0)
-		snprintf(err, errlen, "non-blocking output: %s", strerror(errno));
-	finish(&r, &res, -1);
-	return 0;
 }
 
 int sandbox_slot_netns(void)
