@@ -2,10 +2,13 @@
 suites run on it too: make api-pg). These tests start a PostgreSQL server of
 their own (tests/pg.py), so stopping it disturbs no other stack."""
 
+import os
+import subprocess
+
 import pytest
 
 import pg
-from stack import Stack, assert_error, running
+from stack import REPO, Stack, assert_error, running
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +53,15 @@ def test_requests_answer_503_while_postgresql_is_down_and_recover_after(pg_stack
     assert status == 200 and body["source_code"] == "print('before')\n"
     # The runner reconnects too: a run made now completes.
     assert stack.execute("print('after')\n")["stdout"] == "after\n"
+
+
+def test_column_enums_name_the_columns_on_postgresql(pg_server):
+    """The unit test of store_columns.h's enums, on a PostgreSQL database:
+    every column list reads the same by position in both dialects."""
+    if not pg_server.running:
+        pg_server.start()
+    unit = REPO / os.environ.get("BUILD", "build") / "unit_tests"
+    env = dict(os.environ, ENGINE_STORE=pg_server.new_database())
+    done = subprocess.run([str(unit), "store_column_enums_name_the_columns_in_order"], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert done.returncode == 0 and "1 passed, 0 skipped, 0 failed" in done.stdout, done.stdout
