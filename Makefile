@@ -134,7 +134,7 @@ test:
 # JSON. Needs npm (scripts/build-www installs nodejs npm if missing).
 www: $(BUILD)/www/.built
 
-$(BUILD)/www/.built: conf/openapi.json www/docs/index.htm www/errors.tsv www/package.json \
+$(BUILD)/www/.built: conf/openapi.json www/docs/index.htm www/docs/init.js www/errors.tsv www/package.json \
 		     www/package-lock.json scripts/build-www $(wildcard www/playground/*.* www/playground/src/*.js)
 	@scripts/build-www $(BUILD)
 	@touch $@

@@ -81,6 +81,7 @@ static const struct key keys[] = {
 	STR_KEY(auth_public_key_file, ""),
 	STR_KEY(auth_issuer, ""),
 	STR_KEY(auth_audience, ""),
+	STR_KEY(allowed_origins, ""),
 	STR_KEY(metrics_allowed_addresses, "127.0.0.1 ::1"),
 };
 

@@ -55,6 +55,7 @@ struct config {
 	char auth_public_key_file[CONFIG_PATH_MAX];   /* RS256 / ES256: the platform's public key (PEM) */
 	char auth_issuer[256];           /* "" or the iss every token must carry */
 	char auth_audience[256];         /* "" or a value the aud of every token must hold */
+	char allowed_origins[1024];      /* browser origins allowed by CORS, space-separated */
 	char metrics_allowed_addresses[256]; /* with auth = token: client addresses /metrics answers */
 	int key_line[CONFIG_KEYS_MAX];   /* where each key was set in the file, by table index; 0 = not */
 	char path[CONFIG_PATH_MAX];      /* the file read, or "" */

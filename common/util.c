@@ -131,3 +131,14 @@ char *str_trim(char *s)
 		s[--n] = '\0';
 	return s;
 }
+
+bool str_word_listed(const char *list, const char *word)
+{
+	size_t n = word ? strlen(word) : 0;
+	if (n == 0)
+		return false;
+	for (const char *w = list + strspn(list, " "); *w; w += strcspn(w, " "), w += strspn(w, " "))
+		if (strcspn(w, " ") == n && strncmp(w, word, n) == 0)
+			return true;
+	return false;
+}

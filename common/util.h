@@ -30,6 +30,9 @@ bool utf8_valid(const char *buf, size_t len);
  */
 size_t utf8_sanitize(const char *buf, size_t len, char *out);
 
+/* True if word (non-empty) is one of the space-separated words of list. */
+bool str_word_listed(const char *list, const char *word);
+
 /* Cuts leading and trailing blanks of s in place; returns the first non-blank. */
 char *str_trim(char *s);
 

@@ -62,6 +62,7 @@ struct conn {
 	size_t nsent;
 	char sent_status[12];           /* MODE_SSE: the status last sent */
 	struct principal who;           /* who opened it (stream_start checked the token) */
+	char origin[256];               /* its request's Origin, for the CORS headers of its replies */
 };
 
 struct events {
@@ -87,12 +88,19 @@ struct request {
 	char request_id[65];            /* the client's X-Request-Id if valid, else a new UUID */
 	bool upgrade_ws;
 	char authorization[AUTH_TOKEN_MAX + 64]; /* the Authorization header, or "" */
+	char origin[256];               /* the Origin header (a browser's cross-origin call), or "" */
+	bool options;                   /* OPTIONS: a CORS preflight if it names a method */
+	bool preflight;                 /* Access-Control-Request-Method was sent */
 	bool authorization_bad;         /* sent twice, or too long to hold */
 };
 
-/* Parses a request. Returns 1 parsed, 0 incomplete, -1 malformed, -2 not a GET. */
+/* Parses a request. Returns 1 parsed (GET, or OPTIONS with req->options), 0 incomplete, -1 malformed, -2 another method. */
 int request_parse(const char *buf, size_t len, struct request *req);
 
+/* The head of an event stream's 200 (SSE), into out. Returns its length. */
+int sse_head(struct events *ev, struct conn *c, char *out, size_t outlen);
+/* A CORS preflight from an allowed origin: queues its 204 and returns true; else false. */
+bool preflight_reply(struct events *ev, struct conn *c, const struct request *req);
 /* Queues a complete JSON reply (body taken) and marks c done. */
 void reply_json(struct events *ev, struct conn *c, int status, const char *json);
 void reply_error(struct events *ev, struct conn *c, int status, const char *code, const char *field,

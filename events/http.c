@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cors.h"
 #include "render.h"
 
 /* Copies the header value (trimmed) into out if it fits; false if it does not. */
@@ -44,6 +45,10 @@ static bool take_header(const char *line, size_t len, struct request *req)
 			!copy_value(colon + 1, vlen, req->authorization, sizeof req->authorization);
 		return true;
 	}
+	if (header_is(line, nlen, "Origin") && !copy_value(colon + 1, vlen, req->origin, sizeof req->origin))
+		req->origin[0] = '\0';         /* too long for any listed origin: no CORS */
+	if (header_is(line, nlen, "Access-Control-Request-Method"))
+		req->preflight = true;
 	if (header_is(line, nlen, "Sec-WebSocket-Key"))
 		return copy_value(colon + 1, vlen, req->ws_key, sizeof req->ws_key);
 	if (header_is(line, nlen, "X-Request-Id") &&
@@ -64,8 +69,9 @@ static int parse_request_line(const char *line, size_t len, struct request *req)
 	if (!sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
 		return -1;
 	size_t mlen = (size_t)(sp1 - line);
-	if (mlen != 3 || memcmp(line, "GET", 3) != 0)
-		return -2;              /* only GET: the caller answers 405 */
+	req->options = mlen == 7 && memcmp(line, "OPTIONS", 7) == 0;
+	if (!req->options && (mlen != 3 || memcmp(line, "GET", 3) != 0))
+		return -2;              /* GET, and OPTIONS for a preflight: the caller answers 405 */
 	size_t tlen = (size_t)(sp2 - target);
 	const char *q = memchr(target, '?', tlen);
 	size_t plen = q ? (size_t)(q - target) : tlen;
@@ -106,6 +112,8 @@ int request_parse(const char *buf, size_t len, struct request *req)
 	}
 	if (!request_id_valid(req->request_id))
 		uuid_new(req->request_id);
+	if (req->options && !req->preflight)
+		return -2;
 	return 1;
 }
 
@@ -113,6 +121,7 @@ static const char *status_text(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 204: return "No Content";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
@@ -122,19 +131,42 @@ static const char *status_text(int status)
 	}
 }
 
+int sse_head(struct events *ev, struct conn *c, char *out, size_t outlen)
+{
+	char cors[512];
+	cors_headers(ev->cfg.allowed_origins, c->origin, NULL, cors, sizeof cors);
+	return snprintf(out, outlen, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+			"Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Accel-Buffering: no\r\n"
+			"X-Request-Id: %s\r\n%sConnection: close\r\n\r\n", c->request_id, cors);
+}
+
+bool preflight_reply(struct events *ev, struct conn *c, const struct request *req)
+{
+	char head[1024], cors[512];
+	if (!req->options || !cors_headers(ev->cfg.allowed_origins, c->origin, "GET", cors, sizeof cors))
+		return false;
+	int n = snprintf(head, sizeof head, "HTTP/1.1 204 No Content\r\nCache-Control: no-store\r\n"
+			 "X-Content-Type-Options: nosniff\r\nX-Request-Id: %s\r\n%sConnection: close\r\n\r\n",
+			 c->request_id, cors);
+	conn_queue(c, head, (size_t)n, true);
+	c->done = true;
+	return true;
+}
+
 void reply_json(struct events *ev, struct conn *c, int status, const char *json)
 {
-	char head[512];
+	char head[1024], cors[512];
 	size_t len = strlen(json);
 	if (!c->request_id[0])
 		uuid_new(c->request_id);
+	cors_headers(ev->cfg.allowed_origins, c->origin, NULL, cors, sizeof cors);
 	/* The body ends with a newline, as fcgi_app's do. */
 	int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-			 "Cache-Control: no-store\r\nContent-Length: %zu\r\nX-Request-Id: %s\r\n%s%s"
-			 "Connection: close\r\n\r\n", status, status_text(status), len + 1, c->request_id,
-			 status == 405 ? "Allow: GET\r\n" : "",
-			 status == 401 ? "WWW-Authenticate: Bearer realm=\"code-exec\", error=\"invalid_token\"\r\n" : "");
-	(void)ev;
+			 "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Length: %zu\r\n"
+			 "X-Request-Id: %s\r\n%s%s%sConnection: close\r\n\r\n", status, status_text(status),
+			 len + 1, c->request_id, status == 405 ? "Allow: GET\r\n" : "",
+			 status == 401 ? "WWW-Authenticate: Bearer realm=\"code-exec\", error=\"invalid_token\"\r\n" : "",
+			 cors);
 	conn_queue(c, head, (size_t)n, true);
 	conn_queue(c, json, len, true);
 	conn_queue(c, "\n", 1, true);

@@ -138,7 +138,13 @@ static int conn_read(struct events *ev, struct conn *c)
 				reply_error(ev, c, 400, "INVALID_REQUEST", NULL, "the request is malformed or too large");
 			else {
 				memcpy(c->request_id, req.request_id, sizeof c->request_id);
-				stream_start(ev, c, &req);
+				memcpy(c->origin, req.origin, sizeof c->origin);
+				if (preflight_reply(ev, c, &req))
+					;
+				else if (req.options)   /* a preflight from an origin not allowed */
+					reply_error(ev, c, 405, "METHOD_NOT_ALLOWED", NULL, "only GET is allowed here");
+				else
+					stream_start(ev, c, &req);
 			}
 			if (c->mode != MODE_WS) {
 				free(c->in);

@@ -279,7 +279,7 @@ static void check_wait(struct events *ev, struct conn *c, int64_t now)
 
 static void start_stream(struct events *ev, struct conn *c, const struct request *req, bool ws)
 {
-	char head[384];
+	char head[1024];
 	int n;
 
 	if (ws) {
@@ -288,9 +288,7 @@ static void start_stream(struct events *ev, struct conn *c, const struct request
 		n = snprintf(head, sizeof head, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 			     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
 	} else {
-		n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-			     "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nX-Request-Id: %s\r\n"
-			     "Connection: close\r\n\r\n", c->request_id);
+		n = sse_head(ev, c, head, sizeof head);
 	}
 	conn_queue(c, head, (size_t)n, true);
 	c->mode = ws ? MODE_WS : MODE_SSE;

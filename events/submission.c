@@ -201,10 +201,8 @@ static bool submission_exists(struct events *ev, struct conn *c)
 
 static void start_events(struct events *ev, struct conn *c)
 {
-	char head[256];
-	int n = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-			 "Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nX-Request-Id: %s\r\n"
-			 "Connection: close\r\n\r\n", c->request_id);
+	char head[1024];
+	int n = sse_head(ev, c, head, sizeof head);
 	conn_queue(c, head, (size_t)n, true);
 	c->mode = MODE_SSE;
 	c->next_keepalive = mono_ms() + ev->cfg.events_keepalive_ms;

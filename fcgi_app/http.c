@@ -42,6 +42,8 @@ int http_request_parse(struct request *req, FCGX_ParamArray envp)
 	req->content_type = param(envp, "CONTENT_TYPE");
 	req->authorization = param(envp, "HTTP_AUTHORIZATION");
 	req->remote_addr = param(envp, "REMOTE_ADDR");
+	req->origin = param(envp, "HTTP_ORIGIN");
+	req->preflight_method = param(envp, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
 	if (!req->remote_addr)
 		req->remote_addr = "";
 	const char *rid = param(envp, "HTTP_X_REQUEST_ID");
@@ -130,12 +132,13 @@ void http_send(struct response *res, FCGX_Stream *out)
 		body = res->text;
 		len = strlen(body);
 	}
+	bool empty = res->status == 204;        /* a preflight's answer: no body at all */
 	/* libfcgi's own printf lacks %zu and friends: format headers with ours. */
-	char head[640];
+	char head[1280];
 	int n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\n"
-			 "Cache-Control: no-store\r\nContent-Length: %zu\r\n",
+			 "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Length: %zu\r\n%s",
 			 res->status, http_status_text(res->status),
-			 text ? res->content_type : "application/json", text ? len : len + 1);
+			 text ? res->content_type : "application/json", empty ? 0 : text ? len : len + 1, res->cors);
 	if (res->request_id)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "X-Request-Id: %s\r\n", res->request_id);
 	if (res->allow)
@@ -149,9 +152,11 @@ void http_send(struct response *res, FCGX_Stream *out)
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "Location: %s\r\n", res->location);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
 	FCGX_PutStr(head, n, out);
-	FCGX_PutStr(body, (int)len, out);
-	if (!text)
-		FCGX_PutChar('\n', out);
+	if (!empty) {
+		FCGX_PutStr(body, (int)len, out);
+		if (!text)
+			FCGX_PutChar('\n', out);
+	}
 	json_object_put(res->body);
 	res->body = NULL;
 	free(res->text);

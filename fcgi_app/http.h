@@ -21,6 +21,8 @@ struct request {
 	const char *content_type;       /* or NULL */
 	const char *authorization;      /* the Authorization header, or NULL */
 	const char *remote_addr;        /* the client's address as the web server saw it, or "" */
+	const char *origin;             /* the Origin header (a browser's cross-origin call), or NULL */
+	const char *preflight_method;   /* Access-Control-Request-Method of a CORS preflight, or NULL */
 	struct principal who;           /* who sent it, once the router checked the token */
 	char request_id[REQUEST_ID_MAX + 1]; /* X-Request-Id, the client's or a new UUID */
 	long content_length;            /* -1 when absent or unparsable */
@@ -35,6 +37,8 @@ struct response {
 	int status;
 	const char *allow;              /* 405 */
 	const char *www_authenticate;   /* 401, 403: the Bearer challenge */
+	const char *preflight_allow;    /* a CORS preflight's answer: the path's methods */
+	char cors[512];                 /* CORS header lines for the request's origin (common/cors.c) */
 	int retry_after;                /* seconds; 0 = no header */
 	char location[128];
 	json_object *body;              /* owned */

@@ -13,6 +13,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "cors.h"
 #include "errors.h"
 #include "log.h"
 #include "validate.h"
@@ -49,6 +50,7 @@ static void serve_one(struct app *app, FCGX_Request *fr)
 		log_warn("%s %s: status 503 (retry after %d s)", req.method, req.path, res.retry_after);
 	else
 		log_debug("%s %s: status %d", req.method, req.path, res.status);
+	cors_headers(app->cfg.allowed_origins, req.origin, res.preflight_allow, res.cors, sizeof(res.cors));
 	http_send(&res, fr->out);
 	http_request_free(&req);
 	log_set_request(NULL);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cors.h"
 #include "errors.h"
 #include "handlers.h"
 #include "ownership.h"
@@ -165,14 +166,21 @@ static int input_accept(const struct app *app, const struct method *m, struct re
 	return 0;
 }
 
-/* True if addr is one of the space-separated words of list. */
-static bool address_listed(const char *list, const char *addr)
+/*
+ * A browser's CORS preflight (OPTIONS with Access-Control-Request-Method)
+ * from an allowed origin: 204, and main.c adds what the origin may send.
+ * It carries no token, so it is answered before the token is asked for.
+ * From any other origin, OPTIONS is a method like another (405).
+ */
+static bool preflight_accept(const struct app *app, const struct route *r, const struct request *req,
+			     struct response *res)
 {
-	size_t n = strlen(addr);
-	for (const char *w = list + strspn(list, " "); *w; w += strcspn(w, " "), w += strspn(w, " "))
-		if (n && strcspn(w, " ") == n && strncmp(w, addr, n) == 0)
-			return true;
-	return false;
+	if (strcmp(req->method, "OPTIONS") != 0 || !req->preflight_method ||
+	    !cors_allowed(app->cfg.allowed_origins, req->origin))
+		return false;
+	res->preflight_allow = r->allow;
+	http_reply(res, 204, NULL);
+	return true;
 }
 
 /* Checks who is calling against what m allows, filling req->who. Returns 0, or -1 with the reply set. */
@@ -186,7 +194,7 @@ static int access_accept(const struct app *app, const struct method *m, struct r
 	if (m->access == ACCESS_PUBLIC)
 		return 0;
 	if (m->access == ACCESS_METRICS) {
-		if (address_listed(app->cfg.metrics_allowed_addresses, req->remote_addr))
+		if (str_word_listed(app->cfg.metrics_allowed_addresses, req->remote_addr))
 			return 0;
 		reply_error(res, ERR_NOT_FOUND, NULL, "no such resource: %s", req->path);
 		return -1;
@@ -246,6 +254,8 @@ void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struc
 		const struct route *r = &routes[i];
 		if (!shape_match(r->shape, req->path, id, sizeof(id)))
 			continue;
+		if (preflight_accept(app, r, req, res))
+			return;
 		const struct method *m = method_find(r, req->method);
 		if (!m) {
 			res->allow = r->allow;

@@ -94,3 +94,13 @@ def test_apache_serves_the_playground(stack):
     assert (status, headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
     status, headers, _ = stack.request("GET", "/playground/playground.css")
     assert (status, headers["Content-Type"]) == (200, "text/css; charset=utf-8")
+
+
+def test_apache_pages_carry_security_headers(stack):
+    from test_cors import CSP
+    for path in ("/", "/docs"):
+        status, headers, _ = stack.request("GET", path)
+        assert status == 200
+        assert (headers["X-Content-Type-Options"], headers["Content-Security-Policy"]) == ("nosniff", CSP), path
+    status, headers, _ = stack.request("GET", "/health")
+    assert (headers["X-Content-Type-Options"], headers["Cache-Control"]) == ("nosniff", "no-store")

@@ -27,7 +27,11 @@ def test_docs_page_is_html_that_loads_swagger_ui(stack):
     status, headers, body = stack.request("GET", "/docs")
     assert status == 200
     assert headers["Content-Type"].startswith("text/html")
-    assert "/docs/swagger-ui-bundle.js" in body and '"/openapi.json"' in body
+    assert "/docs/swagger-ui-bundle.js" in body and '<script src="/docs/init.js">' in body
+    # No inline script: the page's Content-Security-Policy allows only its own files.
+    assert "<script>" not in body
+    status, _, init = stack.request("GET", "/docs/init.js")
+    assert status == 200 and 'url: "/openapi.json"' in init
 
 
 def test_docs_with_trailing_slash_is_the_same_page(stack):

@@ -200,7 +200,7 @@ TEST(http_sends_status_line_headers_and_json_body)
 	reply_error(&res, ERR_METHOD_NOT_ALLOWED, NULL, "no");
 	CHECK_STR(sent(&res),
 		  "Status: 405 Method Not Allowed\r\nContent-Type: application/json\r\n"
-		  "Cache-Control: no-store\r\nContent-Length: 68\r\nX-Request-Id: rid-1\r\n"
+		  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 68\r\nX-Request-Id: rid-1\r\n"
 		  "Allow: GET, PATCH\r\n\r\n"
 		  "{\"error\":{\"code\":\"METHOD_NOT_ALLOWED\",\"message\":\"no\",\"field\":null}}\n");
 	CHECK(res.body == NULL);
@@ -222,7 +222,7 @@ TEST(http_sends_text_without_a_trailing_newline)
 	http_reply_text(&res, 200, "text/plain; version=0.0.4", strdup("a 1\n"));
 	CHECK_STR(sent(&res),
 		  "Status: 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-		  "Cache-Control: no-store\r\nContent-Length: 4\r\n\r\na 1\n");
+		  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 4\r\n\r\na 1\n");
 	CHECK(res.text == NULL);
 }
 
