@@ -171,11 +171,27 @@ static int deny_socket_protocols(scmp_filter_ctx ctx, const char **what)
  * EACCES), other flags get EPERM. Docker allows memfd_create; its containers
  * have no noexec promise to keep. Neither CPython nor glibc creates memfds
  * on their own.
+ *
+ * A kernel older than 6.3 (Debian 12's 6.1, RHEL 9's 5.14) has no
+ * MFD_NOEXEC_SEAL: every memfd it makes is executable. There memfd_create
+ * is denied with EPERM whatever the flags -- an errno, not a kill, so a
+ * program that probes for memfds falls back as it would on any host
+ * without them, and exec from a memfd stays impossible.
  */
+static bool kernel_seals_memfds_noexec(void)
+{
+	int fd = memfd_create("noexec-probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+
+	if (fd < 0)
+		return false;       /* EINVAL: the flag is unknown */
+	close(fd);
+	return true;
+}
+
 static int deny_executable_memfd(scmp_filter_ctx ctx, bool no_memfd, const char **what)
 {
 	*what = "memfd_create";
-	if (no_memfd)
+	if (no_memfd || !kernel_seals_memfds_noexec())
 		return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(memfd_create), 0);
 	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(memfd_create), 1,
 				SCMP_A1(SCMP_CMP_MASKED_EQ, MFD_NOEXEC_SEAL, 0));

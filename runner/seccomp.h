@@ -18,7 +18,8 @@
 /*
  * Builds the policy for the native architecture; no_memfd denies
  * memfd_create altogether (rlimit-only mode, where nothing would count a
- * memfd's pages). Returns 0 with prog->filter malloc'd (free with
+ * memfd's pages), as does a kernel without MFD_NOEXEC_SEAL (Linux < 6.3,
+ * where every memfd is executable). Returns 0 with prog->filter malloc'd (free with
  * syscall_filter_free), or -1 with the reason in err.
  */
 int syscall_filter_build(struct sock_fprog *prog, bool no_memfd, char *err, size_t errlen);
