@@ -20,10 +20,9 @@ def stack():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Against a remote engine: the deselected tests (tests/vm/deselected.txt)
-    leave the run, named; the known failures there (tests/vm/known-failures.txt)
-    are expected to fail (strict: one that passes fails); host inspection
-    moves to the target host."""
+    """Against a remote engine: the deselected tests (tests/vm/deselected.txt,
+    tests/vm/in-target.txt) leave the run, named; host inspection moves to
+    the target host."""
     if not remote.enabled():
         return
     listed = remote.deselected()
@@ -33,10 +32,6 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-    for item in keep:
-        reason = remote.known_failure(item.nodeid)
-        if reason:
-            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
     for module in {item.module for item in keep}:
         remote.patch_helpers(module)
 

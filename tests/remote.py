@@ -7,6 +7,9 @@ a stack of their own. Set by the environment:
   ENGINE_CONTROL  a command that runs its one argument as a shell command as
                   root on the target host, e.g. "scripts/vm ssh build/vm/run"
   ENGINE_SRC      the target host's copy of this source tree (for the agent)
+  ENGINE_IN_TARGET  set when the tests themselves run on the target host
+                  (the tests of tests/vm/in-target.txt), with ENGINE_CONTROL
+                  "sh -c"
 
 Tests that look at the host (processes, cgroups, the database file, the
 logs) or start and kill the engine's parts do it there, through
@@ -24,7 +27,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from stack import Stack, http_call
+from stack import Stack
 from components import Components
 
 RUNNER_UNIT = "code-exec-runner.service"
@@ -34,7 +37,8 @@ DATA_DIR = "/var/lib/code-exec"
 # Host inspection helpers of the test modules, run in the target host.
 REMOTE_HELPERS = {
     "test_hostile": ["sandbox_processes", "run_cgroups", "vm_rss_kb", "cpu_caps",
-                     "host_can_get_inotify_and_mqueue"],
+                     "host_can_get_inotify_and_mqueue", "host_secret_paths",
+                     "kernel_seals_memfds_noexec"],
 }
 
 
@@ -90,7 +94,8 @@ class Agent:
 
 
 def serve_agent():
-    """The target host's end of Agent: lists come back as lists."""
+    """The target host's end of Agent: sets and tuples are tagged, for
+    JSON has neither (patch_helpers makes them again)."""
     import importlib
     import traceback
     for line in sys.stdin:
@@ -99,6 +104,8 @@ def serve_agent():
             result = getattr(importlib.import_module(module), name)(*args)
             if isinstance(result, (set, frozenset)):
                 result = {"set": sorted(result)}
+            elif isinstance(result, tuple):
+                result = {"tuple": list(result)}
             reply = {"result": result}
         except Exception:
             reply = {"error": traceback.format_exc()}
@@ -133,15 +140,17 @@ def listed(name):
 
 
 def deselected():
-    return list(listed("deselected.txt"))
+    """The tests this run leaves out: those that cannot apply to a remote
+    engine, and those that run inside the target host instead (ENGINE_IN_TARGET
+    is set there: tests/vm/run)."""
+    out = list(listed("deselected.txt"))
+    return out if os.environ.get("ENGINE_IN_TARGET") else out + in_target()
 
 
-def known_failure(nodeid):
-    """The reason if tests/vm/known-failures.txt lists nodeid, else None."""
-    for prefix, reason in listed("known-failures.txt").items():
-        if is_deselected(nodeid, [prefix]):
-            return reason
-    return None
+def in_target():
+    """tests/vm/in-target.txt: the tests run inside the target host, against
+    its engine's own port, rather than through the forwarded one."""
+    return list(listed("in-target.txt"))
 
 
 def is_deselected(nodeid, listed):
@@ -156,6 +165,8 @@ def patch_helpers(module):
             result = agent().call(module.__name__, _name, *args)
             if isinstance(result, dict) and set(result) == {"set"}:
                 return {tuple(x) if isinstance(x, list) else x for x in result["set"]}
+            if isinstance(result, dict) and set(result) == {"tuple"}:
+                return tuple(result["tuple"])
             return [tuple(x) if isinstance(x, list) else x for x in result] \
                 if isinstance(result, list) else result
         setattr(module, name, remote)

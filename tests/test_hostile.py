@@ -410,8 +410,20 @@ def _(ex, ctx):
       "os.write(fd, open('/usr/bin/true', 'rb').read())\n"
       "print(err(os.execv, f'/proc/self/fd/{fd}', ['t']))\n")
 def _(ex, ctx):
-    # rlimit-only mode: no memfd at all (nothing would count its pages).
-    completed(ex, "EPERM\nEACCES\n" if ctx["mode"] == "cgroup" else "EPERM\nEPERM\n")
+    # A sealed memfd exists only where the kernel can seal it (Linux 6.3+),
+    # and not in rlimit-only mode (nothing would count its pages): else
+    # memfd_create fails with EPERM whatever the flags. Never a kill.
+    sealed = ctx["mode"] == "cgroup" and kernel_seals_memfds_noexec()
+    completed(ex, "EPERM\nEACCES\n" if sealed else "EPERM\nEPERM\n")
+
+
+def kernel_seals_memfds_noexec():
+    """True if this host's kernel knows MFD_NOEXEC_SEAL (Linux 6.3)."""
+    try:
+        os.close(os.memfd_create("noexec-probe", os.MFD_CLOEXEC | 8))
+        return True
+    except OSError:
+        return False
 
 
 # -- secrets and the environment
@@ -563,11 +575,19 @@ def _(ex, ctx):
     completed(ex, "False True\n")
 
 
+def host_secret_paths(data_dir):
+    """The host paths a run must not see: the stack's data directory, its
+    socket and database files, this source tree and its configuration,
+    and an installed configuration (make install) where there is one."""
+    paths = [data_dir, os.path.join(data_dir, "runner.sock"),
+             str(REPO / "conf" / "engine.conf"), str(REPO)]
+    paths += [p for p in ("/etc/code-exec", "/etc/code-exec/engine.conf") if os.path.exists(p)]
+    return paths + sorted(glob.glob(os.path.join(data_dir, "*.db*")))
+
+
 def host_secret_cases(stack):
     """Cases that name the host paths of this stack (built at run time)."""
-    paths = [stack.data_dir, os.path.join(stack.data_dir, "runner.sock"),
-             str(REPO / "conf" / "engine.conf"), str(REPO)]
-    paths += sorted(glob.glob(os.path.join(stack.data_dir, "*.db*")))
+    paths = host_secret_paths(stack.data_dir)
     code = ERRNO_OF + "import os\n" + "".join(
         f"print(err(os.stat, {p!r}))\n" for p in paths)
     code += f"print(err(__import__('socket').create_connection, ('127.0.0.1', {stack.port}), 1))\n"
@@ -755,8 +775,8 @@ def test_hostile_rlimit_mode(rlimit_ctx, name):
 
 
 @pytest.mark.parametrize("mode", ["cgroup", "rlimit"])
-def test_host_secrets_are_unreachable(cgroup_ctx, rlimit_ctx, mode):
-    ctx = cgroup_ctx if mode == "cgroup" else rlimit_ctx
+def test_host_secrets_are_unreachable(request, mode):
+    ctx = request.getfixturevalue(f"{mode}_ctx")
     completed(ctx["results"]["read_host_secrets"], ctx["secrets"])
 
 
@@ -907,8 +927,8 @@ def host_can_get_inotify_and_mqueue():
 
 
 @pytest.mark.parametrize("mode", ["cgroup", "rlimit"])
-def test_per_user_kernel_quotas_of_a_run_are_not_root_s_nor_another_slot_s(stack, rlimit_stack, mode):
-    s = stack if mode == "cgroup" else rlimit_stack
+def test_per_user_kernel_quotas_of_a_run_are_not_root_s_nor_another_slot_s(request, mode):
+    s = request.getfixturevalue("stack" if mode == "cgroup" else "rlimit_stack")
     pid = runner_pid(s)
     holder = start_and_wait_running(s, QUOTA_HOLDER)
     time.sleep(1.0)                          # it has grabbed all it can by now
