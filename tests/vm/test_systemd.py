@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from remote import LIGHTTPD_UNIT, RUNNER_UNIT, RemoteComponents, control
+from remote import DATA_DIR, LIGHTTPD_UNIT, RUNNER_UNIT, RemoteComponents, control
+
+EVENTS_UNIT = "code-exec-events.service"
 
 # Fewer runs than test_durability's 200: the machine is emulated.
 TARGET = 60
@@ -25,7 +27,7 @@ def comp():
 
 
 def test_units_are_enabled_and_active():
-    for unit in (RUNNER_UNIT, "code-exec-events.service", LIGHTTPD_UNIT):
+    for unit in (RUNNER_UNIT, EVENTS_UNIT, LIGHTTPD_UNIT):
         assert control(f"systemctl is-enabled {unit}").strip() == "enabled"
         assert control(f"systemctl is-active {unit}").strip() == "active"
 
@@ -83,6 +85,34 @@ def test_kill_9_of_the_runner_unit_while_executions_run(comp, capsys):
     retried = disrupted_under_load(comp, capsys, "kill -9 runner unit",
                                    lambda: comp.kill_runner(signal.SIGKILL))
     assert retried >= 1                     # cut short, run again
+
+
+def test_runner_has_only_setuid_setgid_and_the_web_server_s_group(stack):
+    status = dict(l.split(":\t", 1) for l in
+                  control(f"cat /proc/{main_pid()}/status").splitlines() if ":\t" in l)
+    setuid_setgid = (1 << 6) | (1 << 7)                  # CAP_SETGID, CAP_SETUID
+    assert int(status["CapBnd"], 16) == setuid_setgid, status["CapBnd"]
+    www_data = control("getent group www-data | cut -d: -f3").strip()
+    assert status["Groups"].split() == [www_data], status["Groups"]
+    ex = stack.execute("import os\nprint(os.getgroups())\n", timeout=120)
+    assert ex["status"] == "COMPLETED" and ex["stdout"] == "[]\n", ex
+
+
+def test_runner_opens_the_log_the_web_server_s_programs_made(comp, stack):
+    """Started after code-exec-events and fcgi_app (www-data) opened the
+    database: its write-ahead log is theirs, and the runner opens it by
+    group, not by CAP_DAC_OVERRIDE."""
+    comp.stop()
+    control(f"systemctl stop {EVENTS_UNIT} && rm -f {DATA_DIR}/engine.db-wal {DATA_DIR}/engine.db-shm && "
+            f"systemctl start {EVENTS_UNIT}")
+    comp.start_lighttpd(wait=True)
+    sid = stack.create_session("print('made by the web server first')\n")["session_id"]
+    assert control(f"stat -c %U {DATA_DIR}/engine.db-wal").strip() == "www-data"
+    eid = stack.run_ok(sid)
+    comp.start_runner()
+    ex = stack.wait_terminal(eid, 120)
+    assert ex["status"] == "COMPLETED" and ex["stdout"] == "made by the web server first\n", ex
+    assert control(f"systemctl is-active {RUNNER_UNIT}").strip() == "active"
 
 
 def test_reboot_keeps_the_data_and_brings_the_services_back(stack):
