@@ -419,3 +419,43 @@ def test_check_marks_the_findings_in_the_editor(page, stack):
     assert page.texts("#editor .cm-lintRange-warning") == ["i", "x"]
     page.wait(lambda: page.history() == ["COMPLETED"], "the run was not listed as COMPLETED")
     assert page.texts("#history li .badge") == ["check COMPLETED"]
+
+
+# ---- with auth = token ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def token_stack(tmp_path_factory):
+    from test_auth import secret_file, stack_with, write_config
+    tmp = tmp_path_factory.mktemp("playground-token")
+    s = stack_with(write_config(tmp, ["auth = token", f"auth_hs256_secret_file = {secret_file(tmp)}"]))
+    yield s
+    s.stop()
+    s.cleanup()
+
+
+def test_the_page_takes_a_token_from_the_address_and_runs_with_it(browser, token_stack):
+    from test_auth import bearer, hs256
+    page = Page(browser, token_stack).open("#token=" + hs256(sub="learner-in-browser", iss=None, aud=None))
+    sid = page.session_id()            # the address now holds the session, not the token
+    assert "token" not in page.d.current_url
+    assert token_stack.request("GET", f"/code-sessions/{sid}")[0] == 401
+    status, _, session = token_stack.request("GET", f"/code-sessions/{sid}",
+                                             headers=bearer(hs256(sub="learner-in-browser")))
+    assert status == 200, session      # the page's session is the token's learner's
+    assert token_stack.request("GET", f"/code-sessions/{sid}", headers=bearer(hs256(sub="someone-else")))[0] == 404
+    page.type_code('print("with a token")')
+    page.wait_saved()
+    page.run()
+    page.wait_status("COMPLETED")
+    assert page.output() == "with a token\n"
+    page.open(f"#s={sid}")             # the token stays with the tab
+    assert page.session_id() == sid and page.code() == 'print("with a token")'
+
+
+def test_without_a_token_the_page_says_what_is_missing(browser, token_stack):
+    browser.get(f"http://127.0.0.1:{token_stack.port}/openapi.json")   # the page's origin: its storage
+    browser.execute_script("sessionStorage.clear()")
+    page = Page(browser, token_stack).open()
+    page.wait(lambda: page.text("run-error") != "", "no error was shown")
+    assert page.text("run-error") == \
+        "Could not create a session: UNAUTHORIZED: this request needs an Authorization: Bearer token"

@@ -2,8 +2,21 @@
 // it. Every call resolves to {status, body} (body parsed JSON, or null) and
 // rejects only when the network fails, so callers decide per status.
 
+// With auth = token every call carries the learner's bearer token
+// (useToken); with auth = none there is none and nothing is sent.
+let bearer = null;
+
+export function useToken(token) {
+	bearer = token || null;
+}
+
+export function hasToken() {
+	return bearer !== null;
+}
+
 async function call(method, path, body, options = {}) {
 	const init = { method, headers: {}, keepalive: options.keepalive === true };
+	if (bearer) init.headers["Authorization"] = "Bearer " + bearer;
 	if (body !== undefined) {
 		init.headers["Content-Type"] = "application/json";
 		init.body = JSON.stringify(body);

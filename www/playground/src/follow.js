@@ -1,9 +1,10 @@
 // Follows one execution until it ends: live events from
 // GET /executions/{id}/events (Server-Sent Events), or, when the engine
-// has no such stream (the request fails), polling GET /executions/{id}
+// has no such stream (the request fails) or the page holds a token,
+// polling GET /executions/{id}
 // (a long-poll with wait_ms when the contract lists it). Either way the caller hears onStatus(status),
 // onOutput(stream, text) for live output, and onDone(execution) once.
-import { api, TERMINAL } from "./api.js";
+import { api, hasToken, TERMINAL } from "./api.js";
 
 const POLL_WAIT_MS = 2000; // long-poll: answers at the end, or with the state after this
 const POLL_PAUSE_MS = 300; // plain polling: pause between GETs
@@ -15,7 +16,8 @@ export function follow(id, features, handlers) {
 		follower.stopped = true;
 		if (follower.source) follower.source.close();
 	};
-	if (typeof EventSource !== "undefined")
+	// EventSource cannot send a token: with one, the run is followed by (long-)polls.
+	if (typeof EventSource !== "undefined" && !hasToken())
 		followEvents(id, features, handlers, follower);
 	else
 		poll(id, features, handlers, follower);

@@ -2,7 +2,7 @@
 // learner types, run with live output, stopped, fed input, and its runs
 // listed. The session id lives in the URL (/#s=<id>), so a reload or a
 // shared link opens the same code.
-import { api, detectFeatures, TERMINAL } from "./api.js";
+import { api, detectFeatures, useToken, TERMINAL } from "./api.js";
 import { createEditor } from "./editor.js";
 import { follow } from "./follow.js";
 import { TEMPLATES } from "./templates.js";
@@ -339,7 +339,24 @@ function refreshHistorySelection() {
 
 // ---- start ------------------------------------------------------------
 
+// The learner's token (auth = token), given once in the address as
+// #token=JWT (the platform opens the page so; a fragment never reaches a
+// server or its logs): kept for this tab in sessionStorage and taken out
+// of the address, so it is not bookmarked, shared or shown.
+function takeToken() {
+	const hash = new URLSearchParams(location.hash.replace(/^#/, ""));
+	const given = hash.get("token");
+	if (given) {
+		sessionStorage.setItem("engine-token", given);
+		hash.delete("token");
+		const rest = hash.toString();
+		history.replaceState(null, "", rest ? `#${rest}` : location.pathname + location.search);
+	}
+	useToken(sessionStorage.getItem("engine-token"));
+}
+
 async function start() {
+	takeToken();
 	const [features, languages] = await Promise.all([detectFeatures(), api.languages()]);
 	state.features = features;
 	document.body.dataset.features = Object.keys(features).filter((k) => features[k]).join(" ");
