@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <libpq-fe.h>
 
 #define PG_MAX_PARAMS 24                /* STMT_FINISH has 22 */
@@ -196,16 +197,29 @@ static const char *pg_errmsg(struct store *s)
 }
 
 /*
+ * An idle connection has nothing to read unless the server said something
+ * on its own: a server shutting down sends its FATAL message and closes.
+ * Reading that (libpq's socket never blocks) takes one read for the message
+ * and one more for the end of the stream, after which the connection shows
+ * as bad before a statement is sent on it.
+ */
+static void read_while_idle(struct store *s)
+{
+	struct pollfd p = { .fd = PQsocket(s->conn), .events = POLLIN };
+	for (int i = 0; i < 3 && PQstatus(s->conn) == CONNECTION_OK; i++) {
+		if (poll(&p, 1, 0) != 1 || !PQconsumeInput(s->conn))
+			return;
+	}
+}
+
+/*
  * A connection the server dropped (restart, network) is opened again here,
- * outside a transaction only. PQconsumeInput reads what the server sent
- * while the connection was idle (libpq's socket never blocks): a server
- * that shut down has said so, and the connection shows as bad before a
- * statement is sent on it. Returns 0 if the connection is usable, or -1.
+ * outside a transaction only. Returns 0 if the connection is usable, or -1.
  */
 static int ensure_connected(struct store *s)
 {
 	if (PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) == PQTRANS_IDLE)
-		PQconsumeInput(s->conn);
+		read_while_idle(s);
 	if (PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
 	PQreset(s->conn);

@@ -193,7 +193,8 @@ static void bind_optional_str(struct store_query *q, int pos, const char *s)
 		store_bind_null(q, pos);
 }
 
-int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o)
+/* One try of claims_finish's write. */
+static int finish_once(struct claims *c, const struct claim *cl, const struct outcome *o)
 {
 	char *clean_out, *clean_err, *clean_compile = NULL;
 	struct store_query *q = store_query(c->store, STMT_FINISH);
@@ -226,6 +227,25 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
 	free(clean_out);
 	free(clean_err);
 	free(clean_compile);
+	return written;
+}
+
+/*
+ * A result the store could not take (a PostgreSQL server restarting, a
+ * dropped connection) is tried again every second, FINISH_RETRIES times:
+ * within the lease's grace, so the attempt that ran is the one recorded
+ * instead of running again. The write is fenced, so a try whose commit was
+ * applied but whose reply was lost makes the next try change nothing.
+ */
+#define FINISH_RETRIES 5
+
+int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o)
+{
+	int written = finish_once(c, cl, o);
+	for (int i = 0; written < 0 && i < FINISH_RETRIES; i++) {
+		sleep(1);
+		written = finish_once(c, cl, o);
+	}
 	return written;
 }
 

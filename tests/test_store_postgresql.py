@@ -4,6 +4,7 @@ their own (tests/pg.py), so stopping it disturbs no other stack."""
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -53,6 +54,23 @@ def test_requests_answer_503_while_postgresql_is_down_and_recover_after(pg_stack
     assert status == 200 and body["source_code"] == "print('before')\n"
     # The runner reconnects too: a run made now completes.
     assert stack.execute("print('after')\n")["stdout"] == "after\n"
+
+
+def test_a_result_ready_while_postgresql_is_down_is_written_when_it_is_back(pg_stack):
+    """The runner keeps the result of the attempt it ran and writes it once
+    the server is back (within the lease), instead of running it again."""
+    server, stack = pg_stack
+    sid = stack.create_session("import time\ntime.sleep(1)\nprint('held')\n")["session_id"]
+    eid = stack.run_ok(sid)
+    deadline = time.monotonic() + 20
+    while stack.get_execution(eid)["status"] != "RUNNING":
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.05)
+    server.stop()
+    time.sleep(2)           # the run ends and its result write fails meanwhile
+    server.start()
+    done = stack.wait_terminal(eid)
+    assert (done["status"], done["stdout"], done["attempt"]) == ("COMPLETED", "held\n", 1), done
 
 
 def test_column_enums_name_the_columns_on_postgresql(pg_server):
