@@ -142,7 +142,7 @@ $(BUILD)/www/.built: conf/openapi.json www/docs/index.htm www/docs/init.js www/e
 # libFuzzer targets (tests/fuzz/) over the request parsing and validation code
 # and the wake-up message, built with clang under ASan + UBSan into $(BUILD)/fuzz.
 # make fuzz runs each for FUZZ_SECONDS; make test runs each for a few seconds.
-FUZZ_TARGETS := fuzz_request fuzz_validate fuzz_query fuzz_wake
+FUZZ_TARGETS := fuzz_request fuzz_validate fuzz_query fuzz_wake fuzz_auth
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_DIR     := $(BUILD)/fuzz
