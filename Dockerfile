@@ -2,7 +2,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config \
-      libfcgi-dev libzmq3-dev libjson-c-dev uuid-dev libsqlite3-dev libseccomp-dev libjwt-dev libssl-dev \
+      libfcgi-dev libzmq3-dev libjson-c-dev uuid-dev libsqlite3-dev libseccomp-dev libjwt-dev libssl-dev libpq-dev \
       python3 nodejs npm ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -30,7 +30,7 @@ FROM debian:bookworm-slim
 ARG TOOLCHAINS="nodejs node-typescript gcc g++ libc6-dev openjdk-17-jdk-headless golang-go rustc sqlite3 pyflakes3"
 RUN apt-get update \
  && apt-get install -y --no-install-recommends lighttpd libfcgi0ldbl libzmq5 libjson-c5 \
-      libuuid1 libsqlite3-0 libseccomp2 libjwt0 libssl3 python3 $TOOLCHAINS \
+      libuuid1 libsqlite3-0 libseccomp2 libjwt0 libssl3 libpq5 python3 $TOOLCHAINS \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/engine
 COPY --from=build /src/build/fcgi_app /src/build/runner /src/build/events build/

@@ -49,9 +49,10 @@ CONTAINER_PKGS := podman runc debootstrap curl
 # with qemu (VM_HOST_PKGS on this host; VM_PKGS are the machine's own). The
 # machine emulates its CPU (TCG): the toolchains of Java, Go, Rust and
 # JavaScript/TypeScript are left out (minutes per program there); the runner
-# lists the languages it finds.
+# lists the languages it finds. The machine runs the SQLite store: it builds
+# against libpq but needs no PostgreSQL server.
 VM_HOST_PKGS := qemu-system-x86 debootstrap e2fsprogs openssh-client python3-pytest git $(CONTAINER_PKGS)
-VM_PKGS := $(filter-out nodejs node-typescript openjdk-17-jdk-headless golang-go rustc,$(RUN_PKGS)) \
+VM_PKGS := $(filter-out nodejs node-typescript openjdk-17-jdk-headless golang-go rustc postgresql-15,$(RUN_PKGS)) \
 	   systemd systemd-sysv udev dbus linux-image-amd64 initramfs-tools openssh-server \
 	   iproute2 procps python3-pytest podman crun netavark aardvark-dns iptables curl
 
