@@ -193,8 +193,8 @@ static void bind_optional_str(struct store_query *q, int pos, const char *s)
 		store_bind_null(q, pos);
 }
 
-/* One try of claims_finish's write. */
-static int finish_once(struct claims *c, const struct claim *cl, const struct outcome *o)
+/* The result's own row. */
+static int write_result(struct claims *c, const struct claim *cl, const struct outcome *o)
 {
 	char *clean_out, *clean_err, *clean_compile = NULL;
 	struct store_query *q = store_query(c->store, STMT_FINISH);
@@ -230,6 +230,35 @@ static int finish_once(struct claims *c, const struct claim *cl, const struct ou
 	return written;
 }
 
+/* The cases a failing case decides (claims_finish). */
+static int skip_rest(struct claims *c, const struct claim *cl, const char *verdict)
+{
+	struct store_query *q = store_query(c->store, STMT_CASES_SKIP);
+	store_bind_str(q, 1, cl->submission_id);
+	store_bind_str(q, 2, verdict);
+	store_bind_int64(q, 3, now_ms());
+	store_bind_int64(q, 4, cl->case_index);
+	return run_write(c, q, "skip cases");
+}
+
+/* One try of claims_finish's write: the result and what its verdict decides. */
+static int finish_once(struct claims *c, const struct claim *cl, const struct outcome *o)
+{
+	bool decides = cl->submission_id[0] && o->verdict && strcmp(o->verdict, "ACCEPTED") != 0;
+	int written;
+
+	if (store_begin(c->store) < 0)
+		return -1;
+	written = write_result(c, cl, o);
+	if (written == 1 && decides && skip_rest(c, cl, o->verdict) < 0)
+		written = -1;
+	if (written < 0 || store_commit(c->store) < 0) {
+		store_rollback(c->store);
+		return -1;
+	}
+	return written;
+}
+
 /*
  * A result the store could not take (a PostgreSQL server restarting, a
  * dropped connection) is tried again every second, FINISH_RETRIES times:
@@ -247,16 +276,6 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
 		written = finish_once(c, cl, o);
 	}
 	return written;
-}
-
-int claims_skip_rest(struct claims *c, const struct claim *cl, const char *verdict)
-{
-	struct store_query *q = store_query(c->store, STMT_CASES_SKIP);
-	store_bind_str(q, 1, cl->submission_id);
-	store_bind_str(q, 2, verdict);
-	store_bind_int64(q, 3, now_ms());
-	store_bind_int64(q, 4, cl->case_index);
-	return run_write(c, q, "skip cases");
 }
 
 /* The executions a sweep statement changed, announced after the commit. */

@@ -86,6 +86,16 @@ void claim_free(struct claim *cl);
 /*
  * Writes the result, only if this runner still holds this attempt.
  * Returns 1 if written, 0 if fenced off (someone else owns it now), -1 on error.
+ *
+ * A case of a submission judged other than ACCEPTED settles the cases it
+ * decides in the same transaction. A compile error ends every case not
+ * judged yet as COMPILE_ERROR. In a submission that stops on its first
+ * failure, any other failure ends every case after it in case order
+ * SKIPPED, whatever its state: one not started never runs, a running one
+ * is killed (its slot's watch sees it is no longer RUNNING, and its result
+ * write is fenced off), a judged one loses its verdict. So the first
+ * failing case in case order decides, however the cases were timed, and
+ * no reader ever sees a verdict next to a case it is about to overrule.
  */
 int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o);
 
@@ -94,18 +104,6 @@ int claims_finish(struct claims *c, const struct claim *cl, const struct outcome
  * a copy put in *clean (to free after the write; NULL when none was needed).
  */
 void claims_bind_output(struct store_query *q, int pos, const char *buf, size_t len, char **clean);
-
-/*
- * After case cl of a submission got verdict (not ACCEPTED). A compile
- * error ends every case not judged yet as COMPILE_ERROR. In a submission
- * that stops on its first failure, any other failure ends every case after
- * cl in case order SKIPPED, whatever its state: one not started never runs,
- * a running one is killed (its slot's watch sees it is no longer RUNNING,
- * and its result write is fenced off), a judged one loses its verdict. So
- * the first failing case in case order decides, however the cases were
- * timed. Returns rows touched, or -1.
- */
-int claims_skip_rest(struct claims *c, const struct claim *cl, const char *verdict);
 
 /*
  * Requeues expired leases (storing each one's QUEUED status event, attempt

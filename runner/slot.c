@@ -246,8 +246,6 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	event_sink_end(&s->events);
 	int written = claims_finish(claims, c, &o);
 	event_sink_done(&s->events);
-	if (written == 1 && o.verdict && strcmp(o.verdict, "ACCEPTED") != 0)
-		claims_skip_rest(claims, c, o.verdict);
 	/* One line per execution; "result=" tells whether the fenced write won. */
 	log_info("execution %s attempt %d slot %d %s: %s%s%s%s%s exit=%d signal=%d compile=%lldms setup=%lldms "
 		 "wall=%lldms cpu=%lldms mem=%ldkB result=%s", c->id, c->attempt, s->index, c->language,

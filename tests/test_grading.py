@@ -227,7 +227,14 @@ def test_stop_on_first_failure_is_decided_by_the_first_failing_case_in_case_orde
     put_suite(stack, "stop", suite_body(*(case(f"c{i}", f"{i}\n", f"{i}\n", time_limit_ms=8000)
                                           for i in range(8))))
     started = time.monotonic()
-    doc = judge(stack, STOP_PROGRAM, "stop", stop_on_first_failure=True)
+    sid = stack.create_session(STOP_PROGRAM)["session_id"]
+    sub_id = submit(stack, sid, "stop", stop_on_first_failure=True)
+    # Read without pause: the first finished document a reader can see is
+    # already the final one (the deciding verdict and the cases it skips
+    # are one write), never one where c3 still counts as passed.
+    doc = stack.request("GET", f"/submissions/{sub_id}")[2]
+    while doc["status"] not in ("COMPLETED", "FAILED") and time.monotonic() - started < 60:
+        doc = stack.request("GET", f"/submissions/{sub_id}")[2]
     elapsed = time.monotonic() - started
     assert (doc["status"], doc["verdict"], doc["passed"], doc["score"]) == ("COMPLETED", "WRONG_ANSWER", 2, 25.0), doc
     assert verdicts(doc) == ["ACCEPTED", "ACCEPTED", "WRONG_ANSWER"] + ["SKIPPED"] * 5
