@@ -64,7 +64,15 @@ class Load:
         deadline = time.monotonic() + timeout
         while self.count() < n and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert self.count() >= n, f"only {self.count()} runs accepted in {timeout}s"
+        if self.count() < n:
+            try:
+                health = self.comp.request("GET", "/health")
+            except OSError as e:
+                health = repr(e)
+            log = self.comp.runner_log
+            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+            raise AssertionError(f"only {self.count()} runs accepted in {timeout}s; refused {self.refused}, "
+                                 f"other errors {self.errors}; /health: {health}; runner log:\n" + "\n".join(tail))
 
     def _new_session(self):
         while not self.stop_event.is_set():
