@@ -82,6 +82,20 @@ static int64_t count_query(struct store *s, enum store_stmt id, const char *sess
 	return n;
 }
 
+enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,
+			     int64_t adding)
+{
+	int64_t n = count_query(s, STMT_SESSION_IN_FLIGHT, session_id);
+	if (n < 0)
+		return db_failed(s, "count runs in flight");
+	if (n >= caps->per_session)
+		return DB_SESSION_BUSY;
+	n = count_query(s, STMT_QUEUE_DEPTH, NULL);
+	if (n < 0)
+		return db_failed(s, "queue depth");
+	return n + adding > caps->queue_depth ? DB_QUEUE_FULL : DB_OK;
+}
+
 static enum db_status session_exists(struct store *s, const char *session_id)
 {
 	struct store_query *q = store_query(s, STMT_SESSION_EXISTS);
@@ -101,16 +115,9 @@ static enum db_status enqueue_locked(struct store *s, const struct run_caps *cap
 	enum db_status st = session_exists(s, session_id);
 	if (st != DB_OK)
 		return st;
-	int64_t n = count_query(s, STMT_SESSION_IN_FLIGHT, session_id);
-	if (n < 0)
-		return db_failed(s, "count runs in flight");
-	if (n >= caps->per_session)
-		return DB_SESSION_BUSY;
-	n = count_query(s, STMT_QUEUE_DEPTH, NULL);
-	if (n < 0)
-		return db_failed(s, "queue depth");
-	if (n >= caps->queue_depth)
-		return DB_QUEUE_FULL;
+	st = db_check_caps(s, caps, session_id, 1);
+	if (st != DB_OK)
+		return st;
 	struct store_query *q = store_query(s, STMT_EXECUTION_INSERT);
 	store_bind_text(q, 1, exec_id, UUID_LEN);
 	store_bind_text(q, 2, stdin_data ? stdin_data : "", stdin_len);

@@ -80,6 +80,12 @@ enum db_status db_execution_cancel(struct store *s, const char *id, json_object 
 /* Logs what failed with the store's message; returns DB_ERROR. */
 enum db_status db_failed(struct store *s, const char *what);
 
+/* Inside a write transaction: whether adding runs to the session's
+ * executions keeps it within caps (DB_SESSION_BUSY: the session has
+ * per_session in flight; DB_QUEUE_FULL: the queue would pass its depth). */
+enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,
+			     int64_t adding);
+
 /* Makes one page item of the current row of q; DB_OK with *item (owned by the caller). */
 typedef enum db_status db_page_row_fn(struct store *s, struct store_query *q, json_object **item);
 

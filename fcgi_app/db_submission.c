@@ -13,17 +13,6 @@
 #include "log.h"
 #include "render_submission.h"
 
-/* The count query id returns for session_id (NULL: none bound), or -1. */
-static int64_t count_of(struct store *s, enum store_stmt id, const char *session_id)
-{
-	struct store_query *q = store_query(s, id);
-	if (session_id)
-		store_bind_str(q, 1, session_id);
-	int64_t n = store_step(q) == STORE_ROW ? store_column_int64(q, 0) : -1;
-	store_reset(q);
-	return n;
-}
-
 /* Whether the session exists and (langs not NULL) its language compiles: its cases after the first then wait for it. */
 static enum db_status session_compiles(struct store *s, const struct language_table *langs,
 				       const char *session_id, bool *compiles)
@@ -118,21 +107,6 @@ static enum db_status submission_insert(struct store *s, const char *id, const c
 	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert submission");
 }
 
-/* The caps, in the order the contract checks them. */
-static enum db_status check_caps(struct store *s, const struct run_caps *caps, const char *session_id,
-				 size_t ncases)
-{
-	int64_t n = count_of(s, STMT_SESSION_IN_FLIGHT, session_id);
-	if (n < 0)
-		return db_failed(s, "count runs in flight");
-	if (n >= caps->per_session)
-		return DB_SESSION_BUSY;
-	n = count_of(s, STMT_QUEUE_DEPTH, NULL);
-	if (n < 0)
-		return db_failed(s, "queue depth");
-	return n + (int64_t)ncases > caps->queue_depth ? DB_QUEUE_FULL : DB_OK;
-}
-
 struct submit_rows {
 	const char *id;
 	int64_t version;
@@ -152,7 +126,7 @@ static enum db_status submit_locked(struct store *s, const struct run_caps *caps
 		st = suite_current(s, suite_id, &r->version, &r->body);
 	json_object *cases = json_object_object_get(r->body, "cases");
 	if (st == DB_OK)
-		st = check_caps(s, caps, session_id, json_object_array_length(cases));
+		st = db_check_caps(s, caps, session_id, (int64_t)json_object_array_length(cases));
 	if (st == DB_OK)
 		st = submission_insert(s, r->id, session_id, suite_id, r->version, stop, now);
 	if (st != DB_OK)
