@@ -11,6 +11,11 @@
 /* Both backend structs begin with their ops pointer. */
 #define OPS(x) (*(const struct store_ops *const *)(x))
 
+static __thread int thread_netns = -1;
+
+void store_connect_from_netns(int netns_fd) { thread_netns = netns_fd; }
+int store_thread_netns(void) { return thread_netns; }
+
 static bool has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -72,3 +77,13 @@ int store_begin(struct store *s) { return OPS(s)->begin(s); }
 int store_commit(struct store *s) { return OPS(s)->commit(s); }
 void store_rollback(struct store *s) { OPS(s)->rollback(s); }
 int store_checkpoint(struct store *s) { return OPS(s)->checkpoint(s); }
+int64_t store_clock_ms(struct store *s) { return OPS(s)->clock_ms(s); }
+bool store_wake_available(struct store *s) { return OPS(s)->wake_send != NULL; }
+
+int store_wake_send(struct store *s, const char *execution_id)
+{
+	return OPS(s)->wake_send ? OPS(s)->wake_send(s, execution_id) : -1;
+}
+
+int store_wake_listen(struct store *s) { return OPS(s)->wake_listen ? OPS(s)->wake_listen(s) : -1; }
+int store_wake_drain(struct store *s) { return OPS(s)->wake_drain ? OPS(s)->wake_drain(s) : -1; }

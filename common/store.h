@@ -176,4 +176,41 @@ void store_rollback(struct store *s);
  */
 int store_checkpoint(struct store *s);
 
+/*
+ * The store's clock in milliseconds since the Unix epoch: the database
+ * server's on PostgreSQL (the clock leases and heartbeats are taken on, the
+ * same for every host), this host's on SQLite. Returns -1 if the store
+ * cannot be read.
+ */
+int64_t store_clock_ms(struct store *s);
+
+/*
+ * For a thread that moved into a network namespace of its own (a runner
+ * slot, whose sandboxes share it): its store connections, the first and
+ * every reconnect, are made from the namespace netns_fd names (the host's),
+ * so a store on another host stays reachable. The fd must stay open for
+ * the thread's life; -1 undoes it.
+ */
+void store_connect_from_netns(int netns_fd);
+
+/*
+ * Wake-ups through the store, for stores that several hosts share
+ * (PostgreSQL: NOTIFY and LISTEN on one channel). They carry no state: a
+ * lost one costs a runner's idle poll, a duplicate a claim that finds
+ * nothing. On SQLite they are not available (the programs share a host and
+ * use ZeroMQ).
+ *
+ * store_wake_available: true if this store carries wake-ups.
+ * store_wake_send: tells every listener that execution_id waits; sent at
+ *   once outside a transaction, at commit inside one. Returns 0, or -1.
+ * store_wake_listen: subscribes this connection (reconnecting it first if
+ *   it was dropped). Returns the descriptor to poll for input, or -1.
+ * store_wake_drain: reads what arrived. Returns the number of wake-ups,
+ *   or -1 if the connection is lost (listen again later).
+ */
+bool store_wake_available(struct store *s);
+int store_wake_send(struct store *s, const char *execution_id);
+int store_wake_listen(struct store *s);
+int store_wake_drain(struct store *s);
+
 #endif

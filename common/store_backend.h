@@ -30,10 +30,18 @@ struct store_ops {
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);
 	int (*checkpoint)(struct store *s);
+	int64_t (*clock_ms)(struct store *s);
+	/* NULL where the store carries no wake-ups (store.h) */
+	int (*wake_send)(struct store *s, const char *execution_id);
+	int (*wake_listen)(struct store *s);
+	int (*wake_drain)(struct store *s);
 };
 
 extern const struct store_ops store_sqlite_ops;   /* common/store_sqlite.c */
 extern const struct store_ops store_pg_ops;       /* common/store_pg.c */
+
+/* The calling thread's store_connect_from_netns fd, or -1 (common/store.c). */
+int store_thread_netns(void);
 
 /* The configuration's store value for each backend (config key "store"). */
 #define STORE_SQLITE "sqlite"

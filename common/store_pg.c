@@ -15,10 +15,13 @@
 #include "store_pg.h"
 #include "store_backend.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 
 #define PG_MAX_PARAMS 24                /* STMT_FINISH has 22 */
@@ -126,6 +129,36 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/*
+ * A runner slot lives in an empty network namespace (its sandboxes'): it
+ * connects from the host's (store_connect_from_netns), then returns. A
+ * slot that could not return would run sandboxes with the host's network:
+ * that aborts instead.
+ */
+static int netns_enter(int *back)
+{
+	*back = -1;
+	if (store_thread_netns() < 0)
+		return 0;
+	*back = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*back < 0 || setns(store_thread_netns(), CLONE_NEWNET) != 0) {
+		if (*back >= 0)
+			close(*back);
+		*back = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static void netns_leave(int back)
+{
+	if (back < 0)
+		return;
+	if (setns(back, CLONE_NEWNET) != 0)
+		abort();
+	close(back);
+}
+
 static PGconn *connect_to(const char *url, enum store_role role)
 {
 	/* connect_timeout and application_name first: the URL's own settings win. */
@@ -133,7 +166,11 @@ static PGconn *connect_to(const char *url, enum store_role role)
 	const char *const values[] = {
 		PG_CONNECT_TIMEOUT, role == STORE_ROLE_RUNNER ? "engine-runner" : "engine-api", url, NULL,
 	};
+	int back;
+	if (netns_enter(&back))
+		return NULL;
 	PGconn *conn = PQconnectdbParams(keys, values, 1);
+	netns_leave(back);
 	if (conn)
 		PQsetNoticeProcessor(conn, ignore_notice, NULL);
 	return conn;
@@ -222,7 +259,11 @@ static int ensure_connected(struct store *s)
 		read_while_idle(s);
 	if (PQstatus(s->conn) == CONNECTION_OK)
 		return 0;
-	PQreset(s->conn);
+	int back;
+	if (netns_enter(&back) == 0) {
+		PQreset(s->conn);
+		netns_leave(back);
+	}
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		set_err(s, PQerrorMessage(s->conn));
 		return -1;
@@ -443,6 +484,53 @@ static int pg_checkpoint(struct store *s)
 	return 0;
 }
 
+static int64_t pg_clock_ms(struct store *s)
+{
+	if (ensure_connected(s))
+		return -1;
+	PGresult *r = PQexec(s->conn, pg_clock_sql);
+	int64_t ms = -1;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		ms = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	else
+		set_err(s, PQresultErrorMessage(r));
+	PQclear(r);
+	return ms;
+}
+
+static int pg_wake_send(struct store *s, const char *execution_id)
+{
+	if (PQtransactionStatus(s->conn) == PQTRANS_IDLE && ensure_connected(s))
+		return -1;
+	const char *const values[1] = { execution_id };
+	PGresult *r = PQexecParams(s->conn, pg_wake_send_sql, 1, NULL, values, NULL, NULL, 0);
+	int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		set_err(s, PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* A new connection listens to nothing: LISTEN again after every (re)connect. */
+static int pg_wake_listen(struct store *s)
+{
+	if (ensure_connected(s) || exec_cmd(s, pg_wake_listen_sql))
+		return -1;
+	return PQsocket(s->conn);
+}
+
+static int pg_wake_drain(struct store *s)
+{
+	if (!PQconsumeInput(s->conn) || PQstatus(s->conn) != CONNECTION_OK) {
+		set_err(s, PQerrorMessage(s->conn));
+		return -1;
+	}
+	int n = 0;
+	for (PGnotify *note; (note = PQnotifies(s->conn)); n++)
+		PQfreemem(note);
+	return n;
+}
+
 const struct store_ops store_pg_ops = {
 	.open = pg_open,
 	.close = pg_close,
@@ -464,4 +552,8 @@ const struct store_ops store_pg_ops = {
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.checkpoint = pg_checkpoint,
+	.clock_ms = pg_clock_ms,
+	.wake_send = pg_wake_send,
+	.wake_listen = pg_wake_listen,
+	.wake_drain = pg_wake_drain,
 };

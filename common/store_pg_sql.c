@@ -30,6 +30,12 @@
 
 const char pg_begin_sql[] = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")";
 const char pg_migrate_lock_sql[] = "BEGIN; SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ")";
+const char pg_clock_sql[] = "SELECT " DB_NOW_MS;
+
+/* Wake-ups: one channel, the execution id as the payload (store.h). */
+#define PG_WAKE_CHANNEL "engine_wake"
+const char pg_wake_send_sql[] = "SELECT pg_notify('" PG_WAKE_CHANNEL "', $1)";
+const char pg_wake_listen_sql[] = "LISTEN " PG_WAKE_CHANNEL;
 
 /* pg_migrations[i] takes the schema from version i to i + 1, as sqlite_migrations[i]. */
 const char *const pg_migrations[] = {

@@ -287,9 +287,12 @@ static json_object *reported(json_object *all, const char *id)
 	return NULL;
 }
 
-enum db_status db_languages(struct store *s, int64_t now, int64_t stale_ms,
-			    const struct language_table *t, json_object **out)
+enum db_status db_languages(struct store *s, int64_t stale_ms, const struct language_table *t,
+			    json_object **out)
 {
+	int64_t now = store_clock_ms(s);
+	if (now < 0)
+		return db_failed(s, "store clock");
 	struct store_query *q = store_query(s, STMT_RUNNER_LANGUAGES);
 	json_object *all = json_object_new_array();
 	enum store_rc rc;
@@ -317,9 +320,13 @@ enum db_status db_languages(struct store *s, int64_t now, int64_t stale_ms,
 	return DB_OK;
 }
 
-enum db_status db_health(struct store *s, int64_t now, int64_t stale_ms, json_object **out)
+enum db_status db_health(struct store *s, int64_t stale_ms, json_object **out)
 {
 	int64_t depth, oldest_age_ms, running;
+	/* Heartbeats are taken on the store's clock: ages too, whatever this host's says. */
+	int64_t now = store_clock_ms(s);
+	if (now < 0)
+		return db_failed(s, "store clock");
 	if (db_queue_stats(s, &depth, &oldest_age_ms, &running) != DB_OK)
 		return DB_ERROR;
 	json_object *runners = json_object_new_array();

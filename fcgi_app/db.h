@@ -103,18 +103,19 @@ enum db_status db_execution_list(struct store *s, const char *session_id, int64_
 
 /*
  * The health document as of now (without its verdict, which the handler
- * adds): queue figures and the runners that heartbeated within stale_ms.
- * DB_ERROR if the store does not answer.
+ * adds): queue figures and the runners that heartbeated within stale_ms
+ * of the store's clock (heartbeats are taken on it). DB_ERROR if the
+ * store does not answer.
  */
 /*
  * The languages live runners (heartbeat within stale_ms) can run, in the
  * order of t: {"languages": [{"id","name","version","compiled","limits"}]}.
  * A language of t no live runner reported is left out.
  */
-enum db_status db_languages(struct store *s, int64_t now, int64_t stale_ms,
+enum db_status db_languages(struct store *s, int64_t stale_ms,
 			    const struct language_table *t, json_object **out);
 
-enum db_status db_health(struct store *s, int64_t now, int64_t stale_ms, json_object **out);
+enum db_status db_health(struct store *s, int64_t stale_ms, json_object **out);
 
 /* /metrics: each is computed from the executions and runners tables at call time. */
 

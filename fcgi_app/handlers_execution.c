@@ -56,7 +56,7 @@ void health_get(struct app *app, struct request *req, struct response *res)
 {
 	(void)req;
 	json_object *out = NULL;
-	if (db_health(app->store, now_ms(), app->cfg.runner_stale_ms, &out) != DB_OK) {
+	if (db_health(app->store, app->cfg.runner_stale_ms, &out) != DB_OK) {
 		res->retry_after = 1;
 		http_reply(res, 503, render_health_store_down());
 		return;

@@ -179,7 +179,10 @@ static enum db_status write_runners(struct app *app, FILE *f)
 		  "Failed cgroup and rlimit operations of the runner since its start, as of its last "
 		  "heartbeat (each is also in its log)." },
 	};
-	struct runners_ctx c = { .f = f, .now = now_ms() };
+	/* Heartbeats are taken on the store's clock (PostgreSQL: the server's). */
+	struct runners_ctx c = { .f = f, .now = store_clock_ms(app->store) };
+	if (c.now < 0)
+		return DB_ERROR;
 	c.stale_before = c.now - app->cfg.runner_stale_ms;
 	for (c.pass = 0; c.pass < 6; c.pass++) {
 		family(f, help[c.pass][0], help[c.pass][1], help[c.pass][2]);

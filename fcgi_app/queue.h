@@ -1,4 +1,9 @@
-/* The fast path to the runner: a non-blocking ZeroMQ PUSH of the wake-up message. */
+/*
+ * The fast path to the runners: a non-blocking ZeroMQ PUSH of the wake-up
+ * message to the runner of this data_dir, or, when the store carries
+ * wake-ups (PostgreSQL, shared by hosts), a NOTIFY that every runner on
+ * every host hears.
+ */
 #ifndef FCGI_QUEUE_H
 #define FCGI_QUEUE_H
 

@@ -36,6 +36,8 @@ struct loop {
 	struct claims claims;
 	void *ctx, *pull;
 	void *events_pub;                /* the sweep's announcements to the events program */
+	struct store *wake_store;        /* listens for wake-ups the store carries, if it does */
+	int wake_fd;                     /* its descriptor; -1 until it listens */
 	int64_t next_sweep, next_heartbeat;
 };
 
@@ -75,12 +77,54 @@ static void receive_messages(struct loop *lp)
 	}
 }
 
+/* (Re)subscribes a wake-up connection that is not listening. */
+static void wake_listen(struct loop *lp)
+{
+	if (!lp->wake_store || lp->wake_fd >= 0)
+		return;
+	lp->wake_fd = store_wake_listen(lp->wake_store);
+	if (lp->wake_fd < 0)
+		log_warn("wake-ups: cannot listen (%s); idle slots poll the queue",
+			 store_errmsg(lp->wake_store));
+}
+
+/*
+ * A store that hosts share (PostgreSQL) carries the web hosts' wake-ups,
+ * so a runner on any host hears them with no address of its own: it needs
+ * only the store's URL. They get a connection of their own, which listens
+ * and does nothing else.
+ */
+static void wake_open(struct loop *lp)
+{
+	char err[256];
+	if (!store_wake_available(lp->claims.store))
+		return;
+	lp->wake_store = store_open(&lp->r->cfg, STORE_ROLE_RUNNER, err, sizeof(err));
+	if (!lp->wake_store)
+		log_warn("wake-ups: %s; idle slots poll the queue", err);
+	wake_listen(lp);
+}
+
+/* Every wake-up that arrived wakes one slot; a lost connection listens again at the next heartbeat. */
+static void receive_wakeups(struct loop *lp)
+{
+	int n = store_wake_drain(lp->wake_store);
+	if (n < 0) {
+		log_warn("wake-ups: connection lost (%s)", store_errmsg(lp->wake_store));
+		lp->wake_fd = -1;
+		return;
+	}
+	while (n-- > 0)
+		runner_nudge(lp->r, false);
+}
+
 static void timers(struct loop *lp)
 {
 	int64_t now = mono_ms();
 	struct runner *r = lp->r;
 	if (now >= lp->next_heartbeat) {
 		claims_heartbeat(&lp->claims, atomic_load(&r->busy), limit_errors());
+		wake_listen(lp);
 		lp->next_heartbeat = now + r->cfg.heartbeat_interval_ms;
 	}
 	if (now >= lp->next_sweep) {
@@ -96,15 +140,24 @@ static void timers(struct loop *lp)
 
 static void loop_run(struct loop *lp)
 {
-	zmq_pollitem_t item = { .socket = lp->pull, .events = ZMQ_POLLIN };
+	zmq_pollitem_t items[2] = {
+		{ .socket = lp->pull, .events = ZMQ_POLLIN },
+		{ .events = ZMQ_POLLIN },
+	};
 	while (!stop_signal && !atomic_load(&lp->r->stopping)) {
 		int64_t wait = lp->next_sweep - mono_ms();
 		if (lp->next_heartbeat - mono_ms() < wait)
 			wait = lp->next_heartbeat - mono_ms();
 		if (wait < 0)
 			wait = 0;
-		if (zmq_poll(&item, 1, (long)wait) > 0)
-			receive_messages(lp);
+		items[1].fd = lp->wake_fd;
+		items[1].revents = 0;
+		if (zmq_poll(items, lp->wake_fd >= 0 ? 2 : 1, (long)wait) > 0) {
+			if (items[0].revents & ZMQ_POLLIN)
+				receive_messages(lp);
+			if (items[1].revents & ZMQ_POLLIN)
+				receive_wakeups(lp);
+		}
 		timers(lp);
 	}
 }
@@ -174,7 +227,7 @@ static int prepare(struct runner *r, const char *config_path, char *err, size_t 
 static int serve(struct runner *r)
 {
 	char err[1024], host[256] = "localhost";
-	struct loop lp = { .r = r };
+	struct loop lp = { .r = r, .wake_fd = -1 };
 	struct slot *s = calloc((size_t)r->slots, sizeof(*s));
 	int started = 0, rc = 1;
 
@@ -185,6 +238,7 @@ static int serve(struct runner *r)
 		goto out;
 	}
 	r->zmq = lp.ctx;
+	wake_open(&lp);
 	lp.events_pub = event_pub_open(lp.ctx, &r->cfg);
 	started = start_slots(r, s);
 	log_info("runner %s started: %d slots, sandbox %s, data in %s", r->id, started, r->host.mode,
@@ -207,6 +261,7 @@ out:
 	if (lp.ctx)
 		zmq_ctx_term(lp.ctx);
 	claims_close(&lp.claims);
+	store_close(&lp.wake_store);
 	free(s);
 	log_info("stopped");
 	return rc;

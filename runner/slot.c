@@ -5,12 +5,14 @@
  */
 #include "slot.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -310,7 +312,11 @@ static void *slot_main(void *arg)
 	struct runner *r = s->runner;
 	struct claims claims;
 
+	/* The store may be on another host: connect from this one's network. */
+	int host_net = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	s->netns = r->host.root && sandbox_slot_netns() == 0;
+	if (s->netns && host_net >= 0)
+		store_connect_from_netns(host_net);
 	s->pub = event_pub_open(r->zmq, &r->cfg);
 	warm_zygote_init(&s->warm, s->index, r->cfg.python_warm_runs);
 	s->python = warm_language(r);
@@ -339,6 +345,9 @@ static void *slot_main(void *arg)
 		claims_close(&claims);
 	if (s->pub)
 		zmq_close(s->pub);
+	store_connect_from_netns(-1);
+	if (host_net >= 0)
+		close(host_net);
 	return NULL;
 }
 

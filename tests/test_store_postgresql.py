@@ -9,7 +9,7 @@ import time
 import pytest
 
 import pg
-from stack import REPO, Stack, assert_error, running
+from stack import REPO, Stack, assert_error, free_port, running
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,46 @@ def test_column_enums_name_the_columns_on_postgresql(pg_server):
     done = subprocess.run([str(unit), "store_column_enums_name_the_columns_in_order"], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
     assert done.returncode == 0 and "1 passed, 0 skipped, 0 failed" in done.stdout, done.stdout
+
+
+def test_hosts_elsewhere_connect_over_tls_with_a_password():
+    """The store URL a runner or web host on another machine uses: TCP,
+    sslmode=verify-full against the server's self-signed certificate, a
+    password (scram-sha-256); the server refuses TCP without TLS."""
+    server = pg.PgServer(listen="127.0.0.1", port=free_port()).start()
+    try:
+        name = server.new_database_name()
+        for stack in running(Stack(store_url=server.tcp_url(name))):
+            assert stack.execute("print('over tls')\n")["stdout"] == "over tls\n"
+            rows = server.psql(
+                "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s "
+                f"JOIN pg_stat_activity a USING (pid) WHERE a.datname = '{name}' "
+                "AND a.application_name LIKE 'engine-%'")
+            encrypted, total = map(int, rows.split("|"))
+            assert total >= 3 and encrypted == total, rows
+        plain = subprocess.run(
+            [f"{pg.PG_BIN}/psql", "-XAtqc", "SELECT 1",
+             f"postgresql://{pg.PG_USER}:{server.password}@127.0.0.1:{server.port}/{name}?sslmode=disable"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert plain.returncode != 0 and "pg_hba.conf rejects connection" in plain.stdout, plain.stdout
+    finally:
+        server.cleanup()
+
+
+def test_runners_hear_of_a_run_through_the_store(pg_server, tmp_path, monkeypatch):
+    """Web hosts tell runners on any host of a Run with NOTIFY: with idle
+    slots looking at the queue only once a minute, a run still starts at
+    once."""
+    if not pg_server.running:
+        pg_server.start()
+    config = tmp_path / "engine.conf"
+    config.write_text((REPO / "conf" / "engine.conf").read_text() + "sweep_interval_ms = 60000\n"
+                      f"languages_file = {REPO / 'conf' / 'languages.conf'}\n")
+    monkeypatch.setenv("ENGINE_CONFIG", str(config))
+    for stack in running(Stack(store_url=pg_server.new_database())):
+        time.sleep(0.5)     # every slot is idle, waiting
+        done = stack.execute("print('woken')\n", timeout=10)
+        assert done["stdout"] == "woken\n", done
+        eid = done["execution_id"]
+        [(waited,)] = stack.store_rows(f"SELECT started_at - queued_at FROM executions WHERE id = '{eid}'")
+        assert int(waited) < 1000, waited
