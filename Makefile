@@ -183,6 +183,16 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit api api-pg
 
+# make backup BACKUP=FILE [DATA_DIR=...]: the store copied into FILE while the
+# engine serves (SQLite's online backup; pg_dump for a PostgreSQL store).
+# make restore BACKUP=FILE [DATA_DIR=...]: FILE put back as the store, refused
+# while an engine uses DATA_DIR (README, "Operations").
+ENGINE_CONFIG ?= $(CURDIR)/conf/engine.conf
+.PHONY: backup restore
+backup restore: $(BUILD)/runner
+	@test -n "$(BACKUP)" || { echo "usage: make $@ BACKUP=file [DATA_DIR=dir]" >&2; exit 2; }
+	@DATA_DIR="$(DATA_DIR)" $(BUILD)/runner --config "$(ENGINE_CONFIG)" --$@ "$(BACKUP)"
+
 # make install [PREFIX=/usr/local] [DESTDIR=] [SYSCONFDIR=/etc] [LOCALSTATEDIR=/var]
 PREFIX        ?= /usr/local
 SYSCONFDIR    ?= /etc

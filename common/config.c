@@ -111,18 +111,21 @@ static int is_choice(const char *choices, const char *value)
 	return 0;
 }
 
-/* Stores value into the field of key. Returns NULL, or the reason it failed
- * (a static buffer for choices: config is loaded once, single-threaded). */
+/* Stores value into the field of key. Returns NULL, or the reason it failed,
+ * naming the key and what it allows (a static buffer: config is loaded
+ * once, single-threaded). */
 static const char *key_set(struct config *cfg, const struct key *k, const char *value)
 {
-	static char why[128];
+	static char why[256];
 	char *field = (char *)cfg + k->offset;
 
 	if (k->type == KEY_STRING) {
-		if (strlen(value) > (size_t)k->max)
-			return "value too long";
+		if (strlen(value) > (size_t)k->max) {
+			snprintf(why, sizeof(why), "%s: value too long (at most %ld bytes)", k->name, k->max);
+			return why;
+		}
 		if (k->choices && !is_choice(k->choices, value)) {
-			snprintf(why, sizeof(why), "must be one of %s", k->choices);
+			snprintf(why, sizeof(why), "%s: must be one of %s", k->name, k->choices);
 			return why;
 		}
 		strcpy(field, value);
@@ -131,10 +134,11 @@ static const char *key_set(struct config *cfg, const struct key *k, const char *
 	char *end;
 	errno = 0;
 	long v = strtol(value, &end, 10);
-	if (errno || end == value || *end != '\0')
-		return "not an integer";
-	if (v < k->min || v > k->max)
-		return "out of range";
+	if (errno || end == value || *end != '\0' || v < k->min || v > k->max) {
+		snprintf(why, sizeof(why), "%s: %s (an integer from %ld to %ld)", k->name,
+			 errno || end == value || *end != '\0' ? "not an integer" : "out of range", k->min, k->max);
+		return why;
+	}
 	if (k->type == KEY_INT)
 		*(int *)field = (int)v;
 	else
@@ -168,9 +172,13 @@ static const char *config_line(struct config *cfg, char *line, int lineno)
 	if (!eq)
 		return "expected key = value";
 	*eq = '\0';
-	const struct key *k = key_find(str_trim(s));
-	if (!k)
-		return "unknown key";
+	static char why[160];
+	const char *name = str_trim(s);
+	const struct key *k = key_find(name);
+	if (!k) {
+		snprintf(why, sizeof(why), "unknown key %.100s", name);
+		return why;
+	}
 	cfg->key_line[k - keys] = lineno;
 	return key_set(cfg, k, str_trim(eq + 1));
 }

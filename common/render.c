@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "util.h"
+#include "version.h"
 
 static json_object *text_or_null(struct store_query *q, int col)
 {
@@ -171,6 +172,7 @@ json_object *render_health(int64_t queue_depth, int64_t running, int64_t oldest_
 	json_object_object_add(o, "runners_alive", json_object_new_int((int)alive));
 	json_object_object_add(o, "runners", runners);
 	json_object_object_add(o, "sandbox_mode", json_object_get(mode));
+	json_object_object_add(o, "version", json_object_new_string(ENGINE_VERSION));
 	return o;
 }
 
@@ -190,6 +192,7 @@ json_object *render_health_store_down(void)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("unavailable"));
 	json_object_object_add(o, "db", json_object_new_string("error"));
+	json_object_object_add(o, "version", json_object_new_string(ENGINE_VERSION));
 	return o;
 }
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "version.h"
+
 /* Both backend structs begin with their ops pointer. */
 #define OPS(x) (*(const struct store_ops *const *)(x))
 
@@ -87,3 +89,10 @@ int store_wake_send(struct store *s, const char *execution_id)
 
 int store_wake_listen(struct store *s) { return OPS(s)->wake_listen ? OPS(s)->wake_listen(s) : -1; }
 int store_wake_drain(struct store *s) { return OPS(s)->wake_drain ? OPS(s)->wake_drain(s) : -1; }
+
+void store_newer_schema_error(int version, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "the store has schema version %d, newer than this release (%s, schema version %d) "
+		 "knows: a later release wrote it, and it is left as it is; run that release, or restore a backup "
+		 "made by this one", version, ENGINE_VERSION, store_schema_version);
+}

@@ -108,6 +108,9 @@ struct store_query;
 /* Schema version this build brings the database to (forward migrations only). */
 extern const int store_schema_version;
 
+/* The refusal to open a store whose schema version is newer than this build's (no downgrades). */
+void store_newer_schema_error(int version, char *err, size_t errlen);
+
 /* True if a "store" configuration value names a PostgreSQL server. */
 bool store_is_postgresql(const char *store);
 

@@ -103,8 +103,7 @@ static int migrate(struct store *s, char *err, size_t errlen)
 		goto fail;
 	if (v > store_schema_version) {
 		set_err(s, "");
-		snprintf(s->err, sizeof(s->err), "schema version %d is not supported (this build knows %d)",
-			 v, store_schema_version);
+		store_newer_schema_error(v, s->err, sizeof(s->err));
 		goto fail;
 	}
 	for (int from = v; from < store_schema_version; from++)

@@ -13,13 +13,12 @@
 #include "store_sqlite.h"
 #include "store_backend.h"
 #include "util.h"
+#include "store_sqlite_backup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <sqlite3.h>
-
-#define STORE_FILE "engine.db"
 
 /*
  * The runner is the store's checkpointer (fcgi_app's automatic checkpoint
@@ -72,9 +71,12 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 	if (exec_sql(db, "BEGIN IMMEDIATE", err, errlen))
 		return -1;
 	int v = user_version(db);
-	if (v < 0 || v > store_schema_version) {
-		snprintf(err, errlen, "schema version %d is not supported (this build knows %d)",
-			 v, store_schema_version);
+	if (v < 0) {
+		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (v > store_schema_version) {
+		store_newer_schema_error(v, err, errlen);
 		goto fail;
 	}
 	for (; v < store_schema_version; v++) {
@@ -173,7 +175,7 @@ fail:
 static struct store *sqlite_open(const struct config *cfg, enum store_role role, char *err, size_t errlen)
 {
 	char path[CONFIG_PATH_MAX + 32];
-	if (config_data_path(cfg, STORE_FILE, path, sizeof(path))) {
+	if (config_data_path(cfg, SQLITE_STORE_FILE, path, sizeof(path))) {
 		snprintf(err, errlen, "data_dir is too long");
 		return NULL;
 	}

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "runner_endpoint.h"
+#include "version.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -340,8 +341,11 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			config_path = argv[++i];
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("code-exec-events %s (schema version %d)\n", ENGINE_VERSION, store_schema_version);
+			return 0;
 		} else {
-			fprintf(stderr, "usage: events [--config FILE]\n");
+			fprintf(stderr, "usage: events [--config FILE] [--version]\n");
 			return 2;
 		}
 	}

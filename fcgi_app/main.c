@@ -19,6 +19,7 @@
 #include "validate.h"
 #include "queue.h"
 #include "routes.h"
+#include "version.h"
 
 /* Opens the store if it is not open; a failure is retried on the next request. */
 static void store_ensure(struct app *app)
@@ -103,11 +104,20 @@ static int load_languages(struct app *app, char *err, size_t errlen)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static struct app app;
 	char err[512];
 
+	if (argc > 1) {     /* the web server starts it without arguments */
+		if (strcmp(argv[1], "--version") == 0) {
+			printf("fcgi_app %s (schema version %d)\n", ENGINE_VERSION, store_schema_version);
+			return 0;
+		}
+		fprintf(stderr, "usage: fcgi_app [--version] (spawned by the web server, configured by "
+			"$ENGINE_CONFIG)\n");
+		return 2;
+	}
 	config_defaults(&app.cfg);
 	if (config_load(&app.cfg, config_default_path(), err, sizeof(err))) {
 		fprintf(stderr, "fcgi_app: %s\n", err);

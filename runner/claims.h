@@ -113,4 +113,12 @@ void claims_bind_output(struct store_query *q, int pos, const char *buf, size_t 
  */
 int claims_sweep(struct claims *c, void *events_pub);
 
+/*
+ * After a restore: every execution that was RUNNING when the backup was
+ * taken goes back to QUEUED at once (with its QUEUED event), whatever its
+ * lease and attempts; one cancelled meanwhile is left to the sweep, which
+ * ends it CANCELLED. Returns how many, or -1 (store_errmsg says why).
+ */
+int claims_requeue_restored(struct claims *c);
+
 #endif

@@ -2,8 +2,13 @@
  * runner: binds the ZeroMQ PULL endpoint, runs `slots` slot threads that
  * claim and execute work, and in this thread heartbeats and sweeps.
  *
- *   runner [--config FILE]            run (FILE defaults to $ENGINE_CONFIG)
- *   runner [--config FILE] --get KEY  print one configuration value
+ *   runner [--config FILE]                 run (FILE defaults to $ENGINE_CONFIG)
+ *   runner [--config FILE] --get KEY       print one configuration value
+ *   runner [--config FILE] --check-config  check the configuration and the language table
+ *   runner [--config FILE] --env           PORT, DATA_DIR and FCGI_PROCS for the front ends
+ *   runner [--config FILE] --backup FILE   copy the store into FILE (the engine keeps serving)
+ *   runner [--config FILE] --restore FILE  put FILE back as the store (the engine stopped)
+ *   runner --version
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,15 +19,19 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "auth.h"
+#include "backup.h"
 #include "claims.h"
 #include "event_sink.h"
 #include "languages_probe.h"
 #include "limit_errors.h"
 #include "wake.h"
 #include "log.h"
+#include "notify.h"
 #include "runner.h"
 #include "runner_endpoint.h"
 #include "slot.h"
+#include "version.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -191,6 +200,59 @@ static int print_key(const struct config *cfg, const char *key)
 	return 0;
 }
 
+/* What the front ends take from the configuration (lighttpd.conf's env.*,
+ * the units' EnvironmentFile, Apache's ${...}): one source for all. */
+static int print_env(const struct config *cfg)
+{
+	printf("PORT=%d\nDATA_DIR=%s\nFCGI_PROCS=%d\n", cfg->port, cfg->data_dir, cfg->fcgi_processes);
+	return 0;
+}
+
+/* --check-config: what start-up reads before it touches the sandbox or the store. */
+static int check_config(struct runner *r, const char *config_path)
+{
+	char langs[CONFIG_PATH_MAX], err[1024];
+	struct auth *auth = NULL;
+
+	if (config_languages_path(&r->cfg, config_path, langs, sizeof(langs))) {
+		fprintf(stderr, "runner: languages_file: path too long\n");
+		return 1;
+	}
+	if (languages_load(&r->langs, langs, err, sizeof(err)) || !(auth = auth_new(&r->cfg, err, sizeof(err)))) {
+		fprintf(stderr, "runner: %s\n", err);
+		return 1;
+	}
+	auth_free(&auth);
+	languages_free(&r->langs);
+	printf("%s: ok\n", config_path ? config_path : "defaults");
+	return 0;
+}
+
+static int backup(const struct config *cfg, const char *file)
+{
+	char err[1024];
+	if (backup_store(cfg, file, err, sizeof(err))) {
+		fprintf(stderr, "runner: backup: %s\n", err);
+		return 1;
+	}
+	printf("backed up %s to %s\n", store_is_postgresql(cfg->store) ? "the PostgreSQL store" : cfg->data_dir,
+	       file);
+	return 0;
+}
+
+static int restore(const struct config *cfg, const char *file)
+{
+	char err[1024];
+	int requeued = 0;
+	if (restore_store(cfg, file, &requeued, err, sizeof(err))) {
+		fprintf(stderr, "runner: restore: %s\n", err);
+		return 1;
+	}
+	printf("restored %s into %s: %d execution(s) running at backup time queued again\n", file,
+	       store_is_postgresql(cfg->store) ? "the PostgreSQL store" : cfg->data_dir, requeued);
+	return 0;
+}
+
 static int prepare(struct runner *r, const char *config_path, char *err, size_t errlen)
 {
 	char langs[CONFIG_PATH_MAX];
@@ -241,9 +303,11 @@ static int serve(struct runner *r)
 	wake_open(&lp);
 	lp.events_pub = event_pub_open(lp.ctx, &r->cfg);
 	started = start_slots(r, s);
-	log_info("runner %s started: %d slots, sandbox %s, data in %s", r->id, started, r->host.mode,
-		 r->cfg.data_dir);
+	log_info("runner %s %s started: %d slots, sandbox %s, data in %s", ENGINE_VERSION, r->id, started,
+		 r->host.mode, r->cfg.data_dir);
+	notify_systemd("READY=1");
 	loop_run(&lp);
+	notify_systemd("STOPPING=1");
 	log_info("stopping (%s): letting running executions finish",
 		 stop_signal ? strsignal(stop_signal) : "a slot failed");
 	rc = stop_signal ? 0 : 1;
@@ -267,30 +331,69 @@ out:
 	return rc;
 }
 
+enum command { CMD_RUN, CMD_GET, CMD_CHECK, CMD_ENV, CMD_BACKUP, CMD_RESTORE, CMD_VERSION };
+
+/* Parses argv. Returns the command (its argument in *arg), or -1 for a usage error. */
+static int parse_args(int argc, char **argv, const char **config_path, const char **arg)
+{
+	static const struct { const char *flag; enum command cmd; bool takes_arg; } flags[] = {
+		{ "--get", CMD_GET, true }, { "--check-config", CMD_CHECK, false },
+		{ "--env", CMD_ENV, false }, { "--backup", CMD_BACKUP, true },
+		{ "--restore", CMD_RESTORE, true }, { "--version", CMD_VERSION, false },
+	};
+	int cmd = CMD_RUN;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			*config_path = argv[++i];
+			continue;
+		}
+		size_t f = 0;
+		while (f < sizeof(flags) / sizeof(flags[0]) && strcmp(argv[i], flags[f].flag) != 0)
+			f++;
+		if (f == sizeof(flags) / sizeof(flags[0]) || cmd != CMD_RUN || (flags[f].takes_arg && i + 1 >= argc))
+			return -1;
+		cmd = (int)flags[f].cmd;
+		if (flags[f].takes_arg)
+			*arg = argv[++i];
+	}
+	return cmd;
+}
+
 int main(int argc, char **argv)
 {
 	static struct runner r;
-	const char *config_path = config_default_path(), *get = NULL;
+	const char *config_path = config_default_path(), *arg = NULL;
 	char err[1024];
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config_path = argv[++i];
-		else if (strcmp(argv[i], "--get") == 0 && i + 1 < argc)
-			get = argv[++i];
-		else {
-			fprintf(stderr, "usage: runner [--config FILE] [--get KEY]\n");
-			return 2;
-		}
+	int cmd = parse_args(argc, argv, &config_path, &arg);
+	if (cmd < 0) {
+		fprintf(stderr, "usage: runner [--config FILE] [--get KEY | --check-config | --env | "
+			"--backup FILE | --restore FILE | --version]\n");
+		return 2;
+	}
+	if (cmd == CMD_VERSION) {
+		printf("code-exec-runner %s (schema version %d)\n", ENGINE_VERSION, store_schema_version);
+		return 0;
 	}
 	config_defaults(&r.cfg);
 	if (config_load(&r.cfg, config_path, err, sizeof(err))) {
 		fprintf(stderr, "runner: %s\n", err);
 		return 1;
 	}
-	if (get)
-		return print_key(&r.cfg, get);
 	log_init("runner", r.cfg.log_level);
+	switch (cmd) {
+	case CMD_GET:
+		return print_key(&r.cfg, arg);
+	case CMD_CHECK:
+		return check_config(&r, config_path);
+	case CMD_ENV:
+		return print_env(&r.cfg);
+	case CMD_BACKUP:
+		return backup(&r.cfg, arg);
+	case CMD_RESTORE:
+		return restore(&r.cfg, arg);
+	}
 	struct sigaction sa = { .sa_handler = on_stop };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -46,11 +46,11 @@ def test_readme_default_is_the_built_in_default(key):
 
 
 @pytest.mark.parametrize("line,reason", [
-    ("log_level = verbose", "must be one of error|warn|info|debug"),
-    ("sandbox_mode = nsjail", "must be one of auto|cgroup|rlimit"),
-    ("memory_mb = 8", "out of range"),
-    ("max_output_bytes = 64k", "not an integer"),
-    ("no_such_key = 1", "unknown key"),
+    ("log_level = verbose", "log_level: must be one of error|warn|info|debug"),
+    ("sandbox_mode = nsjail", "sandbox_mode: must be one of auto|cgroup|rlimit"),
+    ("memory_mb = 8", "memory_mb: out of range (an integer from 16 to 65536)"),
+    ("max_output_bytes = 64k", "max_output_bytes: not an integer (an integer from 1024 to 67108864)"),
+    ("no_such_key = 1", "unknown key no_such_key"),
 ])
 def test_a_bad_value_stops_both_programs_with_file_and_line(tmp_path, line, reason):
     conf = tmp_path / "engine.conf"

@@ -1042,7 +1042,7 @@ def start_runner_alone(lines, user=None):
 def test_runner_refuses_an_unknown_sandbox_mode():
     rc, err = start_runner_alone(["sandbox_mode = nsjail"])
     assert rc != 0
-    assert "engine.conf:2: must be one of auto|cgroup|rlimit" in err, err
+    assert "engine.conf:2: sandbox_mode: must be one of auto|cgroup|rlimit" in err, err
 
 
 def test_runner_refuses_to_start_without_its_interpreter():
