@@ -83,6 +83,10 @@ static const struct key keys[] = {
 	STR_KEY(auth_audience, ""),
 	STR_KEY(allowed_origins, ""),
 	STR_KEY(metrics_allowed_addresses, "127.0.0.1 ::1"),
+	NUM_KEY(quota_runs_per_minute, "0", 0, 1000000),
+	NUM_KEY(quota_concurrent_runs, "0", 0, 1000000),
+	NUM_KEY(quota_sessions_per_hour, "0", 0, 1000000),
+	NUM_KEY(quota_source_bytes, "0", 0, 1L << 40),
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))

@@ -57,6 +57,11 @@ struct config {
 	char auth_audience[256];         /* "" or a value the aud of every token must hold */
 	char allowed_origins[1024];      /* browser origins allowed by CORS, space-separated */
 	char metrics_allowed_addresses[256]; /* with auth = token: client addresses /metrics answers */
+	/* Per learner (a token's sub; with auth = none, a client address); 0 = no limit. */
+	int quota_runs_per_minute;       /* runs, checks and submissions started in any 60 s */
+	int quota_concurrent_runs;       /* runs queued or running at once (a submission is one) */
+	int quota_sessions_per_hour;     /* sessions created in any 3600 s */
+	long quota_source_bytes;         /* source_code bytes of all the learner's sessions */
 	int key_line[CONFIG_KEYS_MAX];   /* where each key was set in the file, by table index; 0 = not */
 	char path[CONFIG_PATH_MAX];      /* the file read, or "" */
 };

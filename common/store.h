@@ -85,6 +85,12 @@ enum store_stmt {
 	STMT_OWNER_SESSION,
 	STMT_OWNER_EXECUTION,
 	STMT_OWNER_SUBMISSION,
+	/* quotas: what a learner has started, has in flight and stores (fcgi_app/db_quota.c) */
+	STMT_LEARNER_RUNS,
+	STMT_LEARNER_IN_FLIGHT,
+	STMT_LEARNER_SESSIONS,
+	STMT_LEARNER_SOURCE_BYTES,
+	STMT_SESSION_QUOTA,
 	STMT__MAX
 };
 

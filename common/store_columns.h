@@ -193,6 +193,36 @@ enum case_result_column {
 	CASE_RESULT__NCOLUMNS
 };
 
+/* STMT_LEARNER_RUNS, STMT_LEARNER_SESSIONS: a learner's rows within a quota's window. */
+enum window_column {
+	WINDOW_COUNT,
+	WINDOW_OLDEST,                  /* queued_at or created_at of the oldest; NULL when none */
+	WINDOW__NCOLUMNS
+};
+
+/* STMT_SESSION_QUOTA: whom a session's source counts against, and how much it is. */
+#define SESSION_QUOTA_COLUMNS "learner, source_bytes"
+enum session_quota_column {
+	SESSION_QUOTA_LEARNER,
+	SESSION_QUOTA_SOURCE_BYTES,
+	SESSION_QUOTA__NCOLUMNS
+};
+
+/*
+ * STMT_CLAIM's choice of learner, in either dialect (claimable_q: the
+ * dialect's test that queued row q may start now): among the learners
+ * with such a row, the one with the fewest runs running, then the one a
+ * slot served longest ago (or never), then the one with the oldest row.
+ * One pass over the queued rows' index (executions_learner_queued); each
+ * learner's counts are an index seek (executions_learner_running,
+ * executions_learner_started).
+ */
+#define FAIREST_LEARNER(claimable_q) \
+	"(SELECT q.learner FROM executions q WHERE " claimable_q " GROUP BY q.learner ORDER BY " \
+	"(SELECT count(*) FROM executions r WHERE r.learner = q.learner AND r.status = 'RUNNING'), " \
+	"coalesce((SELECT max(r.started_at) FROM executions r WHERE r.learner = q.learner), 0), " \
+	"min(q.seq) LIMIT 1)"
+
 /* The error message of every cancelled execution. */
 #define CANCEL_MESSAGE "the execution was cancelled"
 

@@ -105,6 +105,16 @@ const char *const pg_migrations[] = {
 	"CREATE INDEX submissions_by_session ON submissions(session_id, seq);",
 	/* 9 */
 	"ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT '';",
+	/* 10 */
+	"ALTER TABLE sessions ADD COLUMN learner TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sessions ADD COLUMN source_bytes BIGINT NOT NULL DEFAULT 0;"
+	"UPDATE sessions SET learner = owner, source_bytes = octet_length(source_code);"
+	"ALTER TABLE executions ADD COLUMN learner TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX sessions_by_learner ON sessions(learner, created_at, source_bytes);"
+	"CREATE INDEX executions_by_learner ON executions(learner, queued_at, case_index);"
+	"CREATE INDEX executions_learner_started ON executions(learner, started_at);"
+	"CREATE INDEX executions_learner_queued ON executions(learner, seq) WHERE status = 'QUEUED';"
+	"CREATE INDEX executions_learner_running ON executions(learner) WHERE status = 'RUNNING';",
 };
 const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]));
 
@@ -133,9 +143,14 @@ const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migration
 	HB(x, 9) HB(x, 10) HB(x, 11) "count(" x "), coalesce(sum(" x "), 0)::float8 FROM executions"
 _Static_assert(HISTOGRAM_BUCKETS == 11, "HISTOGRAM_SQL spells out 11 buckets");
 
-/* How many running cases submission e's has (the claim's fairness order and cap). */
-#define RUNNING_CASES "(SELECT count(*) FROM executions r WHERE r.submission_id = e.submission_id " \
+/* The claim's parts, as in common/store_sqlite_sql.c. */
+#define RUNNING_CASES(e) "(SELECT count(*) FROM executions r WHERE r.submission_id = " e ".submission_id " \
 	"AND r.status = 'RUNNING')"
+#define CLAIMABLE(e) \
+	e ".status = 'QUEUED' AND (" e ".submission_id IS NULL OR (" RUNNING_CASES(e) " < $5::bigint " \
+	"AND NOT (" e ".after_first <> 0 AND EXISTS (SELECT 1 FROM executions f " \
+	"WHERE f.submission_id = " e ".submission_id AND f.case_index = 0 " \
+	"AND f.status IN ('QUEUED', 'RUNNING')))))"
 
 const char *const pg_sql[STMT__MAX] = {
 	[STMT_SUITE_PUT] =
@@ -153,9 +168,9 @@ const char *const pg_sql[STMT__MAX] = {
 		"VALUES ($1, $2, $3, $4, $5, $6)",
 	[STMT_CASE_INSERT] =
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind, "
-		"submission_id, case_index, time_limit_ms, expected_stdout, compare, after_first) "
+		"submission_id, case_index, time_limit_ms, expected_stdout, compare, after_first, learner) "
 		"SELECT $1::text, id, 'QUEUED', language, source_code, $2::text, $3::bigint, 'case', $4::text, "
-		"$5::bigint, $6::bigint, $7::text, $8::text, $9::bigint FROM sessions WHERE id = $10",
+		"$5::bigint, $6::bigint, $7::text, $8::text, $9::bigint, $11::text FROM sessions WHERE id = $10",
 	[STMT_SUBMISSION_GET] =
 		"SELECT " SUBMISSION_COLUMNS " FROM submissions s JOIN test_suites t "
 		"ON t.id = s.suite_id AND t.version = s.suite_version WHERE s.id = $1",
@@ -176,11 +191,12 @@ const char *const pg_sql[STMT__MAX] = {
 		" AND (SELECT stop_on_first_failure FROM submissions WHERE id = $1) <> 0 END",
 	[STMT_CASE_SUBMISSION] = "SELECT submission_id FROM executions WHERE id = $1 AND kind = 'case'",
 	[STMT_SESSION_INSERT] =
-		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at, owner) "
-		"VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $5) RETURNING " SESSION_COLUMNS,
+		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at, owner, learner, "
+		"source_bytes) VALUES ($1, $2, $3, 'ACTIVE', $4, $4, $5, $6, $7) RETURNING " SESSION_COLUMNS,
 	[STMT_SESSION_GET] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = $1",
 	[STMT_SESSION_UPDATE] =
-		"UPDATE sessions SET source_code = $2, updated_at = greatest($3::bigint, updated_at) "
+		"UPDATE sessions SET source_code = $2, updated_at = greatest($3::bigint, updated_at), "
+		"source_bytes = $4 "
 		"WHERE id = $1 RETURNING " SESSION_COLUMNS,
 	[STMT_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = $1",
 	[STMT_SESSION_IN_FLIGHT] =
@@ -189,8 +205,20 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_QUEUE_DEPTH] = "SELECT count(*) FROM executions WHERE status = 'QUEUED'",
 	[STMT_EXECUTION_INSERT] =
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind, "
-		"interactive) SELECT $1::text, id, 'QUEUED', language, source_code, $2::text, $3::bigint, "
-		"$5::text, $6::bigint FROM sessions WHERE id = $4",
+		"interactive, learner) SELECT $1::text, id, 'QUEUED', language, source_code, $2::text, $3::bigint, "
+		"$5::text, $6::bigint, $7::text FROM sessions WHERE id = $4",
+	[STMT_LEARNER_RUNS] =
+		"SELECT count(*) AS count, min(queued_at) AS oldest FROM executions "
+		"WHERE learner = $1 AND queued_at > $2 AND coalesce(case_index, 0) = 0",
+	[STMT_LEARNER_IN_FLIGHT] =
+		"SELECT count(DISTINCT k) FROM ("
+		"SELECT coalesce(submission_id, id) AS k FROM executions WHERE learner = $1 AND status = 'QUEUED' "
+		"UNION ALL SELECT coalesce(submission_id, id) FROM executions WHERE learner = $1 AND status = 'RUNNING') u",
+	[STMT_LEARNER_SESSIONS] =
+		"SELECT count(*) AS count, min(created_at) AS oldest FROM sessions WHERE learner = $1 AND created_at > $2",
+	[STMT_LEARNER_SOURCE_BYTES] =
+		"SELECT coalesce(sum(source_bytes), 0)::bigint FROM sessions WHERE learner = $1 AND id != $2",
+	[STMT_SESSION_QUOTA] = "SELECT " SESSION_QUOTA_COLUMNS " FROM sessions WHERE id = $1",
 	[STMT_EXECUTION_GET] = "SELECT " PG_EXECUTION_COLUMNS " FROM executions WHERE id = $1 AND kind != 'case'",
 	[STMT_EXECUTION_LIST] =
 		"SELECT " PG_EXECUTION_COLUMNS " FROM executions WHERE session_id = $1 AND seq < $2 "
@@ -227,17 +255,15 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_RUNNER_STOPPED] = "UPDATE runners SET stopped_at = $2, busy = 0 WHERE id = $1",
 	[STMT_ANY_QUEUED] = "SELECT 1 FROM executions WHERE status = 'QUEUED' LIMIT 1",
 	/* As in SQLite; the lease runs from the database's now for as long as
-	 * the runner's ?3 - ?2 (or ?4 - ?2, or ?6 plus the case's limit). */
+	 * the runner's ?3 - ?2 (or ?4 - ?2, or ?6 plus the case's limit).
+	 * Claimers at once pick the same learner and skip each other's row. */
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = $1, attempt = attempt + 1, "
 		"started_at = $2, lease_until = " DB_NOW_MS " + CASE WHEN interactive <> 0 THEN $4::bigint - $2::bigint "
 		"WHEN time_limit_ms IS NOT NULL THEN $6::bigint + time_limit_ms ELSE $3::bigint - $2::bigint END "
-		"WHERE seq = (SELECT e.seq FROM executions e WHERE e.status = 'QUEUED' "
-		" AND (e.submission_id IS NULL OR (" RUNNING_CASES " < $5::bigint "
-		"  AND NOT (e.after_first <> 0 AND EXISTS (SELECT 1 FROM executions f "
-		"   WHERE f.submission_id = e.submission_id AND f.case_index = 0 "
-		"   AND f.status IN ('QUEUED', 'RUNNING'))))) "
-		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE " RUNNING_CASES " END, e.seq "
+		"WHERE seq = (SELECT e.seq FROM executions e WHERE " CLAIMABLE("e") " AND e.learner = "
+		FAIREST_LEARNER(CLAIMABLE("q"))
+		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE " RUNNING_CASES("e") " END, e.seq "
 		" LIMIT 1 FOR UPDATE SKIP LOCKED) "
 		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
 	[STMT_FINISH] =

@@ -81,6 +81,22 @@ const char *const sqlite_migrations[] = {
 	 * ('' with auth = none, and for sessions from before); its executions
 	 * and submissions are its owner's through their session_id. */
 	"ALTER TABLE sessions ADD COLUMN owner TEXT NOT NULL DEFAULT '';",
+	/* 10: per-learner quotas and the fair queue. learner: whom a session
+	 * or an execution counts against, the sub of the token that made it,
+	 * or with auth = none the client's address (an older session: its
+	 * owner; an older execution: ''). source_bytes: the session's
+	 * source_code in bytes, summed against quota_source_bytes. The
+	 * indexes answer each quota and the claim's choice of learner with a
+	 * range of one learner's entries (README, "Quotas"). */
+	"ALTER TABLE sessions ADD COLUMN learner TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE sessions ADD COLUMN source_bytes INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE sessions SET learner = owner, source_bytes = length(CAST(source_code AS BLOB));"
+	"ALTER TABLE executions ADD COLUMN learner TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX sessions_by_learner ON sessions(learner, created_at, source_bytes);"
+	"CREATE INDEX executions_by_learner ON executions(learner, queued_at, case_index);"
+	"CREATE INDEX executions_learner_started ON executions(learner, started_at);"
+	"CREATE INDEX executions_learner_queued ON executions(learner, seq) WHERE status = 'QUEUED';"
+	"CREATE INDEX executions_learner_running ON executions(learner) WHERE status = 'RUNNING';",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -102,6 +118,20 @@ const char *const sqlite_tx_sql[SQLITE_TX__MAX] = {
 	HB(x, 9) HB(x, 10) HB(x, 11) "count(" x "), total(" x ") FROM executions"
 _Static_assert(HISTOGRAM_BUCKETS == 11, "HISTOGRAM_SQL spells out 11 buckets");
 
+/* How many cases of row e's submission are running. */
+#define RUNNING_CASES(e) "(SELECT count(*) FROM executions r WHERE r.submission_id = " e ".submission_id " \
+	"AND r.status = 'RUNNING')"
+/*
+ * Whether QUEUED row e may start now: a case waits for case 0 of its
+ * submission when after_first is set, and for a free place among its
+ * submission's ?5 running cases.
+ */
+#define CLAIMABLE(e) \
+	e ".status = 'QUEUED' AND (" e ".submission_id IS NULL OR (" RUNNING_CASES(e) " < ?5 " \
+	"AND NOT (" e ".after_first AND EXISTS (SELECT 1 FROM executions f " \
+	"WHERE f.submission_id = " e ".submission_id AND f.case_index = 0 " \
+	"AND f.status IN ('QUEUED', 'RUNNING')))))"
+
 const char *const sqlite_sql[STMT__MAX] = {
 	/* The next version follows every earlier one, deleted ones too. */
 	[STMT_SUITE_PUT] =
@@ -119,8 +149,8 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[STMT_CASE_INSERT] =
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind, "
-		"submission_id, case_index, time_limit_ms, expected_stdout, compare, after_first) "
-		"SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3, 'case', ?4, ?5, ?6, ?7, ?8, ?9 "
+		"submission_id, case_index, time_limit_ms, expected_stdout, compare, after_first, learner) "
+		"SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3, 'case', ?4, ?5, ?6, ?7, ?8, ?9, ?11 "
 		"FROM sessions WHERE id = ?10",
 	[STMT_SUBMISSION_GET] =
 		"SELECT " SUBMISSION_COLUMNS " FROM submissions s JOIN test_suites t "
@@ -148,11 +178,11 @@ const char *const sqlite_sql[STMT__MAX] = {
 		" AND (SELECT stop_on_first_failure FROM submissions WHERE id = ?1) END",
 	[STMT_CASE_SUBMISSION] = "SELECT submission_id FROM executions WHERE id = ?1 AND kind = 'case'",
 	[STMT_SESSION_INSERT] =
-		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at, owner) "
-		"VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?4, ?5) RETURNING " SESSION_COLUMNS,
+		"INSERT INTO sessions (id, language, source_code, status, created_at, updated_at, owner, learner, "
+		"source_bytes) VALUES (?1, ?2, ?3, 'ACTIVE', ?4, ?4, ?5, ?6, ?7) RETURNING " SESSION_COLUMNS,
 	[STMT_SESSION_GET] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = ?1",
 	[STMT_SESSION_UPDATE] =
-		"UPDATE sessions SET source_code = ?2, updated_at = max(?3, updated_at) "
+		"UPDATE sessions SET source_code = ?2, updated_at = max(?3, updated_at), source_bytes = ?4 "
 		"WHERE id = ?1 RETURNING " SESSION_COLUMNS,
 	[STMT_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
 	/* A submission in flight counts once, however many of its cases are. */
@@ -162,7 +192,24 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_QUEUE_DEPTH] = "SELECT count(*) FROM executions WHERE status = 'QUEUED'",
 	[STMT_EXECUTION_INSERT] =
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind, "
-		"interactive) SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3, ?5, ?6 FROM sessions WHERE id = ?4",
+		"interactive, learner) SELECT ?1, id, 'QUEUED', language, source_code, ?2, ?3, ?5, ?6, ?7 "
+		"FROM sessions WHERE id = ?4",
+	/* Quotas of learner ?1 (fcgi_app/db_quota.c). A run, a check or a
+	 * submission (its case 0) started after ?2, the window's start. */
+	[STMT_LEARNER_RUNS] =
+		"SELECT count(*) AS count, min(queued_at) AS oldest FROM executions "
+		"WHERE learner = ?1 AND queued_at > ?2 AND coalesce(case_index, 0) = 0",
+	/* Queued or running; a submission counts once, however many of its cases are. */
+	[STMT_LEARNER_IN_FLIGHT] =
+		"SELECT count(DISTINCT k) FROM ("
+		"SELECT coalesce(submission_id, id) AS k FROM executions WHERE learner = ?1 AND status = 'QUEUED' "
+		"UNION ALL SELECT coalesce(submission_id, id) FROM executions WHERE learner = ?1 AND status = 'RUNNING')",
+	[STMT_LEARNER_SESSIONS] =
+		"SELECT count(*) AS count, min(created_at) AS oldest FROM sessions WHERE learner = ?1 AND created_at > ?2",
+	/* The learner's stored source, session ?2 left out (the one being written). */
+	[STMT_LEARNER_SOURCE_BYTES] =
+		"SELECT coalesce(sum(source_bytes), 0) FROM sessions WHERE learner = ?1 AND id != ?2",
+	[STMT_SESSION_QUOTA] = "SELECT " SESSION_QUOTA_COLUMNS " FROM sessions WHERE id = ?1",
 	/* A submission's cases are shown only through the submission, which hides the hidden ones. */
 	[STMT_EXECUTION_GET] = "SELECT " EXECUTION_COLUMNS " FROM executions WHERE id = ?1 AND kind != 'case'",
 	[STMT_EXECUTION_LIST] =
@@ -199,28 +246,23 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_RUNNER_STOPPED] = "UPDATE runners SET stopped_at = ?2, busy = 0 WHERE id = ?1",
 	[STMT_ANY_QUEUED] = "SELECT 1 FROM executions WHERE status = 'QUEUED' LIMIT 1",
 	/*
-	 * The queue head among what may start now. A case waits for case 0 of
-	 * its submission when after_first is set, and for a free place among
-	 * its submission's ?5 running cases. Order: rows whose submission has
-	 * the fewest cases running first (a plain run counts 0), then FIFO --
-	 * so a submission fills free slots, but any other waiting work takes
-	 * the next slot that frees up: one submission never holds every slot
-	 * while others wait. A case's lease: ?6 (compile and grace) plus its
-	 * own time limit.
+	 * The queue head among what may start now (CLAIMABLE), fair between
+	 * learners: first the learner (FAIREST_LEARNER) with the fewest runs
+	 * running, on a tie the one a slot served longest ago (or never), so
+	 * one learner's backlog never waits another's single run for more
+	 * than one free slot; then that learner's own order: rows whose
+	 * submission has the fewest cases running first (a plain run counts
+	 * 0), then FIFO, so a submission fills free slots but never holds
+	 * every slot while the learner's other work waits. A case's lease: ?6
+	 * (compile and grace) plus its own time limit.
 	 */
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = ?1, attempt = attempt + 1, "
 		"started_at = ?2, lease_until = CASE WHEN interactive THEN ?4 "
 		"WHEN time_limit_ms IS NOT NULL THEN ?2 + ?6 + time_limit_ms ELSE ?3 END "
-		"WHERE seq = (SELECT e.seq FROM executions e WHERE e.status = 'QUEUED' "
-		" AND (e.submission_id IS NULL OR ("
-		"  (SELECT count(*) FROM executions r WHERE r.submission_id = e.submission_id "
-		"   AND r.status = 'RUNNING') < ?5 "
-		"  AND NOT (e.after_first AND EXISTS (SELECT 1 FROM executions f "
-		"   WHERE f.submission_id = e.submission_id AND f.case_index = 0 "
-		"   AND f.status IN ('QUEUED', 'RUNNING'))))) "
-		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE (SELECT count(*) FROM executions r "
-		"  WHERE r.submission_id = e.submission_id AND r.status = 'RUNNING') END, e.seq LIMIT 1) "
+		"WHERE seq = (SELECT e.seq FROM executions e WHERE " CLAIMABLE("e") " AND e.learner = "
+		FAIREST_LEARNER(CLAIMABLE("q"))
+		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE " RUNNING_CASES("e") " END, e.seq LIMIT 1) "
 		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
 	[STMT_FINISH] =
 		"UPDATE executions SET status = CASE WHEN cancel_requested THEN 'FAILED' ELSE ?4 END, "

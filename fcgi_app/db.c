@@ -39,19 +39,60 @@ static enum db_status one_row(struct store *s, struct store_query *q,
 	return st;
 }
 
-enum db_status db_session_create(struct store *s, const char *language, const char *code,
-				 size_t code_len, const char *owner, json_object **out)
+enum db_status db_transaction(struct store *s, enum db_status (*fn)(struct store *s, void *ctx), void *ctx)
+{
+	if (store_begin(s))
+		return db_failed(s, "begin");
+	enum db_status st = fn(s, ctx);
+	if (st == DB_OK && store_commit(s))
+		st = db_failed(s, "commit");
+	if (st != DB_OK)
+		store_rollback(s);
+	return st;
+}
+
+/* A session write and what it needs (db_transaction's ctx). */
+struct session_write {
+	struct learner_quota *lq;
+	const char *id;
+	const char *language;           /* create only */
+	const char *code;
+	size_t code_len;
+	const char *owner;              /* create only */
+	json_object **out;
+};
+
+static enum db_status session_create_locked(struct store *s, void *ctx)
+{
+	struct session_write *w = ctx;
+	enum db_status st = db_quota_session_create(s, w->lq, w->code_len);
+	if (st != DB_OK)
+		return st;
+	struct store_query *q = store_query(s, STMT_SESSION_INSERT);
+	store_bind_text(q, 1, w->id, UUID_LEN);
+	store_bind_str(q, 2, w->language);
+	store_bind_text(q, 3, w->code, w->code_len);
+	store_bind_int64(q, 4, now_ms());
+	store_bind_str(q, 5, w->owner);
+	store_bind_str(q, 6, w->lq->learner);
+	store_bind_int64(q, 7, (int64_t)w->code_len);
+	st = one_row(s, q, render_session, w->out, "create session");
+	return st == DB_NOT_FOUND ? DB_ERROR : st;
+}
+
+enum db_status db_session_create(struct store *s, struct learner_quota *lq, const char *language,
+				 const char *code, size_t code_len, const char *owner, json_object **out)
 {
 	char id[UUID_LEN + 1];
 	uuid_new(id);
-	struct store_query *q = store_query(s, STMT_SESSION_INSERT);
-	store_bind_text(q, 1, id, UUID_LEN);
-	store_bind_str(q, 2, language);
-	store_bind_text(q, 3, code, code_len);
-	store_bind_int64(q, 4, now_ms());
-	store_bind_str(q, 5, owner);
-	enum db_status st = one_row(s, q, render_session, out, "create session");
-	return st == DB_NOT_FOUND ? DB_ERROR : st;
+	*out = NULL;
+	struct session_write w = { lq, id, language, code, code_len, owner, out };
+	enum db_status st = db_transaction(s, session_create_locked, &w);
+	if (st != DB_OK && *out) {      /* rendered, then the commit failed */
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return st;
 }
 
 enum db_status db_session_get(struct store *s, const char *id, json_object **out)
@@ -61,14 +102,38 @@ enum db_status db_session_get(struct store *s, const char *id, json_object **out
 	return one_row(s, q, render_session, out, "get session");
 }
 
-enum db_status db_session_update(struct store *s, const char *id, const char *code,
-				 size_t code_len, json_object **out)
+static enum db_status session_update_row(struct store *s, const struct session_write *w)
 {
 	struct store_query *q = store_query(s, STMT_SESSION_UPDATE);
-	store_bind_str(q, 1, id);
-	store_bind_text(q, 2, code, code_len);
+	store_bind_str(q, 1, w->id);
+	store_bind_text(q, 2, w->code, w->code_len);
 	store_bind_int64(q, 3, now_ms());
-	return one_row(s, q, render_session, out, "update session");
+	store_bind_int64(q, 4, (int64_t)w->code_len);
+	return one_row(s, q, render_session, w->out, "update session");
+}
+
+static enum db_status session_update_locked(struct store *s, void *ctx)
+{
+	struct session_write *w = ctx;
+	enum db_status st = db_quota_source_update(s, w->lq, w->id, w->code_len);
+	return st == DB_OK ? session_update_row(s, w) : st;
+}
+
+enum db_status db_session_update(struct store *s, struct learner_quota *lq, const char *id,
+				 const char *code, size_t code_len, json_object **out)
+{
+	struct session_write w = { .lq = lq, .id = id, .code = code, .code_len = code_len, .out = out };
+	*out = NULL;
+	/* Autosaves are the most frequent write: without a source quota, one
+	 * statement, no transaction. */
+	if (lq->source_bytes == 0)
+		return session_update_row(s, &w);
+	enum db_status st = db_transaction(s, session_update_locked, &w);
+	if (st != DB_OK && *out) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return st;
 }
 
 /* The count a query returns, or -1. */
@@ -90,6 +155,9 @@ enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const
 		return db_failed(s, "count runs in flight");
 	if (n >= caps->per_session)
 		return DB_SESSION_BUSY;
+	enum db_status st = db_quota_run(s, caps->quota);
+	if (st != DB_OK)
+		return st;
 	n = count_query(s, STMT_QUEUE_DEPTH, NULL);
 	if (n < 0)
 		return db_failed(s, "queue depth");
@@ -125,6 +193,7 @@ static enum db_status enqueue_locked(struct store *s, const struct run_caps *cap
 	store_bind_str(q, 4, session_id);
 	store_bind_str(q, 5, kind);
 	store_bind_int64(q, 6, interactive);
+	store_bind_str(q, 7, caps->quota->learner);
 	enum store_rc rc = store_step(q);
 	store_reset(q);
 	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert execution");

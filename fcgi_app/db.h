@@ -20,20 +20,45 @@ enum db_status {
 	DB_QUEUE_FULL,          /* global queue depth reached */
 	DB_NOT_RUNNING,         /* cancel or stdin: the execution has finished */
 	DB_SUITE_NOT_FOUND,     /* submit: no such test suite (or it was deleted) */
+	DB_RUN_RATE_LIMITED,    /* the learner's quotas (struct learner_quota says which limit, retry when) */
+	DB_CONCURRENT_RUNS_LIMITED,
+	DB_SESSION_RATE_LIMITED,
+	DB_SOURCE_QUOTA_EXCEEDED,
 	DB_ERROR,               /* the store failed: nothing was written */
 };
 
-/* owner: the sub of the caller's token ("" with auth = none). */
-enum db_status db_session_create(struct store *s, const char *language, const char *code,
-				 size_t code_len, const char *owner, json_object **out);
-enum db_status db_session_get(struct store *s, const char *id, json_object **out);
-enum db_status db_session_update(struct store *s, const char *id, const char *code,
-				 size_t code_len, json_object **out);
+/*
+ * The quotas of one learner (0: no limit; config.h says what each
+ * counts) and, when a check refuses, which limit and when to retry.
+ */
+struct learner_quota {
+	const char *learner;            /* the caller's sub, or with auth = none its address */
+	int64_t runs_per_minute;
+	int64_t concurrent_runs;
+	int64_t sessions_per_hour;
+	int64_t source_bytes;
+	struct {
+		int64_t limit;          /* the limit that refused */
+		int retry_after_s;      /* when trying again may succeed */
+	} refused;
+};
 
-/* The caps a Run must fit in: runs in flight for its session, QUEUED rows in all. */
+/* owner: the sub of the caller's token ("" with auth = none); lq: the caller's quotas. */
+enum db_status db_session_create(struct store *s, struct learner_quota *lq, const char *language,
+				 const char *code, size_t code_len, const char *owner, json_object **out);
+enum db_status db_session_get(struct store *s, const char *id, json_object **out);
+/* The session's source counts against the quota of its learner (lq's limits). */
+enum db_status db_session_update(struct store *s, struct learner_quota *lq, const char *id,
+				 const char *code, size_t code_len, json_object **out);
+
+/*
+ * The caps a Run must fit in: runs in flight for its session, the
+ * caller's quotas (whose runs the new rows count as), QUEUED rows in all.
+ */
 struct run_caps {
 	int64_t per_session;
 	int64_t queue_depth;
+	struct learner_quota *quota;
 };
 
 /*
@@ -77,12 +102,29 @@ enum db_status db_suite_delete(struct store *s, const char *id);
  */
 enum db_status db_execution_cancel(struct store *s, const char *id, json_object **out);
 
+/*
+ * db_quota.c. Inside a write transaction, whether the learner may start
+ * one more run (DB_CONCURRENT_RUNS_LIMITED, DB_RUN_RATE_LIMITED), create
+ * a session holding code_len bytes (DB_SESSION_RATE_LIMITED,
+ * DB_SOURCE_QUOTA_EXCEEDED), or store code_len bytes as session_id's
+ * source (DB_SOURCE_QUOTA_EXCEEDED, DB_NOT_FOUND). A refusal fills
+ * lq->refused.
+ */
+enum db_status db_quota_run(struct store *s, struct learner_quota *lq);
+enum db_status db_quota_session_create(struct store *s, struct learner_quota *lq, size_t code_len);
+enum db_status db_quota_source_update(struct store *s, struct learner_quota *lq, const char *session_id,
+				      size_t code_len);
+
+/* Runs fn(s, ctx) in a write transaction, committed if it returns DB_OK, else rolled back. */
+enum db_status db_transaction(struct store *s, enum db_status (*fn)(struct store *s, void *ctx), void *ctx);
+
 /* Logs what failed with the store's message; returns DB_ERROR. */
 enum db_status db_failed(struct store *s, const char *what);
 
 /* Inside a write transaction: whether adding runs to the session's
  * executions keeps it within caps (DB_SESSION_BUSY: the session has
- * per_session in flight; DB_QUEUE_FULL: the queue would pass its depth). */
+ * per_session in flight; a quota status: the learner's run quotas;
+ * DB_QUEUE_FULL: the queue would pass its depth). */
 enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,
 			     int64_t adding);
 

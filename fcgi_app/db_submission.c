@@ -67,7 +67,7 @@ static const char *member_text(json_object *o, const char *name, size_t *len)
 /* Inserts case i of the suite as a QUEUED execution with id case_id. */
 static enum db_status case_insert(struct store *s, const char *session_id, const char *submission_id,
 				  json_object *c, int i, const char *compare, bool after_first,
-				  const char *case_id, int64_t now)
+				  const char *case_id, const char *learner, int64_t now)
 {
 	size_t in_len, exp_len;
 	const char *in = member_text(c, "stdin", &in_len);
@@ -87,6 +87,7 @@ static enum db_status case_insert(struct store *s, const char *session_id, const
 	store_bind_str(q, 8, compare);
 	store_bind_int64(q, 9, after_first && i > 0);
 	store_bind_str(q, 10, session_id);
+	store_bind_str(q, 11, learner);
 	enum store_rc rc = store_step(q);
 	store_reset(q);
 	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert case");
@@ -140,7 +141,7 @@ static enum db_status submit_locked(struct store *s, const struct run_caps *caps
 	for (int i = 0; i < r->ncases && st == DB_OK; i++) {
 		uuid_new(r->case_ids[i]);
 		st = case_insert(s, session_id, r->id, json_object_array_get_idx(cases, (size_t)i), i, compare,
-				 compiles, r->case_ids[i], now);
+				 compiles, r->case_ids[i], caps->quota->learner, now);
 	}
 	return st;
 }

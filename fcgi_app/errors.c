@@ -25,6 +25,11 @@ static const struct {
 	[ERR_NOT_RUNNING] = { 409, "NOT_RUNNING", 0 },
 	[ERR_UNAUTHORIZED] = { 401, "UNAUTHORIZED", 0 },
 	[ERR_FORBIDDEN] = { 403, "FORBIDDEN", 0 },
+	/* Retry-After: reply_refused's, from the quota's window. */
+	[ERR_RUN_RATE_LIMITED] = { 429, "RUN_RATE_LIMITED", 0 },
+	[ERR_CONCURRENT_RUNS_LIMITED] = { 429, "CONCURRENT_RUNS_LIMITED", 0 },
+	[ERR_SESSION_RATE_LIMITED] = { 429, "SESSION_RATE_LIMITED", 0 },
+	[ERR_SOURCE_QUOTA_EXCEEDED] = { 429, "SOURCE_QUOTA_EXCEEDED", 0 },
 };
 
 static void reply_body(struct response *res, int status, const char *code, const char *field,
@@ -79,7 +84,42 @@ void reply_db_status(struct response *res, enum db_status s, const char *what)
 	case DB_ERROR:
 		reply_error(res, ERR_STORE_UNAVAILABLE, NULL, "the store is unavailable; retry later");
 		break;
+	case DB_RUN_RATE_LIMITED:
+	case DB_CONCURRENT_RUNS_LIMITED:
+	case DB_SESSION_RATE_LIMITED:
+	case DB_SOURCE_QUOTA_EXCEEDED:
+		abort();        /* only quota checks refuse so; their callers reply with reply_refused */
 	}
+}
+
+/* What a learner's quota refusal says, by the status its check returned; %lld: the limit. */
+static const struct {
+	enum db_status status;
+	enum api_error error;
+	const char *message;
+} quota_refusals[] = {
+	{ DB_RUN_RATE_LIMITED, ERR_RUN_RATE_LIMITED,
+	  "this learner started %lld runs in the last 60 seconds, the most quota_runs_per_minute allows" },
+	{ DB_CONCURRENT_RUNS_LIMITED, ERR_CONCURRENT_RUNS_LIMITED,
+	  "this learner has %lld runs queued or running, the most quota_concurrent_runs allows" },
+	{ DB_SESSION_RATE_LIMITED, ERR_SESSION_RATE_LIMITED,
+	  "this learner created %lld sessions in the last hour, the most quota_sessions_per_hour allows" },
+	{ DB_SOURCE_QUOTA_EXCEEDED, ERR_SOURCE_QUOTA_EXCEEDED,
+	  "this learner's sessions would hold more than %lld bytes of source code (quota_source_bytes); "
+	  "shorten or empty one first" },
+};
+
+void reply_refused(struct response *res, enum db_status s, const char *what, const struct learner_quota *lq)
+{
+	for (size_t i = 0; i < sizeof(quota_refusals) / sizeof(quota_refusals[0]); i++) {
+		if (quota_refusals[i].status != s)
+			continue;
+		reply_error(res, quota_refusals[i].error, NULL, quota_refusals[i].message,
+			    (long long)lq->refused.limit);
+		res->retry_after = lq->refused.retry_after_s;
+		return;
+	}
+	reply_db_status(res, s, what);
 }
 
 void reply_db_result(struct response *res, enum db_status s, int status, json_object *out,

@@ -26,6 +26,10 @@ enum api_error {
 	ERR_NOT_RUNNING,                /* cancel or stdin of an execution that has finished */
 	ERR_UNAUTHORIZED,               /* no valid bearer token; WWW-Authenticate */
 	ERR_FORBIDDEN,                  /* a valid token without the scope the route needs */
+	ERR_RUN_RATE_LIMITED,           /* a learner's quotas (Retry-After): quota_runs_per_minute */
+	ERR_CONCURRENT_RUNS_LIMITED,    /* quota_concurrent_runs */
+	ERR_SESSION_RATE_LIMITED,       /* quota_sessions_per_hour */
+	ERR_SOURCE_QUOTA_EXCEEDED,      /* quota_source_bytes */
 	ERR__MAX
 };
 
@@ -38,6 +42,9 @@ void reply_invalid(struct response *res, const struct verror *err);
 
 /* Replaces the reply with the error a store outcome other than DB_OK means; what names the id's kind. */
 void reply_db_status(struct response *res, enum db_status s, const char *what);
+
+/* As reply_db_status, and for a quota's refusal, which limit of lq and when to retry. */
+void reply_refused(struct response *res, enum db_status s, const char *what, const struct learner_quota *lq);
 
 /* Replies status with out (taken) on DB_OK, else as reply_db_status. */
 void reply_db_result(struct response *res, enum db_status s, int status, json_object *out,

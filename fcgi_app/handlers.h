@@ -21,4 +21,7 @@ handler_fn session_submit, submission_get, submission_list;  /* handlers_submiss
 handler_fn static_elsewhere;   /* /openapi.json, /docs: the web server's static files */
 handler_fn metrics_get;         /* handlers_metrics.c: Prometheus text, not JSON */
 
+/* The caller's quotas and the learner they count against (handlers_session.c). */
+void request_quota(const struct app *app, const struct request *req, struct learner_quota *lq);
+
 #endif

@@ -9,14 +9,16 @@ void session_submit(struct app *app, struct request *req, struct response *res)
 {
 	const struct field_value *suite = &req->input.fields[FIELD_SUITE_ID];
 	const struct field_value *stop = &req->input.fields[FIELD_STOP_ON_FIRST_FAILURE];
-	struct run_caps caps = { app->cfg.max_runs_per_session, app->cfg.max_queue_depth };
+	struct learner_quota lq;
+	request_quota(app, req, &lq);
+	struct run_caps caps = { app->cfg.max_runs_per_session, app->cfg.max_queue_depth, &lq };
 	char (*case_ids)[UUID_LEN + 1] = NULL;
 	int ncases = 0;
 	json_object *out = NULL;
 	enum db_status s = db_submit(app->store, &caps, &app->langs, req->id, suite->str,
 				     stop->present && stop->boolean, &case_ids, &ncases, &out);
 	if (s != DB_OK) {
-		reply_db_status(res, s, "session");
+		reply_refused(res, s, "session", &lq);
 		return;
 	}
 	/* Only after the commit: the rows must exist before any runner hears of them. */

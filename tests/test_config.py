@@ -51,6 +51,10 @@ def test_readme_default_is_the_built_in_default(key):
     ("memory_mb = 8", "memory_mb: out of range (an integer from 16 to 65536)"),
     ("max_output_bytes = 64k", "max_output_bytes: not an integer (an integer from 1024 to 67108864)"),
     ("no_such_key = 1", "unknown key no_such_key"),
+    ("quota_runs_per_minute = -1", "quota_runs_per_minute: out of range (an integer from 0 to 1000000)"),
+    ("quota_concurrent_runs = 1000001", "quota_concurrent_runs: out of range (an integer from 0 to 1000000)"),
+    ("quota_sessions_per_hour = 1.5", "quota_sessions_per_hour: not an integer (an integer from 0 to 1000000)"),
+    ("quota_source_bytes = 16M", "quota_source_bytes: not an integer (an integer from 0 to 1099511627776)"),
 ])
 def test_a_bad_value_stops_both_programs_with_file_and_line(tmp_path, line, reason):
     conf = tmp_path / "engine.conf"

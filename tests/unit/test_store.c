@@ -174,6 +174,12 @@ TEST(store_column_enums_name_the_columns_in_order)
 	static const char *const stdin_row[STDIN_ROW__NCOLUMNS] = {
 		[STDIN_ROW_SEQ] = "seq", [STDIN_ROW_DATA] = "data", [STDIN_ROW_EOF] = "eof",
 	};
+	static const char *const window[WINDOW__NCOLUMNS] = {
+		[WINDOW_COUNT] = "count", [WINDOW_OLDEST] = "oldest",
+	};
+	static const char *const session_quota[SESSION_QUOTA__NCOLUMNS] = {
+		[SESSION_QUOTA_LEARNER] = "learner", [SESSION_QUOTA_SOURCE_BYTES] = "source_bytes",
+	};
 	static const char *const suite[SUITE__NCOLUMNS] = {
 		[SUITE_ID] = "id", [SUITE_VERSION] = "version", [SUITE_BODY] = "body",
 		[SUITE_CREATED_AT] = "created_at",
@@ -199,6 +205,9 @@ TEST(store_column_enums_name_the_columns_in_order)
 	check_columns(f.s, STMT_CANCEL_STATE, cancel_state, CANCEL_STATE__NCOLUMNS);
 	check_columns(f.s, STMT_STDIN_STATE, stdin_state, STDIN_STATE__NCOLUMNS);
 	check_columns(f.s, STMT_STDIN_AFTER, stdin_row, STDIN_ROW__NCOLUMNS);
+	check_columns(f.s, STMT_LEARNER_RUNS, window, WINDOW__NCOLUMNS);
+	check_columns(f.s, STMT_LEARNER_SESSIONS, window, WINDOW__NCOLUMNS);
+	check_columns(f.s, STMT_SESSION_QUOTA, session_quota, SESSION_QUOTA__NCOLUMNS);
 	fixture_close(&f);
 }
 
@@ -215,6 +224,8 @@ TEST(store_transaction_rolls_back_and_commits)
 		store_bind_text(q, 3, "print(1)", 8);
 		store_bind_int64(q, 4, 42);
 		store_bind_str(q, 5, "learner-1");
+		store_bind_str(q, 6, "learner-1");
+		store_bind_int64(q, 7, 8);
 		CHECK(store_step(q) == STORE_ROW);
 		CHECK(store_column_int64(q, SESSION_CREATED_AT) == 42);
 		CHECK(store_step(q) == STORE_DONE);
