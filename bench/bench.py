@@ -6,7 +6,9 @@ build/bench.json). Sections: autosave and polling throughput (wrk), idle run
 latency split into its parts, warm start beside a cold stack
 (bench/warm_bench.py), run throughput by clients in flight, latency
 next to CPU hogs, the memory of each process, and hello world in every
-language beside its bare toolchain (bench/languages_bench.py), and the live
+language beside its bare toolchain (bench/languages_bench.py), a 100-case
+submission (bench/grading_bench.py), one client's runs while another's
+500 are queued (bench/fairness_bench.py), and the live
 events: first-output latency at the client, 1,000 open streams
 (bench/events_bench.py).
 """
@@ -28,6 +30,7 @@ from components import Components  # noqa: E402
 from languages_bench import languages, print_languages  # noqa: E402
 from events_bench import events, print_events  # noqa: E402
 from grading_bench import grading, print_grading  # noqa: E402
+from fairness_bench import fairness, print_fairness  # noqa: E402
 from warm_bench import print_warm_start, warm_start  # noqa: E402
 
 HELLO = 'print("hello")\n'
@@ -47,8 +50,10 @@ class Client:
     (lighttpd does after server.max-keep-alive-requests: a 2 ms poll of a
     compile of a few seconds reaches that)."""
 
-    def __init__(self, port):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def __init__(self, port, source=None):
+        """source: the local address to connect from (with auth = none, the learner)."""
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
+                                               source_address=(source, 0) if source else None)
 
     def call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else (b"" if method != "GET" else None)
@@ -252,6 +257,7 @@ def print_table(r):
     print(f"memory under load (max): fcgi_app {m['load_fcgi_app_max_kb']} kB, runner {m['load_runner_max_kb']} kB")
     print_languages(r["languages"])
     print_grading(r["grading"], r["reference"])
+    print_fairness(r["fairness"])
     print_events(r["events"])
 
 
@@ -279,6 +285,7 @@ def main():
         r["noisy"] = noisy(comp)
         r["languages"] = languages(c)
         r["grading"] = grading(c)
+        r["fairness"] = fairness(comp, Client, pct)
         r["events"] = events(comp, Client, wrk, pct)
         r["memory"]["load_fcgi_app_max_kb"] = sampler.fcgi_max
         r["memory"]["load_runner_max_kb"] = sampler.runner_max

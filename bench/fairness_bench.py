@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""One line of make bench: the fair queue. Learner B (client address
+127.0.0.1) starts a hello-world run every 100 ms and times each from
+POST /run to its result, polling every 2 ms: first on an idle stack, then
+while learner A (127.0.0.2: with auth = none a learner is a client address)
+has just queued 500 runs at once. Printed: B's p99 under the flood beside
+its idle p99 (target: within 2x), and how long B's runs waited for a slot.
+Part of make bench; runs alone as bench/fairness_bench.py.
+"""
+
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+HELLO = 'print("hello")\n'
+FLOOD = 500
+PERIOD_S = 0.1
+IDLE_RUNS = 100
+FLOOD_SECONDS_MAX = 60
+A_ADDR, B_ADDR = "127.0.0.2", "127.0.0.1"
+SENDERS = 8                    # A's threads sending its 500 runs
+B_SESSIONS = 10                # B's runs in flight stay under max_runs_per_session
+
+
+def ms(s):
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() * 1000
+
+
+def b_runs(comp, client_cls, sids, until):
+    """B's runs, one started every PERIOD_S while until() is false; each
+    is (ms from POST to result, ms its execution waited queued)."""
+    out, lock, threads = [], threading.Lock(), []
+
+    def one(sid):
+        secs, ex = client_cls(comp.port, B_ADDR).run(sid, 0.002)
+        assert ex["status"] == "COMPLETED", ex
+        with lock:
+            out.append((secs * 1000, ms(ex["started_at"]) - ms(ex["queued_at"])))
+
+    t0, k = time.monotonic(), 0
+    while not until(k):
+        threads.append(threading.Thread(target=one, args=(sids[k % len(sids)],)))
+        threads[-1].start()
+        k += 1
+        time.sleep(max(0.0, t0 + k * PERIOD_S - time.monotonic()))
+    for t in threads:
+        t.join()
+    return out
+
+
+def flood(comp, client_cls, sids):
+    """A's FLOOD runs, sent from SENDERS threads at once; their ids."""
+    ids, lock = [], threading.Lock()
+
+    def sender(part):
+        c = client_cls(comp.port, A_ADDR)
+        for sid in part:
+            status, body = c.call("POST", f"/code-sessions/{sid}/run")
+            assert status == 202, body
+            with lock:
+                ids.append(body["execution_id"])
+    # Each of A's sessions takes max_runs_per_session runs at most: spread the runs over them.
+    runs = [sids[i % len(sids)] for i in range(FLOOD)]
+    threads = [threading.Thread(target=sender, args=(runs[i::SENDERS],)) for i in range(SENDERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return ids
+
+
+def queue_empty(comp):
+    status, health = comp.request("GET", "/health")
+    return health["queue_depth"] == 0 and health["running"] == 0
+
+
+def fairness(comp, client_cls, pct):
+    a, b = client_cls(comp.port, A_ADDR), client_cls(comp.port, B_ADDR)
+    b_sids = [b.session(HELLO) for _ in range(B_SESSIONS)]
+    a_sids = [a.session(HELLO) for _ in range(FLOOD // 5)]
+    idle = b_runs(comp, client_cls, b_sids, lambda k: k >= IDLE_RUNS)
+    t0 = time.monotonic()
+    sent = threading.Thread(target=flood, args=(comp, client_cls, a_sids))
+    sent.start()
+    time.sleep(0.2)                 # A's runs are queueing
+    # B keeps going while A's backlog lasts (checked every 10th run).
+    loaded = b_runs(comp, client_cls, b_sids, lambda k: k > 10 and (
+        time.monotonic() - t0 > FLOOD_SECONDS_MAX or (k % 10 == 0 and not sent.is_alive() and queue_empty(comp))))
+    sent.join()
+    drained_s = time.monotonic() - t0
+    return {"flood_runs": FLOOD, "period_ms": PERIOD_S * 1000, "flood_drained_s": drained_s,
+            "idle": {"runs": len(idle), "p50_ms": pct([x[0] for x in idle], 50),
+                     "p99_ms": pct([x[0] for x in idle], 99), "queue_wait_p99_ms": pct([x[1] for x in idle], 99)},
+            "flood": {"runs": len(loaded), "p50_ms": pct([x[0] for x in loaded], 50),
+                      "p99_ms": pct([x[0] for x in loaded], 99),
+                      "queue_wait_p99_ms": pct([x[1] for x in loaded], 99)}}
+
+
+def print_fairness(f):
+    i, fl = f["idle"], f["flood"]
+    print(f"fairness: one client queues {f['flood_runs']} runs at once, another runs hello every "
+          f"{f['period_ms']:.0f} ms: its p99 {fl['p99_ms']:.0f} ms (p50 {fl['p50_ms']:.0f}, {fl['runs']} runs) "
+          f"beside its idle p99 {i['p99_ms']:.0f} ms (p50 {i['p50_ms']:.0f}): {fl['p99_ms'] / i['p99_ms']:.1f}x "
+          f"(target <= 2x); its queue wait p99 {fl['queue_wait_p99_ms']:.0f} ms (idle "
+          f"{i['queue_wait_p99_ms']:.0f}); the {f['flood_runs']} done in {f['flood_drained_s']:.1f} s")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from bench import Client, pct  # noqa: E402
+    from components import Components  # noqa: E402
+    comp = Components()
+    try:
+        comp.start()
+        print_fairness(fairness(comp, Client, pct))
+    finally:
+        comp.stop()
+        comp.cleanup()
