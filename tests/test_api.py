@@ -1,9 +1,11 @@
 """Sessions, request validation and /health against the real stack."""
 
 import concurrent.futures
+import os
+import subprocess
 import time
 
-from stack import (SESSION_KEYS, UUID_RE, assert_error, assert_recent, is_int,
+from stack import (REPO, SESSION_KEYS, UUID_RE, assert_error, assert_recent, is_int,
                    parse_ts, random_uuid)
 
 CODE = 'print("hello")\n'
@@ -325,7 +327,7 @@ def test_body_without_content_type_is_unsupported_media_type(stack):
 # ---- health ------------------------------------------------------------------
 
 HEALTH_KEYS = {"status", "db", "runners_alive", "runners", "queue_depth", "running",
-               "oldest_queued_age_ms", "sandbox_mode"}
+               "oldest_queued_age_ms", "sandbox_mode", "version"}
 RUNNER_KEYS = {"runner_id", "host", "pid", "slots", "busy", "sandbox_mode", "started_at",
                "last_heartbeat_at", "heartbeat_age_ms"}
 
@@ -340,6 +342,9 @@ def test_health_reports_ok(stack):
     assert is_int(body["queue_depth"]) and body["queue_depth"] >= 0
     assert is_int(body["running"]) and body["running"] >= 0
     assert isinstance(body["sandbox_mode"], str) and body["sandbox_mode"]
+    runner = subprocess.run([str(REPO / os.environ.get("BUILD", "build") / "runner"), "--version"],
+                            capture_output=True, text=True)
+    assert runner.stdout.startswith(f"code-exec-runner {body['version']} (schema version "), runner
 
 
 def test_health_lists_runner_with_slots(stack):
