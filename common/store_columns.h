@@ -226,8 +226,8 @@ enum session_quota_column {
 /* The error message of every cancelled execution. */
 #define CANCEL_MESSAGE "the execution was cancelled"
 
-/* STMT_METRICS_BY_STATUS: one row per (status, error code or ""). */
-#define STATUS_COUNT_COLUMNS "status, coalesce(error_code, '') AS error_code, count(*) AS count"
+/* STMT_METRICS_BY_STATUS: finished executions per (status, error code or ""). */
+#define STATUS_COUNT_COLUMNS "status, error_code, sum(value) AS count"
 enum status_count_column {
 	STATUS_COUNT_STATUS,
 	STATUS_COUNT_ERROR_CODE,
@@ -243,16 +243,11 @@ enum queue_stats_column {
 	QUEUE_STATS__NCOLUMNS
 };
 
-/*
- * STMT_METRICS_*_TIME and _QUEUE_WAIT: one row of HISTOGRAM_BUCKETS
- * cumulative counts (values <= the bounds bound as ?1 ... ?HISTOGRAM_BUCKETS),
- * then the count and the sum of the non-NULL values.
- */
-#define HISTOGRAM_BUCKETS 11
-enum histogram_column {
-	HISTOGRAM_COUNT = HISTOGRAM_BUCKETS,
-	HISTOGRAM_SUM,
-	HISTOGRAM__NCOLUMNS
+/* STMT_METRICS_STORE_SIZE: bytes the store takes, and of those the free ones it keeps for reuse. */
+enum store_size_column {
+	STORE_SIZE_BYTES,
+	STORE_SIZE_FREE_BYTES,
+	STORE_SIZE__NCOLUMNS
 };
 
 #endif

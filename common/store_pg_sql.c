@@ -21,6 +21,7 @@
  *   database's collation.
  */
 #include "store_pg.h"
+#include "store_metrics.h"
 
 #define DB_NOW_MS "(extract(epoch FROM now()) * 1000)::bigint"
 
@@ -36,6 +37,70 @@ const char pg_clock_sql[] = "SELECT " DB_NOW_MS;
 #define PG_WAKE_CHANNEL "engine_wake"
 const char pg_wake_send_sql[] = "SELECT pg_notify('" PG_WAKE_CHANNEL "', $1)";
 const char pg_wake_listen_sql[] = "LISTEN " PG_WAKE_CHANNEL;
+
+/* Final statuses are every status but these. */
+#define NOT_FINAL "('QUEUED', 'RUNNING')"
+/* b - a when both are there, and never below 0 (hosts' clocks may disagree). */
+#define SPAN(a, b) "CASE WHEN " a " IS NOT NULL AND " b " IS NOT NULL THEN greatest(" b " - " a ", 0) END"
+
+/* common/store_metrics.h: the tables, an upsert for each kind, and the triggers. */
+#define PG_OBSERVE_FN(fn, bucket) \
+	"CREATE FUNCTION " fn "(n TEXT, l TEXT, v BIGINT) RETURNS void LANGUAGE sql AS $$ " \
+	"INSERT INTO metric_buckets SELECT n, l, " bucket ", 1, v WHERE v IS NOT NULL " \
+	"ON CONFLICT (name, language, le) DO UPDATE SET count = metric_buckets.count + 1, " \
+	"sum = metric_buckets.sum + EXCLUDED.sum $$;"
+#define PG_METRICS_SCHEMA \
+	"CREATE TABLE metric_counts (name TEXT NOT NULL, language TEXT NOT NULL, status TEXT NOT NULL," \
+	" error_code TEXT NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (name, language, status, error_code));" \
+	"CREATE TABLE metric_buckets (name TEXT NOT NULL, language TEXT NOT NULL, le BIGINT NOT NULL," \
+	" count BIGINT NOT NULL, sum BIGINT NOT NULL, PRIMARY KEY (name, language, le));" \
+	"CREATE FUNCTION metric_count(n TEXT, l TEXT, s TEXT, e TEXT, v BIGINT) RETURNS void LANGUAGE sql AS $$ " \
+	"INSERT INTO metric_counts SELECT n, l, s, e, v WHERE v IS NOT NULL " \
+	"ON CONFLICT (name, language, status, error_code) DO UPDATE SET value = metric_counts.value + EXCLUDED.value $$;" \
+	PG_OBSERVE_FN("metric_observe_ms", METRIC_BUCKET_MS) \
+	PG_OBSERVE_FN("metric_observe_permille", METRIC_BUCKET_PERMILLE) \
+	"CREATE FUNCTION executions_metrics() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " \
+	" IF TG_OP = 'INSERT' THEN PERFORM metric_count('accepted', NEW.language, '', '', 1); RETURN NULL; END IF;" \
+	" IF OLD.status = 'QUEUED' AND NEW.status = 'RUNNING' THEN" \
+	"  PERFORM metric_observe_ms('" METRIC_QUEUE_WAIT "', NEW.language, " SPAN("NEW.queued_at", "NEW.started_at") ");" \
+	" END IF;" \
+	" IF OLD.status IN " NOT_FINAL " AND NEW.status NOT IN " NOT_FINAL " THEN" \
+	"  PERFORM metric_count('finished', NEW.language, NEW.status, coalesce(NEW.error_code, ''), 1);" \
+	"  PERFORM metric_observe_ms('" METRIC_RUN "', NEW.language, NEW.execution_time_ms);" \
+	"  PERFORM metric_observe_ms('" METRIC_SETUP "', NEW.language, NEW.setup_ms);" \
+	"  PERFORM metric_observe_ms('" METRIC_END_TO_END "', NEW.language, " SPAN("NEW.queued_at", "NEW.finished_at") ");" \
+	"  IF OLD.status = 'RUNNING' THEN" \
+	"   PERFORM metric_count('busy_ms', NEW.language, '', '', " SPAN("NEW.started_at", "NEW.finished_at") ");" \
+	"  END IF;" \
+	" END IF;" \
+	" IF NEW.verdict IS NOT NULL AND NEW.verdict IS DISTINCT FROM OLD.verdict THEN" \
+	"  PERFORM metric_count('verdict', NEW.language, NEW.verdict, '', 1);" \
+	" END IF;" \
+	" RETURN NULL; END $$;" \
+	"CREATE TRIGGER executions_metrics AFTER INSERT OR UPDATE OF status, verdict ON executions " \
+	"FOR EACH ROW EXECUTE FUNCTION executions_metrics();" \
+	"CREATE FUNCTION runners_metrics() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN" \
+	" IF NEW.slots > 0 THEN PERFORM metric_observe_permille('" METRIC_SLOT_USE "', '', NEW.busy * 1000 / NEW.slots);" \
+	" END IF; RETURN NULL; END $$;" \
+	"CREATE TRIGGER runners_metrics AFTER UPDATE OF heartbeat_at ON runners " \
+	"FOR EACH ROW EXECUTE FUNCTION runners_metrics();" \
+	PG_METRICS_FROM_HISTORY
+
+#define PG_BACKFILL(name, v, bucket) \
+	"INSERT INTO metric_buckets SELECT '" name "', language, " bucket ", count(*), sum(v) " \
+	"FROM (SELECT language, " v " AS v FROM executions) x WHERE v IS NOT NULL GROUP BY 1, 2, 3;"
+#define PG_METRICS_FROM_HISTORY \
+	"INSERT INTO metric_counts SELECT 'accepted', language, '', '', count(*) FROM executions GROUP BY 2;" \
+	"INSERT INTO metric_counts SELECT 'finished', language, status, coalesce(error_code, ''), count(*) " \
+	"FROM executions WHERE status NOT IN " NOT_FINAL " GROUP BY 2, 3, 4;" \
+	"INSERT INTO metric_counts SELECT 'verdict', language, verdict, '', count(*) " \
+	"FROM executions WHERE verdict IS NOT NULL GROUP BY 2, 3;" \
+	"INSERT INTO metric_counts SELECT 'busy_ms', language, '', '', sum(" SPAN("started_at", "finished_at") ") " \
+	"FROM executions WHERE status NOT IN " NOT_FINAL " AND started_at IS NOT NULL GROUP BY 2;" \
+	PG_BACKFILL(METRIC_QUEUE_WAIT, SPAN("queued_at", "started_at"), METRIC_BUCKET_MS) \
+	PG_BACKFILL(METRIC_RUN, "CASE WHEN status NOT IN " NOT_FINAL " THEN execution_time_ms END", METRIC_BUCKET_MS) \
+	PG_BACKFILL(METRIC_SETUP, "CASE WHEN status NOT IN " NOT_FINAL " THEN setup_ms END", METRIC_BUCKET_MS) \
+	PG_BACKFILL(METRIC_END_TO_END, SPAN("queued_at", "finished_at"), METRIC_BUCKET_MS)
 
 /* pg_migrations[i] takes the schema from version i to i + 1, as sqlite_migrations[i]. */
 const char *const pg_migrations[] = {
@@ -115,6 +180,10 @@ const char *const pg_migrations[] = {
 	"CREATE INDEX executions_learner_started ON executions(learner, started_at);"
 	"CREATE INDEX executions_learner_queued ON executions(learner, seq) WHERE status = 'QUEUED';"
 	"CREATE INDEX executions_learner_running ON executions(learner) WHERE status = 'RUNNING';",
+	/* 11: as SQLite's, with one trigger function per table. */
+	PG_METRICS_SCHEMA
+	"CREATE INDEX executions_finished ON executions(finished_at) WHERE finished_at IS NOT NULL;"
+	"CREATE INDEX sessions_by_updated ON sessions(updated_at);",
 };
 const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]));
 
@@ -137,11 +206,8 @@ const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migration
 	"(SELECT coalesce(max(seq), 0) FROM execution_stdin WHERE execution_id = $1) AS last_seq, " \
 	"(SELECT coalesce(max(eof), 0) FROM execution_stdin WHERE execution_id = $1) AS closed"
 
-#define HB(x, i) "count(*) FILTER (WHERE " x " <= $" #i "::bigint), "
-#define HISTOGRAM_SQL(x) \
-	"SELECT " HB(x, 1) HB(x, 2) HB(x, 3) HB(x, 4) HB(x, 5) HB(x, 6) HB(x, 7) HB(x, 8) \
-	HB(x, 9) HB(x, 10) HB(x, 11) "count(" x "), coalesce(sum(" x "), 0)::float8 FROM executions"
-_Static_assert(HISTOGRAM_BUCKETS == 11, "HISTOGRAM_SQL spells out 11 buckets");
+/* One batch of retention, as in SQLite (ties in finished_at broken by seq). */
+#define PURGE_BATCH "SELECT id FROM executions WHERE finished_at < $1 ORDER BY finished_at, seq LIMIT $2"
 
 /* The claim's parts, as in common/store_sqlite_sql.c. */
 #define RUNNING_CASES(e) "(SELECT count(*) FROM executions r WHERE r.submission_id = " e ".submission_id " \
@@ -234,14 +300,20 @@ const char *const pg_sql[STMT__MAX] = {
 		"SELECT languages FROM runners WHERE stopped_at IS NULL "
 		"AND heartbeat_at >= $1 ORDER BY started_at",
 	[STMT_METRICS_BY_STATUS] =
-		"SELECT " STATUS_COUNT_COLUMNS " FROM executions GROUP BY 1, 2 "
-		"ORDER BY status COLLATE \"C\", coalesce(error_code, '') COLLATE \"C\"",
-	[STMT_METRICS_EXECUTION_TIME] = HISTOGRAM_SQL("execution_time_ms"),
-	[STMT_METRICS_QUEUE_WAIT] = HISTOGRAM_SQL("(started_at - queued_at)"),
-	[STMT_METRICS_SETUP_TIME] = HISTOGRAM_SQL("setup_ms"),
+		"SELECT " STATUS_COUNT_COLUMNS " FROM metric_counts WHERE name = 'finished' GROUP BY 1, 2 "
+		"ORDER BY status COLLATE \"C\", error_code COLLATE \"C\"",
+	[STMT_METRICS_BY_LANGUAGE] =
+		"SELECT language, status, sum(value) FROM metric_counts WHERE name = 'finished' "
+		"GROUP BY 1, 2 ORDER BY language COLLATE \"C\", status COLLATE \"C\"",
+	[STMT_METRICS_COUNTER] = "SELECT coalesce(sum(value), 0) FROM metric_counts WHERE name = $1",
+	[STMT_METRICS_BUCKETS] =
+		"SELECT " METRIC_BUCKET_COLUMNS " FROM metric_buckets "
+		"ORDER BY name COLLATE \"C\", language COLLATE \"C\", le",
 	[STMT_METRICS_VERDICTS] =
-		"SELECT verdict, count(*) FROM executions WHERE kind = 'case' AND verdict IS NOT NULL "
-		"GROUP BY 1 ORDER BY verdict COLLATE \"C\"",
+		"SELECT status, sum(value) FROM metric_counts WHERE name = 'verdict' GROUP BY 1 "
+		"ORDER BY status COLLATE \"C\"",
+	/* The server reuses what autovacuum frees; it reports no free space of its own. */
+	[STMT_METRICS_STORE_SIZE] = "SELECT pg_database_size(current_database()), 0",
 	[STMT_METRICS_RUNNERS] =
 		"SELECT " RUNNER_COLUMNS " FROM runners WHERE stopped_at IS NULL "
 		"AND heartbeat_at >= $1 ORDER BY started_at, id COLLATE \"C\"",
@@ -324,6 +396,17 @@ const char *const pg_sql[STMT__MAX] = {
 		"SELECT s.owner FROM executions e JOIN sessions s ON s.id = e.session_id WHERE e.id = $1",
 	[STMT_OWNER_SUBMISSION] =
 		"SELECT s.owner FROM submissions u JOIN sessions s ON s.id = u.session_id WHERE u.id = $1",
+	[STMT_PURGE_EVENTS] = "DELETE FROM execution_events WHERE execution_id IN (" PURGE_BATCH ")",
+	[STMT_PURGE_STDIN] = "DELETE FROM execution_stdin WHERE execution_id IN (" PURGE_BATCH ")",
+	[STMT_PURGE_EXECUTIONS] = "DELETE FROM executions WHERE id IN (" PURGE_BATCH ")",
+	[STMT_PURGE_SUBMISSIONS] =
+		"DELETE FROM submissions WHERE seq IN (SELECT seq FROM submissions s WHERE queued_at < $1 "
+		"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.submission_id = s.id) ORDER BY seq LIMIT $2)",
+	[STMT_PURGE_SESSIONS] =
+		"DELETE FROM sessions WHERE id IN (SELECT id FROM sessions s WHERE updated_at < $1 "
+		"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.session_id = s.id) "
+		"AND NOT EXISTS (SELECT 1 FROM submissions u WHERE u.session_id = s.id) "
+		"ORDER BY updated_at LIMIT $2)",
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = $1 AND seq > $2 "
 		"ORDER BY seq",

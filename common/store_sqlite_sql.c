@@ -11,8 +11,67 @@
  * runner left behind.
  */
 #include "store_sqlite.h"
+#include "store_metrics.h"
 
 extern const char schema_sql[];   /* conf/schema.sql, built into schema_sql.c */
+
+/* Adds v to a counter of metric_counts (an upsert: the row may not exist yet). */
+#define COUNT(name, language, status, error_code, v) \
+	"INSERT INTO metric_counts SELECT '" name "', " language ", " status ", " error_code ", v " \
+	"FROM (SELECT " v " AS v) WHERE v IS NOT NULL " \
+	"ON CONFLICT DO UPDATE SET value = value + excluded.value;"
+/* Observes v (NULL: nothing to observe) in a histogram of metric_buckets. */
+#define OBSERVE(name, language, v, bucket) \
+	"INSERT INTO metric_buckets SELECT '" name "', " language ", " bucket ", 1, v " \
+	"FROM (SELECT " v " AS v) WHERE v IS NOT NULL " \
+	"ON CONFLICT DO UPDATE SET count = count + 1, sum = sum + excluded.sum;"
+/* Final statuses are every status but these. */
+#define NOT_FINAL "('QUEUED', 'RUNNING')"
+
+#define METRICS_SCHEMA \
+	"CREATE TABLE metric_counts (name TEXT NOT NULL, language TEXT NOT NULL, status TEXT NOT NULL," \
+	" error_code TEXT NOT NULL, value INTEGER NOT NULL," \
+	" PRIMARY KEY (name, language, status, error_code)) WITHOUT ROWID;" \
+	"CREATE TABLE metric_buckets (name TEXT NOT NULL, language TEXT NOT NULL, le INTEGER NOT NULL," \
+	" count INTEGER NOT NULL, sum INTEGER NOT NULL, PRIMARY KEY (name, language, le)) WITHOUT ROWID;" \
+	"CREATE TRIGGER metrics_accepted AFTER INSERT ON executions BEGIN " \
+	COUNT("accepted", "NEW.language", "''", "''", "1") "END;" \
+	"CREATE TRIGGER metrics_claimed AFTER UPDATE OF status ON executions " \
+	"WHEN OLD.status = 'QUEUED' AND NEW.status = 'RUNNING' BEGIN " \
+	OBSERVE(METRIC_QUEUE_WAIT, "NEW.language", "max(NEW.started_at - NEW.queued_at, 0)", METRIC_BUCKET_MS) \
+	"END;" \
+	"CREATE TRIGGER metrics_finished AFTER UPDATE OF status ON executions " \
+	"WHEN OLD.status IN " NOT_FINAL " AND NEW.status NOT IN " NOT_FINAL " BEGIN " \
+	COUNT("finished", "NEW.language", "NEW.status", "coalesce(NEW.error_code, '')", "1") \
+	OBSERVE(METRIC_RUN, "NEW.language", "NEW.execution_time_ms", METRIC_BUCKET_MS) \
+	OBSERVE(METRIC_SETUP, "NEW.language", "NEW.setup_ms", METRIC_BUCKET_MS) \
+	OBSERVE(METRIC_END_TO_END, "NEW.language", "max(NEW.finished_at - NEW.queued_at, 0)", METRIC_BUCKET_MS) \
+	COUNT("busy_ms", "NEW.language", "''", "''", \
+	      "CASE WHEN OLD.status = 'RUNNING' THEN max(NEW.finished_at - NEW.started_at, 0) END") \
+	"END;" \
+	"CREATE TRIGGER metrics_verdict AFTER UPDATE OF verdict ON executions " \
+	"WHEN NEW.verdict IS NOT NULL AND NEW.verdict IS NOT OLD.verdict BEGIN " \
+	COUNT("verdict", "NEW.language", "NEW.verdict", "''", "1") "END;" \
+	"CREATE TRIGGER metrics_slot_use AFTER UPDATE OF heartbeat_at ON runners WHEN NEW.slots > 0 BEGIN " \
+	OBSERVE(METRIC_SLOT_USE, "''", "NEW.busy * 1000 / NEW.slots", METRIC_BUCKET_PERMILLE) "END;" \
+	METRICS_FROM_HISTORY
+
+/* The counters and histograms as the rows already stored give them. */
+#define BACKFILL(name, v, bucket) \
+	"INSERT INTO metric_buckets SELECT '" name "', language, " bucket ", count(*), sum(v) " \
+	"FROM (SELECT language, " v " AS v FROM executions) WHERE v IS NOT NULL GROUP BY 1, 2, 3;"
+#define METRICS_FROM_HISTORY \
+	"INSERT INTO metric_counts SELECT 'accepted', language, '', '', count(*) FROM executions GROUP BY 2;" \
+	"INSERT INTO metric_counts SELECT 'finished', language, status, coalesce(error_code, ''), count(*) " \
+	"FROM executions WHERE status NOT IN " NOT_FINAL " GROUP BY 2, 3, 4;" \
+	"INSERT INTO metric_counts SELECT 'verdict', language, verdict, '', count(*) " \
+	"FROM executions WHERE verdict IS NOT NULL GROUP BY 2, 3;" \
+	"INSERT INTO metric_counts SELECT 'busy_ms', language, '', '', sum(max(finished_at - started_at, 0)) " \
+	"FROM executions WHERE status NOT IN " NOT_FINAL " AND started_at IS NOT NULL GROUP BY 2;" \
+	BACKFILL(METRIC_QUEUE_WAIT, "max(started_at - queued_at, 0)", METRIC_BUCKET_MS) \
+	BACKFILL(METRIC_RUN, "CASE WHEN status NOT IN " NOT_FINAL " THEN execution_time_ms END", METRIC_BUCKET_MS) \
+	BACKFILL(METRIC_SETUP, "CASE WHEN status NOT IN " NOT_FINAL " THEN setup_ms END", METRIC_BUCKET_MS) \
+	BACKFILL(METRIC_END_TO_END, "max(finished_at - queued_at, 0)", METRIC_BUCKET_MS)
 
 /* Forward migrations: sqlite_migrations[i] takes user_version i to i + 1. */
 const char *const sqlite_migrations[] = {
@@ -97,6 +156,14 @@ const char *const sqlite_migrations[] = {
 	"CREATE INDEX executions_learner_started ON executions(learner, started_at);"
 	"CREATE INDEX executions_learner_queued ON executions(learner, seq) WHERE status = 'QUEUED';"
 	"CREATE INDEX executions_learner_running ON executions(learner) WHERE status = 'RUNNING';",
+	/* 11: operations. /metrics' counters and histograms, kept by triggers
+	 * in the transaction that changes a status (common/store_metrics.h) and
+	 * filled here from the rows there are, so they go on from where the
+	 * history left them; retention's indexes (what finished, or was saved,
+	 * before a day). */
+	METRICS_SCHEMA
+	"CREATE INDEX executions_finished ON executions(finished_at) WHERE finished_at IS NOT NULL;"
+	"CREATE INDEX sessions_by_updated ON sessions(updated_at);",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -107,16 +174,8 @@ const char *const sqlite_tx_sql[SQLITE_TX__MAX] = {
 	[SQLITE_TX_ROLLBACK] = "ROLLBACK",
 };
 
-/*
- * One scan per histogram: cumulative bucket counts for the bounds bound as
- * ?1..?11, then count and sum. NULL values (not finished, not started, rows
- * from before schema version 2) fall in no bucket and are not counted.
- */
-#define HB(x, i) "sum(" x " <= ?" #i "), "
-#define HISTOGRAM_SQL(x) \
-	"SELECT " HB(x, 1) HB(x, 2) HB(x, 3) HB(x, 4) HB(x, 5) HB(x, 6) HB(x, 7) HB(x, 8) \
-	HB(x, 9) HB(x, 10) HB(x, 11) "count(" x "), total(" x ") FROM executions"
-_Static_assert(HISTOGRAM_BUCKETS == 11, "HISTOGRAM_SQL spells out 11 buckets");
+/* One batch of retention: the executions that finished before ?1, at most ?2 of them, oldest first. */
+#define PURGE_BATCH "SELECT id FROM executions WHERE finished_at < ?1 ORDER BY finished_at LIMIT ?2"
 
 /* How many cases of row e's submission are running. */
 #define RUNNING_CASES(e) "(SELECT count(*) FROM executions r WHERE r.submission_id = " e ".submission_id " \
@@ -225,15 +284,19 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_RUNNER_LANGUAGES] =
 		"SELECT languages FROM runners WHERE stopped_at IS NULL "
 		"AND heartbeat_at >= ?1 ORDER BY started_at",
+	/* /metrics reads only the counters and histograms (common/store_metrics.h). */
 	[STMT_METRICS_BY_STATUS] =
-		"SELECT " STATUS_COUNT_COLUMNS " FROM executions GROUP BY 1, 2 ORDER BY 1, 2",
-	[STMT_METRICS_EXECUTION_TIME] = HISTOGRAM_SQL("execution_time_ms"),
-	[STMT_METRICS_QUEUE_WAIT] = HISTOGRAM_SQL("(started_at - queued_at)"),
-	[STMT_METRICS_SETUP_TIME] = HISTOGRAM_SQL("setup_ms"),
-	/* Judged cases of submissions by verdict (SKIPPED included). */
+		"SELECT " STATUS_COUNT_COLUMNS " FROM metric_counts WHERE name = 'finished' GROUP BY 1, 2 ORDER BY 1, 2",
+	[STMT_METRICS_BY_LANGUAGE] =
+		"SELECT language, status, sum(value) FROM metric_counts WHERE name = 'finished' "
+		"GROUP BY 1, 2 ORDER BY 1, 2",
+	[STMT_METRICS_COUNTER] = "SELECT coalesce(sum(value), 0) FROM metric_counts WHERE name = ?1",
+	[STMT_METRICS_BUCKETS] = "SELECT " METRIC_BUCKET_COLUMNS " FROM metric_buckets ORDER BY 1, 2, 3",
 	[STMT_METRICS_VERDICTS] =
-		"SELECT verdict, count(*) FROM executions WHERE kind = 'case' AND verdict IS NOT NULL "
-		"GROUP BY 1 ORDER BY 1",
+		"SELECT status, sum(value) FROM metric_counts WHERE name = 'verdict' GROUP BY 1 ORDER BY 1",
+	[STMT_METRICS_STORE_SIZE] =
+		"SELECT page_count * page_size, freelist_count * page_size "
+		"FROM pragma_page_count(), pragma_page_size(), pragma_freelist_count()",
 	[STMT_METRICS_RUNNERS] =
 		"SELECT " RUNNER_COLUMNS " FROM runners WHERE stopped_at IS NULL "
 		"AND heartbeat_at >= ?1 ORDER BY started_at, id",
@@ -328,6 +391,22 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"SELECT s.owner FROM executions e JOIN sessions s ON s.id = e.session_id WHERE e.id = ?1",
 	[STMT_OWNER_SUBMISSION] =
 		"SELECT s.owner FROM submissions u JOIN sessions s ON s.id = u.session_id WHERE u.id = ?1",
+	/* Retention. An execution's rows in other tables go in the same batch,
+	 * before it: a table that keeps rows per execution adds its statement
+	 * here and to runner/retention.c's list. */
+	[STMT_PURGE_EVENTS] = "DELETE FROM execution_events WHERE execution_id IN (" PURGE_BATCH ")",
+	[STMT_PURGE_STDIN] = "DELETE FROM execution_stdin WHERE execution_id IN (" PURGE_BATCH ")",
+	[STMT_PURGE_EXECUTIONS] = "DELETE FROM executions WHERE id IN (" PURGE_BATCH ")",
+	/* A submission goes once retention took all its cases. */
+	[STMT_PURGE_SUBMISSIONS] =
+		"DELETE FROM submissions WHERE seq IN (SELECT seq FROM submissions s WHERE queued_at < ?1 "
+		"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.submission_id = s.id) ORDER BY seq LIMIT ?2)",
+	/* A session not saved since ?1 goes once retention took its executions and submissions. */
+	[STMT_PURGE_SESSIONS] =
+		"DELETE FROM sessions WHERE id IN (SELECT id FROM sessions s WHERE updated_at < ?1 "
+		"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.session_id = s.id) "
+		"AND NOT EXISTS (SELECT 1 FROM submissions u WHERE u.session_id = s.id) "
+		"ORDER BY updated_at LIMIT ?2)",
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = ?1 AND seq > ?2 "
 		"ORDER BY seq",

@@ -12,10 +12,6 @@
 #include "log.h"
 #include "render.h"
 
-const int64_t metrics_bounds_ms[HISTOGRAM_BUCKETS] = {
-	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
-};
-
 enum db_status db_failed(struct store *s, const char *what)
 {
 	log_error("store: %s: %s", what, store_errmsg(s));
@@ -407,22 +403,24 @@ enum db_status db_health(struct store *s, int64_t stale_ms, json_object **out)
 	return DB_OK;
 }
 
-enum db_status db_metrics_histogram(struct store *s, enum store_stmt id, struct metrics_histogram *h)
+enum db_status db_metrics_counter(struct store *s, const char *name, int64_t *value)
 {
-	struct store_query *q = store_query(s, id);
-	for (int i = 0; i < HISTOGRAM_BUCKETS; i++)
-		store_bind_int64(q, i + 1, metrics_bounds_ms[i]);
-	memset(h, 0, sizeof(*h));
-	if (store_step(q) != STORE_ROW) {
-		store_reset(q);
-		return db_failed(s, "metrics histogram");
-	}
-	for (int i = 0; i < HISTOGRAM_BUCKETS; i++)
-		h->le[i] = store_column_int64(q, i);
-	h->count = store_column_int64(q, HISTOGRAM_COUNT);
-	h->sum_ms = store_column_double(q, HISTOGRAM_SUM);
+	struct store_query *q = store_query(s, STMT_METRICS_COUNTER);
+	store_bind_str(q, 1, name);
+	enum store_rc rc = store_step(q);
+	*value = rc == STORE_ROW ? store_column_int64(q, 0) : 0;
 	store_reset(q);
-	return DB_OK;
+	return rc == STORE_ROW ? DB_OK : db_failed(s, "metrics counter");
+}
+
+enum db_status db_store_size(struct store *s, int64_t *bytes, int64_t *free_bytes)
+{
+	struct store_query *q = store_query(s, STMT_METRICS_STORE_SIZE);
+	enum store_rc rc = store_step(q);
+	*bytes = rc == STORE_ROW ? store_column_int64(q, STORE_SIZE_BYTES) : 0;
+	*free_bytes = rc == STORE_ROW ? store_column_int64(q, STORE_SIZE_FREE_BYTES) : 0;
+	store_reset(q);
+	return rc == STORE_ROW ? DB_OK : db_failed(s, "store size");
 }
 
 enum db_status db_metrics_rows(struct store *s, enum store_stmt id, int64_t since_ms,

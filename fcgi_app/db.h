@@ -159,22 +159,20 @@ enum db_status db_languages(struct store *s, int64_t stale_ms,
 
 enum db_status db_health(struct store *s, int64_t stale_ms, json_object **out);
 
-/* /metrics: each is computed from the executions and runners tables at call time. */
+/*
+ * /metrics: the counters and histograms the store keeps as statuses change
+ * (common/store_metrics.h), and the live queue. None reads history.
+ */
 
-/* Upper bounds of the histogram buckets, in ms (the +Inf bucket is the count). */
-extern const int64_t metrics_bounds_ms[HISTOGRAM_BUCKETS];
+/* The total of a counter of metric_counts ("accepted", "busy_ms", ...), 0 if never counted. */
+enum db_status db_metrics_counter(struct store *s, const char *name, int64_t *value);
 
-struct metrics_histogram {
-	int64_t le[HISTOGRAM_BUCKETS];  /* cumulative: rows with value <= metrics_bounds_ms[i] */
-	int64_t count;
-	double sum_ms;
-};
-
-/* Fills h from one of STMT_METRICS_EXECUTION_TIME, _QUEUE_WAIT, _SETUP_TIME. */
-enum db_status db_metrics_histogram(struct store *s, enum store_stmt id, struct metrics_histogram *h);
+/* Bytes the store's database takes, and of those the free ones it keeps for reuse. */
+enum db_status db_store_size(struct store *s, int64_t *bytes, int64_t *free_bytes);
 
 /*
- * Calls fn for each row of STMT_METRICS_BY_STATUS (STATUS_COUNT_COLUMNS)
+ * Calls fn for each row of STMT_METRICS_BY_STATUS (STATUS_COUNT_COLUMNS),
+ * _BY_LANGUAGE (language, status, count), _VERDICTS (verdict, count)
  * or STMT_METRICS_RUNNERS (RUNNER_COLUMNS of runners not stopped that
  * heartbeated at or after since_ms).
  */

@@ -1,18 +1,22 @@
 /*
  * GET /metrics in the Prometheus text exposition format (version 0.0.4).
  *
- * Every value is computed from the store at scrape time, never from counters in
- * process memory: any fcgi_app of the pool gives the same answer, and a
- * restart of any process loses nothing. Counters are counts of rows, which
- * only grow because executions are never deleted.
+ * Every value comes from the store, never from counters in process memory:
+ * any fcgi_app of the pool, on any host, gives the same answer, and a
+ * restart of any process loses nothing. A scrape never reads history: the
+ * counters and histograms are the small tables the store's triggers keep as
+ * statuses change (common/store_metrics.h), the queue gauges read the
+ * queue's and the running claims' own indexes, so its cost does not grow
+ * with the executions kept. When the store does not answer, the reply says
+ * so (store_up 0) with what needs no store.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "handlers.h"
-
-#define PREFIX "code_exec_"
+#include "metrics_text.h"
 
 /* Runners that stopped heartbeating longer ago than this drop out of the per-runner series. */
 #define RUNNER_FORGET_MS (3600 * 1000)
@@ -24,32 +28,14 @@ struct runners_ctx {
 	int alive, slots, busy;
 };
 
-/* Writes s as a label value: backslash, double quote and newline escaped. */
-static void label_value(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-static void family(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help, name, type);
-}
+#define label_value metrics_label_value
+#define family metrics_family
 
 static void status_row(void *ctx, struct store_query *row)
 {
 	FILE *f = ctx;
-	const char *status = store_column_text(row, STATUS_COUNT_STATUS, NULL);
-	if (strcmp(status, "QUEUED") == 0 || strcmp(status, "RUNNING") == 0)
-		return;         /* not final: those are the gauges below */
 	fputs(PREFIX "executions_finished_total{status=\"", f);
-	label_value(f, status);
+	label_value(f, store_column_text(row, STATUS_COUNT_STATUS, NULL));
 	fputs("\",error_code=\"", f);
 	label_value(f, store_column_text(row, STATUS_COUNT_ERROR_CODE, NULL));
 	fprintf(f, "\"} %lld\n", (long long)store_column_int64(row, STATUS_COUNT_COUNT));
@@ -63,9 +49,14 @@ static void verdict_row(void *ctx, struct store_query *row)
 	fprintf(f, "\"} %lld\n", (long long)store_column_int64(row, 1));
 }
 
-static void accepted_row(void *ctx, struct store_query *row)
+static void language_row(void *ctx, struct store_query *row)
 {
-	*(int64_t *)ctx += store_column_int64(row, STATUS_COUNT_COUNT);
+	FILE *f = ctx;
+	fputs(PREFIX "executions_finished_by_language_total{language=\"", f);
+	label_value(f, store_column_text(row, 0, NULL));
+	fputs("\",status=\"", f);
+	label_value(f, store_column_text(row, 1, NULL));
+	fprintf(f, "\"} %lld\n", (long long)store_column_int64(row, 2));
 }
 
 static void runner_labels(FILE *f, struct store_query *row)
@@ -117,27 +108,11 @@ static void runner_row(void *ctx, struct store_query *row)
 	}
 }
 
-static enum db_status write_histogram(struct app *app, FILE *f, enum store_stmt id,
-				      const char *name, const char *help)
+static enum db_status write_counters(struct app *app, FILE *f)
 {
-	struct metrics_histogram h;
-	if (db_metrics_histogram(app->store, id, &h) != DB_OK)
-		return DB_ERROR;
-	family(f, name, "histogram", help);
-	for (int i = 0; i < HISTOGRAM_BUCKETS; i++)
-		fprintf(f, PREFIX "%s_bucket{le=\"%g\"} %lld\n", name,
-			(double)metrics_bounds_ms[i] / 1000.0, (long long)h.le[i]);
-	fprintf(f, PREFIX "%s_bucket{le=\"+Inf\"} %lld\n", name, (long long)h.count);
-	fprintf(f, PREFIX "%s_sum %.3f\n", name, h.sum_ms / 1000.0);
-	fprintf(f, PREFIX "%s_count %lld\n", name, (long long)h.count);
-	return DB_OK;
-}
-
-static enum db_status write_executions(struct app *app, FILE *f)
-{
-	int64_t accepted = 0, depth, oldest, running;
-	if (db_metrics_rows(app->store, STMT_METRICS_BY_STATUS, 0, accepted_row, &accepted) != DB_OK ||
-	    db_queue_stats(app->store, &depth, &oldest, &running) != DB_OK)
+	int64_t accepted, busy_ms;
+	if (db_metrics_counter(app->store, "accepted", &accepted) != DB_OK ||
+	    db_metrics_counter(app->store, "busy_ms", &busy_ms) != DB_OK)
 		return DB_ERROR;
 	family(f, "executions_accepted_total", "counter", "Executions accepted by POST /run.");
 	fprintf(f, PREFIX "executions_accepted_total %lld\n", (long long)accepted);
@@ -145,8 +120,24 @@ static enum db_status write_executions(struct app *app, FILE *f)
 	       "Executions that reached a final status, by status and error code (\"\" for none).");
 	if (db_metrics_rows(app->store, STMT_METRICS_BY_STATUS, 0, status_row, f) != DB_OK)
 		return DB_ERROR;
-	family(f, "case_verdicts_total", "counter", "Judged cases of submissions, by verdict.");
+	family(f, "executions_finished_by_language_total", "counter",
+	       "Executions that reached a final status, by language and status.");
+	if (db_metrics_rows(app->store, STMT_METRICS_BY_LANGUAGE, 0, language_row, f) != DB_OK)
+		return DB_ERROR;
+	family(f, "case_verdicts_total", "counter", "Verdicts given to cases of submissions, by verdict.");
 	if (db_metrics_rows(app->store, STMT_METRICS_VERDICTS, 0, verdict_row, f) != DB_OK)
+		return DB_ERROR;
+	family(f, "slot_busy_seconds_total", "counter",
+	       "Slot time spent on executions, claim to final status (rate / slots = utilisation).");
+	fprintf(f, PREFIX "slot_busy_seconds_total %.3f\n", (double)busy_ms / 1000.0);
+	return DB_OK;
+}
+
+static enum db_status write_gauges(struct app *app, FILE *f)
+{
+	int64_t depth, oldest, running, size, free_bytes;
+	if (db_queue_stats(app->store, &depth, &oldest, &running) != DB_OK ||
+	    db_store_size(app->store, &size, &free_bytes) != DB_OK)
 		return DB_ERROR;
 	family(f, "queue_depth", "gauge", "Executions waiting in the queue (QUEUED).");
 	fprintf(f, PREFIX "queue_depth %lld\n", (long long)depth);
@@ -155,14 +146,19 @@ static enum db_status write_executions(struct app *app, FILE *f)
 	fprintf(f, PREFIX "oldest_queued_age_seconds %.3f\n", oldest < 0 ? 0.0 : (double)oldest / 1000.0);
 	family(f, "executions_running", "gauge", "Executions claimed by a runner (RUNNING).");
 	fprintf(f, PREFIX "executions_running %lld\n", (long long)running);
-	if (write_histogram(app, f, STMT_METRICS_EXECUTION_TIME, "execution_duration_seconds",
-			    "Wall-clock time of the program in the sandbox, finished executions.") ||
-	    write_histogram(app, f, STMT_METRICS_QUEUE_WAIT, "queue_wait_seconds",
-			    "Time from Run to the claim that started the execution.") ||
-	    write_histogram(app, f, STMT_METRICS_SETUP_TIME, "sandbox_setup_seconds",
-			    "Time to build the sandbox, from clone to the interpreter's start."))
-		return DB_ERROR;
+	family(f, "store_size_bytes", "gauge", "Bytes the store's database takes.");
+	fprintf(f, PREFIX "store_size_bytes %lld\n", (long long)size);
+	family(f, "store_free_bytes", "gauge",
+	       "Bytes of the store's file that retention freed and incremental vacuum has not given back yet (SQLite).");
+	fprintf(f, PREFIX "store_free_bytes %lld\n", (long long)free_bytes);
 	return DB_OK;
+}
+
+static enum db_status write_executions(struct app *app, FILE *f)
+{
+	if (write_counters(app, f) != DB_OK || write_gauges(app, f) != DB_OK)
+		return DB_ERROR;
+	return metrics_write_histograms(app->store, f);
 }
 
 static enum db_status write_runners(struct app *app, FILE *f)
@@ -198,20 +194,55 @@ static enum db_status write_runners(struct app *app, FILE *f)
 	return DB_OK;
 }
 
-void metrics_get(struct app *app, struct request *req, struct response *res)
+/* The file system of data_dir (the SQLite store, logs, the compile cache), on this host. */
+static void write_data_dir(struct app *app, FILE *f)
 {
-	(void)req;
+	struct statvfs st;
+	if (statvfs(app->cfg.data_dir, &st) != 0)
+		return;
+	family(f, "data_dir_size_bytes", "gauge", "Size of the file system that holds data_dir.");
+	fprintf(f, PREFIX "data_dir_size_bytes %.0f\n", (double)st.f_blocks * (double)st.f_frsize);
+	family(f, "data_dir_available_bytes", "gauge",
+	       "Bytes of data_dir's file system that the engine can still use.");
+	fprintf(f, PREFIX "data_dir_available_bytes %.0f\n", (double)st.f_bavail * (double)st.f_frsize);
+}
+
+/* The store's part of the reply in its own buffer: all of it, or (store_up 0) none. */
+static char *store_part(struct app *app)
+{
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	if (!f) {
-		reply_db_status(res, DB_ERROR, "store");
-		return;
-	}
-	enum db_status s = write_executions(app, f);
+	if (!f)
+		return NULL;
+	enum db_status s = app->store ? write_executions(app, f) : DB_ERROR;
 	if (s == DB_OK)
 		s = write_runners(app, f);
 	if (fclose(f) != 0 || s != DB_OK) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+void metrics_get(struct app *app, struct request *req, struct response *res)
+{
+	(void)req;
+	char *text = NULL, *stored = store_part(app);
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		free(stored);
+		reply_db_status(res, DB_ERROR, "store");
+		return;
+	}
+	family(f, "store_up", "gauge", "1 if the store answered this scrape, else 0 (and no series of it follow).");
+	fprintf(f, PREFIX "store_up %d\n", stored != NULL);
+	if (stored)
+		fputs(stored, f);
+	write_data_dir(app, f);
+	free(stored);
+	if (fclose(f) != 0) {
 		free(text);
 		reply_db_status(res, DB_ERROR, "store");
 		return;

@@ -267,7 +267,8 @@ void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struc
 			return;
 		if (m->body != BODY_NONE && body_accept(app, req, in, res))
 			return;
-		if (!app->store) {
+		/* /metrics answers without the store too: it says store_up 0. */
+		if (!app->store && m->access != ACCESS_METRICS) {
 			reply_db_status(res, DB_ERROR, "store");
 			return;
 		}
