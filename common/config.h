@@ -29,6 +29,9 @@ struct config {
 	int sweep_interval_ms;
 	int heartbeat_interval_ms;
 	int runner_stale_ms;             /* /health: runner gone after this */
+	int execution_retention_days;    /* executions kept this long after they finished; 0 = forever */
+	int session_idle_days;           /* sessions not saved this long go (with no execution left); 0 = never */
+	int retention_interval_ms;       /* how often the runner looks for what retention removes */
 	int page_size_default;
 	int page_size_max;
 	long sandbox_uid_base;           /* host uids for sandboxes, when root */

@@ -96,3 +96,4 @@ void store_newer_schema_error(int version, char *err, size_t errlen)
 		 "knows: a later release wrote it, and it is left as it is; run that release, or restore a backup "
 		 "made by this one", version, ENGINE_VERSION, store_schema_version);
 }
+int store_reclaim(struct store *s, int max_pages) { return OPS(s)->reclaim(s, max_pages); }

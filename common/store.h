@@ -230,4 +230,13 @@ int store_wake_send(struct store *s, const char *execution_id);
 int store_wake_listen(struct store *s);
 int store_wake_drain(struct store *s);
 
+/*
+ * Gives at most max_pages of the space deleted rows left free back to the
+ * file system, in one short write (SQLite: incremental vacuum; the runner's
+ * maintenance calls it after retention). PostgreSQL's autovacuum makes such
+ * space reusable on its own: there it does nothing. Returns the pages given
+ * back (0: none left), or -1.
+ */
+int store_reclaim(struct store *s, int max_pages);
+
 #endif

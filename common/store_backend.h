@@ -35,6 +35,7 @@ struct store_ops {
 	int (*wake_send)(struct store *s, const char *execution_id);
 	int (*wake_listen)(struct store *s);
 	int (*wake_drain)(struct store *s);
+	int (*reclaim)(struct store *s, int max_pages);
 };
 
 extern const struct store_ops store_sqlite_ops;   /* common/store_sqlite.c */

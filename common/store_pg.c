@@ -530,6 +530,14 @@ static int pg_wake_drain(struct store *s)
 	return n;
 }
 
+/* The server's autovacuum makes what retention deleted reusable; nothing to give back here. */
+static int pg_reclaim(struct store *s, int max_pages)
+{
+	(void)s;
+	(void)max_pages;
+	return 0;
+}
+
 const struct store_ops store_pg_ops = {
 	.open = pg_open,
 	.close = pg_close,
@@ -555,4 +563,5 @@ const struct store_ops store_pg_ops = {
 	.wake_send = pg_wake_send,
 	.wake_listen = pg_wake_listen,
 	.wake_drain = pg_wake_drain,
+	.reclaim = pg_reclaim,
 };

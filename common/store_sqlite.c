@@ -14,6 +14,7 @@
 #include "store_backend.h"
 #include "util.h"
 #include "store_sqlite_backup.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,12 +136,14 @@ static const char *role_pragmas(enum store_role role)
  * busy handler for: when the programs of a stack open a new store at once,
  * all but one can get SQLITE_BUSY here and would refuse to start. Retry
  * every 10 ms, for up to BUSY_TIMEOUT_MS. journal_size_limit: a restarted
- * WAL file is cut back to 64 MiB.
+ * WAL file is cut back to 64 MiB. auto_vacuum takes effect on a new file
+ * only, set before its first table (convert_auto_vacuum does older ones).
  */
 static int set_pragmas(sqlite3 *db, char *err, size_t errlen)
 {
 	for (int waited_ms = 0;; waited_ms += 10) {
-		if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+		if (exec_sql(db, "PRAGMA auto_vacuum=INCREMENTAL; "
+				 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
 				 "PRAGMA journal_size_limit=67108864; "
 				 "PRAGMA foreign_keys=ON;", err, errlen) == 0)
 			return 0;
@@ -149,6 +152,39 @@ static int set_pragmas(sqlite3 *db, char *err, size_t errlen)
 			return -1;
 		usleep(10000);
 	}
+}
+
+/* One integer a PRAGMA returns; -1 if it cannot be read. */
+static int64_t pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * A file made before schema version 10 has auto_vacuum = NONE: what
+ * retention deletes is reused for new rows but never given back. Only a
+ * VACUUM (a copy of the whole database, through the WAL) can switch it to
+ * INCREMENTAL, so the runner does it once, when it first opens such a file:
+ * writers wait meanwhile (about a second per 100 MB here; README,
+ * "Operations"), readers do not.
+ */
+static int convert_auto_vacuum(sqlite3 *db, char *err, size_t errlen)
+{
+	if (pragma_int(db, "PRAGMA auto_vacuum") != 0)
+		return 0;
+	int64_t started = mono_ms();
+	if (exec_sql(db, "PRAGMA auto_vacuum=INCREMENTAL; VACUUM", err, errlen))
+		return -1;
+	log_warn("store: switched to incremental vacuum (a one-time VACUUM of %lld pages took %lld ms)",
+		 (long long)pragma_int(db, "PRAGMA page_count"), (long long)(mono_ms() - started));
+	return 0;
 }
 
 static sqlite3 *open_file(const char *path, enum store_role role, char *err, size_t errlen)
@@ -164,6 +200,8 @@ static sqlite3 *open_file(const char *path, enum store_role role, char *err, siz
 	if (set_pragmas(db, err, errlen))
 		goto fail;
 	if (migrate(db, err, errlen))
+		goto fail;
+	if (role == STORE_ROLE_RUNNER && convert_auto_vacuum(db, err, errlen))
 		goto fail;
 	sqlite3_exec(db, role_pragmas(role), NULL, NULL, NULL);
 	return db;
@@ -364,6 +402,24 @@ static int64_t sqlite_clock_ms(struct store *s)
 	return now_ms();
 }
 
+/*
+ * Moves at most max_pages pages from the end of the file into free ones
+ * and cuts the file (auto_vacuum = INCREMENTAL, see convert_auto_vacuum);
+ * the WAL's checkpoint then shortens the database file itself.
+ */
+static int sqlite_reclaim(struct store *s, int max_pages)
+{
+	int64_t before = pragma_int(s->db, "PRAGMA freelist_count");
+	char sql[64];
+	if (before <= 0)
+		return before < 0 ? -1 : 0;
+	snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%d)", max_pages);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	int64_t after = pragma_int(s->db, "PRAGMA freelist_count");
+	return after < 0 ? -1 : (int)(before - after);
+}
+
 const struct store_ops store_sqlite_ops = {
 	.open = sqlite_open,
 	.close = sqlite_close,
@@ -386,4 +442,5 @@ const struct store_ops store_sqlite_ops = {
 	.rollback = sqlite_rollback,
 	.checkpoint = sqlite_checkpoint,
 	.clock_ms = sqlite_clock_ms,
+	.reclaim = sqlite_reclaim,
 };

@@ -25,6 +25,7 @@
 #include "event_sink.h"
 #include "languages_probe.h"
 #include "limit_errors.h"
+#include "retention.h"
 #include "wake.h"
 #include "log.h"
 #include "notify.h"
@@ -47,6 +48,7 @@ struct loop {
 	void *events_pub;                /* the sweep's announcements to the events program */
 	struct store *wake_store;        /* listens for wake-ups the store carries, if it does */
 	int wake_fd;                     /* its descriptor; -1 until it listens */
+	struct retention retention;      /* on the same store connection as the sweep */
 	int64_t next_sweep, next_heartbeat;
 };
 
@@ -145,6 +147,7 @@ static void timers(struct loop *lp)
 		store_checkpoint(lp->claims.store);
 		lp->next_sweep = now + r->cfg.sweep_interval_ms;
 	}
+	retention_tick(&lp->retention, mono_ms());
 }
 
 static void loop_run(struct loop *lp)
@@ -157,6 +160,8 @@ static void loop_run(struct loop *lp)
 		int64_t wait = lp->next_sweep - mono_ms();
 		if (lp->next_heartbeat - mono_ms() < wait)
 			wait = lp->next_heartbeat - mono_ms();
+		if (retention_next(&lp->retention) - mono_ms() < wait)
+			wait = retention_next(&lp->retention) - mono_ms();
 		if (wait < 0)
 			wait = 0;
 		items[1].fd = lp->wake_fd;
@@ -301,6 +306,7 @@ static int serve(struct runner *r)
 	}
 	r->zmq = lp.ctx;
 	wake_open(&lp);
+	retention_init(&lp.retention, lp.claims.store, &r->cfg);
 	lp.events_pub = event_pub_open(lp.ctx, &r->cfg);
 	started = start_slots(r, s);
 	log_info("runner %s %s started: %d slots, sandbox %s, data in %s", ENGINE_VERSION, r->id, started,

@@ -248,3 +248,158 @@ TEST(store_transaction_rolls_back_and_commits)
 	CHECK(store_checkpoint(f.s) == 0);
 	fixture_close(&f);
 }
+
+/* The plan lines of EXPLAIN QUERY PLAN of statement id, joined by " | ". */
+static void query_plan(const struct config *cfg, enum store_stmt id, char *out, size_t len)
+{
+	char path[CONFIG_PATH_MAX + 32], sql[4096];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t used = 0;
+	out[0] = '\0';
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite_sql[id]);
+	if (config_data_path(cfg, "engine.db", path, sizeof(path)) || sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(out, len, "cannot explain: %s", db ? sqlite3_errmsg(db) : "no store file");
+		sqlite3_close(db);
+		return;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW && used < len)
+		used += (size_t)snprintf(out + used, len - used, "%s | ", (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* True if every step of plan that reads executions goes through one of the indexes named in allowed. */
+static bool reads_executions_only_through(const char *plan, const char *const *allowed)
+{
+	for (const char *p = strstr(plan, "executions"); p; p = strstr(p + 1, "executions")) {
+		if (p[10] == '_')       /* execution_events, executions_... as an index name */
+			continue;
+		const char *end = strstr(p, " | ");
+		bool ok = false;
+		for (const char *const *a = allowed; *a && !ok; a++) {
+			const char *hit = strstr(p, *a);
+			ok = hit && (!end || hit < end);
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A scrape's cost must not grow with history: the statements of /metrics
+ * read the counter tables, and of executions only the queue and the
+ * running claims, through their partial indexes (bounded by
+ * max_queue_depth and the slots).
+ */
+TEST(metrics_statements_never_scan_the_executions_history)
+{
+	static const enum store_stmt scrape[] = {
+		STMT_METRICS_BY_STATUS, STMT_METRICS_BY_LANGUAGE, STMT_METRICS_COUNTER, STMT_METRICS_BUCKETS,
+		STMT_METRICS_VERDICTS, STMT_METRICS_STORE_SIZE, STMT_METRICS_RUNNERS, STMT_QUEUE_STATS,
+	};
+	static const char *const live[] = { "INDEX executions_queued", "INDEX executions_running", NULL };
+	char plan[4096];
+	struct fixture f;
+	REQUIRE(fixture_open(&f) == 0);
+	for (size_t i = 0; i < sizeof(scrape) / sizeof(scrape[0]); i++) {
+		query_plan(&f.cfg, scrape[i], plan, sizeof(plan));
+		if (!reads_executions_only_through(plan, live) || strstr(plan, "cannot explain"))
+			fprintf(stderr, "  statement %d: %s\n", (int)scrape[i], plan);
+		CHECK(reads_executions_only_through(plan, live) && !strstr(plan, "cannot explain"));
+	}
+	fixture_close(&f);
+}
+
+/* A retention batch finds its rows by index: it never holds the write lock for a scan. */
+TEST(retention_batches_find_their_rows_by_index)
+{
+	static const enum store_stmt purge[] = {
+		STMT_PURGE_EVENTS, STMT_PURGE_STDIN, STMT_PURGE_EXECUTIONS, STMT_PURGE_SUBMISSIONS,
+		STMT_PURGE_SESSIONS,
+	};
+	char plan[4096];
+	struct fixture f;
+	REQUIRE(fixture_open(&f) == 0);
+	for (size_t i = 0; i < sizeof(purge) / sizeof(purge[0]); i++) {
+		query_plan(&f.cfg, purge[i], plan, sizeof(plan));
+		bool scans = strstr(plan, "SCAN executions") || strstr(plan, "SCAN execution_") ||
+			     strstr(plan, "SCAN sessions") || strstr(plan, "cannot explain");
+		if (scans)
+			fprintf(stderr, "  statement %d: %s\n", (int)purge[i], plan);
+		CHECK(!scans);
+	}
+	fixture_close(&f);
+}
+
+static long long counter(const struct config *cfg, const char *name, const char *status)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT coalesce(sum(value), 0) FROM metric_counts WHERE name = '%s' "
+		 "AND status = '%s'", name, status);
+	return store_file_int(cfg, sql);
+}
+
+/* The triggers count each change of status once, and deleting the rows keeps the counts. */
+TEST(metric_counts_follow_statuses_and_outlive_their_rows)
+{
+	struct fixture f;
+	REQUIRE(fixture_open(&f) == 0);
+	REQUIRE(store_file_exec(&f.cfg,
+		"INSERT INTO sessions (id, language, source_code, created_at, updated_at) VALUES ('s', 'python', '', 0, 0);"
+		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at) "
+		"VALUES ('e', 's', 'QUEUED', 'python', '', '', 1000);"
+		"UPDATE executions SET status = 'RUNNING', started_at = 1030 WHERE id = 'e';"
+		"UPDATE executions SET status = 'COMPLETED', finished_at = 1500, execution_time_ms = 400, "
+		" setup_ms = 7 WHERE id = 'e';"
+		"UPDATE executions SET status = 'FAILED', error_code = 'SKIPPED' WHERE id = 'e';") == 0);
+	CHECK(counter(&f.cfg, "accepted", "") == 1);
+	CHECK(counter(&f.cfg, "finished", "COMPLETED") == 1);
+	CHECK(counter(&f.cfg, "finished", "FAILED") == 0);       /* final to final is not counted again */
+	CHECK(counter(&f.cfg, "busy_ms", "") == 470);
+	CHECK(store_file_int(&f.cfg, "SELECT le FROM metric_buckets WHERE name = 'queue_wait'") == 50);
+	CHECK(store_file_int(&f.cfg, "SELECT sum FROM metric_buckets WHERE name = 'end_to_end'") == 500);
+	CHECK(store_file_int(&f.cfg, "SELECT le FROM metric_buckets WHERE name = 'run'") == 500);
+	CHECK(store_file_int(&f.cfg, "SELECT le FROM metric_buckets WHERE name = 'setup'") == 10);
+	REQUIRE(store_file_exec(&f.cfg, "DELETE FROM executions; DELETE FROM sessions;") == 0);
+	CHECK(counter(&f.cfg, "finished", "COMPLETED") == 1);
+	CHECK(store_file_int(&f.cfg, "SELECT sum(count) FROM metric_buckets WHERE name = 'run'") == 1);
+	fixture_close(&f);
+}
+
+/* A store made before version 10 counts its history from the migration on. */
+TEST(metrics_migration_counts_the_rows_already_stored)
+{
+	struct fixture f;
+	REQUIRE(fixture_open(&f) == 0);
+	REQUIRE(store_file_exec(&f.cfg,
+		"DROP TABLE metric_counts; DROP TABLE metric_buckets;"
+		"DROP TRIGGER metrics_accepted; DROP TRIGGER metrics_claimed; DROP TRIGGER metrics_finished;"
+		"DROP TRIGGER metrics_verdict; DROP TRIGGER metrics_slot_use;"
+		"DROP INDEX executions_finished; DROP INDEX sessions_by_updated;"
+		"INSERT INTO sessions (id, language, source_code, created_at, updated_at) VALUES ('s', 'c', '', 0, 0);"
+		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, "
+		" started_at, finished_at, execution_time_ms, error_code) VALUES "
+		"('a', 's', 'FAILED', 'c', '', '', 0, 10, 20, 5, 'RUNTIME_ERROR'),"
+		"('b', 's', 'QUEUED', 'c', '', '', 0, NULL, NULL, NULL, NULL);"
+		"PRAGMA user_version = 9;") == 0);
+	store_close(&f.s);
+	char err[256];
+	f.s = store_open(&f.cfg, STORE_ROLE_API, err, sizeof(err));
+	REQUIRE(f.s != NULL);
+	CHECK(counter(&f.cfg, "accepted", "") == 2);
+	CHECK(counter(&f.cfg, "finished", "FAILED") == 1);
+	CHECK(store_file_int(&f.cfg, "SELECT count FROM metric_buckets WHERE name = 'run' AND le = 5") == 1);
+	fixture_close(&f);
+}
+
+/* Retention gives space back without a VACUUM: new files are made for incremental vacuum. */
+TEST(store_files_are_made_for_incremental_vacuum)
+{
+	struct fixture f;
+	REQUIRE(fixture_open(&f) == 0);
+	CHECK(store_file_int(&f.cfg, "PRAGMA auto_vacuum") == 2);
+	fixture_close(&f);
+}
