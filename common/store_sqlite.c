@@ -168,7 +168,7 @@ static int64_t pragma_int(sqlite3 *db, const char *sql)
 }
 
 /*
- * A file made before schema version 10 has auto_vacuum = NONE: what
+ * A file made before schema version 11 has auto_vacuum = NONE: what
  * retention deletes is reused for new rows but never given back. Only a
  * VACUUM (a copy of the whole database, through the WAL) can switch it to
  * INCREMENTAL, so the runner does it once, when it first opens such a file:

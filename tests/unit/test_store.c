@@ -369,7 +369,7 @@ TEST(metric_counts_follow_statuses_and_outlive_their_rows)
 	fixture_close(&f);
 }
 
-/* A store made before version 10 counts its history from the migration on. */
+/* A store made before the metrics' migration counts its history from then on. */
 TEST(metrics_migration_counts_the_rows_already_stored)
 {
 	struct fixture f;
@@ -383,10 +383,11 @@ TEST(metrics_migration_counts_the_rows_already_stored)
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, "
 		" started_at, finished_at, execution_time_ms, error_code) VALUES "
 		"('a', 's', 'FAILED', 'c', '', '', 0, 10, 20, 5, 'RUNTIME_ERROR'),"
-		"('b', 's', 'QUEUED', 'c', '', '', 0, NULL, NULL, NULL, NULL);"
-		"PRAGMA user_version = 9;") == 0);
+		"('b', 's', 'QUEUED', 'c', '', '', 0, NULL, NULL, NULL, NULL);") == 0);
+	char err[256], sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_schema_version - 1);
+	REQUIRE(store_file_exec(&f.cfg, sql) == 0);
 	store_close(&f.s);
-	char err[256];
 	f.s = store_open(&f.cfg, STORE_ROLE_API, err, sizeof(err));
 	REQUIRE(f.s != NULL);
 	CHECK(counter(&f.cfg, "accepted", "") == 2);
