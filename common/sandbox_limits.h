@@ -17,6 +17,7 @@ struct sandbox_limits {
 	int cpu_demote_after_ms;        /* CPU time after which the run's CPU weight drops; 0 = never */
 	int as_mb;                      /* RLIMIT_AS when not 0 (a language's override) */
 	int max_cpu_percent;            /* CPU time per wall time, in % of one CPU (cgroup modes) */
+	int cpu_weight;                 /* the run's CPU weight on cgroup v2's scale (cgroup modes); 0: the default, 100 */
 };
 
 #endif

@@ -99,6 +99,8 @@ enum store_stmt {
 	STMT_PURGE_EXECUTIONS,
 	STMT_PURGE_SUBMISSIONS,
 	STMT_PURGE_SESSIONS,
+	/* runner: how many runs the learner of a claimed execution has running (its CPU weight) */
+	STMT_LEARNER_RUNNING,
 	STMT__MAX
 };
 

@@ -285,6 +285,9 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_LEARNER_SOURCE_BYTES] =
 		"SELECT coalesce(sum(source_bytes), 0)::bigint FROM sessions WHERE learner = $1 AND id != $2",
 	[STMT_SESSION_QUOTA] = "SELECT " SESSION_QUOTA_COLUMNS " FROM sessions WHERE id = $1",
+	[STMT_LEARNER_RUNNING] =
+		"SELECT count(*) FROM executions WHERE status = 'RUNNING' "
+		"AND learner = (SELECT learner FROM executions WHERE id = $1)",
 	[STMT_EXECUTION_GET] = "SELECT " PG_EXECUTION_COLUMNS " FROM executions WHERE id = $1 AND kind != 'case'",
 	[STMT_EXECUTION_LIST] =
 		"SELECT " PG_EXECUTION_COLUMNS " FROM executions WHERE session_id = $1 AND seq < $2 "

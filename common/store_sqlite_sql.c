@@ -269,6 +269,9 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_LEARNER_SOURCE_BYTES] =
 		"SELECT coalesce(sum(source_bytes), 0) FROM sessions WHERE learner = ?1 AND id != ?2",
 	[STMT_SESSION_QUOTA] = "SELECT " SESSION_QUOTA_COLUMNS " FROM sessions WHERE id = ?1",
+	[STMT_LEARNER_RUNNING] =
+		"SELECT count(*) FROM executions WHERE status = 'RUNNING' "
+		"AND learner = (SELECT learner FROM executions WHERE id = ?1)",
 	/* A submission's cases are shown only through the submission, which hides the hidden ones. */
 	[STMT_EXECUTION_GET] = "SELECT " EXECUTION_COLUMNS " FROM executions WHERE id = ?1 AND kind != 'case'",
 	[STMT_EXECUTION_LIST] =

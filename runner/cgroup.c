@@ -30,6 +30,9 @@
 
 enum {
 	CPU_PERIOD_US = 100000,         /* cpu.max / cpu.cfs_period_us */
+	CPU_WEIGHT_DEFAULT = 100,       /* v2 cpu.weight of a new cgroup */
+	CPU_SHARES_DEFAULT = 1024,      /* v1 cpu.shares of a new cgroup */
+	CPU_SHARES_MIN = 2,
 	RMDIR_TRIES = 500,              /* x 2 ms: tasks still exiting after init's death */
 	FILE_MAX = 4096,
 };
@@ -483,6 +486,27 @@ static int set_cpu_cap(const struct cgroup_run *run, int cpu_percent, const char
 	return write_at(run->dir_fd[CG_CPU], "cpu.cfs_quota_us", quota);
 }
 
+/*
+ * The run's CPU weight, when not the default: its share of the CPU when
+ * runs compete for it (cgroup_run_demote_cpu lowers it further later).
+ */
+static int set_cpu_weight(const struct cgroup_run *run, int weight, const char **what)
+{
+	char text[24];
+
+	if (!run->cpu || weight <= 0 || weight == CPU_WEIGHT_DEFAULT)
+		return 0;
+	if (run->version == CGROUP_V2) {
+		*what = "cgroup cpu.weight";
+		snprintf(text, sizeof text, "%d", weight);
+		return write_at(run->dir_fd[CG_MEMORY], "cpu.weight", text);
+	}
+	int shares = weight * CPU_SHARES_DEFAULT / CPU_WEIGHT_DEFAULT;
+	*what = "cgroup cpu.shares";
+	snprintf(text, sizeof text, "%d", shares > CPU_SHARES_MIN ? shares : CPU_SHARES_MIN);
+	return write_at(run->dir_fd[CG_CPU], "cpu.shares", text);
+}
+
 static int set_limits(const struct cgroup_host *h, const struct cgroup_run *run,
 		      const struct cgroup_limits *lim, const char **what)
 {
@@ -506,6 +530,8 @@ static int set_limits(const struct cgroup_host *h, const struct cgroup_run *run,
 		return -1;
 	*what = "cgroup pids.max";
 	if (write_at(p, "pids.max", ptext) < 0)
+		return -1;
+	if (set_cpu_weight(run, lim->cpu_weight, what) < 0)
 		return -1;
 	return set_cpu_cap(run, lim->cpu_percent, what);
 }

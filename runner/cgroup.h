@@ -72,6 +72,7 @@ struct cgroup_limits {
 	int64_t memory_bytes;           /* memory, and memory plus swap where swap is accounted */
 	long max_pids;
 	int cpu_percent;                /* CPU time per wall time, in % of one CPU; 0: no cap */
+	int cpu_weight;                 /* 1-10000 on cgroup v2's scale (v1: times 1024 / 100); 0: the default */
 };
 
 /*

@@ -112,6 +112,16 @@ static void claim_case(struct store_query *q, struct claim *cl)
 	snprintf(cl->compare, sizeof(cl->compare), "%s", cmp ? cmp : "exact");
 }
 
+/* How many runs the learner of execution id has running, or 1 if the store does not say. */
+static int learner_running(struct claims *c, const char *id)
+{
+	struct store_query *q = store_query(c->store, STMT_LEARNER_RUNNING);
+	store_bind_str(q, 1, id);
+	int64_t n = store_step(q) == STORE_ROW ? store_column_int64(q, 0) : 1;
+	store_reset(q);
+	return n > 0 ? (int)n : 1;
+}
+
 int claims_take(struct claims *c, struct claim *cl)
 {
 	int64_t now = now_ms();
@@ -149,6 +159,8 @@ int claims_take(struct claims *c, struct claim *cl)
 		claim_free(cl);
 		return -1;
 	}
+	if (cl->id[0])
+		cl->learner_running = learner_running(c, cl->id);
 	return cl->id[0] ? 1 : 0;
 }
 

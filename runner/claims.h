@@ -40,6 +40,7 @@ struct claim {
 	char *expected;         /* malloc'd; NULL unless a case */
 	size_t expected_len;
 	char compare[48];
+	int learner_running;    /* runs of the learner who started it running, it included */
 };
 
 /* What to write back. Strings are raw bytes; claims_finish makes them UTF-8. */

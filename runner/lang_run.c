@@ -125,6 +125,8 @@ static int run(const struct sandbox_host *host, const struct config *cfg, const 
 		if (limits.cpu_time_ms < in->time_limit_ms)
 			limits.cpu_time_ms = in->time_limit_ms;
 	}
+	if (in->cpu_weight > 0)
+		limits.cpu_weight = in->cpu_weight;
 	job.argv = (const char *const *)l->run.argv;
 	job.stdin_data = in->stdin_data;
 	job.stdin_len = in->stdin_len;

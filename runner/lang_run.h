@@ -29,6 +29,7 @@ struct lang_input {
 	 * limit is interactive_wall_ms (the CPU limit stays). */
 	bool interactive;
 	int time_limit_ms;              /* > 0: the run's wall-clock limit (a test case's own) */
+	int cpu_weight;                 /* > 0: the run's CPU weight (sandbox_limits.h); not the compile's */
 	const struct sandbox_watch *watch;  /* of the compile and the run; NULL: none */
 };
 

@@ -763,6 +763,7 @@ int run_make_cgroup(struct run *r, const struct sandbox_host *host, const struct
 		.memory_bytes = (int64_t)MIB(l->memory_mb),
 		.max_pids = l->max_processes + 2L,
 		.cpu_percent = l->max_cpu_percent,
+		.cpu_weight = l->cpu_weight,
 	};
 	const char *what = "cgroup";
 

@@ -21,6 +21,9 @@
 #include "log.h"
 #include "run_watch.h"
 
+/* cgroup v2's default CPU weight: the whole share of one learner's running runs. */
+#define CPU_WEIGHT_SHARED 100
+
 void runner_nudge(struct runner *r, bool all)
 {
 	pthread_mutex_lock(&r->lock);
@@ -204,6 +207,16 @@ static void check(struct runner *r, const struct language *l, const struct lang_
 	outcome_from_check(res, &limits, *diagnostics, o);
 }
 
+/*
+ * A run's CPU weight: a learner's running runs share one default weight,
+ * so learners, not runs, get equal shares of a busy CPU, and a learner
+ * with one run keeps pace beside another's backlog in every slot.
+ */
+static int learner_cpu_weight(int learner_running)
+{
+	return learner_running > 1 ? CPU_WEIGHT_SHARED / learner_running : 0;
+}
+
 static void execute(struct slot *s, struct claims *claims, struct claim *c)
 {
 	struct runner *r = s->runner;
@@ -213,6 +226,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 		.stdin_data = c->stdin_data, .stdin_len = c->stdin_len,
 		.slot = s->index, .slot_netns = s->netns, .sink = &s->events,
 		.interactive = c->interactive, .warm = l == s->python ? &s->warm : NULL,
+		.cpu_weight = learner_cpu_weight(c->learner_running),
 	};
 	struct run_watch watch;
 	struct sandbox_limits run_limits, compile_limits;

@@ -67,6 +67,37 @@ TEST(claims_take_claims_the_oldest_once)
 	fixture_close(&f);
 }
 
+TEST(claims_take_serves_the_learner_with_fewest_running_then_longest_unserved)
+{
+	struct fixture f;
+	struct claim c;
+	REQUIRE(fixture_open(&f, "r1") == 0);
+	/* a: a backlog of three queued first; b: one run queued last. */
+	exec_sql(&f, "INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
+		 "VALUES ('s1', 'python', 'print(1)', 'ACTIVE', 1, 1);"
+		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner) "
+		 "VALUES ('a1', 's1', 'QUEUED', 'python', '', '', 10, 'a'), ('a2', 's1', 'QUEUED', 'python', '', '', 11, 'a'),"
+		 "       ('a3', 's1', 'QUEUED', 'python', '', '', 12, 'a'), ('b1', 's1', 'QUEUED', 'python', '', '', 13, 'b');");
+	static const char *const order[] = { "a1", "b1", "a2", "a3" };
+	static const int running[] = { 1, 1, 2, 3 };    /* the learner's runs running, the claimed one included */
+	for (int i = 0; i < 4; i++) {
+		REQUIRE(claims_take(&f.c, &c) == 1);
+		CHECK_STR(c.id, order[i]);
+		CHECK(c.learner_running == running[i]);
+		claim_free(&c);
+	}
+	/* Both learners running as many: the one served longest ago goes first. */
+	exec_sql(&f, "UPDATE executions SET status = 'COMPLETED' WHERE id IN ('a2', 'a3');"
+		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner) "
+		 "VALUES ('a4', 's1', 'QUEUED', 'python', '', '', 14, 'a'), ('b2', 's1', 'QUEUED', 'python', '', '', 15, 'b');"
+		 "UPDATE executions SET started_at = 50 WHERE learner = 'a' AND started_at IS NOT NULL;"
+		 "UPDATE executions SET started_at = 100 WHERE id = 'b1';");
+	REQUIRE(claims_take(&f.c, &c) == 1);
+	CHECK_STR(c.id, "a4");
+	claim_free(&c);
+	fixture_close(&f);
+}
+
 TEST(claims_finish_is_fenced_by_attempt)
 {
 	struct fixture f;

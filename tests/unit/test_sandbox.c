@@ -656,12 +656,13 @@ TEST(cgroup_host_fini_removes_the_runner_parent)
 	CHECK(h.version == CGROUP_NONE && h.parent_fd[CG_MEMORY] == -1);
 }
 
-/* The run's CPU cap as its cgroup file says (v1: in the cpu hierarchy). */
-static int read_cpu_cap(const struct sandbox_host *host, const char *name, char *buf, size_t size)
+/* A CPU file of run cgroup name (v1: v1_file in the cpu hierarchy; v2: v2_file). */
+static int read_cpu_file(const struct sandbox_host *host, const char *name, const char *v1_file,
+			 const char *v2_file, char *buf, size_t size)
 {
 	int dir = openat(host->cg.parent_fd[host->cg.version == CGROUP_V1 ? CG_CPU : CG_MEMORY], name,
 			 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int fd = dir < 0 ? -1 : openat(dir, host->cg.version == CGROUP_V1 ? "cpu.cfs_quota_us" : "cpu.max",
+	int fd = dir < 0 ? -1 : openat(dir, host->cg.version == CGROUP_V1 ? v1_file : v2_file,
 					O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
 
@@ -695,13 +696,33 @@ TEST(cgroup_run_has_the_limits_and_is_removed)
 	CHECK_STR(buf, "67108864\n");
 	CHECK(strncmp(run.name, "slot3-", 6) == 0);
 	if (host->cg.cpu) {             /* 150% of one CPU: 150 ms per 100 ms period */
-		CHECK(read_cpu_cap(host, run.name, buf, sizeof buf) == 0);
+		CHECK(read_cpu_file(host, run.name, "cpu.cfs_quota_us", "cpu.max", buf, sizeof buf) == 0);
 		CHECK_STR(buf, host->cg.version == CGROUP_V1 ? "150000\n" : "150000 100000\n");
 	}
 	CHECK(access(dir, F_OK) == 0);
 	CHECK(cgroup_run_destroy(&run) == 0);
 	CHECK(access(dir, F_OK) != 0 && errno == ENOENT);
 	CHECK(run.name[0] == '\0');
+}
+
+TEST(cgroup_run_takes_its_cpu_weight_or_keeps_the_default)
+{
+	const struct sandbox_host *host = test_host();
+	struct cgroup_run run;
+	struct cgroup_limits lim = { .memory_bytes = 64 << 20, .max_pids = 10, .cpu_weight = 25 };
+	const char *what = "";
+	char buf[64] = "";
+
+	SKIP_UNLESS(have_cgroups() && host->cg.cpu, "no writable cgroups with the CPU controller on this host");
+	REQUIRE(cgroup_run_create(&host->cg, 3, &lim, &run, &what) == 0);
+	CHECK(read_cpu_file(host, run.name, "cpu.shares", "cpu.weight", buf, sizeof buf) == 0);
+	CHECK_STR(buf, host->cg.version == CGROUP_V1 ? "256\n" : "25\n");      /* a quarter of the default */
+	CHECK(cgroup_run_destroy(&run) == 0);
+	lim.cpu_weight = 0;
+	REQUIRE(cgroup_run_create(&host->cg, 3, &lim, &run, &what) == 0);
+	CHECK(read_cpu_file(host, run.name, "cpu.shares", "cpu.weight", buf, sizeof buf) == 0);
+	CHECK_STR(buf, host->cg.version == CGROUP_V1 ? "1024\n" : "100\n");
+	CHECK(cgroup_run_destroy(&run) == 0);
 }
 
 static int count_run_cgroups(const char *where)
