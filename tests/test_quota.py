@@ -15,6 +15,9 @@ import time
 
 import pytest
 
+import pg
+from components import Components
+from stack import http_call
 from test_auth import bearer, hs256, secret_file, stack_with, write_config, ISSUER, AUDIENCE
 from test_contract import SPEC, check_reply
 
@@ -26,14 +29,12 @@ SLEEP = "import time\ntime.sleep(30)\n"
 def qstack(tmp_path_factory):
     """auth = token (a learner is a sub), small quotas, one runner slot."""
     tmp = tmp_path_factory.mktemp("quota")
-    conf = write_config(tmp, ["auth = token", f"auth_hs256_secret_file = {secret_file(tmp)}",
-                              f"auth_issuer = {ISSUER}", f"auth_audience = {AUDIENCE}",
-                              "runner_slots = 1",
-                              f"quota_runs_per_minute = {RUNS_PER_MINUTE}",
-                              f"quota_concurrent_runs = {CONCURRENT}",
-                              f"quota_sessions_per_hour = {SESSIONS_PER_HOUR}",
-                              f"quota_source_bytes = {SOURCE_BYTES}"])
-    s = stack_with(conf)
+    lines = ["auth = token", f"auth_hs256_secret_file = {secret_file(tmp)}",
+             f"auth_issuer = {ISSUER}", f"auth_audience = {AUDIENCE}", "runner_slots = 1",
+             f"quota_runs_per_minute = {RUNS_PER_MINUTE}", f"quota_concurrent_runs = {CONCURRENT}",
+             f"quota_sessions_per_hour = {SESSIONS_PER_HOUR}", f"quota_source_bytes = {SOURCE_BYTES}"]
+    s = stack_with(write_config(tmp, lines))
+    s.config_lines = lines
     yield s
     s.stop()
     s.cleanup()
@@ -201,6 +202,25 @@ def test_runs_sent_at_once_through_the_whole_pool_get_exactly_the_quota(qstack):
     for eid in eids:
         a.cancel(eid)
         a.finished(eid)
+
+
+@pytest.mark.skipif(not pg.enabled(), reason="web hosts share a store on PostgreSQL: make api-pg runs this")
+def test_a_second_web_host_on_the_same_store_is_held_to_the_same_quota(qstack):
+    """Another lighttpd and fcgi_app pool, with a data directory of its own, on the same database."""
+    other = Components(dict(line.split(" = ", 1) for line in qstack.config_lines + [f"store = {qstack.store_url}"]))
+    try:
+        other.start_lighttpd()
+        a = Learner(qstack, "q-two-hosts")
+        body = {"language": "python"}
+        on_other = lambda: http_call(other.port, "POST", "/code-sessions", body, headers=a.headers)
+        for _ in range(SESSIONS_PER_HOUR - 1):
+            a.session()
+        assert on_other()[0] == 201
+        assert_429(on_other(), "SESSION_RATE_LIMITED", "createSession", (3500, 3600))
+        assert_429(a.call("POST", "/code-sessions", body), "SESSION_RATE_LIMITED", "createSession", (3500, 3600))
+        assert a.rows("sessions") == SESSIONS_PER_HOUR
+    finally:
+        other.cleanup()
 
 
 # ---- the fair queue ------------------------------------------------------------
