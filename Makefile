@@ -39,7 +39,8 @@ RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson
              nodejs node-typescript gcc g++ openjdk-17-jdk-headless golang-go rustc bash sqlite3 pyflakes3
 TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3 clang libclang-rt-14-dev python3-jwt python3-cryptography openssl
 BENCH_PKGS := $(RUN_PKGS) wrk
-# The Apache front end (tests/test_apache.py), promtool (tests/test_metrics.py),
+# The Apache front end (tests/test_apache.py), promtool and prometheus (make rules,
+# tests/test_metrics.py, tests/test_dashboard.py),
 # systemd-analyze (tests/test_install.py) and a real browser (tests/test_docs.py;
 # tests/test_playground.py drives it through chromedriver and Selenium).
 TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus systemd chromium chromium-driver python3-selenium
@@ -56,7 +57,7 @@ VM_PKGS := $(filter-out nodejs node-typescript openjdk-17-jdk-headless golang-go
 	   systemd systemd-sysv udev dbus linux-image-amd64 initramfs-tools openssh-server \
 	   iproute2 procps python3-pytest podman crun netavark aardvark-dns iptables curl
 
-.PHONY: all run test unit api api-pg asan bench clean www fuzz fuzz-smoke
+.PHONY: all run test unit api api-pg asan bench clean www fuzz fuzz-smoke rules
 
 all: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events $(BUILD)/unit_tests
 
@@ -125,9 +126,17 @@ test:
 	@scripts/ensure-deps $(TEST_PKGS)
 	@scripts/ensure-node-types
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory rules
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory api
 	@$(MAKE) --no-print-directory api-pg
+
+# The alert rules: each alert fires on the series that should fire it and
+# stays quiet on a healthy engine (promtool, Debian package prometheus).
+# tests/test_dashboard.py evaluates them against a live engine too.
+rules:
+	promtool check rules conf/prometheus/alerts.yml
+	promtool test rules conf/prometheus/alerts_test.yml
 
 # What lighttpd serves statically from $(BUILD)/www: /openapi.json, /docs
 # (Swagger UI from npm, pinned in www/package-lock.json), the playground at /
