@@ -40,7 +40,14 @@ COPY lighttpd.conf ./
 COPY scripts/run-stack scripts/container-init scripts/
 # Listen on all interfaces inside the container; publish the port to choose exposure.
 RUN sed -i 's/^server.bind .*/server.bind = "0.0.0.0"/' lighttpd.conf
-ENV PORT=8000 DATA_DIR=/var/lib/engine
+# Not root inside the container either: lighttpd, the FastCGI pool and the
+# events program run as code-exec (scripts/run-stack, ENGINE_USER), which
+# owns the data directory; the runner stays root for the sandboxes (its
+# SETUID/SETGID) and reaches the files through the group.
+RUN useradd --system --user-group --home-dir /var/lib/engine --shell /usr/sbin/nologin code-exec \
+ && usermod -a -G code-exec root \
+ && install -d -m 2770 -o code-exec -g code-exec /var/lib/engine
+ENV PORT=8000 DATA_DIR=/var/lib/engine ENGINE_USER=code-exec
 VOLUME /var/lib/engine
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=3)"]

@@ -43,7 +43,7 @@ BENCH_PKGS := $(RUN_PKGS) wrk
 # tests/test_metrics.py, tests/test_dashboard.py),
 # systemd-analyze (tests/test_install.py) and a real browser (tests/test_docs.py;
 # tests/test_playground.py drives it through chromedriver and Selenium).
-TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus systemd chromium chromium-driver python3-selenium
+TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus systemd logrotate groff-base chromium chromium-driver python3-selenium
 # make container-test: podman and a locally made Debian base image.
 CONTAINER_PKGS := podman runc debootstrap curl
 # make vm-test: a Debian 12 virtual machine made with debootstrap, booted
@@ -227,6 +227,7 @@ vm-image:
 
 vm-test:
 	@scripts/ensure-deps $(VM_HOST_PKGS)
+	@$(MAKE) --no-print-directory www
 	@tests/vm/run $(BUILD) $(VM_PKGS)
 
 clean:

@@ -41,7 +41,7 @@ FcgidIPCDir {run}/fcgid
 FcgidProcessTableFile {run}/fcgid_shm
 Define CODE_EXEC_LISTEN 127.0.0.1:{port}
 Define CODE_EXEC_BIN {bin}
-Define CODE_EXEC_CONFIG {config}
+Define CODE_EXEC_CONFIG {pool_config}
 Define CODE_EXEC_DATA {data}
 Define CODE_EXEC_LOG_DIR {run}
 Define CODE_EXEC_PROCS {procs}
@@ -56,6 +56,7 @@ class ApacheStack(Stack):
         super().__init__()
         self.run_dir = tempfile.mkdtemp(prefix="engine-apache-")
         self.config = str(REPO / "conf" / "engine.conf")
+        self.pool_config = self.config      # the configuration Apache gives the fcgi_app pool
         self.runner = None
         self.events = None
         self.apache = None
@@ -92,7 +93,7 @@ class ApacheStack(Stack):
         conf = os.path.join(self.run_dir, "apache.conf")
         with open(conf, "w") as f:
             f.write(SERVER_CONF.format(modules=MODULES, run=self.run_dir, user=WEB_USER,
-                                       port=self.port, bin=build, config=self.config,
+                                       port=self.port, bin=build, pool_config=self.pool_config,
                                        data=self.data_dir, procs=procs, repo=REPO))
         env = self._env()
         with open(os.path.join(self.data_dir, "runner.log"), "ab") as log:

@@ -87,19 +87,19 @@ def test_kill_9_of_the_runner_unit_while_executions_run(comp, capsys):
     assert retried >= 1                     # cut short, run again
 
 
-def test_runner_has_only_setuid_setgid_and_the_web_server_s_group(stack):
+def test_runner_has_only_setuid_setgid_and_the_engine_s_group(stack):
     status = dict(l.split(":\t", 1) for l in
                   control(f"cat /proc/{main_pid()}/status").splitlines() if ":\t" in l)
     setuid_setgid = (1 << 6) | (1 << 7)                  # CAP_SETGID, CAP_SETUID
     assert int(status["CapBnd"], 16) == setuid_setgid, status["CapBnd"]
-    www_data = control("getent group www-data | cut -d: -f3").strip()
-    assert status["Groups"].split() == [www_data], status["Groups"]
+    group = control("getent group code-exec | cut -d: -f3").strip()
+    assert status["Groups"].split() == [group], status["Groups"]
     ex = stack.execute("import os\nprint(os.getgroups())\n", timeout=120)
     assert ex["status"] == "COMPLETED" and ex["stdout"] == "[]\n", ex
 
 
 def test_runner_opens_the_log_the_web_server_s_programs_made(comp, stack):
-    """Started after code-exec-events and fcgi_app (www-data) opened the
+    """Started after code-exec-events and fcgi_app (code-exec) opened the
     database: its write-ahead log is theirs, and the runner opens it by
     group, not by CAP_DAC_OVERRIDE."""
     comp.stop()
@@ -107,12 +107,60 @@ def test_runner_opens_the_log_the_web_server_s_programs_made(comp, stack):
             f"systemctl start {EVENTS_UNIT}")
     comp.start_lighttpd(wait=True)
     sid = stack.create_session("print('made by the web server first')\n")["session_id"]
-    assert control(f"stat -c %U {DATA_DIR}/engine.db-wal").strip() == "www-data"
+    assert control(f"stat -c %U {DATA_DIR}/engine.db-wal").strip() == "code-exec"
     eid = stack.run_ok(sid)
     comp.start_runner()
     ex = stack.wait_terminal(eid, 120)
     assert ex["status"] == "COMPLETED" and ex["stdout"] == "made by the web server first\n", ex
     assert control(f"systemctl is-active {RUNNER_UNIT}").strip() == "active"
+
+
+def test_the_pool_events_and_lighttpd_run_as_the_engine_s_own_user_and_www_data_is_kept_out(stack):
+    assert stack.request("GET", "/health")[0] == 200
+    for unit in (LIGHTTPD_UNIT, EVENTS_UNIT):
+        pid = control(f"systemctl show -P MainPID {unit}").strip()
+        assert control(f"ps -o user= -p {pid}").strip() == "code-exec", unit
+    pool = control("ps -o user= -C fcgi_app").split()
+    assert pool and set(pool) == {"code-exec"}, pool
+    assert control(f"stat -c '%U:%G %a' {DATA_DIR} {DATA_DIR}/engine.db").strip().split("\n") == \
+        ["code-exec:code-exec 2770", "code-exec:code-exec 660"]
+    # Another web application on the host (www-data) cannot read a learner's code.
+    denied = control(f"setpriv --reuid=www-data --regid=www-data --init-groups cat {DATA_DIR}/engine.db "
+                     "> /dev/null 2>&1; echo $?").strip()
+    assert denied == "1"
+
+
+def test_runner_unit_is_ready_only_after_its_self_test(stack):
+    """Type=notify: systemctl start returns once the runner has run its
+    self-test and registered, so /health lists the new process at once."""
+    assert control(f"systemctl show -P Type {RUNNER_UNIT}").strip() == "notify"
+    control(f"systemctl restart {RUNNER_UNIT}", timeout=400)
+    pid = int(main_pid())
+    status, _, health = stack.request("GET", "/health")
+    assert status == 200 and pid in [r["pid"] for r in health["runners"]], (pid, health)
+    assert control(f"systemctl show -P StatusErrno {RUNNER_UNIT}").strip() == "0"
+
+
+def test_fcgi_processes_of_engine_conf_sizes_the_lighttpd_pool(stack):
+    """engine.conf is the one source: the lighttpd unit reads port, data_dir
+    and fcgi_processes from it at every start."""
+    conf = "/etc/code-exec/engine.conf"
+    def pool_after_restart(n):
+        control(f"sed -i 's/^fcgi_processes = [0-9]*/fcgi_processes = {n}/' {conf} && "
+                f"systemctl restart {LIGHTTPD_UNIT}")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if stack.request("GET", "/health")[0] == 200 and \
+               len(control("pgrep -u code-exec -x fcgi_app || true").split()) == n:
+                return n
+            time.sleep(1)
+        return len(control("pgrep -u code-exec -x fcgi_app || true").split())
+    try:
+        assert pool_after_restart(2) == 2
+        assert control("cat /run/code-exec-lighttpd/engine.env").split() == \
+            ["PORT=8000", "DATA_DIR=/var/lib/code-exec", "FCGI_PROCS=2"]
+    finally:
+        assert pool_after_restart(4) == 4
 
 
 def test_reboot_keeps_the_data_and_brings_the_services_back(stack):
