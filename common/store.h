@@ -56,6 +56,7 @@ enum store_stmt {
 	STMT_GIVE_UP,
 	STMT_REQUEUE,
 	STMT_EVENT_REQUEUED,
+	STMT_REQUEUE_RESTORED,  /* runner --restore: every run in flight, at once */
 	/* live events: the runner appends an attempt's (fenced), events reads them */
 	STMT_EVENT_INSERT,
 	STMT_EVENTS_AFTER,

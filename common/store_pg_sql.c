@@ -370,6 +370,9 @@ const char *const pg_sql[STMT__MAX] = {
 		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, "
 		"started_at = NULL WHERE status = 'RUNNING' AND lease_until < " DB_NOW_MS " AND attempt < $2 "
 		"AND cancel_requested = 0 RETURNING id, attempt",
+	[STMT_REQUEUE_RESTORED] =
+		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, "
+		"started_at = NULL WHERE status = 'RUNNING' AND cancel_requested = 0 RETURNING id, attempt",
 	[STMT_EVENT_REQUEUED] =
 		"INSERT INTO execution_events (execution_id, event_id, attempt, kind, stream_offset, data) "
 		"VALUES ($1, $2, $3, 'status', 0, 'QUEUED') ON CONFLICT DO NOTHING",

@@ -359,6 +359,11 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, "
 		"started_at = NULL WHERE status = 'RUNNING' AND lease_until < ?1 AND attempt < ?2 "
 		"AND NOT cancel_requested RETURNING id, attempt",
+	/* After a restore: what ran when the backup was taken will never be
+	 * reported by its runner (the sweep ends a cancelled one). */
+	[STMT_REQUEUE_RESTORED] =
+		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, "
+		"started_at = NULL WHERE status = 'RUNNING' AND NOT cancel_requested RETURNING id, attempt",
 	/* The status event of a requeue: QUEUED, as event 0 of the attempt to come
 	 * (?2 = EVENT_ID(?3, 0)), so it sorts after the lost attempt's events. */
 	[STMT_EVENT_REQUEUED] =

@@ -326,15 +326,11 @@ static int store_requeued_event(struct claims *c, const char *id, int next_attem
  * id and attempt of each execution it changed, collected into w; a requeue
  * stores each one's QUEUED event beside it. Returns 0, or -1.
  */
-static int sweep_rows(struct claims *c, enum store_stmt stmt, int64_t now, int64_t max_attempts,
-		      struct swept *w, bool requeue)
+static int collect_rows(struct claims *c, struct store_query *q, struct swept *w, bool requeue)
 {
-	struct store_query *q = store_query(c->store, stmt);
 	enum store_rc rc;
 	int failed = 0;
 
-	store_bind_int64(q, 1, now);
-	store_bind_int64(q, 2, max_attempts);
 	/* The UPDATE is done by the first step; the rows come after it. */
 	while (!failed && (rc = store_step(q)) == STORE_ROW) {
 		const char *id = store_column_text(q, 0, NULL);
@@ -344,6 +340,14 @@ static int sweep_rows(struct claims *c, enum store_stmt stmt, int64_t now, int64
 	}
 	store_reset(q);
 	return failed || rc != STORE_DONE ? -1 : 0;
+}
+
+static int sweep_rows(struct claims *c, enum store_stmt stmt, int64_t now, struct swept *w, bool requeue)
+{
+	struct store_query *q = store_query(c->store, stmt);
+	store_bind_int64(q, 1, now);
+	store_bind_int64(q, 2, c->cfg->max_attempts);
+	return collect_rows(c, q, w, requeue);
 }
 
 /* Tells the events program: a requeue's QUEUED event, or done for an execution given up. */
@@ -373,9 +377,8 @@ int claims_sweep(struct claims *c, void *events_pub)
 	if (run_write(c, q, "expire leases of dead runners") < 0)
 		return -1;
 	/* One transaction: a requeue and its status event are stored together. */
-	if (store_begin(c->store) < 0 || sweep_rows(c, STMT_GIVE_UP, now, c->cfg->max_attempts, &lost, false) < 0 ||
-	    sweep_rows(c, STMT_REQUEUE, now, c->cfg->max_attempts, &requeued, true) < 0 ||
-	    store_commit(c->store) < 0) {
+	if (store_begin(c->store) < 0 || sweep_rows(c, STMT_GIVE_UP, now, &lost, false) < 0 ||
+	    sweep_rows(c, STMT_REQUEUE, now, &requeued, true) < 0 || store_commit(c->store) < 0) {
 		log_error("store: sweep: %s", store_errmsg(c->store));
 		store_rollback(c->store);
 		goto out;
@@ -398,10 +401,11 @@ int claims_requeue_restored(struct claims *c)
 	struct swept requeued = { 0 };
 	int rc = -1;
 
-	/* Every lease counts as expired and no attempt as the last: what was
-	 * cut short was the backup's moment, not a run its runner lost. */
+	/* Whatever its lease and attempts: what was cut short was the backup's
+	 * moment, not a run its runner lost. */
 	if (store_begin(c->store) < 0 ||
-	    sweep_rows(c, STMT_REQUEUE, INT64_MAX, INT64_MAX, &requeued, true) < 0 || store_commit(c->store) < 0) {
+	    collect_rows(c, store_query(c->store, STMT_REQUEUE_RESTORED), &requeued, true) < 0 ||
+	    store_commit(c->store) < 0) {
 		store_rollback(c->store);
 		goto out;
 	}

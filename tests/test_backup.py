@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+import pg
+
 from stack import REPO, Stack, TERMINAL
 
 BUILD = os.environ.get("BUILD", "build")
@@ -146,3 +148,46 @@ def test_backup_refuses_to_overwrite_a_file_and_restore_a_missing_one(work):
     stack.stop()
     missing = make("restore", stack.data_dir, tmp / "nothing")
     assert missing.returncode != 0 and "No such file or directory" in missing.stderr, missing.stderr
+
+
+def test_postgresql_store_backs_up_with_pg_dump_and_restores_into_a_new_database(tmp_path):
+    """The same on the PostgreSQL store: pg_dump while it serves, pg_restore
+    into a new database (the old server lost), what was running queued again."""
+    server = pg.PgServer().start()
+    stack = Stack(data_dir=str(tmp_path / "data"), store_url=server.new_database())
+    os.makedirs(stack.data_dir)
+    again = None
+    try:
+        stack.start()
+        filled = fill(stack, sessions=3, runs_each=1)
+        slow_sid = stack.create_session(SLOW)["session_id"]
+        in_flight = stack.run_ok(slow_sid)
+        wait_running(stack, [in_flight])
+        backup = tmp_path / "engine.pgdump"
+        env = dict(os.environ, DATA_DIR=stack.data_dir, ENGINE_STORE=stack.store_url)
+        runner = [str(REPO / BUILD / "runner"), "--config", str(REPO / "conf" / "engine.conf")]
+        made = subprocess.run(runner + ["--backup", str(backup)], env=env, capture_output=True, text=True)
+        assert made.returncode == 0 and "backed up the PostgreSQL store to" in made.stdout, made
+        refused = subprocess.run(runner + ["--restore", str(backup)], env=env, capture_output=True, text=True)
+        assert refused.returncode == 1 and "is in use: a running engine answers on" in refused.stderr, refused
+        stack.stop()
+
+        again = Stack(data_dir=str(tmp_path / "new-data"), store_url=server.new_database())
+        os.makedirs(again.data_dir)
+        env = dict(os.environ, DATA_DIR=again.data_dir, ENGINE_STORE=again.store_url)
+        restored = subprocess.run(runner + ["--restore", str(backup)], env=env, capture_output=True, text=True)
+        assert restored.returncode == 0, restored
+        assert "1 execution(s) running at backup time queued again" in restored.stdout, restored
+        again.start()
+        for sid, (code, executions) in filled.items():
+            assert again.request("GET", f"/code-sessions/{sid}")[2]["source_code"] == code
+            for before in executions:
+                assert again.get_execution(before["execution_id"]) == before
+        after = again.wait_terminal(in_flight, timeout=60)
+        assert (after["status"], after["stdout"]) == ("COMPLETED", "finished after the restore\n"), after
+        again.stop()
+    finally:
+        stack.cleanup()
+        if again:
+            again.cleanup()
+        server.cleanup()
