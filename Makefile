@@ -207,7 +207,7 @@ PREFIX        ?= /usr/local
 SYSCONFDIR    ?= /etc
 LOCALSTATEDIR ?= /var
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
-.PHONY: install container-test vm-image vm-test
+.PHONY: install container-test vm-image vm-test cluster-test
 install: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events
 	@scripts/install "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(LOCALSTATEDIR)" "$(UNITDIR)" "$(BUILD)"
 
@@ -229,6 +229,15 @@ vm-test:
 	@scripts/ensure-deps $(VM_HOST_PKGS)
 	@$(MAKE) --no-print-directory www
 	@tests/vm/run $(BUILD) $(VM_PKGS)
+
+# make cluster-test: one PostgreSQL host, two web hosts and three runner
+# hosts in network namespaces on this machine; the API through either web
+# host, faults under load and the scaling figures (root; about 3 minutes;
+# not part of make test: see README, "Scaling out").
+CLUSTER_PKGS := $(TEST_PKGS) iproute2 util-linux
+cluster-test: all www
+	@scripts/ensure-deps $(CLUSTER_PKGS)
+	BUILD=$(BUILD) /usr/bin/python3 tests/cluster.py
 
 clean:
 	rm -rf build build-asan

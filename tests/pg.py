@@ -66,7 +66,7 @@ class PgServer:
                 os.setuid(self.user.pw_uid)
         if netns:           # entering it needs root: drop privileges after
             user = ["runuser", "-u", self.user.pw_name, "--"] if self.user else []
-            argv = ("ip", "netns", "exec", netns, *user, *argv)
+            argv = ("nsenter", f"--net=/run/netns/{netns}", *user, *argv)
         return subprocess.run(argv, preexec_fn=None if netns else drop, cwd=self.dir, check=check,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -140,7 +140,7 @@ def query_rows(url, sql):
                           "-d", url, "-c", sql],
                          check=True, stdout=subprocess.PIPE, text=True).stdout
     return [tuple(None if v == "\x1e" else v for v in line.split("\x1f"))
-            for line in out.splitlines()]
+            for line in out.split("\n") if line]   # not splitlines: it splits at \x1e too
 
 
 _session = None
