@@ -26,6 +26,13 @@
 
 #define PG_MAX_PARAMS 24                /* STMT_FINISH has 22 */
 #define PG_CONNECT_TIMEOUT "3"          /* seconds; a request must not hang on a dead host */
+/*
+ * Write transactions serialise on one advisory lock (store_pg_sql.c). A
+ * client that goes silent inside one (its host cut off, stopped, starved)
+ * would hold it, and every Run and autosave of every host would wait: the
+ * server ends such a session after this long, which frees the lock.
+ */
+#define PG_SESSION_OPTIONS "-c idle_in_transaction_session_timeout=5000"
 #define PG_TEXT_OID 25
 #define PG_SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
 #define PG_SQLSTATE_DEADLOCK "40P01"
@@ -160,10 +167,11 @@ static void netns_leave(int back)
 
 static PGconn *connect_to(const char *url, enum store_role role)
 {
-	/* connect_timeout and application_name first: the URL's own settings win. */
-	const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	/* Our settings first: the URL's own win. */
+	const char *const keys[] = { "connect_timeout", "application_name", "options", "dbname", NULL };
 	const char *const values[] = {
-		PG_CONNECT_TIMEOUT, role == STORE_ROLE_RUNNER ? "engine-runner" : "engine-api", url, NULL,
+		PG_CONNECT_TIMEOUT, role == STORE_ROLE_RUNNER ? "engine-runner" : "engine-api",
+		PG_SESSION_OPTIONS, url, NULL,
 	};
 	int back;
 	if (netns_enter(&back))

@@ -607,6 +607,10 @@ def fault_window(c, title, inject, runs=400, sessions=100):
     assert in_flight >= 200, f"only {in_flight} runs in flight at the fault"
     assert (lost, wrong, twice, len(saves_lost)) == (0, 0, 0, 0), \
         [(i, done.get(i)) for i in load.accepted if i not in correct][:10]
+    # A runner host dying or cut off mid-transaction must not stall the web
+    # hosts: the server ends its silent session within 5 s (client timeout 10 s).
+    if "runner host" in title:
+        assert load.refused["no answer"] == 0, load.refused
     return retried
 
 
