@@ -56,7 +56,7 @@ class ApacheStack(Stack):
         super().__init__()
         self.run_dir = tempfile.mkdtemp(prefix="engine-apache-")
         self.config = str(REPO / "conf" / "engine.conf")
-        self.pool_config = self.config      # the configuration Apache gives the fcgi_app pool
+        self.pool_config = None             # the pool's configuration, if not self.config
         self.runner = None
         self.events = None
         self.apache = None
@@ -93,7 +93,7 @@ class ApacheStack(Stack):
         conf = os.path.join(self.run_dir, "apache.conf")
         with open(conf, "w") as f:
             f.write(SERVER_CONF.format(modules=MODULES, run=self.run_dir, user=WEB_USER,
-                                       port=self.port, bin=build, pool_config=self.pool_config,
+                                       port=self.port, bin=build, pool_config=self.pool_config or self.config,
                                        data=self.data_dir, procs=procs, repo=REPO))
         env = self._env()
         with open(os.path.join(self.data_dir, "runner.log"), "ab") as log:
