@@ -26,11 +26,13 @@ FROM debian:bookworm-slim
 # The toolchains of conf/languages.conf the image carries (README,
 # "Containers"): all by default; --build-arg TOOLCHAINS= for Python alone,
 # or a subset (the runner leaves a language whose toolchain is missing out,
-# with a line in its log). Python itself is always there.
+# with a line in its log). Python itself is always there, with the data
+# packages conf/languages.conf lists for it (NumPy, pandas, Matplotlib).
+ARG PYTHON_PACKAGES="python3-numpy python3-pandas python3-matplotlib"
 ARG TOOLCHAINS="nodejs node-typescript gcc g++ libc6-dev openjdk-17-jdk-headless golang-go rustc sqlite3 pyflakes3"
 RUN apt-get update \
  && apt-get install -y --no-install-recommends lighttpd libfcgi0ldbl libzmq5 libjson-c5 \
-      libuuid1 libsqlite3-0 libseccomp2 libjwt0 libssl3 libpq5 python3 $TOOLCHAINS \
+      libuuid1 libsqlite3-0 libseccomp2 libjwt0 libssl3 libpq5 python3 $PYTHON_PACKAGES $TOOLCHAINS \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/engine
 COPY --from=build /src/build/fcgi_app /src/build/runner /src/build/events build/

@@ -36,7 +36,8 @@ LIB_RUNNER := $(filter-out $(BUILD)/obj/runner/main.o,$(RUNNER_OBJ))
 # What make run needs, and what make test needs on top.
 RUN_PKGS  := build-essential pkg-config lighttpd libfcgi-dev libzmq3-dev libjson-c-dev \
              uuid-dev libsqlite3-dev libseccomp-dev libjwt-dev libssl-dev libpq-dev postgresql-15 python3 \
-             nodejs node-typescript gcc g++ openjdk-17-jdk-headless golang-go rustc bash sqlite3 pyflakes3
+             nodejs node-typescript gcc g++ openjdk-17-jdk-headless golang-go rustc bash sqlite3 pyflakes3 \
+             python3-numpy python3-pandas python3-matplotlib
 TEST_PKGS := $(RUN_PKGS) python3-pytest curl sqlite3 clang libclang-rt-14-dev python3-jwt python3-cryptography openssl
 BENCH_PKGS := $(RUN_PKGS) wrk
 # The Apache front end (tests/test_apache.py), promtool and prometheus (make rules,
@@ -118,7 +119,8 @@ api: all www
 
 # The API, contract, bad-input and access suites once more with the PostgreSQL store,
 # on a server the tests start (tests/pg.py); make api ran them on SQLite.
-PG_SUITES := tests/test_api.py tests/test_contract.py tests/test_bad_input.py tests/test_auth.py tests/test_quota.py
+PG_SUITES := tests/test_api.py tests/test_contract.py tests/test_bad_input.py tests/test_auth.py tests/test_quota.py \
+	     tests/test_files.py
 api-pg: all www
 	STORE=postgresql BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PG_SUITES)
 

@@ -21,6 +21,8 @@ struct config {
 	long max_body_bytes;             /* whole request body */
 	long max_source_bytes;           /* source_code / template_code */
 	long max_stdin_bytes;
+	int max_session_files;           /* files of one session, its entry included */
+	long max_session_bytes;          /* all of one session's files together */
 	struct sandbox_limits limits;    /* per execution */
 	int max_queue_depth;             /* QUEUED executions, all sessions */
 	int max_runs_per_session;        /* QUEUED + RUNNING for one session */

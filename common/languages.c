@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum field_kind { F_TEXT, F_CMD, F_MOUNTS, F_ENV, F_LIMIT, F_FLAG };
+enum field_kind { F_TEXT, F_CMD, F_MOUNTS, F_ENV, F_PACKAGES, F_LIMIT, F_FLAG };
 
 /* One row per key of a section. */
 struct field {
@@ -36,6 +36,7 @@ static const struct field fields[] = {
 	FLAG(syntax_channel),
 	{ "mounts", F_MOUNTS, 0, 0, 0 },
 	{ "env", F_ENV, 0, 0, 0 },
+	{ "packages", F_PACKAGES, 0, 0, 0 },
 	LIMIT("memory_mb", limits.memory_mb, 65536),
 	LIMIT("max_processes", limits.max_processes, 4096),
 	LIMIT("max_open_files", limits.max_open_files, 65536),
@@ -128,6 +129,17 @@ static const char *set_env(struct language *l, const char *value)
 	return why;
 }
 
+/* Debian package names: lower-case letters, digits, + - . (Debian Policy 5.6.1). */
+static const char *set_packages(struct language *l, const char *value)
+{
+	const char *why = set_words(l->packages, &l->npackages, LANG_PACKAGES, value);
+
+	for (int i = 0; !why && i < l->npackages; i++)
+		if (strspn(l->packages[i], "abcdefghijklmnopqrstuvwxyz0123456789+-.") != strlen(l->packages[i]))
+			why = "packages takes Debian package names";
+	return why;
+}
+
 static const char *set_limit(int *field, const char *value, int max)
 {
 	char *end;
@@ -167,6 +179,8 @@ static const char *set_field(struct language *l, const struct field *f, const ch
 		return set_mounts(l, value);
 	case F_ENV:
 		return set_env(l, value);
+	case F_PACKAGES:
+		return set_packages(l, value);
 	case F_LIMIT:
 		return set_limit((int *)(void *)p, value, f->max);
 	case F_FLAG:
@@ -295,6 +309,7 @@ void languages_free(struct language_table *t)
 		free_words(l->check.argv, &l->check.n);
 		free_words(l->mounts, &l->nmounts);
 		free_words(l->env, &l->nenv);
+		free_words(l->packages, &l->npackages);
 	}
 	free(t->langs);
 	t->langs = NULL;

@@ -28,6 +28,7 @@ enum {
 	LANG_WORDS = 48,        /* argv words of one command */
 	LANG_MOUNTS = 4,        /* extra read-only host directories */
 	LANG_ENV = 8,           /* extra environment variables */
+	LANG_PACKAGES = 32,     /* Debian packages a program may use, shown in GET /languages */
 	LANG_VERSION_MAX = 32,
 	LANGUAGES_MAX = 32,
 };
@@ -69,6 +70,8 @@ struct language {
 	char *mounts[LANG_MOUNTS];              /* absolute host directories, bound read-only */
 	int nenv;
 	char *env[LANG_ENV + 1];                /* "KEY=value", NULL-terminated */
+	int npackages;
+	char *packages[LANG_PACKAGES];          /* Debian package names (python3-numpy, ...) */
 	struct lang_limits limits;
 	struct lang_limits compile_limits;      /* compile_memory_mb = ..., over the engine's */
 	/* Filled by the runner at start: */

@@ -58,6 +58,16 @@ json_object *render_session(struct store_query *q)
 	return o;
 }
 
+json_object *render_file_saved(const char *session_id, const char *path, size_t size, int64_t updated_at)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "session_id", json_object_new_string(session_id));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+	json_object_object_add(o, "updated_at", time_string(updated_at));
+	return o;
+}
+
 json_object *render_suite(struct store_query *q)
 {
 	json_object *o = json_object_new_object();

@@ -20,6 +20,9 @@ json_object *render_runner(struct store_query *q, int64_t now); /* RUNNER_COLUMN
  * (hidden cases included: it is the platform's view, never the learner's). */
 json_object *render_suite(struct store_query *q);
 
+/* The reply to PUT /code-sessions/{id}/files/{path}: what was saved. */
+json_object *render_file_saved(const char *session_id, const char *path, size_t size, int64_t updated_at);
+
 /* The 202 reply of a Run. */
 json_object *render_run_accepted(const char *exec_id, const char *session_id, int64_t queued_at);
 

@@ -100,8 +100,19 @@ enum store_stmt {
 	STMT_PURGE_EXECUTIONS,
 	STMT_PURGE_SUBMISSIONS,
 	STMT_PURGE_SESSIONS,
+	STMT_PURGE_EXECUTION_FILES,     /* a run's snapshot of its session's files */
+	STMT_PURGE_SESSION_FILES,       /* a session's files, in the batch of STMT_PURGE_SESSIONS */
 	/* runner: how many runs the learner of a claimed execution has running (its CPU weight) */
 	STMT_LEARNER_RUNNING,
+	/* files of a session beside its entry (fcgi_app), snapshotted per run (the runner reads them) */
+	STMT_SESSION_FILES,
+	STMT_SESSION_FILE_SIZES,
+	STMT_SESSION_FILE_PUT,
+	STMT_SESSION_FILE_DELETE,
+	STMT_SESSION_TOUCH,
+	STMT_SESSION_SOURCE_BYTES,
+	STMT_EXECUTION_FILES_SNAPSHOT,
+	STMT_EXECUTION_FILES,
 	STMT__MAX
 };
 

@@ -82,6 +82,14 @@ enum runner_column {
 	RUNNER__NCOLUMNS
 };
 
+/* STMT_SESSION_FILES, STMT_EXECUTION_FILES: the files beside the entry, by path. */
+#define FILE_COLUMNS "path, content"
+enum file_column {
+	FILE_PATH,
+	FILE_CONTENT,
+	FILE__NCOLUMNS
+};
+
 /* STMT_CLAIM: what a slot needs to run the execution it claimed. */
 #define CLAIM_COLUMNS "id, attempt, source_code, stdin, language, kind, interactive, " \
 	"submission_id, time_limit_ms, expected_stdout, compare, case_index"

@@ -184,6 +184,13 @@ const char *const pg_migrations[] = {
 	PG_METRICS_SCHEMA
 	"CREATE INDEX executions_finished ON executions(finished_at) WHERE finished_at IS NOT NULL;"
 	"CREATE INDEX sessions_by_updated ON sessions(updated_at);",
+	/* 12 */
+	"CREATE TABLE session_files ("
+	" session_id TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL,"
+	" PRIMARY KEY (session_id, path));"
+	"CREATE TABLE execution_files ("
+	" execution_id TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL,"
+	" PRIMARY KEY (execution_id, path));",
 };
 const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]));
 
@@ -208,6 +215,14 @@ const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migration
 
 /* One batch of retention, as in SQLite (ties in finished_at broken by seq). */
 #define PURGE_BATCH "SELECT id FROM executions WHERE finished_at < $1 ORDER BY finished_at, seq LIMIT $2"
+
+/* Sessions not saved since $1 whose executions and submissions retention took: the batch
+ * of STMT_PURGE_SESSIONS and of the rows other tables keep per session. */
+#define PURGE_SESSION_BATCH \
+	"SELECT id FROM sessions s WHERE updated_at < $1 " \
+	"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.session_id = s.id) " \
+	"AND NOT EXISTS (SELECT 1 FROM submissions u WHERE u.session_id = s.id) " \
+	"ORDER BY updated_at LIMIT $2"
 
 /* The claim's parts, as in common/store_sqlite_sql.c. */
 #define RUNNING_CASES(e) "(SELECT count(*) FROM executions r WHERE r.submission_id = " e ".submission_id " \
@@ -397,6 +412,24 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_STDIN_STATE] = "SELECT " PG_STDIN_STATE_COLUMNS " FROM executions WHERE id = $1",
 	[STMT_STDIN_INSERT] =
 		"INSERT INTO execution_stdin (execution_id, seq, data, bytes, eof) VALUES ($1, $2, $3, $4, $5)",
+	[STMT_SESSION_FILES] = "SELECT " FILE_COLUMNS " FROM session_files WHERE session_id = $1 ORDER BY path",
+	[STMT_SESSION_FILE_SIZES] =
+		"SELECT '' AS path, octet_length(source_code)::bigint FROM sessions WHERE id = $1 "
+		"UNION ALL SELECT path, octet_length(content)::bigint FROM session_files WHERE session_id = $1",
+	[STMT_SESSION_FILE_PUT] =
+		"INSERT INTO session_files (session_id, path, content) VALUES ($1, $2, $3) "
+		"ON CONFLICT (session_id, path) DO UPDATE SET content = excluded.content",
+	[STMT_SESSION_FILE_DELETE] = "DELETE FROM session_files WHERE session_id = $1 AND path = $2",
+	[STMT_SESSION_TOUCH] =
+		"UPDATE sessions SET updated_at = greatest($2::bigint, updated_at), source_bytes = $3::bigint "
+		"WHERE id = $1 RETURNING updated_at",
+	[STMT_SESSION_SOURCE_BYTES] =
+		"SELECT (octet_length(source_code) + (SELECT coalesce(sum(octet_length(content)), 0) "
+		"FROM session_files WHERE session_id = $1))::bigint FROM sessions WHERE id = $1",
+	[STMT_EXECUTION_FILES_SNAPSHOT] =
+		"INSERT INTO execution_files (execution_id, path, content) "
+		"SELECT $1::text, path, content FROM session_files WHERE session_id = $2",
+	[STMT_EXECUTION_FILES] = "SELECT " FILE_COLUMNS " FROM execution_files WHERE execution_id = $1 ORDER BY path",
 	[STMT_OWNER_SESSION] = "SELECT owner FROM sessions WHERE id = $1",
 	[STMT_OWNER_EXECUTION] =
 		"SELECT s.owner FROM executions e JOIN sessions s ON s.id = e.session_id WHERE e.id = $1",
@@ -408,11 +441,9 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_PURGE_SUBMISSIONS] =
 		"DELETE FROM submissions WHERE seq IN (SELECT seq FROM submissions s WHERE queued_at < $1 "
 		"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.submission_id = s.id) ORDER BY seq LIMIT $2)",
-	[STMT_PURGE_SESSIONS] =
-		"DELETE FROM sessions WHERE id IN (SELECT id FROM sessions s WHERE updated_at < $1 "
-		"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.session_id = s.id) "
-		"AND NOT EXISTS (SELECT 1 FROM submissions u WHERE u.session_id = s.id) "
-		"ORDER BY updated_at LIMIT $2)",
+	[STMT_PURGE_SESSIONS] = "DELETE FROM sessions WHERE id IN (" PURGE_SESSION_BATCH ")",
+	[STMT_PURGE_SESSION_FILES] = "DELETE FROM session_files WHERE session_id IN (" PURGE_SESSION_BATCH ")",
+	[STMT_PURGE_EXECUTION_FILES] = "DELETE FROM execution_files WHERE execution_id IN (" PURGE_BATCH ")",
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = $1 AND seq > $2 "
 		"ORDER BY seq",

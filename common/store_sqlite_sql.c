@@ -164,6 +164,15 @@ const char *const sqlite_migrations[] = {
 	METRICS_SCHEMA
 	"CREATE INDEX executions_finished ON executions(finished_at) WHERE finished_at IS NOT NULL;"
 	"CREATE INDEX sessions_by_updated ON sessions(updated_at);",
+	/* 12: the files of a session beside its entry file (whose content
+	 * stays sessions.source_code), and each run's snapshot of them beside
+	 * executions.source_code. */
+	"CREATE TABLE session_files ("
+	" session_id TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL,"
+	" PRIMARY KEY (session_id, path)) WITHOUT ROWID;"
+	"CREATE TABLE execution_files ("
+	" execution_id TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL,"
+	" PRIMARY KEY (execution_id, path)) WITHOUT ROWID;",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -176,6 +185,14 @@ const char *const sqlite_tx_sql[SQLITE_TX__MAX] = {
 
 /* One batch of retention: the executions that finished before ?1, at most ?2 of them, oldest first. */
 #define PURGE_BATCH "SELECT id FROM executions WHERE finished_at < ?1 ORDER BY finished_at LIMIT ?2"
+
+/* Sessions not saved since ?1 whose executions and submissions retention took: the batch
+ * of STMT_PURGE_SESSIONS and of the rows other tables keep per session. */
+#define PURGE_SESSION_BATCH \
+	"SELECT id FROM sessions s WHERE updated_at < ?1 " \
+	"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.session_id = s.id) " \
+	"AND NOT EXISTS (SELECT 1 FROM submissions u WHERE u.session_id = s.id) " \
+	"ORDER BY updated_at LIMIT ?2"
 
 /* How many cases of row e's submission are running. */
 #define RUNNING_CASES(e) "(SELECT count(*) FROM executions r WHERE r.submission_id = " e ".submission_id " \
@@ -410,11 +427,28 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"DELETE FROM submissions WHERE seq IN (SELECT seq FROM submissions s WHERE queued_at < ?1 "
 		"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.submission_id = s.id) ORDER BY seq LIMIT ?2)",
 	/* A session not saved since ?1 goes once retention took its executions and submissions. */
-	[STMT_PURGE_SESSIONS] =
-		"DELETE FROM sessions WHERE id IN (SELECT id FROM sessions s WHERE updated_at < ?1 "
-		"AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.session_id = s.id) "
-		"AND NOT EXISTS (SELECT 1 FROM submissions u WHERE u.session_id = s.id) "
-		"ORDER BY updated_at LIMIT ?2)",
+	[STMT_PURGE_SESSIONS] = "DELETE FROM sessions WHERE id IN (" PURGE_SESSION_BATCH ")",
+	[STMT_PURGE_SESSION_FILES] = "DELETE FROM session_files WHERE session_id IN (" PURGE_SESSION_BATCH ")",
+	[STMT_PURGE_EXECUTION_FILES] = "DELETE FROM execution_files WHERE execution_id IN (" PURGE_BATCH ")",
+	[STMT_SESSION_FILES] = "SELECT " FILE_COLUMNS " FROM session_files WHERE session_id = ?1 ORDER BY path",
+	/* The entry first, as the path '' (its name is the language's file). */
+	[STMT_SESSION_FILE_SIZES] =
+		"SELECT '', length(CAST(source_code AS BLOB)) FROM sessions WHERE id = ?1 "
+		"UNION ALL SELECT path, length(CAST(content AS BLOB)) FROM session_files WHERE session_id = ?1",
+	[STMT_SESSION_FILE_PUT] =
+		"INSERT INTO session_files (session_id, path, content) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT (session_id, path) DO UPDATE SET content = excluded.content",
+	[STMT_SESSION_FILE_DELETE] = "DELETE FROM session_files WHERE session_id = ?1 AND path = ?2",
+	[STMT_SESSION_TOUCH] =
+		"UPDATE sessions SET updated_at = max(?2, updated_at), source_bytes = ?3 WHERE id = ?1 "
+		"RETURNING updated_at",
+	[STMT_SESSION_SOURCE_BYTES] =
+		"SELECT length(CAST(source_code AS BLOB)) + (SELECT coalesce(sum(length(CAST(content AS BLOB))), 0) "
+		"FROM session_files WHERE session_id = ?1) FROM sessions WHERE id = ?1",
+	[STMT_EXECUTION_FILES_SNAPSHOT] =
+		"INSERT INTO execution_files (execution_id, path, content) "
+		"SELECT ?1, path, content FROM session_files WHERE session_id = ?2",
+	[STMT_EXECUTION_FILES] = "SELECT " FILE_COLUMNS " FROM execution_files WHERE execution_id = ?1 ORDER BY path",
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = ?1 AND seq > ?2 "
 		"ORDER BY seq",

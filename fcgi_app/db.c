@@ -18,10 +18,8 @@ enum db_status db_failed(struct store *s, const char *what)
 	return DB_ERROR;
 }
 
-/* Runs a query that returns at most one row and renders it with fn. */
-static enum db_status one_row(struct store *s, struct store_query *q,
-			      json_object *(*fn)(struct store_query *), json_object **out,
-			      const char *what)
+enum db_status db_one_row(struct store *s, struct store_query *q, json_object *(*fn)(struct store_query *),
+			  json_object **out, const char *what)
 {
 	enum store_rc rc = store_step(q);
 	enum db_status st = DB_OK;
@@ -47,21 +45,56 @@ enum db_status db_transaction(struct store *s, enum db_status (*fn)(struct store
 	return st;
 }
 
-/* A session write and what it needs (db_transaction's ctx). */
+/* A new session and what it needs (db_transaction's ctx). */
 struct session_write {
 	struct learner_quota *lq;
 	const char *id;
-	const char *language;           /* create only */
+	const char *language;
 	const char *code;
 	size_t code_len;
-	const char *owner;              /* create only */
+	json_object *files;             /* NULL, or a validated "files" holding the entry */
+	const char *entry;
+	const char *owner;
 	json_object **out;
 };
+
+/* The bytes of every file of a new session: what its source_bytes holds. */
+static size_t session_bytes(const struct session_write *w)
+{
+	size_t n = w->code_len;
+	for (size_t i = 0; w->files && i < json_object_array_length(w->files); i++) {
+		json_object *f = json_object_array_get_idx(w->files, i);
+		if (strcmp(json_object_get_string(json_object_object_get(f, "path")), w->entry) != 0)
+			n += (size_t)json_object_get_string_len(json_object_object_get(f, "content"));
+	}
+	return n;
+}
+
+/* Inside the transaction of a new session: its files beside the entry. */
+static enum db_status insert_files(struct store *s, const char *id, json_object *files, const char *entry)
+{
+	for (size_t i = 0; files && i < json_object_array_length(files); i++) {
+		json_object *f = json_object_array_get_idx(files, i);
+		json_object *p = json_object_object_get(f, "path"), *c = json_object_object_get(f, "content");
+		if (strcmp(json_object_get_string(p), entry) == 0)
+			continue;
+		struct store_query *q = store_query(s, STMT_SESSION_FILE_PUT);
+		store_bind_text(q, 1, id, UUID_LEN);
+		store_bind_text(q, 2, json_object_get_string(p), (size_t)json_object_get_string_len(p));
+		store_bind_text(q, 3, json_object_get_string(c), (size_t)json_object_get_string_len(c));
+		enum store_rc rc = store_step(q);
+		store_reset(q);
+		if (rc != STORE_DONE)
+			return db_failed(s, "insert session file");
+	}
+	return DB_OK;
+}
 
 static enum db_status session_create_locked(struct store *s, void *ctx)
 {
 	struct session_write *w = ctx;
-	enum db_status st = db_quota_session_create(s, w->lq, w->code_len);
+	size_t bytes = session_bytes(w);
+	enum db_status st = db_quota_session_create(s, w->lq, bytes);
 	if (st != DB_OK)
 		return st;
 	struct store_query *q = store_query(s, STMT_SESSION_INSERT);
@@ -71,19 +104,24 @@ static enum db_status session_create_locked(struct store *s, void *ctx)
 	store_bind_int64(q, 4, now_ms());
 	store_bind_str(q, 5, w->owner);
 	store_bind_str(q, 6, w->lq->learner);
-	store_bind_int64(q, 7, (int64_t)w->code_len);
-	st = one_row(s, q, render_session, w->out, "create session");
+	store_bind_int64(q, 7, (int64_t)bytes);
+	st = db_one_row(s, q, render_session, w->out, "create session");
+	if (st == DB_OK)
+		st = insert_files(s, w->id, w->files, w->entry);
 	return st == DB_NOT_FOUND ? DB_ERROR : st;
 }
 
 enum db_status db_session_create(struct store *s, struct learner_quota *lq, const char *language,
-				 const char *code, size_t code_len, const char *owner, json_object **out)
+				 const char *code, size_t code_len, json_object *files, const char *entry,
+				 const char *owner, json_object **out)
 {
 	char id[UUID_LEN + 1];
 	uuid_new(id);
 	*out = NULL;
-	struct session_write w = { lq, id, language, code, code_len, owner, out };
+	struct session_write w = { lq, id, language, code, code_len, files, entry, owner, out };
 	enum db_status st = db_transaction(s, session_create_locked, &w);
+	if (st == DB_OK)
+		st = db_session_add_files(s, id, entry, *out);
 	if (st != DB_OK && *out) {      /* rendered, then the commit failed */
 		json_object_put(*out);
 		*out = NULL;
@@ -95,41 +133,7 @@ enum db_status db_session_get(struct store *s, const char *id, json_object **out
 {
 	struct store_query *q = store_query(s, STMT_SESSION_GET);
 	store_bind_str(q, 1, id);
-	return one_row(s, q, render_session, out, "get session");
-}
-
-static enum db_status session_update_row(struct store *s, const struct session_write *w)
-{
-	struct store_query *q = store_query(s, STMT_SESSION_UPDATE);
-	store_bind_str(q, 1, w->id);
-	store_bind_text(q, 2, w->code, w->code_len);
-	store_bind_int64(q, 3, now_ms());
-	store_bind_int64(q, 4, (int64_t)w->code_len);
-	return one_row(s, q, render_session, w->out, "update session");
-}
-
-static enum db_status session_update_locked(struct store *s, void *ctx)
-{
-	struct session_write *w = ctx;
-	enum db_status st = db_quota_source_update(s, w->lq, w->id, w->code_len);
-	return st == DB_OK ? session_update_row(s, w) : st;
-}
-
-enum db_status db_session_update(struct store *s, struct learner_quota *lq, const char *id,
-				 const char *code, size_t code_len, json_object **out)
-{
-	struct session_write w = { .lq = lq, .id = id, .code = code, .code_len = code_len, .out = out };
-	*out = NULL;
-	/* Autosaves are the most frequent write: without a source quota, one
-	 * statement, no transaction. */
-	if (lq->source_bytes == 0)
-		return session_update_row(s, &w);
-	enum db_status st = db_transaction(s, session_update_locked, &w);
-	if (st != DB_OK && *out) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return st;
+	return db_one_row(s, q, render_session, out, "get session");
 }
 
 /* The count a query returns, or -1. */
@@ -192,7 +196,9 @@ static enum db_status enqueue_locked(struct store *s, const struct run_caps *cap
 	store_bind_str(q, 7, caps->quota->learner);
 	enum store_rc rc = store_step(q);
 	store_reset(q);
-	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert execution");
+	if (rc != STORE_DONE)
+		return db_failed(s, "insert execution");
+	return db_execution_files_snapshot(s, exec_id, session_id);
 }
 
 enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, const char *session_id,
@@ -219,7 +225,7 @@ enum db_status db_execution_get(struct store *s, const char *id, json_object **o
 {
 	struct store_query *q = store_query(s, STMT_EXECUTION_GET);
 	store_bind_str(q, 1, id);
-	return one_row(s, q, render_execution, out, "get execution");
+	return db_one_row(s, q, render_execution, out, "get execution");
 }
 
 /* Runs a cancel write of execution id (?1; ?2 is now when the statement takes it).

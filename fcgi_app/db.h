@@ -12,6 +12,7 @@
 #include "languages.h"
 #include "store.h"
 #include "util.h"
+#include "validate.h"
 
 enum db_status {
 	DB_OK,
@@ -24,6 +25,9 @@ enum db_status {
 	DB_CONCURRENT_RUNS_LIMITED,
 	DB_SESSION_RATE_LIMITED,
 	DB_SOURCE_QUOTA_EXCEEDED,
+	DB_FILE_NOT_FOUND,      /* a session has no file at this path */
+	DB_ENTRY_FILE,          /* the entry file cannot be deleted */
+	DB_INVALID,             /* a write would break a rule of the session's files: the verror says which */
 	DB_ERROR,               /* the store failed: nothing was written */
 };
 
@@ -43,13 +47,56 @@ struct learner_quota {
 	} refused;
 };
 
-/* owner: the sub of the caller's token ("" with auth = none); lq: the caller's quotas. */
+/*
+ * owner: the sub of the caller's token ("" with auth = none); lq: the
+ * caller's quotas, which all the session's files count against. code is the
+ * entry file's content; files (NULL, or a validated "files" array that
+ * holds the entry) adds the others, in the same transaction.
+ */
 enum db_status db_session_create(struct store *s, struct learner_quota *lq, const char *language,
-				 const char *code, size_t code_len, const char *owner, json_object **out);
+				 const char *code, size_t code_len, json_object *files, const char *entry,
+				 const char *owner, json_object **out);
 enum db_status db_session_get(struct store *s, const char *id, json_object **out);
-/* The session's source counts against the quota of its learner (lq's limits). */
-enum db_status db_session_update(struct store *s, struct learner_quota *lq, const char *id,
-				 const char *code, size_t code_len, json_object **out);
+
+/* What a session's files must fit in (engine.conf). */
+struct file_limits {
+	int max_files;
+	long max_bytes;
+};
+
+/*
+ * Replaces the entry file's content, if the session's files still fit lim
+ * (else DB_INVALID, err) and the source quota of the session's learner (lq's
+ * limits).
+ */
+enum db_status db_session_update(struct store *s, struct learner_quota *lq, const struct file_limits *lim,
+				 const char *id, const char *code, size_t code_len, struct verror *err,
+				 json_object **out);
+
+/* db_files.c. Adds "entry" and "files" (the entry first, then the others by path) to session. */
+enum db_status db_session_add_files(struct store *s, const char *id, const char *entry, json_object *session);
+
+/*
+ * Creates or replaces the file path of session id (the entry file when
+ * path is entry), if the session's files still fit lim and no file is a
+ * directory of another (else DB_INVALID with err), and the source quota of
+ * the session's learner (lq's limits). On DB_OK, *out is
+ * {"session_id", "path", "size", "updated_at"}.
+ */
+enum db_status db_file_put(struct store *s, struct learner_quota *lq, const struct file_limits *lim,
+			   const char *id, const char *entry, const char *path, const char *content, size_t len,
+			   struct verror *err, json_object **out);
+
+/* Deletes a file of session id: DB_ENTRY_FILE for the entry, DB_FILE_NOT_FOUND if it has none at path. */
+enum db_status db_file_delete(struct store *s, const char *id, const char *entry, const char *path);
+
+/* The bytes of all of a session's stored files, its entry included: what sessions.source_bytes holds,
+ * and the source quota counts. */
+enum db_status db_session_source_bytes(struct store *s, const char *session_id, int64_t *bytes);
+
+/* Inside a Run's transaction: the files beside the entry, copied for execution exec_id. */
+enum db_status db_execution_files_snapshot(struct store *s, const char *exec_id, const char *session_id);
+
 
 /*
  * The caps a Run must fit in: runs in flight for its session, the
@@ -117,6 +164,9 @@ enum db_status db_quota_source_update(struct store *s, struct learner_quota *lq,
 
 /* Runs fn(s, ctx) in a write transaction, committed if it returns DB_OK, else rolled back. */
 enum db_status db_transaction(struct store *s, enum db_status (*fn)(struct store *s, void *ctx), void *ctx);
+/* Runs a query that returns at most one row and renders it with fn (DB_NOT_FOUND: none). */
+enum db_status db_one_row(struct store *s, struct store_query *q, json_object *(*fn)(struct store_query *),
+			  json_object **out, const char *what);
 
 /* Logs what failed with the store's message; returns DB_ERROR. */
 enum db_status db_failed(struct store *s, const char *what);

@@ -90,7 +90,9 @@ static enum db_status case_insert(struct store *s, const char *session_id, const
 	store_bind_str(q, 11, learner);
 	enum store_rc rc = store_step(q);
 	store_reset(q);
-	return rc == STORE_DONE ? DB_OK : db_failed(s, "insert case");
+	if (rc != STORE_DONE)
+		return db_failed(s, "insert case");
+	return db_execution_files_snapshot(s, case_id, session_id);
 }
 
 static enum db_status submission_insert(struct store *s, const char *id, const char *session_id,

@@ -30,6 +30,7 @@ static const struct {
 	[ERR_CONCURRENT_RUNS_LIMITED] = { 429, "CONCURRENT_RUNS_LIMITED", 0 },
 	[ERR_SESSION_RATE_LIMITED] = { 429, "SESSION_RATE_LIMITED", 0 },
 	[ERR_SOURCE_QUOTA_EXCEEDED] = { 429, "SOURCE_QUOTA_EXCEEDED", 0 },
+	[ERR_ENTRY_FILE] = { 409, "ENTRY_FILE", 0 },
 };
 
 static void reply_body(struct response *res, int status, const char *code, const char *field,
@@ -81,6 +82,14 @@ void reply_db_status(struct response *res, enum db_status s, const char *what)
 	case DB_SUITE_NOT_FOUND:
 		reply_error(res, ERR_NOT_FOUND, "suite_id", "no test suite with this id");
 		break;
+	case DB_FILE_NOT_FOUND:
+		reply_error(res, ERR_NOT_FOUND, "path", "the session has no file at this path");
+		break;
+	case DB_ENTRY_FILE:
+		reply_error(res, ERR_ENTRY_FILE, "path", "the entry file is what runs; it can be replaced, "
+			    "not deleted");
+		break;
+	case DB_INVALID:        /* the handler replies with its verror; this is a fallback */
 	case DB_ERROR:
 		reply_error(res, ERR_STORE_UNAVAILABLE, NULL, "the store is unavailable; retry later");
 		break;

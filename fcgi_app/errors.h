@@ -30,6 +30,7 @@ enum api_error {
 	ERR_CONCURRENT_RUNS_LIMITED,    /* quota_concurrent_runs */
 	ERR_SESSION_RATE_LIMITED,       /* quota_sessions_per_hour */
 	ERR_SOURCE_QUOTA_EXCEEDED,      /* quota_source_bytes */
+	ERR_ENTRY_FILE,                 /* the entry file of a session cannot be deleted */
 	ERR__MAX
 };
 

@@ -11,7 +11,7 @@
 #include "util.h"
 #include "validate.h"
 
-#define PATH_MAX_LEN 256
+#define PATH_MAX_LEN 2048             /* a file path of 255 bytes percent-encoded fits */
 #define REQUEST_ID_MAX 64
 
 struct request {
@@ -29,6 +29,7 @@ struct request {
 	char *body;                     /* NUL-terminated, owned */
 	size_t body_len;
 	char id[PATH_ID_MAX + 1];       /* the {id} of the route, if any */
+	char file_path[FILE_PATH_MAX + 1]; /* the {path} of the route, decoded and checked */
 	struct validated input;         /* the body's fields, checked by the router */
 	struct query_values params;     /* the query's parameters, checked by the router */
 };

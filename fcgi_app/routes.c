@@ -1,6 +1,7 @@
 #include "routes.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,6 +45,7 @@ struct route {
 enum route_id {
 	ROUTE_SESSIONS,
 	ROUTE_SESSION,
+	ROUTE_SESSION_FILE,
 	ROUTE_SESSION_RUN,
 	ROUTE_SESSION_CHECK,
 	ROUTE_SESSION_EXECUTIONS,
@@ -69,6 +71,9 @@ static const struct route routes[ROUTE__MAX] = {
 	[ROUTE_SESSION] = { "/code-sessions/{id}", "GET, PATCH", "session", ID_UUID, OWNED_SESSION,
 		{ { "GET", session_get, BODY_NONE, QUERY_NONE, ACCESS_TOKEN },
 		  { "PATCH", session_update, BODY_SESSION_UPDATE, QUERY_NONE, ACCESS_TOKEN } } },
+	[ROUTE_SESSION_FILE] = { "/code-sessions/{id}/files/{path}", "PUT, DELETE", "session", ID_UUID, OWNED_SESSION,
+		{ { "PUT", file_put, BODY_FILE_PUT, QUERY_NONE, ACCESS_TOKEN },
+		  { "DELETE", file_delete, BODY_NONE, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_SESSION_RUN] = { "/code-sessions/{id}/run", "POST", "session", ID_UUID, OWNED_SESSION,
 		{ { "POST", session_run, BODY_RUN, QUERY_NONE, ACCESS_TOKEN } } },
 	[ROUTE_SESSION_CHECK] = { "/code-sessions/{id}/check", "POST", "session", ID_UUID, OWNED_SESSION,
@@ -107,10 +112,14 @@ static const struct route routes[ROUTE__MAX] = {
 		{ { "GET", static_elsewhere, BODY_NONE, QUERY_NONE, ACCESS_PUBLIC } } },
 };
 
-/* Matches path against shape, capturing the {id} segment. */
-static bool shape_match(const char *shape, const char *path, char *id, size_t idlen)
+/* Matches path against shape, capturing the {id} segment and the {path} rest (raw, at most PATH_MAX_LEN). */
+static bool shape_match(const char *shape, const char *path, char *id, size_t idlen, char *rest)
 {
 	while (*shape && *path) {
+		if (strcmp(shape, "{path}") == 0) {
+			snprintf(rest, PATH_MAX_LEN, "%s", path);
+			return true;
+		}
 		if (strncmp(shape, "{id}", 4) == 0) {
 			size_t n = strcspn(path, "/");
 			if (n == 0)
@@ -241,6 +250,19 @@ static int id_accept(const struct route *r, const char *id, struct request *req,
 	return 0;
 }
 
+/* Decodes and checks a route's {path} into req->file_path. Returns 0, or -1 with the reply set. */
+static int file_path_accept(const struct route *r, const char *raw, struct request *req, struct response *res)
+{
+	struct verror err;
+	if (!strstr(r->shape, "{path}"))
+		return 0;
+	if (validate_url_file_path(raw, req->file_path, sizeof(req->file_path), &err)) {
+		reply_invalid(res, &err);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The order of the checks is the contract's: 404, 405, the token (401,
  * 403), the id, the body's
@@ -250,9 +272,10 @@ static int id_accept(const struct route *r, const char *id, struct request *req,
 void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struct response *res)
 {
 	char id[PATH_ID_MAX + 2];       /* one more than any valid id: a longer one is refused as invalid */
+	char rest[PATH_MAX_LEN];        /* a {path}, still percent-encoded */
 	for (int i = 0; i < ROUTE__MAX; i++) {
 		const struct route *r = &routes[i];
-		if (!shape_match(r->shape, req->path, id, sizeof(id)))
+		if (!shape_match(r->shape, req->path, id, sizeof(id), rest))
 			continue;
 		if (preflight_accept(app, r, req, res))
 			return;
@@ -263,7 +286,8 @@ void route_dispatch(struct app *app, struct request *req, FCGX_Stream *in, struc
 				    req->method, r->allow);
 			return;
 		}
-		if (access_accept(app, m, req, res) || id_accept(r, id, req, res))
+		if (access_accept(app, m, req, res) || id_accept(r, id, req, res) ||
+		    file_path_accept(r, rest, req, res))
 			return;
 		if (m->body != BODY_NONE && body_accept(app, req, in, res))
 			return;

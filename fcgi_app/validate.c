@@ -17,6 +17,8 @@ enum limit_kind {
 	LIMIT_SOURCE, LIMIT_STDIN, LIMIT_NAME,
 	LIMIT_SLUG,             /* a platform id, as ID_SLUG */
 	LIMIT_BOOLEAN,          /* a JSON boolean, not a string */
+	LIMIT_FILES,            /* a session's files: validate_files */
+	LIMIT_PATH,             /* a session file's path: validate_file_path */
 };
 
 struct field_rule {
@@ -53,6 +55,11 @@ void validate_set_languages(const struct language_table *t)
 static const struct field_rule session_create_fields[] = {
 	{ FIELD_LANGUAGE, "language", true, LIMIT_NAME, languages },
 	{ FIELD_TEMPLATE_CODE, "template_code", false, LIMIT_SOURCE, NULL },
+	{ FIELD_FILES, "files", false, LIMIT_FILES, NULL },
+	{ FIELD_ENTRY, "entry", false, LIMIT_PATH, NULL },
+};
+static const struct field_rule file_put_fields[] = {
+	{ FIELD_CONTENT, "content", true, LIMIT_SOURCE, NULL },
 };
 static const struct field_rule session_update_fields[] = {
 	{ FIELD_SOURCE_CODE, "source_code", true, LIMIT_SOURCE, NULL },
@@ -90,6 +97,7 @@ static const struct body_rules body_rules[BODY__MAX] = {
 	[BODY_SUITE] = { false, false, suite_fields, (int)(sizeof(suite_fields) / sizeof(suite_fields[0])),
 			 validate_suite },
 	[BODY_SUBMIT] = RULES(false, submit_fields),
+	[BODY_FILE_PUT] = RULES(false, file_put_fields),
 };
 
 /* Top-level member names seen by the syntax check, per known field. */
@@ -238,6 +246,13 @@ static int check_field(const struct field_rule *r, json_object *val, const struc
 		out->boolean = json_object_get_boolean(val);
 		return 0;
 	}
+	if (r->limit == LIMIT_FILES) {
+		if (validate_files(val, cfg, err))
+			return -1;
+		out->present = true;
+		out->json = val;
+		return 0;
+	}
 	if (!json_object_is_type(val, json_type_string))
 		return verror_set(err, "INVALID_FIELD", r->name, "%s must be a string", r->name);
 	const char *s = json_object_get_string(val);
@@ -250,6 +265,8 @@ static int check_field(const struct field_rule *r, json_object *val, const struc
 		return verror_set(err, "INVALID_FIELD", r->name, "%s must not contain NUL characters", r->name);
 	if (!utf8_valid(s, len))
 		return verror_set(err, "INVALID_FIELD", r->name, "%s is not valid UTF-8", r->name);
+	if (r->limit == LIMIT_PATH && validate_file_path(s, len, err))
+		return -1;
 	if (r->limit == LIMIT_SLUG && !slug_valid(s, len))
 		return verror_set(err, "INVALID_FIELD", r->name, "%s must be 1 to %d of A-Z a-z 0-9 . _ -",
 				  r->name, PATH_ID_MAX);
@@ -262,16 +279,14 @@ static int check_field(const struct field_rule *r, json_object *val, const struc
 	return 0;
 }
 
-/* Copies a member name for the error body, cut at a UTF-8 character boundary. */
-static const char *field_copy(struct verror *err, const char *key)
+const char *verror_field(struct verror *err, const char *name, size_t n)
 {
-	size_t n = strlen(key);
 	if (n >= sizeof(err->field_buf)) {
 		n = sizeof(err->field_buf) - 1;
-		while (n > 0 && ((unsigned char)key[n] & 0xC0) == 0x80)
+		while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80)
 			n--;
 	}
-	memcpy(err->field_buf, key, n);
+	memcpy(err->field_buf, name, n);
 	err->field_buf[n] = '\0';
 	return err->field_buf;
 }
@@ -307,7 +322,7 @@ static int check_object(const struct body_rules *rules, json_object *doc, const 
 	json_object_object_foreach(doc, key, val) {
 		(void)val;
 		if (!rule_find(rules, key)) {
-			const char *f = field_copy(err, key);
+			const char *f = verror_field(err, key, strlen(key));
 			return verror_set(err, "UNKNOWN_FIELD", f, "unknown field \"%s\"", f);
 		}
 	}

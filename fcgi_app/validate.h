@@ -16,7 +16,7 @@
 
 enum body_kind {
 	BODY_NONE,             /* takes no body: the router does not read one */
-	BODY_SESSION_CREATE,   /* {"language", "template_code"} */
+	BODY_SESSION_CREATE,   /* {"language", "template_code"} or {"language", "files", "entry"} */
 	BODY_SESSION_UPDATE,   /* {"source_code"} */
 	BODY_RUN,              /* {"stdin", "interactive"}, body optional */
 	BODY_CHECK,            /* {}, body optional */
@@ -24,6 +24,7 @@ enum body_kind {
 	BODY_STDIN,            /* {"data", "eof"}: at least one */
 	BODY_SUITE,            /* {"cases": [...], "compare"}: validate_suite.c */
 	BODY_SUBMIT,           /* {"suite_id", "stop_on_first_failure"} */
+	BODY_FILE_PUT,         /* {"content"}: one file of a session */
 	BODY__MAX
 };
 
@@ -39,6 +40,9 @@ enum field_id {
 	FIELD_COMPARE,
 	FIELD_SUITE_ID,
 	FIELD_STOP_ON_FIRST_FAILURE,
+	FIELD_FILES,
+	FIELD_ENTRY,
+	FIELD_CONTENT,
 	FIELD__MAX
 };
 
@@ -47,6 +51,7 @@ struct field_value {
 	const char *str;        /* strings: borrowed from the parsed document */
 	size_t len;
 	bool boolean;           /* booleans */
+	json_object *json;      /* arrays (files): borrowed from the parsed document */
 };
 
 struct validated {
@@ -58,7 +63,7 @@ struct verror {
 	int status;
 	const char *code;
 	const char *field;      /* static name, or field_buf */
-	char field_buf[64];
+	char field_buf[320];    /* room for a whole file path (FILE_PATH_MAX) */
 	char message[256];
 };
 
@@ -124,5 +129,37 @@ int verror_set(struct verror *err, const char *code, const char *field, const ch
  * stored document always has all of them. Returns 0, or -1 with err.
  */
 int validate_suite(json_object *doc, const struct config *cfg, struct verror *err);
+
+/* The longest path of a session's file, in bytes. */
+#define FILE_PATH_MAX 255
+
+/*
+ * validate_files.c. A session file's path: relative, '/'-separated, UTF-8,
+ * at most FILE_PATH_MAX bytes, no empty, "." or ".." segment, no NUL,
+ * control character or backslash, and not under out/ (where a run leaves
+ * its artifacts). Returns 0, or -1 with err (a 400 whose field is the path).
+ */
+int validate_file_path(const char *path, size_t len, struct verror *err);
+
+/*
+ * The {path} of a URL (percent-encoded; '+' is a plus) decoded into out
+ * (outlen bytes, FILE_PATH_MAX + 1 or more) and checked as above.
+ * Returns 0, or -1 with err.
+ */
+int validate_url_file_path(const char *raw, char *out, size_t outlen, struct verror *err);
+
+/* Whether a and b cannot both be files: one is a directory of the other ("a" and "a/b"). */
+bool file_paths_collide(const char *a, const char *b);
+
+/*
+ * The "files" of a new session: an array of {"path", "content"} objects,
+ * each path valid and unique (and no file a directory of another), each
+ * content a string of at most max_source_bytes, at most max_session_files
+ * of them and max_session_bytes in all. Returns 0, or -1 with err.
+ */
+int validate_files(json_object *files, const struct config *cfg, struct verror *err);
+
+/* Copies a name for err's field, cut at a UTF-8 character boundary; returns err->field_buf. */
+const char *verror_field(struct verror *err, const char *name, size_t len);
 
 #endif

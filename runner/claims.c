@@ -122,6 +122,37 @@ static int learner_running(struct claims *c, const char *id)
 	return n > 0 ? (int)n : 1;
 }
 
+/* The snapshot of the execution's files beside its entry. Returns 0, or -1. */
+static int claim_files(struct claims *c, struct claim *cl)
+{
+	struct store_query *q = runner_query(c, STMT_EXECUTION_FILES);
+	enum store_rc rc;
+	int rv = 0;
+
+	store_bind_str(q, 1, cl->id);
+	while (rv == 0 && (rc = store_step(q)) == STORE_ROW) {
+		struct claim_file *f = realloc(cl->files, (size_t)(cl->nfiles + 1) * sizeof *f);
+		size_t plen;
+
+		if (!f) {
+			rv = -1;
+			break;
+		}
+		cl->files = f;
+		f = &cl->files[cl->nfiles++];
+		f->path = column_dup(q, FILE_PATH, &plen);
+		f->content = column_dup(q, FILE_CONTENT, &f->len);
+		if (!f->path || !f->content)
+			rv = -1;
+	}
+	store_reset(q);
+	if (rv == 0 && rc != STORE_DONE) {
+		log_error("store: execution files: %s", store_errmsg(c->store));
+		rv = -1;
+	}
+	return rv;
+}
+
 int claims_take(struct claims *c, struct claim *cl)
 {
 	int64_t now = now_ms();
@@ -154,8 +185,9 @@ int claims_take(struct claims *c, struct claim *cl)
 		claim_free(cl);
 		return -1;
 	}
-	if (cl->id[0] && (!cl->source || !cl->stdin_data || (cl->submission_id[0] && !cl->expected))) {
-		log_error("out of memory loading %s; the sweep will retry it", cl->id);
+	if (cl->id[0] && (!cl->source || !cl->stdin_data || (cl->submission_id[0] && !cl->expected) ||
+			  claim_files(c, cl) < 0)) {
+		log_error("cannot load %s; the sweep will retry it", cl->id);
 		claim_free(cl);
 		return -1;
 	}
@@ -170,6 +202,13 @@ void claim_free(struct claim *cl)
 	free(cl->stdin_data);
 	free(cl->expected);
 	cl->source = cl->stdin_data = cl->expected = NULL;
+	for (int i = 0; i < cl->nfiles; i++) {
+		free(cl->files[i].path);
+		free(cl->files[i].content);
+	}
+	free(cl->files);
+	cl->files = NULL;
+	cl->nfiles = 0;
 }
 
 void claims_bind_output(struct store_query *q, int pos, const char *buf, size_t len, char **clean)

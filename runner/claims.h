@@ -21,12 +21,21 @@ struct claims {
 	const char *runner_id;
 };
 
+/* A file of a claimed execution beside its entry (the source). */
+struct claim_file {
+	char *path;             /* malloc'd, relative, checked by the API */
+	char *content;          /* malloc'd */
+	size_t len;
+};
+
 /* A claimed execution: the snapshot to run and the fence for its result. */
 struct claim {
 	char id[UUID_LEN + 1];
 	int attempt;
-	char *source;           /* malloc'd */
+	char *source;           /* malloc'd: the entry file */
 	size_t source_len;
+	struct claim_file *files; /* malloc'd: the session's other files, by path */
+	int nfiles;
 	char *stdin_data;       /* malloc'd */
 	size_t stdin_len;
 	char language[32];      /* an id of the language table */

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The words of a compile command once {sources} is expanded (the sandbox's argv bound). */
+#define SANDBOX_COMPILE_ARGV 160
+
 /* The largest compiled program (all of /tmp/out) taken out of a compile. */
 #define ARTIFACT_LIMIT(cfg) ((size_t)(cfg)->compile_tmpfs_mb << 20)
 
@@ -38,6 +41,8 @@ static void lang_job(const struct language *l, const struct lang_input *in, stru
 	memset(job, 0, sizeof *job);
 	job->source = in->source;
 	job->source_len = in->source_len;
+	job->app_files = in->app_files;
+	job->napp_files = in->napp_files;
 	job->file_name = l->file;
 	job->env = (const char *const *)l->env;
 	job->mounts = (const char *const *)l->mounts;
@@ -80,6 +85,49 @@ static void interactive_env(const struct language *l, const char **env, size_t m
 	env[n] = NULL;
 }
 
+/* Whether path ends in the extension of the language's file (".c" of main.c); none: false. */
+static bool same_extension(const char *path, const char *file)
+{
+	const char *ext = strrchr(file, '.');
+	size_t n = ext ? strlen(ext) : 0, len = strlen(path);
+
+	return n > 0 && len > n && strcmp(path + len - n, ext) == 0;
+}
+
+/*
+ * The compile command with its "{sources}" word replaced by the entry file
+ * and every file of the session with its extension: gcc links all .c files,
+ * javac compiles all .java files. Returns 0, or -1 if they do not fit in
+ * max words (the sandbox's argv).
+ */
+static int compile_argv(const struct language *l, const struct lang_input *in, const char **argv, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < l->compile.n; i++) {
+		const char *w = l->compile.argv[i];
+
+		if (strcmp(w, "{sources}") != 0) {
+			if (n + 1 >= max)
+				return -1;
+			argv[n++] = w;
+			continue;
+		}
+		if (n + 1 >= max)
+			return -1;
+		argv[n++] = l->file;
+		for (int j = 0; j < in->napp_files; j++) {
+			if (!same_extension(in->app_files[j].name, l->file))
+				continue;
+			if (n + 1 >= max)
+				return -1;
+			argv[n++] = in->app_files[j].name;
+		}
+	}
+	argv[n] = NULL;
+	return 0;
+}
+
 static enum compile_status compile(const struct sandbox_host *host, const struct config *cfg,
 				   const struct language *l, const struct lang_input *in,
 				   struct lang_result *res)
@@ -87,10 +135,16 @@ static enum compile_status compile(const struct sandbox_host *host, const struct
 	struct sandbox_limits limits;
 	struct sandbox_job job;
 	struct sandbox_result *c = &res->compile_res;
+	const char *argv[SANDBOX_COMPILE_ARGV];
 
+	if (compile_argv(l, in, argv, sizeof argv / sizeof argv[0]) < 0) {
+		snprintf(c->message, sizeof c->message, "too many source files to compile at once");
+		c->outcome = SANDBOX_SETUP_FAILED;
+		return COMPILE_SANDBOX_ERROR;
+	}
 	lang_compile_limits(cfg, l, &limits);
 	lang_job(l, in, &job);
-	job.argv = (const char *const *)l->compile.argv;
+	job.argv = argv;
 	job.workdir = "/app";
 	job.compile = true;
 	job.artifact_limit = ARTIFACT_LIMIT(cfg);
@@ -183,6 +237,43 @@ static int from_cache(struct compile_cache *cache, const struct compile_key *key
 	return 1;
 }
 
+/*
+ * What the cache keys a compile by: the entry alone, or, with other files,
+ * the entry and then each file's path and content, NUL-separated (a path
+ * holds no NUL, so two file sets never give the same bytes). Returns the
+ * key's source (*owned: malloc'd, or NULL when it is the entry itself),
+ * or NULL when out of memory.
+ */
+static const char *key_source(const struct lang_input *in, size_t *len, char **owned)
+{
+	size_t n = in->source_len;
+	char *buf, *p;
+
+	*owned = NULL;
+	*len = in->source_len;
+	if (in->napp_files == 0)
+		return in->source;
+	for (int i = 0; i < in->napp_files; i++)
+		n += strlen(in->app_files[i].name) + 2 + in->app_files[i].len;
+	if (!(buf = p = malloc(n)))
+		return NULL;
+	memcpy(p, in->source, in->source_len);
+	p += in->source_len;
+	for (int i = 0; i < in->napp_files; i++) {
+		size_t plen = strlen(in->app_files[i].name);
+
+		*p++ = '\0';
+		memcpy(p, in->app_files[i].name, plen);
+		p += plen;
+		*p++ = '\0';
+		memcpy(p, in->app_files[i].data, in->app_files[i].len);
+		p += in->app_files[i].len;
+	}
+	*owned = buf;
+	*len = n;
+	return buf;
+}
+
 /* Compiles, or takes the compile from the cache; caches a new success. */
 static enum compile_status compile_or_cached(const struct sandbox_host *host, const struct config *cfg,
 					     const struct language *l, struct compile_cache *cache,
@@ -191,16 +282,22 @@ static enum compile_status compile_or_cached(const struct sandbox_host *host, co
 	struct compile_key key = {
 		.language = l->id, .version = l->version_text,
 		.argv = (const char *const *)l->compile.argv,
-		.source = in->source, .source_len = in->source_len,
 	};
+	char *owned;
 	enum compile_status st;
 
-	if (from_cache(cache, &key, res))
+	key.source = key_source(in, &key.source_len, &owned);
+	if (!key.source)
+		cache = NULL;   /* out of memory: compile without the cache */
+	if (from_cache(cache, &key, res)) {
+		free(owned);
 		return COMPILE_OK;
+	}
 	st = compile(host, cfg, l, in, res);
 	if (st == COMPILE_OK && cache)
 		compile_cache_put(cache, &key, res->compile_res.out, res->compile_res.out_len,
 				  res->compile_res.err, res->compile_res.err_len);
+	free(owned);
 	return st;
 }
 

@@ -17,8 +17,10 @@
 #include "sandbox.h"
 
 struct lang_input {
-	const char *source;
+	const char *source;             /* the entry file, written as the language's file */
 	size_t source_len;
+	const struct sandbox_file *app_files;   /* the session's other files, by path */
+	int napp_files;
 	const char *stdin_data;
 	size_t stdin_len;
 	int slot;

@@ -14,6 +14,7 @@
 #include "diagnostics.h"
 #include "lang_run.h"
 #include "log.h"
+#include "packages.h"
 
 static void add_int(json_object *o, const char *key, int64_t v)
 {
@@ -51,6 +52,7 @@ static json_object *language_json(const struct config *cfg, const struct languag
 	json_object_object_add(o, "version", json_object_new_string(l->version_text));
 	json_object_object_add(o, "compiled", json_object_new_boolean(l->compile.n > 0));
 	json_object_object_add(o, "limits", limits_json(cfg, l));
+	json_object_object_add(o, "packages", packages_json(l, PACKAGES_DPKG_STATUS));
 	return o;
 }
 

@@ -28,9 +28,16 @@
 static const enum store_stmt purge_execution[] = {
 	STMT_PURGE_EVENTS,
 	STMT_PURGE_STDIN,
+	STMT_PURGE_EXECUTION_FILES,
 	STMT_PURGE_EXECUTIONS,
 };
-#define PURGE_STEPS (sizeof(purge_execution) / sizeof(purge_execution[0]))
+#define NSTEPS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The same for a session: the rows other tables keep per session, then the session. */
+static const enum store_stmt purge_session[] = {
+	STMT_PURGE_SESSION_FILES,
+	STMT_PURGE_SESSIONS,
+};
 
 void retention_init(struct retention *rt, struct store *store, const struct config *cfg)
 {
@@ -63,14 +70,17 @@ static int64_t delete_batch(struct store *s, enum store_stmt id, int64_t cutoff,
 	return n;
 }
 
-/* Executions that finished before cutoff, with their rows. Returns executions deleted, or -1. */
-static int64_t purge_executions(struct retention *rt, int64_t cutoff)
+/*
+ * One batch of steps (purge_execution or purge_session) in a transaction.
+ * Returns the rows the last step deleted (executions or sessions), or -1.
+ */
+static int64_t purge_batch(struct retention *rt, const enum store_stmt *steps, size_t nsteps, int64_t cutoff)
 {
 	int64_t n = 0;
 	if (store_begin(rt->store) < 0)
 		return -1;
-	for (size_t i = 0; i < PURGE_STEPS && n >= 0; i++)
-		n = delete_batch(rt->store, purge_execution[i], cutoff, rt->batch);
+	for (size_t i = 0; i < nsteps && n >= 0; i++)
+		n = delete_batch(rt->store, steps[i], cutoff, rt->batch);
 	if (n < 0 || store_commit(rt->store) < 0) {
 		store_rollback(rt->store);
 		return -1;
@@ -95,7 +105,7 @@ static int64_t step(struct retention *rt, int64_t now)
 	if (c->execution_retention_days > 0) {
 		int64_t cutoff = now - c->execution_retention_days * DAY_MS;
 		int64_t started = mono_us();
-		if ((n = purge_executions(rt, cutoff)) != 0) {
+		if ((n = purge_batch(rt, purge_execution, NSTEPS(purge_execution), cutoff)) != 0) {
 			if (n > 0)
 				adapt_batch(rt, mono_us() - started);
 			rt->executions += n > 0 ? n : 0;
@@ -107,7 +117,7 @@ static int64_t step(struct retention *rt, int64_t now)
 		}
 	}
 	if (c->session_idle_days > 0 &&
-	    (n = delete_batch(rt->store, STMT_PURGE_SESSIONS, now - c->session_idle_days * DAY_MS, rt->batch)) != 0) {
+	    (n = purge_batch(rt, purge_session, NSTEPS(purge_session), now - c->session_idle_days * DAY_MS)) != 0) {
 		rt->sessions += n > 0 ? n : 0;
 		return n;
 	}

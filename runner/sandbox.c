@@ -179,10 +179,12 @@ static int fill_command(struct sandbox_init_spec *s, const struct sandbox_host *
 static void fill_root_opts(struct sandbox_init_spec *s, const struct sandbox_job *job)
 {
 	size_t bytes = job->source_len;
-	int inodes = 64 + job->nfiles;
+	int inodes = 64 + job->nfiles + 2 * job->napp_files;
 
 	for (int i = 0; i < job->nfiles; i++)
 		bytes += job->files[i].len + 4096;
+	for (int i = 0; i < job->napp_files; i++)
+		bytes += job->app_files[i].len + 2 * 4096;     /* and its directory, if it opens one */
 	for (int i = 0; i < job->nmounts; i++)
 		inodes += 16;
 	snprintf(s->root_opts, sizeof s->root_opts, "size=%zuk,nr_inodes=%d,mode=0755",
@@ -200,6 +202,8 @@ int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
 	s->source_name = job->file_name ? job->file_name : "main.py";
 	s->files = job->files;
 	s->nfiles = job->nfiles;
+	s->app_files = job->app_files;
+	s->napp_files = job->napp_files;
 	s->mounts = job->mounts;
 	s->nmounts = job->nmounts;
 	s->compile = job->compile;
@@ -220,7 +224,7 @@ int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
 	s->child.filter = &host->filter;
 	fill_rlimits(&s->child, l, host->cg.version != CGROUP_NONE);
 	fill_sysctls(s, l, host->root);
-	if (job->nfiles < 0 || job->nfiles > SANDBOX_MAX_FILES || job->nmounts < 0 ||
+	if (job->nfiles < 0 || job->nfiles > SANDBOX_MAX_FILES || job->napp_files < 0 || job->nmounts < 0 ||
 	    job->nmounts > SANDBOX_MAX_MOUNTS || strchr(s->source_name, '/'))
 		return -1;
 	return fill_command(s, host, job);

@@ -34,7 +34,7 @@ struct sandbox_host {
 
 /* A file written read-only into /app before the payload starts. */
 struct sandbox_file {
-	const char *name;               /* a plain name, no '/' */
+	const char *name;               /* a plain name, no '/' (a session's file: a relative path) */
 	const char *data;
 	size_t len;
 	bool exec;                      /* mode 0555 instead of 0444 */
@@ -77,6 +77,11 @@ struct sandbox_job {
 	const char *workdir;            /* NULL: /tmp */
 	const struct sandbox_file *files; /* a compile's output, beside the source in /app */
 	int nfiles;
+	/* The session's other files (names are relative paths the API
+	 * checked): written read-only at their paths in /app, and each
+	 * top-level one bound read-only into the working directory /tmp. */
+	const struct sandbox_file *app_files;
+	int napp_files;
 	const char *const *mounts;      /* host directories bound read-only at the same path */
 	int nmounts;
 	/* A compile: the payload's stdout joins its stderr (res->err), and

@@ -37,7 +37,7 @@ enum {
 	SANDBOX_NRLIMITS = 12,                  /* the payload's */
 	SANDBOX_NS_NRLIMITS = 3,                /* the owner's: ceilings of the whole namespace */
 	SANDBOX_NSYSCTLS = 24,
-	SANDBOX_ARGV = 64,                      /* argv words, NULL included */
+	SANDBOX_ARGV = 160,                     /* argv words, NULL included: a compile of every source */
 	SANDBOX_ENVP = 16,
 };
 
@@ -107,6 +107,8 @@ struct sandbox_init_spec {
 	const char *source_name;                /* in /app */
 	const struct sandbox_file *files;       /* more files for /app */
 	int nfiles;
+	const struct sandbox_file *app_files;   /* the session's other files, at their paths */
+	int napp_files;
 	const char *const *mounts;              /* read-only host directories */
 	int nmounts;
 	bool compile;                           /* stdout joins stderr; /tmp/out streamed on out_fd */

@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -192,6 +194,89 @@ static void write_file(int report, int dir, const char *name, const char *data, 
 	close(fd);
 }
 
+/* Copies the first n bytes of name after prefix into buf (NUL-terminated). */
+static void join(int report, char *buf, size_t size, const char *prefix, const char *name, size_t n)
+{
+	size_t p = strlen(prefix);
+
+	if (p + n + 1 > size)
+		sandbox_child_die(report, "a session file's path is too long");
+	memcpy(buf, prefix, p);
+	memcpy(buf + p, name, n);
+	buf[p + n] = '\0';
+}
+
+/*
+ * A session's file at its relative path below dir, its directories made
+ * on the way. The API checked the path (no "..", no empty or "." segment,
+ * no file that is a directory of another); O_NOFOLLOW and O_EXCL all the
+ * same, as everywhere init creates a file.
+ */
+static void write_tree_file(int report, int dir, const struct sandbox_file *f)
+{
+	const char *p = f->name, *slash;
+	int cur = dir;
+	char seg[256];
+
+	while ((slash = strchr(p, '/'))) {
+		int next;
+
+		join(report, seg, sizeof seg, "", p, (size_t)(slash - p));
+		if (mkdirat(cur, seg, 0755) < 0 && errno != EEXIST)
+			sandbox_child_die(report, "create a directory of /app");
+		next = openat(cur, seg, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cur != dir)
+			close(cur);
+		if (next < 0)
+			sandbox_child_die(report, "open a directory of /app");
+		cur = next;
+		p = slash + 1;
+	}
+	write_file(report, cur, p, f->data, f->len, 0444);
+	if (cur != dir)
+		close(cur);
+}
+
+/* Whether file i's top-level name (n bytes) is one an earlier file already has. */
+static bool top_seen(const struct sandbox_init_spec *s, int i, size_t n)
+{
+	for (int j = 0; j < i; j++) {
+		const char *other = s->app_files[j].name;
+
+		if (strncmp(other, s->app_files[i].name, n) == 0 && (other[n] == '/' || other[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The session's files in the working directory as well, where a program
+ * opens "data.csv": each top-level file or directory of them in /app is
+ * bound read-only at the same name in /tmp. A bind, not a copy: the
+ * program can neither change nor replace it (a mount point cannot be
+ * unlinked or renamed over), and it costs no room in /tmp.
+ */
+static void bind_app_files(const struct sandbox_init_spec *s)
+{
+	char src[256 + 8], dst[256 + 8];
+
+	for (int i = 0; i < s->napp_files; i++) {
+		const char *name = s->app_files[i].name;
+		const char *slash = strchr(name, '/');
+		size_t n = slash ? (size_t)(slash - name) : strlen(name);
+
+		if (top_seen(s, i, n))
+			continue;
+		join(s->status_fd, src, sizeof src, "app/", name, n);
+		join(s->status_fd, dst, sizeof dst, "tmp/", name, n);
+		if (slash)
+			make_dir(s->status_fd, dst, 0755);
+		else
+			create_file(s->status_fd, dst, 0444);
+		bind_ro(s->status_fd, src, dst, "bind a session file into /tmp");
+	}
+}
+
 /* Read-only for the payload twice over: mode 0444 (0555 for a compiled
  * program), and the root tmpfs is remounted read-only (the payload may own
  * the files when the runner is not root). */
@@ -207,6 +292,8 @@ static void write_app(const struct sandbox_init_spec *s)
 	for (int i = 0; i < s->nfiles; i++)
 		write_file(s->status_fd, dir, s->files[i].name, s->files[i].data, s->files[i].len,
 			   s->files[i].exec ? 0555 : 0444);
+	for (int i = 0; i < s->napp_files; i++)
+		write_tree_file(s->status_fd, dir, &s->app_files[i]);
 	close(dir);
 }
 
@@ -290,6 +377,7 @@ void sandbox_build_root(const struct sandbox_init_spec *s)
 	if (s->compile)
 		make_out_dir(report);
 	write_app(s);
+	bind_app_files(s);
 	pivot(report);
 	seal_root(report);
 }

@@ -217,6 +217,17 @@ static int learner_cpu_weight(int learner_running)
 	return learner_running > 1 ? CPU_WEIGHT_SHARED / learner_running : 0;
 }
 
+/* The claim's files as the sandbox takes them (malloc'd; NULL when none or out of memory). */
+static struct sandbox_file *app_files(const struct claim *c)
+{
+	struct sandbox_file *f = c->nfiles ? calloc((size_t)c->nfiles, sizeof *f) : NULL;
+
+	for (int i = 0; f && i < c->nfiles; i++)
+		f[i] = (struct sandbox_file){ .name = c->files[i].path, .data = c->files[i].content,
+					      .len = c->files[i].len };
+	return f;
+}
+
 static void execute(struct slot *s, struct claims *claims, struct claim *c)
 {
 	struct runner *r = s->runner;
@@ -227,6 +238,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 		.slot = s->index, .slot_netns = s->netns, .sink = &s->events,
 		.interactive = c->interactive, .warm = l == s->python ? &s->warm : NULL,
 		.cpu_weight = learner_cpu_weight(c->learner_running),
+		.app_files = app_files(c),
 	};
 	struct run_watch watch;
 	struct sandbox_limits run_limits, compile_limits;
@@ -235,6 +247,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	char *diagnostics = NULL;
 
 	memset(&res, 0, sizeof(res));
+	in.napp_files = in.app_files ? c->nfiles : 0;
 	event_sink_begin(&s->events, s->pub, claims->store, r->id, c->id, c->attempt);
 	run_watch_init(&watch, claims, c);
 	in.watch = &watch.watch;
@@ -271,6 +284,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 		 o.memory_kb, written == 1 ? "written" : written == 0 ? "fenced" : "store-error");
 	lang_result_free(&res);
 	free(diagnostics);
+	free((void *)in.app_files);
 }
 
 /*

@@ -418,7 +418,8 @@ import re as _re
 TS_RE = _re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 UUID_RE = _re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
-SESSION_KEYS = {"session_id", "language", "source_code", "status", "created_at", "updated_at"}
+SESSION_KEYS = {"session_id", "language", "source_code", "status", "created_at", "updated_at",
+                "entry", "files"}
 RUN_KEYS = {"execution_id", "session_id", "status", "queued_at"}
 EXECUTION_KEYS = {
     "execution_id", "session_id", "status", "stdout", "stderr", "exit_code", "signal",

@@ -21,6 +21,7 @@ def test_create_session_returns_201_with_all_fields(stack):
     status, headers, body = post_session(stack, {"language": "python", "template_code": CODE})
     assert status == 201, body
     assert set(body) == SESSION_KEYS
+    assert body["entry"] == "main.py" and body["files"] == [{"path": "main.py", "content": CODE}]
     assert UUID_RE.match(body["session_id"])
     assert body["language"] == "python"
     assert body["source_code"] == CODE

@@ -135,7 +135,9 @@ def ids(stack):
 
 
 def fill(path, ids, which="ok"):
-    """The path with its {id}: a real one, an unknown one, or a malformed one."""
+    """The path with its {id}: a real one, an unknown one, or a malformed one
+    (and a session file's {path}: notes.txt)."""
+    path = path.replace("{path}", "notes.txt")
     if "{id}" not in path:
         return path
     if path.startswith("/test-suites"):
@@ -149,6 +151,7 @@ def fill(path, ids, which="ok"):
 GOOD_BODIES = {
     "createSession": {"language": "python", "template_code": "print(1)\n"},
     "updateSession": {"source_code": "print(2)\n"},
+    "putSessionFile": {"content": "a note\n"},
     "runSession": {"stdin": ""},
     "cancelExecution": {},
     "sendStdin": {"data": "x\n", "eof": True},
@@ -178,6 +181,12 @@ def provoke(stack, ids, path, method, op, status):
     m = method.upper()
     if status.startswith("2") and name in NEEDS_RUNNING:
         return stack.request(m, path.replace("{id}", running_interactive(stack)), body)
+    if name == "deleteSessionFile" and status in ("204", "409"):
+        # A file that exists to delete, or the entry file, which cannot be.
+        if status == "204":
+            assert stack.request("PUT", fill(path, ids), GOOD_BODIES["putSessionFile"])[0] == 200
+            return stack.request(m, fill(path, ids))
+        return stack.request(m, fill(path, ids).replace("notes.txt", "main.py"))
     if status.startswith("2") or status == "409":
         return stack.request(m, fill(path, ids), body)
     if status == "400":

@@ -459,7 +459,11 @@ def _(ex, ctx):
 
 @case("dump_the_environment", "import os\nprint(sorted(os.environ.items()))\n")
 def _(ex, ctx):
-    completed(ex, "[('HOME', '/tmp'), ('LANG', 'C.UTF-8'), ('PATH', '/usr/local/bin:/usr/bin:/bin'),"
+    # The engine's own, then Python's from conf/languages.conf (its data packages').
+    completed(ex, "[('HOME', '/tmp'), ('LANG', 'C.UTF-8'), "
+                  "('LD_LIBRARY_PATH', '/usr/lib/x86_64-linux-gnu/blas:/usr/lib/x86_64-linux-gnu/lapack'), "
+                  "('MATPLOTLIBRC', '/usr/share/matplotlib/mpl-data/matplotlibrc'), ('MPLBACKEND', 'Agg'), "
+                  "('MPLCONFIGDIR', '/tmp/.matplotlib'), ('PATH', '/usr/local/bin:/usr/bin:/bin'),"
                   " ('TMPDIR', '/tmp')]\n")
 
 

@@ -118,13 +118,31 @@ def test_languages_lists_the_ten_with_their_versions(stack):
     assert status == 200, body
     assert [l["id"] for l in body["languages"]] == IDS
     for l in body["languages"]:
-        assert set(l) == {"id", "name", "version", "compiled", "limits"}, l
+        assert set(l) == {"id", "name", "version", "compiled", "limits", "packages"}, l
+        assert l["packages"] == [] or l["id"] == "python", l
         assert re.fullmatch(r"\d+\.\d+(\.\d+)*", l["version"]), l
         assert l["compiled"] == (l["id"] in COMPILED), l
         assert l["limits"]["wall_time_ms"] == 5000, l
         assert ("compile_wall_time_ms" in l["limits"]) == l["compiled"], l
     java = next(l for l in body["languages"] if l["id"] == "java")
     assert java["limits"]["compile_wall_time_ms"] == 10000, java
+
+
+def test_python_lists_its_data_packages_with_the_installed_versions(stack):
+    """The versions dpkg reports on this host, as the runner read them at start."""
+    import subprocess
+    python = next(l for l in stack.request("GET", "/languages")[2]["languages"] if l["id"] == "python")
+    names = ["python3-numpy", "python3-pandas", "python3-matplotlib"]
+    want = [{"name": n, "version": subprocess.run(["dpkg-query", "-W", "-f", "${Version}", n], check=True,
+                                                  capture_output=True, text=True).stdout} for n in names]
+    assert python["packages"] == want
+
+
+def test_numpy_pandas_and_matplotlib_import_in_the_sandbox(stack):
+    code = ("import numpy, pandas, matplotlib\n"
+            "print(numpy.arange(4).sum(), pandas.Series([1, 2]).sum(), matplotlib.get_backend())\n")
+    e = stack.execute(code, timeout=60)
+    assert (e["status"], e["stdout"], e["stderr"]) == ("COMPLETED", "6 3 agg\n", ""), e["stderr"]
 
 
 def test_unknown_language_is_refused_with_the_valid_ids(stack):

@@ -103,3 +103,13 @@ def test_judge_script_prints_the_verdict_and_each_case(stack, tmp_path):
     assert lines[2].split()[:2] == ["two", "WRONG_ANSWER"] and lines[2].endswith("(hidden)")
     code.write_text("x = input()\nprint(x if x == '1' else 3)\n")
     assert qa(stack, "judge.sh", "qa-echo", suite, code).returncode == 0
+
+
+def test_run_project_script_runs_a_session_of_files(stack, tmp_path):
+    (tmp_path / "main.py").write_text("import helper\nprint(helper.greet(open('names/first.txt').read().strip()))\n")
+    (tmp_path / "helper.py").write_text("def greet(n):\n    return 'hi ' + n\n")
+    (tmp_path / "names").mkdir()
+    (tmp_path / "names" / "first.txt").write_text("Ada\n")
+    r = qa(stack, "run-project.sh", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "status:    COMPLETED" in r.stdout and "--- stdout ---\nhi Ada\n--- stderr ---\n" in r.stdout, r.stdout

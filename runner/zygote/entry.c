@@ -152,6 +152,8 @@ _Noreturn static void become_owner(const int *fds)
 	s->source_name = req.source_name;
 	s->files = NULL;
 	s->nfiles = 0;
+	s->app_files = NULL;
+	s->napp_files = 0;
 	s->mounts = NULL;
 	s->nmounts = 0;
 	s->stdin_data = NULL;
