@@ -13,21 +13,44 @@ static enum db_status suite_failed(struct store *s, const char *what)
 	return DB_ERROR;
 }
 
-enum db_status db_suite_put(struct store *s, const char *id, json_object *body, json_object **out)
+/* A PUT and what it needs (db_transaction's ctx). */
+struct suite_put {
+	const char *id;
+	json_object *body;
+	json_object **out;
+};
+
+/* The next version is read and written in one statement; the write
+ * transaction around it keeps two PUTs of one suite from both reading the
+ * same last version (PostgreSQL runs statements concurrently). */
+static enum db_status suite_put_locked(struct store *s, void *ctx)
 {
+	struct suite_put *p = ctx;
 	size_t len;
-	const char *text = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
+	const char *text = json_object_to_json_string_length(p->body, JSON_C_TO_STRING_PLAIN, &len);
 	struct store_query *q = store_query(s, STMT_SUITE_PUT);
-	store_bind_str(q, 1, id);
+	store_bind_str(q, 1, p->id);
 	store_bind_text(q, 2, text, len);
 	store_bind_int64(q, 3, now_ms());
 	enum store_rc rc = store_step(q);
 	enum db_status st = DB_OK;
 	if (rc == STORE_ROW)
-		*out = render_suite(q);
+		*p->out = render_suite(q);
 	else
 		st = suite_failed(s, "put test suite");
 	store_reset(q);
+	return st;
+}
+
+enum db_status db_suite_put(struct store *s, const char *id, json_object *body, json_object **out)
+{
+	struct suite_put p = { id, body, out };
+	*out = NULL;
+	enum db_status st = db_transaction(s, suite_put_locked, &p);
+	if (st != DB_OK && *out) {
+		json_object_put(*out);
+		*out = NULL;
+	}
 	return st;
 }
 

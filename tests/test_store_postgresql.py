@@ -126,3 +126,21 @@ def test_runners_hear_of_a_run_through_the_store(pg_server, tmp_path, monkeypatc
         eid = done["execution_id"]
         [(waited,)] = stack.store_rows(f"SELECT started_at - queued_at FROM executions WHERE id = '{eid}'")
         assert int(waited) < 1000, waited
+
+
+def test_concurrent_puts_of_one_test_suite_each_get_a_version(pg_stack):
+    """Each PUT reads the last version and writes the next one, in a write
+    transaction (the advisory lock): 60 from 12 clients through 4 processes
+    get versions 1..60. (Without the lock two could read the same version
+    and one answer 503; this load does not force that interleaving.)"""
+    from concurrent.futures import ThreadPoolExecutor
+    _, stack = pg_stack
+    body = {"cases": [{"name": "one", "stdin": "", "expected_stdout": "1\n", "hidden": False}],
+            "compare": "exact"}
+
+    def put(_):
+        status, _, doc = stack.request("PUT", "/test-suites/raced", body)
+        return status, doc.get("version") if isinstance(doc, dict) else doc
+    with ThreadPoolExecutor(12) as ex:
+        replies = list(ex.map(put, range(60)))
+    assert sorted(replies) == [(200, v) for v in range(1, 61)], replies
