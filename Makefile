@@ -58,7 +58,7 @@ VM_PKGS := $(filter-out nodejs node-typescript openjdk-17-jdk-headless golang-go
 	   systemd systemd-sysv udev dbus linux-image-amd64 initramfs-tools openssh-server \
 	   iproute2 procps python3-pytest podman crun netavark aardvark-dns iptables curl
 
-.PHONY: all run test unit api api-pg asan bench clean www fuzz fuzz-smoke rules
+.PHONY: all run test unit api api-pg asan bench bench-operations clean www fuzz fuzz-smoke rules
 
 all: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events $(BUILD)/unit_tests
 
@@ -189,6 +189,12 @@ bench:
 	@scripts/ensure-node-types
 	@$(MAKE) --no-print-directory all
 	BUILD=$(BUILD) /usr/bin/python3 bench/bench.py
+
+# Not part of make test: a million executions written straight into the
+# store (tests/history.py), the scrape time of /metrics over them, and
+# autosave latency idle and while retention deletes them (README, Operations).
+bench-operations: all
+	BUILD=$(BUILD) /usr/bin/python3 bench/operations_bench.py
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \

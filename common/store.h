@@ -119,7 +119,9 @@ enum store_stmt {
 /* What a program does with its connection; the backend tunes for it. */
 enum store_role {
 	STORE_ROLE_API,         /* short reads and writes per request; never checkpoints */
-	STORE_ROLE_RUNNER,      /* claims and results by key; the checkpointer */
+	STORE_ROLE_RUNNER,      /* claims and results by key */
+	STORE_ROLE_MAINTENANCE, /* the runner's main thread: heartbeat, sweep, the checkpointer,
+				 * retention; switches an old SQLite file to incremental vacuum */
 };
 
 /* What a step did. */

@@ -170,7 +170,7 @@ static PGconn *connect_to(const char *url, enum store_role role)
 	/* Our settings first: the URL's own win. */
 	const char *const keys[] = { "connect_timeout", "application_name", "options", "dbname", NULL };
 	const char *const values[] = {
-		PG_CONNECT_TIMEOUT, role == STORE_ROLE_RUNNER ? "engine-runner" : "engine-api",
+		PG_CONNECT_TIMEOUT, role != STORE_ROLE_API ? "engine-runner" : "engine-api",
 		PG_SESSION_OPTIONS, url, NULL,
 	};
 	int back;

@@ -214,7 +214,7 @@ int restore_store(const struct config *cfg, const char *file, int *requeued, cha
 	} else if (restore_sqlite(cfg, file, err, errlen)) {
 		return -1;
 	}
-	if (claims_open(&c, cfg, "restore", err, errlen))
+	if (claims_open(&c, cfg, "restore", STORE_ROLE_RUNNER, err, errlen))
 		return -1;
 	*requeued = claims_requeue_restored(&c);
 	if (*requeued < 0)

@@ -15,12 +15,12 @@
 #include "event_sink.h"
 #include "log.h"
 
-int claims_open(struct claims *c, const struct config *cfg, const char *runner_id,
+int claims_open(struct claims *c, const struct config *cfg, const char *runner_id, enum store_role role,
 		char *err, size_t errlen)
 {
 	c->cfg = cfg;
 	c->runner_id = runner_id;
-	c->store = store_open(cfg, STORE_ROLE_RUNNER, err, errlen);
+	c->store = store_open(cfg, role, err, errlen);
 	return c->store ? 0 : -1;
 }
 

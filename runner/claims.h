@@ -75,8 +75,11 @@ struct outcome {
 	const char *verdict;    /* a case's (judge.h); NULL otherwise */
 };
 
-/* Opens the store for runner_id (borrowed, like cfg). Returns 0, or -1 with err. */
-int claims_open(struct claims *c, const struct config *cfg, const char *runner_id,
+/*
+ * Opens the store for runner_id (borrowed, like cfg): STORE_ROLE_RUNNER for
+ * a slot, STORE_ROLE_MAINTENANCE for the main thread. Returns 0, or -1 with err.
+ */
+int claims_open(struct claims *c, const struct config *cfg, const char *runner_id, enum store_role role,
 		char *err, size_t errlen);
 void claims_close(struct claims *c);
 

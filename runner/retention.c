@@ -14,10 +14,11 @@
 #define BATCH_MAX 2000
 /* Pages one step gives back (4 KiB each). */
 #define RECLAIM_PAGES 128
-/* The pause after a step: PAUSE_FACTOR times the step's own time, so other
- * writers have the store at least 80% of the time, and never less than this. */
-#define PAUSE_FACTOR 4
-#define PAUSE_MIN_MS 5
+/* The pause after a step: PAUSE_FACTOR times the step's own time (the wait for
+ * the lock included), so other writers have the store at least two thirds of
+ * the time, more when they are busy, and never less than this. */
+#define PAUSE_FACTOR 2
+#define PAUSE_MIN_MS 2
 
 /*
  * What a batch deletes for each execution it takes, in this order, in one
@@ -70,24 +71,6 @@ static int64_t delete_batch(struct store *s, enum store_stmt id, int64_t cutoff,
 	return n;
 }
 
-/*
- * One batch of steps (purge_execution or purge_session) in a transaction.
- * Returns the rows the last step deleted (executions or sessions), or -1.
- */
-static int64_t purge_batch(struct retention *rt, const enum store_stmt *steps, size_t nsteps, int64_t cutoff)
-{
-	int64_t n = 0;
-	if (store_begin(rt->store) < 0)
-		return -1;
-	for (size_t i = 0; i < nsteps && n >= 0; i++)
-		n = delete_batch(rt->store, steps[i], cutoff, rt->batch);
-	if (n < 0 || store_commit(rt->store) < 0) {
-		store_rollback(rt->store);
-		return -1;
-	}
-	return n;
-}
-
 /* The batch's size for a wanted lock time: double while well under, halve when over. */
 static void adapt_batch(struct retention *rt, int64_t took_us)
 {
@@ -97,6 +80,33 @@ static void adapt_batch(struct retention *rt, int64_t took_us)
 		rt->batch *= 2;
 }
 
+/*
+ * One batch of steps (purge_execution or purge_session) in a transaction.
+ * Returns the rows the last step deleted (executions or sessions), or -1;
+ * the batch's size adapts to how long it held the write lock (the wait
+ * for the lock not counted: that is other writers' time, not the batch's).
+ */
+static int64_t purge_batch(struct retention *rt, const enum store_stmt *steps, size_t nsteps, int64_t cutoff)
+{
+	int64_t n = 0;
+	if (store_begin(rt->store) < 0)
+		return -1;
+	int64_t locked = mono_us();
+	for (size_t i = 0; i < nsteps && n >= 0; i++)
+		n = delete_batch(rt->store, steps[i], cutoff, rt->batch);
+	if (n < 0 || store_commit(rt->store) < 0) {
+		store_rollback(rt->store);
+		return -1;
+	}
+	int64_t held_us = mono_us() - locked;
+	if (n > 0) {
+		adapt_batch(rt, held_us);
+		log_debug("retention: %lld row(s) in %lld us; next batch %d", (long long)n, (long long)held_us,
+			  rt->batch);
+	}
+	return n;
+}
+
 /* The first thing there is to do, done once. Returns what it did (rows or pages), 0 if nothing, -1. */
 static int64_t step(struct retention *rt, int64_t now)
 {
@@ -104,10 +114,7 @@ static int64_t step(struct retention *rt, int64_t now)
 	int64_t n;
 	if (c->execution_retention_days > 0) {
 		int64_t cutoff = now - c->execution_retention_days * DAY_MS;
-		int64_t started = mono_us();
 		if ((n = purge_batch(rt, purge_execution, NSTEPS(purge_execution), cutoff)) != 0) {
-			if (n > 0)
-				adapt_batch(rt, mono_us() - started);
 			rt->executions += n > 0 ? n : 0;
 			return n;
 		}
@@ -141,7 +148,7 @@ void retention_tick(struct retention *rt, int64_t now)
 		return;
 	int64_t started = mono_us();
 	int64_t n = step(rt, now_ms());
-	int64_t took_ms = (mono_us() - started) / 1000;
+	int64_t took_ms = (mono_us() - started + 999) / 1000;
 	if (n > 0) {
 		int64_t pause = PAUSE_FACTOR * took_ms;
 		rt->next_ms = mono_ms() + (pause > PAUSE_MIN_MS ? pause : PAUSE_MIN_MS);

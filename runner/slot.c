@@ -323,7 +323,7 @@ static int open_claims(struct slot *s, struct claims *claims)
 {
 	struct runner *r = s->runner;
 	char err[256];
-	while (claims_open(claims, &r->cfg, r->id, err, sizeof(err))) {
+	while (claims_open(claims, &r->cfg, r->id, STORE_ROLE_RUNNER, err, sizeof(err))) {
 		log_error("slot %d: store: %s (retrying)", s->index, err);
 		for (int i = 0; i < 10; i++) {
 			if (atomic_load(&r->stopping))

@@ -18,7 +18,7 @@ static int fixture_open(struct fixture *f, const char *runner_id)
 	memset(f, 0, sizeof(*f));
 	if (data_dir_new(&f->cfg))
 		return -1;
-	return claims_open(&f->c, &f->cfg, runner_id, err, sizeof(err));
+	return claims_open(&f->c, &f->cfg, runner_id, STORE_ROLE_RUNNER, err, sizeof(err));
 }
 
 static void fixture_close(struct fixture *f)
