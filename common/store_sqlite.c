@@ -54,14 +54,15 @@ static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	return -1;
 }
 
-static int user_version(sqlite3 *db)
+/* One integer a PRAGMA returns; -1 if it cannot be read. */
+static int64_t pragma_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
-	int v = -1;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
+		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
 }
@@ -71,7 +72,7 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 {
 	if (exec_sql(db, "BEGIN IMMEDIATE", err, errlen))
 		return -1;
-	int v = user_version(db);
+	int v = (int)pragma_int(db, "PRAGMA user_version");
 	if (v < 0) {
 		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
 		goto fail;
@@ -157,19 +158,6 @@ static int set_pragmas(sqlite3 *db, char *err, size_t errlen)
 			return -1;
 		usleep(10000);
 	}
-}
-
-/* One integer a PRAGMA returns; -1 if it cannot be read. */
-static int64_t pragma_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 /*

@@ -294,22 +294,47 @@ static bool reads_executions_only_through(const char *plan, const char *const *a
  * running claims, through their partial indexes (bounded by
  * max_queue_depth and the slots).
  */
+/* Checks the plan of each statement of ids with ok; prints the plans it refuses. */
+static void check_plans(const struct config *cfg, const enum store_stmt *ids, size_t n,
+			bool (*ok)(const char *plan))
+{
+	char plan[4096];
+	for (size_t i = 0; i < n; i++) {
+		query_plan(cfg, ids[i], plan, sizeof(plan));
+		bool good = !strstr(plan, "cannot explain") && ok(plan);
+		if (!good)
+			fprintf(stderr, "  statement %d: %s\n", (int)ids[i], plan);
+		CHECK(good);
+	}
+}
+
+static bool reads_only_live_executions(const char *plan)
+{
+	static const char *const live[] = { "INDEX executions_queued", "INDEX executions_running", NULL };
+	return reads_executions_only_through(plan, live);
+}
+
+static bool scans_no_table(const char *plan)
+{
+	return !strstr(plan, "SCAN executions") && !strstr(plan, "SCAN execution_") && !strstr(plan, "SCAN sessions") &&
+	       !strstr(plan, "SCAN session_");
+}
+
+/*
+ * A scrape's cost must not grow with history: the statements of /metrics
+ * read the counter tables, and of executions only the queue and the
+ * running claims, through their partial indexes (bounded by
+ * max_queue_depth and the slots).
+ */
 TEST(metrics_statements_never_scan_the_executions_history)
 {
 	static const enum store_stmt scrape[] = {
 		STMT_METRICS_BY_STATUS, STMT_METRICS_BY_LANGUAGE, STMT_METRICS_COUNTER, STMT_METRICS_BUCKETS,
 		STMT_METRICS_VERDICTS, STMT_METRICS_STORE_SIZE, STMT_METRICS_RUNNERS, STMT_QUEUE_STATS,
 	};
-	static const char *const live[] = { "INDEX executions_queued", "INDEX executions_running", NULL };
-	char plan[4096];
 	struct fixture f;
 	REQUIRE(fixture_open(&f) == 0);
-	for (size_t i = 0; i < sizeof(scrape) / sizeof(scrape[0]); i++) {
-		query_plan(&f.cfg, scrape[i], plan, sizeof(plan));
-		if (!reads_executions_only_through(plan, live) || strstr(plan, "cannot explain"))
-			fprintf(stderr, "  statement %d: %s\n", (int)scrape[i], plan);
-		CHECK(reads_executions_only_through(plan, live) && !strstr(plan, "cannot explain"));
-	}
+	check_plans(&f.cfg, scrape, sizeof(scrape) / sizeof(scrape[0]), reads_only_live_executions);
 	fixture_close(&f);
 }
 
@@ -320,18 +345,9 @@ TEST(retention_batches_find_their_rows_by_index)
 		STMT_PURGE_EVENTS, STMT_PURGE_STDIN, STMT_PURGE_EXECUTIONS, STMT_PURGE_SUBMISSIONS,
 		STMT_PURGE_SESSIONS, STMT_PURGE_EXECUTION_FILES, STMT_PURGE_SESSION_FILES,
 	};
-	char plan[4096];
 	struct fixture f;
 	REQUIRE(fixture_open(&f) == 0);
-	for (size_t i = 0; i < sizeof(purge) / sizeof(purge[0]); i++) {
-		query_plan(&f.cfg, purge[i], plan, sizeof(plan));
-		bool scans = strstr(plan, "SCAN executions") || strstr(plan, "SCAN execution_") ||
-			     strstr(plan, "SCAN sessions") || strstr(plan, "SCAN session_") ||
-			     strstr(plan, "cannot explain");
-		if (scans)
-			fprintf(stderr, "  statement %d: %s\n", (int)purge[i], plan);
-		CHECK(!scans);
-	}
+	check_plans(&f.cfg, purge, sizeof(purge) / sizeof(purge[0]), scans_no_table);
 	fixture_close(&f);
 }
 
