@@ -144,3 +144,46 @@ def test_concurrent_puts_of_one_test_suite_each_get_a_version(pg_stack):
     with ThreadPoolExecutor(12) as ex:
         replies = list(ex.map(put, range(60)))
     assert sorted(replies) == [(200, v) for v in range(1, 61)], replies
+
+
+def test_metrics_answer_store_up_0_while_postgresql_is_down(pg_stack):
+    server, stack = pg_stack
+    assert "code_exec_store_up 1\n" in stack.request("GET", "/metrics")[2]
+    server.stop()
+    try:
+        status, _, body = stack.request("GET", "/metrics")
+        assert status == 200 and "code_exec_store_up 0\n" in body
+        assert "code_exec_executions_accepted_total" not in body and "code_exec_data_dir_available_bytes" in body
+    finally:
+        server.start()
+    assert "code_exec_store_up 1\n" in stack.request("GET", "/metrics")[2]
+
+
+def test_retention_deletes_on_postgresql_and_the_counters_stay(pg_server, tmp_path, monkeypatch):
+    """The purge statements in PostgreSQL's dialect: an execution finished 3
+    days ago goes with its events, its session (not saved for 3 days) after
+    it; the finished counter keeps it."""
+    config = tmp_path / "engine.conf"
+    config.write_text((REPO / "conf" / "engine.conf").read_text()
+                      + "execution_retention_days = 1\nsession_idle_days = 1\nretention_interval_ms = 200\n"
+                      + f"languages_file = {REPO / 'conf' / 'languages.conf'}\n")
+    monkeypatch.setenv("ENGINE_CONFIG", str(config))
+    if not pg_server.running:
+        pg_server.start()
+    for stack in running(Stack(store_url=pg_server.new_database())):
+        done = stack.execute("print('old')")
+        eid, sid = done["execution_id"], done["session_id"]
+        counted = pg.query_rows(stack.store_url, "SELECT sum(value) FROM metric_counts WHERE name = 'finished'")
+        pg.query_rows(stack.store_url, f"UPDATE executions SET finished_at = finished_at - 3 * 86400000 "
+                                       f"WHERE id = '{eid}' RETURNING id")
+        pg.query_rows(stack.store_url, f"UPDATE sessions SET updated_at = updated_at - 3 * 86400000 "
+                                       f"WHERE id = '{sid}' RETURNING id")
+        deadline = time.monotonic() + 15
+        while stack.request("GET", f"/code-sessions/{sid}")[0] != 404:
+            assert time.monotonic() < deadline, "the idle session was not deleted"
+            time.sleep(0.2)
+        assert stack.request("GET", f"/executions/{eid}")[0] == 404
+        assert pg.query_rows(stack.store_url, f"SELECT count(*) FROM execution_events "
+                                              f"WHERE execution_id = '{eid}'") == [("0",)]
+        assert pg.query_rows(stack.store_url, "SELECT sum(value) FROM metric_counts "
+                                              "WHERE name = 'finished'") == counted
