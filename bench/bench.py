@@ -32,6 +32,7 @@ from events_bench import events, print_events  # noqa: E402
 from grading_bench import grading, print_grading  # noqa: E402
 from fairness_bench import fairness, print_fairness  # noqa: E402
 from warm_bench import print_warm_start, warm_start  # noqa: E402
+from data_bench import data_packages, print_data_packages  # noqa: E402
 
 HELLO = 'print("hello")\n'
 HOG = "while True: pass\n"
@@ -259,6 +260,7 @@ def print_table(r):
     print_grading(r["grading"], r["reference"])
     print_fairness(r["fairness"])
     print_events(r["events"])
+    print_data_packages(r["data_packages"])
 
 
 def main():
@@ -284,6 +286,7 @@ def main():
         sampler.sample()
         r["noisy"] = noisy(comp)
         r["languages"] = languages(c)
+        r["data_packages"] = data_packages(Client, comp.port, pct)
         r["grading"] = grading(c)
         r["fairness"] = fairness(comp, Client, pct)
         r["events"] = events(comp, Client, wrk, pct)

@@ -41,6 +41,8 @@ static const struct key keys[] = {
 	NUM_KEY(max_stdin_bytes, "65536", 0, 16L << 20),
 	NUM_KEY(max_session_files, "64", 1, 4096),
 	NUM_KEY(max_session_bytes, "1048576", 1, 64L << 20),
+	NUM_KEY(max_artifacts, "16", 0, 1024),
+	NUM_KEY(max_artifact_bytes, "4194304", 4096, 256L << 20),
 	LIMIT_KEY(wall_time_ms, "5000", 100, 600000),
 	LIMIT_KEY(cpu_time_ms, "5000", 100, 600000),
 	LIMIT_KEY(memory_mb, "256", 16, 65536),

@@ -23,6 +23,8 @@ struct config {
 	long max_stdin_bytes;
 	int max_session_files;           /* files of one session, its entry included */
 	long max_session_bytes;          /* all of one session's files together */
+	int max_artifacts;               /* files a run may leave in out/ */
+	long max_artifact_bytes;         /* all of them together, checked as they are written */
 	struct sandbox_limits limits;    /* per execution */
 	int max_queue_depth;             /* QUEUED executions, all sessions */
 	int max_runs_per_session;        /* QUEUED + RUNNING for one session */

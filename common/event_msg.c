@@ -7,7 +7,7 @@
 
 static const char *const kind_names[EVENT__KINDS] = {
 	[EVENT_STATUS] = "status", [EVENT_STDOUT] = "stdout",
-	[EVENT_STDERR] = "stderr", [EVENT_DONE] = "done",
+	[EVENT_STDERR] = "stderr", [EVENT_DONE] = "done", [EVENT_ARTIFACT] = "artifact",
 };
 
 const char *event_kind_name(enum event_kind kind)

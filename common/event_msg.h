@@ -5,8 +5,10 @@
  *   "ev1 <execution id> <event id> <attempt> <kind> <offset>\n<data>"
  *
  * Kinds: status (data: the status name), stdout and stderr (data: the
- * chunk, UTF-8; offset: its byte offset in the stream), done (no data: the
- * result is in the store now). The store holds the same events (but done)
+ * chunk, UTF-8; offset: its byte offset in the stream), artifact (data:
+ * {"path", "size", "content_type"} of a file the run left in out/, sent as
+ * the run ends, before its final status), done (no data: the result is in
+ * the store now). The store holds the same events (but done)
  * for replay, so a lost message costs only latency.
  */
 #ifndef ENGINE_EVENT_MSG_H
@@ -17,7 +19,7 @@
 
 #include "util.h"
 
-enum event_kind { EVENT_STATUS, EVENT_STDOUT, EVENT_STDERR, EVENT_DONE, EVENT__KINDS };
+enum event_kind { EVENT_STATUS, EVENT_STDOUT, EVENT_STDERR, EVENT_DONE, EVENT_ARTIFACT, EVENT__KINDS };
 
 /* The id of the n-th event (from 1) of an attempt: ids increase across attempts. */
 #define EVENT_ID(attempt, n) (((int64_t)(attempt) << 32) | (int64_t)(n))

@@ -102,6 +102,7 @@ enum store_stmt {
 	STMT_PURGE_SESSIONS,
 	STMT_PURGE_EXECUTION_FILES,     /* a run's snapshot of its session's files */
 	STMT_PURGE_SESSION_FILES,       /* a session's files, in the batch of STMT_PURGE_SESSIONS */
+	STMT_PURGE_ARTIFACTS,           /* a run's artifacts */
 	/* runner: how many runs the learner of a claimed execution has running (its CPU weight) */
 	STMT_LEARNER_RUNNING,
 	/* files of a session beside its entry (fcgi_app), snapshotted per run (the runner reads them) */
@@ -113,6 +114,10 @@ enum store_stmt {
 	STMT_SESSION_SOURCE_BYTES,
 	STMT_EXECUTION_FILES_SNAPSHOT,
 	STMT_EXECUTION_FILES,
+	/* artifacts: written with a run's result (runner), listed and served (fcgi_app) */
+	STMT_ARTIFACT_INSERT,
+	STMT_ARTIFACT_LIST,
+	STMT_ARTIFACT_GET,
 	STMT__MAX
 };
 

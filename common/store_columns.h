@@ -90,6 +90,15 @@ enum file_column {
 	FILE__NCOLUMNS
 };
 
+/* STMT_ARTIFACT_LIST: an execution's artifacts, by path. */
+#define ARTIFACT_COLUMNS "path, size, content_type"
+enum artifact_column {
+	ARTIFACT_PATH,
+	ARTIFACT_SIZE,
+	ARTIFACT_CONTENT_TYPE,
+	ARTIFACT__NCOLUMNS
+};
+
 /* STMT_CLAIM: what a slot needs to run the execution it claimed. */
 #define CLAIM_COLUMNS "id, attempt, source_code, stdin, language, kind, interactive, " \
 	"submission_id, time_limit_ms, expected_stdout, compare, case_index"

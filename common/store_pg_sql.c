@@ -191,6 +191,11 @@ const char *const pg_migrations[] = {
 	"CREATE TABLE execution_files ("
 	" execution_id TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL,"
 	" PRIMARY KEY (execution_id, path));",
+	/* 13 */
+	"CREATE TABLE execution_artifacts ("
+	" execution_id TEXT NOT NULL, path TEXT NOT NULL, content_type TEXT NOT NULL,"
+	" size BIGINT NOT NULL, data TEXT NOT NULL,"
+	" PRIMARY KEY (execution_id, path));",
 };
 const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]));
 
@@ -430,6 +435,13 @@ const char *const pg_sql[STMT__MAX] = {
 		"INSERT INTO execution_files (execution_id, path, content) "
 		"SELECT $1::text, path, content FROM session_files WHERE session_id = $2",
 	[STMT_EXECUTION_FILES] = "SELECT " FILE_COLUMNS " FROM execution_files WHERE execution_id = $1 ORDER BY path",
+	[STMT_ARTIFACT_INSERT] =
+		"INSERT INTO execution_artifacts (execution_id, path, content_type, size, data) "
+		"VALUES ($1, $2, $3, $4, $5)",
+	[STMT_ARTIFACT_LIST] =
+		"SELECT " ARTIFACT_COLUMNS " FROM execution_artifacts WHERE execution_id = $1 ORDER BY path",
+	[STMT_ARTIFACT_GET] =
+		"SELECT content_type, data FROM execution_artifacts WHERE execution_id = $1 AND path = $2",
 	[STMT_OWNER_SESSION] = "SELECT owner FROM sessions WHERE id = $1",
 	[STMT_OWNER_EXECUTION] =
 		"SELECT s.owner FROM executions e JOIN sessions s ON s.id = e.session_id WHERE e.id = $1",
@@ -444,6 +456,7 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_PURGE_SESSIONS] = "DELETE FROM sessions WHERE id IN (" PURGE_SESSION_BATCH ")",
 	[STMT_PURGE_SESSION_FILES] = "DELETE FROM session_files WHERE session_id IN (" PURGE_SESSION_BATCH ")",
 	[STMT_PURGE_EXECUTION_FILES] = "DELETE FROM execution_files WHERE execution_id IN (" PURGE_BATCH ")",
+	[STMT_PURGE_ARTIFACTS] = "DELETE FROM execution_artifacts WHERE execution_id IN (" PURGE_BATCH ")",
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = $1 AND seq > $2 "
 		"ORDER BY seq",

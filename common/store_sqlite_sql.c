@@ -173,6 +173,12 @@ const char *const sqlite_migrations[] = {
 	"CREATE TABLE execution_files ("
 	" execution_id TEXT NOT NULL, path TEXT NOT NULL, content TEXT NOT NULL,"
 	" PRIMARY KEY (execution_id, path)) WITHOUT ROWID;",
+	/* 13: the files a run left in out/ (its artifacts), kept with its
+	 * result; data: the bytes as base64, text in every backend. */
+	"CREATE TABLE execution_artifacts ("
+	" execution_id TEXT NOT NULL, path TEXT NOT NULL, content_type TEXT NOT NULL,"
+	" size INTEGER NOT NULL, data TEXT NOT NULL,"
+	" PRIMARY KEY (execution_id, path)) WITHOUT ROWID;",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -430,6 +436,7 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_PURGE_SESSIONS] = "DELETE FROM sessions WHERE id IN (" PURGE_SESSION_BATCH ")",
 	[STMT_PURGE_SESSION_FILES] = "DELETE FROM session_files WHERE session_id IN (" PURGE_SESSION_BATCH ")",
 	[STMT_PURGE_EXECUTION_FILES] = "DELETE FROM execution_files WHERE execution_id IN (" PURGE_BATCH ")",
+	[STMT_PURGE_ARTIFACTS] = "DELETE FROM execution_artifacts WHERE execution_id IN (" PURGE_BATCH ")",
 	[STMT_SESSION_FILES] = "SELECT " FILE_COLUMNS " FROM session_files WHERE session_id = ?1 ORDER BY path",
 	/* The entry first, as the path '' (its name is the language's file). */
 	[STMT_SESSION_FILE_SIZES] =
@@ -449,6 +456,13 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"INSERT INTO execution_files (execution_id, path, content) "
 		"SELECT ?1, path, content FROM session_files WHERE session_id = ?2",
 	[STMT_EXECUTION_FILES] = "SELECT " FILE_COLUMNS " FROM execution_files WHERE execution_id = ?1 ORDER BY path",
+	[STMT_ARTIFACT_INSERT] =
+		"INSERT INTO execution_artifacts (execution_id, path, content_type, size, data) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_ARTIFACT_LIST] =
+		"SELECT " ARTIFACT_COLUMNS " FROM execution_artifacts WHERE execution_id = ?1 ORDER BY path",
+	[STMT_ARTIFACT_GET] =
+		"SELECT content_type, data FROM execution_artifacts WHERE execution_id = ?1 AND path = ?2",
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = ?1 AND seq > ?2 "
 		"ORDER BY seq",

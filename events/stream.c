@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "artifact.h"
 #include "log.h"
 #include "ownership.h"
 #include "render.h"
@@ -80,13 +81,19 @@ static bool queue_event(struct conn *c, int64_t id, const char *kind, json_objec
 	return ok;
 }
 
-/* A status or output event; force: the first of a catch-up always goes. */
+/* A status, output or artifact event; force: the first of a catch-up always goes. */
 static bool send_event(struct events *ev, struct conn *c, int64_t id, int attempt, const char *kind,
 		       int64_t offset, const char *data, size_t len, bool force)
 {
 	json_object *o = json_object_new_object();
+	json_object *artifact;
 	if (strcmp(kind, "status") == 0) {
 		json_object_object_add(o, "status", json_object_new_string_len(data, (int)len));
+	} else if (strcmp(kind, "artifact") == 0 && (artifact = json_tokener_parse(data))) {
+		/* {"path", "size", "content_type"}, as the execution lists it */
+		json_object_object_foreach(artifact, key, val)
+			json_object_object_add(o, key, json_object_get(val));
+		json_object_put(artifact);
 	} else {
 		json_object_object_add(o, "data", json_object_new_string_len(data, (int)len));
 		json_object_object_add(o, "offset", json_object_new_int64(offset));
@@ -108,6 +115,10 @@ static json_object *execution_object(struct events *ev, const char *id)
 	store_bind_str(q, 1, id);
 	json_object *o = store_step(q) == STORE_ROW ? render_execution(q) : NULL;
 	store_reset(q);
+	if (o && artifacts_add(ev->store, id, o) < 0) {
+		json_object_put(o);
+		o = NULL;
+	}
 	return o;
 }
 

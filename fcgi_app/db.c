@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "artifact.h"
 #include "log.h"
 #include "render.h"
 
@@ -225,7 +226,33 @@ enum db_status db_execution_get(struct store *s, const char *id, json_object **o
 {
 	struct store_query *q = store_query(s, STMT_EXECUTION_GET);
 	store_bind_str(q, 1, id);
-	return db_one_row(s, q, render_execution, out, "get execution");
+	enum db_status st = db_one_row(s, q, render_execution, out, "get execution");
+	if (st == DB_OK && artifacts_add(s, id, *out) < 0) {
+		json_object_put(*out);
+		*out = NULL;
+		st = db_failed(s, "artifacts");
+	}
+	return st;
+}
+
+enum db_status db_artifact_get(struct store *s, const char *id, const char *path, char **data, size_t *len)
+{
+	struct store_query *q = store_query(s, STMT_ARTIFACT_GET);
+	store_bind_str(q, 1, id);
+	store_bind_str(q, 2, path);
+	enum store_rc rc = store_step(q);
+	enum db_status st = DB_OK;
+	*data = NULL;
+	if (rc == STORE_ROW) {
+		size_t n;
+		const char *text = store_column_text(q, 1, &n);
+		if (!text || !(*data = artifact_decode(text, n, len)))
+			st = db_failed(s, "decode artifact");
+	} else {
+		st = rc == STORE_DONE ? DB_NOT_FOUND : db_failed(s, "get artifact");
+	}
+	store_reset(q);
+	return st;
 }
 
 /* Runs a cancel write of execution id (?1; ?2 is now when the statement takes it).
@@ -325,8 +352,19 @@ enum db_status db_execution_list(struct store *s, const char *session_id, int64_
 	enum db_status st = session_exists(s, session_id);
 	if (st != DB_OK)
 		return st;
-	return db_page(s, STMT_EXECUTION_LIST, session_id, before, limit, EXECUTION_SEQ, execution_item,
-		       "executions", out);
+	st = db_page(s, STMT_EXECUTION_LIST, session_id, before, limit, EXECUTION_SEQ, execution_item,
+		     "executions", out);
+	/* After the page's query is done: one connection runs one statement at a time. */
+	json_object *items = st == DB_OK ? json_object_object_get(*out, "executions") : NULL;
+	for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+		json_object *e = json_object_array_get_idx(items, i);
+		if (artifacts_add(s, json_object_get_string(json_object_object_get(e, "execution_id")), e) < 0) {
+			json_object_put(*out);
+			*out = NULL;
+			return db_failed(s, "artifacts");
+		}
+	}
+	return st;
 }
 
 /* The runners alive at now, rendered, into the array list. */

@@ -168,6 +168,9 @@ enum db_status db_transaction(struct store *s, enum db_status (*fn)(struct store
 enum db_status db_one_row(struct store *s, struct store_query *q, json_object *(*fn)(struct store_query *),
 			  json_object **out, const char *what);
 
+/* The bytes of artifact path of execution id: *data (malloc'd, *len bytes). DB_NOT_FOUND: none. */
+enum db_status db_artifact_get(struct store *s, const char *id, const char *path, char **data, size_t *len);
+
 /* Logs what failed with the store's message; returns DB_ERROR. */
 enum db_status db_failed(struct store *s, const char *what);
 

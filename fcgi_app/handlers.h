@@ -15,6 +15,7 @@ typedef void handler_fn(struct app *app, struct request *req, struct response *r
 
 handler_fn session_create, session_get, session_update, session_run, session_check;
 handler_fn file_put, file_delete;      /* one file of a session */
+handler_fn artifact_get;               /* a file a run left in out/ */
 handler_fn execution_get, execution_list, execution_cancel, execution_stdin, health_get;
 handler_fn languages_get;      /* handlers_languages.c */
 handler_fn suite_put, suite_get, suite_delete;  /* handlers_suite.c */

@@ -1,4 +1,10 @@
 /* GET /executions/{id}, POST /executions/{id}/cancel and /stdin, GET /code-sessions/{id}/executions, GET /health. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "artifact.h"
 #include "handlers.h"
 #include "render.h"
 #include "store_stdin.h"
@@ -8,6 +14,54 @@ void execution_get(struct app *app, struct request *req, struct response *res)
 	json_object *out = NULL;
 	enum db_status s = db_execution_get(app->store, req->id, &out);
 	reply_db_result(res, s, 200, out, "execution");
+}
+
+/*
+ * A file's name for Content-Disposition, as RFC 5987's filename*: every
+ * byte but [A-Za-z0-9._-] percent-encoded, so no name the program chose
+ * can break the header (CR, LF, quotes) or be read two ways.
+ */
+static void attachment(char *out, size_t size, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int n = snprintf(out, size, "attachment; filename*=UTF-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p && (size_t)n + 4 < size; p++) {
+		if (isalnum(*p) || strchr("._-", *p)) {
+			out[n++] = (char)*p;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[*p >> 4];
+			out[n++] = hex[*p & 15];
+		}
+	}
+	out[n] = '\0';
+}
+
+/*
+ * GET /executions/{id}/artifacts/{path}: the bytes, with the type their
+ * name gives (artifact.h). Whatever the program wrote, it never runs in
+ * the API's origin: anything but the safe types is a download, nothing is
+ * sniffed (nosniff, on every reply), and a sandboxing CSP keeps an SVG's
+ * scripts and links from running even when opened directly.
+ */
+void artifact_get(struct app *app, struct request *req, struct response *res)
+{
+	const char *type = content_type_of(req->file_path);     /* as stored: the same function chose it */
+	char *data;
+	size_t len;
+	enum db_status s = db_artifact_get(app->store, req->id, req->file_path, &data, &len);
+	if (s == DB_NOT_FOUND) {
+		reply_error(res, ERR_NOT_FOUND, "path", "the execution has no artifact at this path");
+		return;
+	}
+	if (s != DB_OK) {
+		reply_db_status(res, s, "execution");
+		return;
+	}
+	res->csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox";
+	if (strcmp(type, CONTENT_TYPE_DOWNLOAD) == 0)
+		attachment(res->disposition, sizeof(res->disposition), req->file_path);
+	http_reply_bytes(res, 200, type, data, len);
 }
 
 void execution_cancel(struct app *app, struct request *req, struct response *res)

@@ -111,6 +111,7 @@ void http_reply(struct response *res, int status, json_object *body)
 	json_object_put(res->body);
 	free(res->text);
 	res->text = NULL;
+	res->text_len = 0;
 	res->status = status;
 	res->body = body;
 }
@@ -122,6 +123,33 @@ void http_reply_text(struct response *res, int status, const char *content_type,
 	res->content_type = content_type;
 }
 
+void http_reply_bytes(struct response *res, int status, const char *content_type, char *data, size_t len)
+{
+	http_reply_text(res, status, content_type, data);
+	res->text_len = len;
+}
+
+/* The headers of a reply that only some carry, after the fixed ones. */
+static int optional_headers(const struct response *res, char *head, size_t size)
+{
+	int n = 0;
+	if (res->request_id)
+		n += snprintf(head + n, size - (size_t)n, "X-Request-Id: %s\r\n", res->request_id);
+	if (res->allow)
+		n += snprintf(head + n, size - (size_t)n, "Allow: %s\r\n", res->allow);
+	if (res->www_authenticate)
+		n += snprintf(head + n, size - (size_t)n, "WWW-Authenticate: %s\r\n", res->www_authenticate);
+	if (res->retry_after > 0)
+		n += snprintf(head + n, size - (size_t)n, "Retry-After: %d\r\n", res->retry_after);
+	if (res->location[0])
+		n += snprintf(head + n, size - (size_t)n, "Location: %s\r\n", res->location);
+	if (res->disposition[0])
+		n += snprintf(head + n, size - (size_t)n, "Content-Disposition: %s\r\n", res->disposition);
+	if (res->csp)
+		n += snprintf(head + n, size - (size_t)n, "Content-Security-Policy: %s\r\n", res->csp);
+	return n;
+}
+
 void http_send(struct response *res, FCGX_Stream *out)
 {
 	size_t len = 0;
@@ -130,26 +158,16 @@ void http_send(struct response *res, FCGX_Stream *out)
 	bool text = res->text != NULL;
 	if (text) {
 		body = res->text;
-		len = strlen(body);
+		len = res->text_len ? res->text_len : strlen(body);
 	}
 	bool empty = res->status == 204;        /* a preflight's answer: no body at all */
 	/* libfcgi's own printf lacks %zu and friends: format headers with ours. */
-	char head[1280];
+	char head[2048];
 	int n = snprintf(head, sizeof(head), "Status: %d %s\r\nContent-Type: %s\r\n"
 			 "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Length: %zu\r\n%s",
 			 res->status, http_status_text(res->status),
 			 text ? res->content_type : "application/json", empty ? 0 : text ? len : len + 1, res->cors);
-	if (res->request_id)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "X-Request-Id: %s\r\n", res->request_id);
-	if (res->allow)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "Allow: %s\r\n", res->allow);
-	if (res->www_authenticate)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "WWW-Authenticate: %s\r\n",
-			      res->www_authenticate);
-	if (res->retry_after > 0)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "Retry-After: %d\r\n", res->retry_after);
-	if (res->location[0])
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "Location: %s\r\n", res->location);
+	n += optional_headers(res, head + n, sizeof(head) - (size_t)n);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
 	FCGX_PutStr(head, n, out);
 	if (!empty) {
@@ -161,6 +179,7 @@ void http_send(struct response *res, FCGX_Stream *out)
 	res->body = NULL;
 	free(res->text);
 	res->text = NULL;
+	res->text_len = 0;
 }
 
 void http_request_free(struct request *req)

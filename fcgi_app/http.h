@@ -44,7 +44,10 @@ struct response {
 	char location[128];
 	json_object *body;              /* owned */
 	char *text;                     /* owned; sent instead of body when set */
+	size_t text_len;                /* its length; 0: strlen(text) */
 	const char *content_type;       /* of text */
+	char disposition[400];          /* a Content-Disposition header's value, or "" */
+	const char *csp;                /* a Content-Security-Policy header's value, or NULL */
 	const char *request_id;         /* echoed as X-Request-Id */
 };
 
@@ -65,6 +68,9 @@ void http_reply(struct response *res, int status, json_object *body);
 
 /* Sets a successful non-JSON reply: text (malloc'd, ownership passes to res). */
 void http_reply_text(struct response *res, int status, const char *content_type, char *text);
+
+/* Sets a successful reply of len raw bytes (malloc'd, ownership passes to res). */
+void http_reply_bytes(struct response *res, int status, const char *content_type, char *data, size_t len);
 
 /* Writes headers and body to out and frees the reply. */
 void http_send(struct response *res, FCGX_Stream *out);

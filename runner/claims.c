@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "artifact.h"
 #include "event_sink.h"
+#include "sandbox.h"
 #include "log.h"
 
 int claims_open(struct claims *c, const struct config *cfg, const char *runner_id, enum store_role role,
@@ -281,6 +283,31 @@ static int write_result(struct claims *c, const struct claim *cl, const struct o
 	return written;
 }
 
+/* The run's artifacts, beside its result in the same transaction. */
+static int write_artifacts(struct claims *c, const struct claim *cl, const struct outcome *o)
+{
+	for (int i = 0; i < o->nartifacts; i++) {
+		const struct sandbox_file *f = &o->artifacts[i];
+		struct store_query *q = store_query(c->store, STMT_ARTIFACT_INSERT);
+		size_t len;
+		char *data = artifact_encode(f->data, f->len, &len);
+		int rc;
+
+		if (!data)
+			return -1;
+		store_bind_str(q, 1, cl->id);
+		store_bind_str(q, 2, f->name);
+		store_bind_str(q, 3, content_type_of(f->name));
+		store_bind_int64(q, 4, (int64_t)f->len);
+		store_bind_text(q, 5, data, len);
+		rc = run_write(c, q, "artifact");
+		free(data);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The cases a failing case decides (claims_finish). */
 static int skip_rest(struct claims *c, const struct claim *cl, const char *verdict)
 {
@@ -302,6 +329,8 @@ static int finish_once(struct claims *c, const struct claim *cl, const struct ou
 		return -1;
 	written = write_result(c, cl, o);
 	if (written == 1 && decides && skip_rest(c, cl, o->verdict) < 0)
+		written = -1;
+	if (written == 1 && write_artifacts(c, cl, o) < 0)
 		written = -1;
 	if (written < 0 || store_commit(c->store) < 0) {
 		store_rollback(c->store);

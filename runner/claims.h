@@ -52,6 +52,8 @@ struct claim {
 	int learner_running;    /* runs of the learner who started it running, it included */
 };
 
+struct sandbox_file;
+
 /* What to write back. Strings are raw bytes; claims_finish makes them UTF-8. */
 struct outcome {
 	const char *status;     /* COMPLETED FAILED TIMEOUT */
@@ -73,6 +75,8 @@ struct outcome {
 	bool compile_cached;
 	const char *diagnostics; /* a check's, JSON; NULL otherwise */
 	const char *verdict;    /* a case's (judge.h); NULL otherwise */
+	const struct sandbox_file *artifacts;   /* what the run left in out/ (sandbox.h) */
+	int nartifacts;
 };
 
 /*

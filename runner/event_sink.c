@@ -1,5 +1,6 @@
 #include "event_sink.h"
 
+#include <json.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -195,6 +196,23 @@ void event_sink_tick(struct event_sink *s)
 {
 	if (s && mono_ms() >= s->flush_at)
 		flush(s);
+}
+
+void event_sink_artifact(struct event_sink *s, const char *path, size_t size, const char *content_type)
+{
+	if (!s)
+		return;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+	json_object_object_add(o, "content_type", json_object_new_string(content_type));
+	size_t len;
+	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+							     &len);
+	char *data = strndup(text, len);
+	if (data)
+		emit(s, EVENT_ARTIFACT, 0, data, len);
+	json_object_put(o);
 }
 
 void event_sink_end(struct event_sink *s)

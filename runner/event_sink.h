@@ -75,6 +75,9 @@ int64_t event_sink_due(const struct event_sink *s);
 /* Writes the batch if it is due. NULL-safe. */
 void event_sink_tick(struct event_sink *s);
 
+/* A file the run left in out/, kept as an artifact: path, size and content type. NULL-safe on s. */
+void event_sink_artifact(struct event_sink *s, const char *path, size_t size, const char *content_type);
+
 /* Output ended: sends what an incomplete sequence held, writes the batch. */
 void event_sink_end(struct event_sink *s);
 

@@ -30,6 +30,7 @@ static const enum store_stmt purge_execution[] = {
 	STMT_PURGE_EVENTS,
 	STMT_PURGE_STDIN,
 	STMT_PURGE_EXECUTION_FILES,
+	STMT_PURGE_ARTIFACTS,
 	STMT_PURGE_EXECUTIONS,
 };
 #define NSTEPS(a) (sizeof(a) / sizeof((a)[0]))

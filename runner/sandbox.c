@@ -210,11 +210,15 @@ int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
 	s->stdin_data = job->stdin_data;
 	s->stdin_len = job->stdin_len;
 	s->stdin_fd = -1;
+	s->art_fd = -1;
 	s->syntax_fd = s->child.syntax_fd = -1;
 	s->lib_fd = -1;
 	fill_root_opts(s, job);
 	snprintf(s->tmp_opts, sizeof s->tmp_opts, "size=%dm,nr_inodes=%d,mode=1777",
 		 l->tmpfs_mb, TMP_INODES);
+	/* One inode more than files: the tmpfs's root directory is one. */
+	snprintf(s->out_opts, sizeof s->out_opts, "size=%zuk,nr_inodes=%d,mode=0777",
+		 (job->max_artifact_bytes + 1023) / 1024, job->max_artifacts + 1);
 	snprintf(s->shm_opts, sizeof s->shm_opts, "size=%dm,nr_inodes=64,mode=1777",
 		 l->tmpfs_mb / 4 + 1);
 	s->child.set_groups = host->root;
@@ -398,6 +402,9 @@ int run_start(struct run *r, struct sandbox_init_spec *s, struct sandbox_result 
 	if (r->syntax_channel && (r->syntax_fd = memfd_create("syntax", MFD_CLOEXEC)) < 0)
 		goto fail;
 	s->syntax_fd = r->syntax_fd;
+	if (r->art_limit && (r->art_fd = memfd_create("artifacts", MFD_CLOEXEC)) < 0)
+		goto fail;
+	s->art_fd = r->art_fd;
 
 	/* A socket, not a pipe: if the child is already dead, sending must fail
 	 * with EPIPE instead of raising SIGPIPE in the runner. */
@@ -863,7 +870,11 @@ void run_init(struct run *r, const struct sandbox_job *job)
 	memset(r, 0, sizeof *r);
 	cgroup_run_init(&r->cg);
 	r->pid = r->owner = -1;
-	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = r->syntax_fd = -1;
+	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = r->syntax_fd = r->art_fd = -1;
+	/* Each file's header and name besides its bytes. */
+	if (job->max_artifacts > 0 && !job->compile)
+		r->art_limit = job->max_artifact_bytes +
+			       (size_t)job->max_artifacts * (sizeof(struct sandbox_artifact_header) + 256);
 	r->syntax_channel = job->syntax_channel;
 	r->syntax_limit = (size_t)l->max_output_bytes;
 	r->out.limit = r->err.limit = (size_t)l->max_output_bytes;
@@ -899,6 +910,24 @@ static int syntax_take(struct run *r, struct sandbox_result *res)
 	return 0;
 }
 
+/* What init streamed from out/ into the run's memfd, into res (NULL if
+ * nothing). Returns 0, or -1 when out of memory. */
+static int artifacts_take(struct run *r, struct sandbox_result *res)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (r->art_fd < 0 || fstat(r->art_fd, &st) < 0 || st.st_size <= 0)
+		return 0;
+	if ((size_t)st.st_size > r->art_limit)
+		return 0;       /* init writes no more than out/ can hold: this is no stream of its */
+	if (!(res->artifacts = malloc((size_t)st.st_size)))
+		return -1;
+	n = pread(r->art_fd, res->artifacts, (size_t)st.st_size, 0);
+	res->artifacts_len = n > 0 ? (size_t)n : 0;
+	return 0;
+}
+
 int run_finish(struct run *r, struct sandbox_result *res, int rc)
 {
 	char name[sizeof r->cg.name];
@@ -914,13 +943,14 @@ int run_finish(struct run *r, struct sandbox_result *res, int rc)
 	free(r->feed.buf);
 	if (rc == 0 && (capture_take(&r->out, &res->out, &res->out_len, &res->out_truncated) < 0 ||
 			capture_take(&r->err, &res->err, &res->err_len, &res->err_truncated) < 0 ||
-			syntax_take(r, res) < 0)) {
+			syntax_take(r, res) < 0 || artifacts_take(r, res) < 0)) {
 		run_set_message(res, "out of memory", ENOMEM);
 		rc = -1;
 	}
 	free(r->out.buf);
 	free(r->err.buf);
 	close_fd(&r->syntax_fd);
+	close_fd(&r->art_fd);
 	if (rc < 0)
 		sandbox_result_free(res);
 	return rc;
@@ -1016,6 +1046,7 @@ void sandbox_result_free(struct sandbox_result *res)
 	free(res->out);
 	free(res->err);
 	free(res->syntax);
-	res->out = res->err = res->syntax = NULL;
-	res->out_len = res->err_len = res->syntax_len = 0;
+	free(res->artifacts);
+	res->out = res->err = res->syntax = res->artifacts = NULL;
+	res->out_len = res->err_len = res->syntax_len = res->artifacts_len = 0;
 }

@@ -90,6 +90,17 @@ struct sandbox_job {
 	 * artifact_limit bytes. */
 	bool compile;
 	size_t artifact_limit;
+	/*
+	 * A run's artifacts: the regular files the program leaves in out/ of
+	 * its working directory, at most max_artifacts of them and
+	 * max_artifact_bytes in all. out/ is a tmpfs of that size and inode
+	 * count, so a flood fails (ENOSPC) as it is written; once every
+	 * process of the run is gone, init streams its regular files back in
+	 * res->artifacts (sandbox_artifacts_parse), never following a link.
+	 * 0: no out/ (a compile, a check, a probe).
+	 */
+	int max_artifacts;
+	size_t max_artifact_bytes;
 	const char *stdin_data;         /* may be NULL when stdin_len is 0 */
 	size_t stdin_len;
 	/* Interactive: stdin is a pipe that stays open, fed with stdin_data
@@ -154,6 +165,8 @@ struct sandbox_result {
 	bool err_truncated;
 	char *syntax;                   /* what the syntax channel received; NULL: nothing */
 	size_t syntax_len;
+	char *artifacts;                /* what the run left in out/, as a stream; NULL: nothing */
+	size_t artifacts_len;
 	int64_t wall_ms;                /* interpreter start to end */
 	int64_t setup_ms;               /* clone to interpreter start */
 	int64_t cpu_ms;                 /* user + system of the whole tree */

@@ -1,9 +1,11 @@
 /*
- * A compile's output leaves its sandbox: init (sandbox_child.c), once the
- * compiler has exited 0, streams every regular file the compiler left in
- * /tmp/out to the runner on the stdout pipe (the compiler's own stdout
- * joined its stderr). The runner gets bytes, never a path into the
- * sandbox, so nothing the compiler planted (a symlink, a FIFO, a
+ * A compile's output and a run's artifacts leave their sandbox: init
+ * (sandbox_child.c), once the compiler has exited 0, streams every regular
+ * file the compiler left in /tmp/out to the runner on the stdout pipe (the
+ * compiler's own stdout joined its stderr); once a run's program has
+ * exited and every other process of the run is gone, those of the run's
+ * out/ on the artifacts memfd. The runner gets bytes, never a path into
+ * the sandbox, so nothing the program planted (a symlink, a FIFO, a
  * directory) is followed or opened by the host.
  *
  * Runs in init under the rules of sandbox_child.h: no malloc, no stdio.

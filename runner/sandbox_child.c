@@ -47,7 +47,7 @@ void sandbox_reset_signals(void)
  */
 int sandbox_close_fds_except(const int *keep, int n)
 {
-	int sorted[8];
+	int sorted[10];
 	unsigned int from = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -328,6 +328,23 @@ static void report_exit(int fd, int wstatus)
 }
 
 /*
+ * A run's artifacts, once the payload has exited: every other process of
+ * the run is killed and reaped first (kill(-1) from PID 1 reaches the whole
+ * namespace), so nothing writes to out/ while it is read, then its regular
+ * files go to the runner's memfd. What the program planted there -- a
+ * symlink, a FIFO, a directory, a socket -- is skipped, never followed.
+ */
+static void send_run_artifacts(const struct sandbox_init_spec *s)
+{
+	if (kill(-1, SIGKILL) < 0 && errno != ESRCH)
+		sandbox_child_die(s->status_fd, "end the run's other processes");
+	while (wait4(-1, NULL, __WALL, NULL) > 0 || errno == EINTR)
+		;
+	if (sandbox_send_artifacts("/tmp/out", s->art_fd) < 0)
+		sandbox_child_die(s->status_fd, "send the run's artifacts");
+}
+
+/*
  * Reaps everything (orphans are re-parented to us) until the payload exits.
  * Then init exits, and the kernel SIGKILLs whatever is left in the PID
  * namespace: daemons, stopped and signal-ignoring processes alike.
@@ -344,6 +361,8 @@ _Noreturn static void supervise(const struct sandbox_init_spec *s, pid_t payload
 			if (s->compile && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 &&
 			    sandbox_send_artifacts("/tmp/out", s->out_fd) < 0)
 				sandbox_child_die(s->status_fd, "send the compiler's output");
+			if (s->art_fd >= 0)
+				send_run_artifacts(s);
 			report_exit(s->status_fd, wstatus);
 			_exit(0);
 		}
@@ -384,7 +403,7 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 {
 	sandbox_reset_signals();
 	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->maps_fd, s->status_fd, s->out_fd, s->err_fd,
-					      s->stdin_fd, s->syntax_fd, s->lib_fd }, 8) < 0)
+					      s->stdin_fd, s->syntax_fd, s->lib_fd, s->art_fd }, 9) < 0)
 		sandbox_child_die(s->status_fd, "close inherited fds");
 	announce(s);
 	wait_for_maps(s);

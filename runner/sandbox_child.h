@@ -112,8 +112,10 @@ struct sandbox_init_spec {
 	const char *const *mounts;              /* read-only host directories */
 	int nmounts;
 	bool compile;                           /* stdout joins stderr; /tmp/out streamed on out_fd */
+	int art_fd;                             /* a run's artifacts are streamed here (a memfd); -1: none */
 	const char *stdin_data;
 	size_t stdin_len;
+	char out_opts[64];                      /* tmpfs options of a run's out/ (its artifacts) */
 	char root_opts[64];                     /* tmpfs options of the new root */
 	char tmp_opts[64];                      /* ... of the working directory /tmp */
 	char shm_opts[64];                      /* ... of /dev/shm */
@@ -142,7 +144,7 @@ _Noreturn void sandbox_owner_main(struct sandbox_init_spec *spec);
 /* Resets every signal handler and unblocks all signals (see sandbox_child.c). */
 void sandbox_reset_signals(void);
 
-/* Closes every fd but the n (at most 8) in keep. Returns 0 or -1. */
+/* Closes every fd but the n (at most 10) in keep. Returns 0 or -1. */
 int sandbox_close_fds_except(const int *keep, int n);
 
 /* Streams the regular files of directory path to out (sandbox_artifacts.c).

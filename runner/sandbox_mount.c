@@ -297,6 +297,15 @@ static void write_app(const struct sandbox_init_spec *s)
 	close(dir);
 }
 
+/* A run's out/: its artifacts, on a tmpfs of their own limits (size and
+ * inodes), so a flood ends in ENOSPC as it is written, never on the host. */
+static void mount_out(const struct sandbox_init_spec *s)
+{
+	make_dir(s->status_fd, "tmp/out", 0755);
+	if (mount("tmpfs", "tmp/out", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, s->out_opts) < 0)
+		sandbox_child_die(s->status_fd, "mount /tmp/out");
+}
+
 /* Where a compiler leaves what the run needs: writable by the payload. */
 static void make_out_dir(int report)
 {
@@ -376,6 +385,8 @@ void sandbox_build_root(const struct sandbox_init_spec *s)
 	mount_workdir(s);
 	if (s->compile)
 		make_out_dir(report);
+	else if (s->art_fd >= 0)
+		mount_out(s);
 	write_app(s);
 	bind_app_files(s);
 	pivot(report);

@@ -89,6 +89,8 @@ struct run {
 	bool syntax_channel;            /* the job asked for one */
 	int syntax_fd;                  /* the runner's end of it (a memfd); -1: none */
 	size_t syntax_limit;            /* the most of it read back */
+	int art_fd;                     /* the run's artifacts (a memfd init writes); -1: none */
+	size_t art_limit;               /* the most of them read back; 0: the run has none */
 	long children_cpu_ms;           /* what init reaped, as it reported (a warm run's) */
 	long children_rss_kb;
 };

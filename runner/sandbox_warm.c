@@ -152,6 +152,9 @@ static int warm_start(struct run *r, const struct sandbox_job *job, struct sandb
 	    (r->syntax_channel && (r->syntax_fd = memfd_create("syntax", MFD_CLOEXEC)) < 0))
 		goto out;
 	s->syntax_fd = r->syntax_fd;
+	if (r->art_limit && (r->art_fd = memfd_create("artifacts", MFD_CLOEXEC)) < 0)
+		goto out;
+	s->art_fd = r->art_fd;
 	if (fill_env(req->env, sizeof req->env, s->envp) < 0 || (r->interactive && run_open_feed(r, s) < 0))
 		goto out;
 	req->spec = *s;
@@ -160,7 +163,8 @@ static int warm_start(struct run *r, const struct sandbox_job *job, struct sandb
 	/* Without a syntax channel its place carries stdin again (unused). */
 	if (send_request(job->warm->ctl, req, (int[]){ sync[0], status[1], out[1], err[1],
 						       s->stdin_fd >= 0 ? s->stdin_fd : in, src,
-						       r->syntax_fd >= 0 ? r->syntax_fd : in }) < 0)
+						       r->syntax_fd >= 0 ? r->syntax_fd : in,
+						       r->art_fd >= 0 ? r->art_fd : in }) < 0)
 		goto out;
 	r->sync_fd = sync[1];
 	r->status_fd = status[0];

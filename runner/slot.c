@@ -16,6 +16,7 @@
 
 #include <zmq.h>
 
+#include "artifact.h"
 #include "event_sink.h"
 #include "judge.h"
 #include "log.h"
@@ -228,6 +229,41 @@ static struct sandbox_file *app_files(const struct claim *c)
 	return f;
 }
 
+static int file_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sandbox_file *)a)->name, ((const struct sandbox_file *)b)->name);
+}
+
+/*
+ * The files the run left in out/, into o (*files malloc'd; NULL when
+ * none), each announced on sink (an artifact event) before the result.
+ * init wrote the stream; a malformed one keeps none, with a warning; a
+ * name that could not travel in JSON, a URL or a header is left out.
+ */
+static void take_artifacts(const struct runner *r, const struct claim *c, const struct lang_result *res,
+			   struct event_sink *sink, struct sandbox_file **files, struct outcome *o)
+{
+	int n;
+
+	*files = NULL;
+	if (!res->ran || !res->run.artifacts_len || r->cfg.max_artifacts <= 0 ||
+	    !(*files = calloc((size_t)r->cfg.max_artifacts, sizeof **files)))
+		return;
+	n = sandbox_artifacts_parse(res->run.artifacts, res->run.artifacts_len, *files, r->cfg.max_artifacts);
+	if (n < 0) {
+		log_warn("execution %s: its artifacts could not be read back; none are kept", c->id);
+		n = 0;
+	}
+	o->artifacts = *files;
+	for (int i = 0; i < n; i++)
+		if (artifact_name_ok((*files)[i].name))
+			(*files)[o->nartifacts++] = (*files)[i];
+	/* In path order, as the execution lists them. */
+	qsort(*files, (size_t)o->nartifacts, sizeof **files, file_name_cmp);
+	for (int i = 0; i < o->nartifacts; i++)
+		event_sink_artifact(sink, (*files)[i].name, (*files)[i].len, content_type_of((*files)[i].name));
+}
+
 static void execute(struct slot *s, struct claims *claims, struct claim *c)
 {
 	struct runner *r = s->runner;
@@ -244,9 +280,12 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	struct sandbox_limits run_limits, compile_limits;
 	struct lang_result res;
 	struct outcome o;
+	struct sandbox_file *artifacts = NULL;
 	char *diagnostics = NULL;
 
 	memset(&res, 0, sizeof(res));
+	/* A plain run keeps what it leaves in out/; a case's or a check's are not shown to anyone. */
+	in.artifacts = strcmp(c->kind, "run") == 0;
 	in.napp_files = in.app_files ? c->nfiles : 0;
 	event_sink_begin(&s->events, s->pub, claims->store, r->id, c->id, c->attempt);
 	run_watch_init(&watch, claims, c);
@@ -267,6 +306,8 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 		if (in.time_limit_ms > 0)
 			run_limits.wall_time_ms = in.time_limit_ms;
 		outcome_from_lang(&res, &run_limits, &compile_limits, &o);
+		if (in.artifacts)
+			take_artifacts(r, c, &res, in.sink, &artifacts, &o);
 	}
 	if (c->submission_id[0])
 		o.verdict = judge_verdict(&o, c);
@@ -285,6 +326,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	lang_result_free(&res);
 	free(diagnostics);
 	free((void *)in.app_files);
+	free(artifacts);
 }
 
 /*

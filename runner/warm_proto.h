@@ -24,6 +24,7 @@ struct warm_hello {
 enum {
 	WARM_FD_SYNC, WARM_FD_STATUS, WARM_FD_OUT, WARM_FD_ERR, WARM_FD_STDIN, WARM_FD_SOURCE,
 	WARM_FD_SYNTAX,                 /* meaningful when spec.syntax_fd >= 0 */
+	WARM_FD_ARTIFACTS,              /* meaningful when spec.art_fd >= 0 */
 	WARM_NFDS
 };
 

@@ -425,7 +425,7 @@ EXECUTION_KEYS = {
     "execution_id", "session_id", "status", "stdout", "stderr", "exit_code", "signal",
     "execution_time_ms", "setup_time_ms", "cpu_time_ms", "memory_kb", "stdout_truncated",
     "stderr_truncated", "error", "attempt", "queued_at", "started_at", "finished_at",
-    "kind", "compile_output", "compile_time_ms", "compile_cached", "diagnostics", "interactive",
+    "kind", "compile_output", "compile_time_ms", "compile_cached", "diagnostics", "interactive", "artifacts",
 }
 
 

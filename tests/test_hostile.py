@@ -460,9 +460,10 @@ def _(ex, ctx):
 @case("dump_the_environment", "import os\nprint(sorted(os.environ.items()))\n")
 def _(ex, ctx):
     # The engine's own, then Python's from conf/languages.conf (its data packages').
-    completed(ex, "[('HOME', '/tmp'), ('LANG', 'C.UTF-8'), "
+    completed(ex, "[('FONTCONFIG_FILE', '/usr/share/fontconfig/conf.avail/10-hinting-slight.conf'), "
+                  "('HOME', '/tmp'), ('LANG', 'C.UTF-8'), "
                   "('LD_LIBRARY_PATH', '/usr/lib/x86_64-linux-gnu/blas:/usr/lib/x86_64-linux-gnu/lapack'), "
-                  "('MATPLOTLIBRC', '/usr/share/matplotlib/mpl-data/matplotlibrc'), ('MPLBACKEND', 'Agg'), "
+                  "('MATPLOTLIBRC', '/usr/share/matplotlib/mpl-data/matplotlibrc'), ('MPLBACKEND', 'module://engine_plots'), "
                   "('MPLCONFIGDIR', '/tmp/.matplotlib'), ('PATH', '/usr/local/bin:/usr/bin:/bin'),"
                   " ('TMPDIR', '/tmp')]\n")
 
@@ -844,7 +845,7 @@ def test_files_of_another_execution_are_invisible(stack):
     b = execute(stack, "import os\nprint(os.listdir('/tmp'), os.listdir('/dev/shm'))\n")
     a = stack.wait_terminal(a, 30)
     completed(a, "s\n")
-    completed(b, "[] []\n")
+    completed(b, "['out'] []\n")          # out/: its own, empty, for its artifacts
     assert overlapping(a, b), (a, b)
     assert_host_unharmed(stack, pid)
 

@@ -142,7 +142,7 @@ def test_numpy_pandas_and_matplotlib_import_in_the_sandbox(stack):
     code = ("import numpy, pandas, matplotlib\n"
             "print(numpy.arange(4).sum(), pandas.Series([1, 2]).sum(), matplotlib.get_backend())\n")
     e = stack.execute(code, timeout=60)
-    assert (e["status"], e["stdout"], e["stderr"]) == ("COMPLETED", "6 3 agg\n", ""), e["stderr"]
+    assert (e["status"], e["stdout"], e["stderr"]) == ("COMPLETED", "6 3 module://engine_plots\n", ""), e["stderr"]
 
 
 def test_unknown_language_is_refused_with_the_valid_ids(stack):

@@ -326,6 +326,18 @@ def test_a_runtime_error_shows_stderr_and_the_error_code(page):
     assert page.text("exit") == "exit 1"
 
 
+def test_a_plot_is_shown_and_other_files_offered_as_downloads(page):
+    page.open()
+    page.type_code("import matplotlib.pyplot as plt\nplt.figure(figsize=(3, 2), dpi=100)\n"
+                   "plt.plot([1, 2], [2, 1])\nplt.show()\nopen('out/data.csv', 'w').write('a\\n1\\n')")
+    page.run()
+    page.wait_status("COMPLETED")
+    page.wait(lambda: page.texts("#artifacts img", "naturalWidth") == [300], "the plot was never shown")
+    assert page.texts("#artifacts img", "alt") == ["figure-1.png"]
+    assert page.texts("#artifacts a", "download") == ["data.csv"]
+    assert page.texts("#artifacts a") == ["⤓ data.csv (4 bytes)"]
+
+
 def test_run_saves_the_last_edit_first(page, stack):
     """Run right after typing, inside the autosave delay: the run uses the
     typed code, because the page saves before it runs."""

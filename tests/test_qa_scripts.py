@@ -106,10 +106,15 @@ def test_judge_script_prints_the_verdict_and_each_case(stack, tmp_path):
 
 
 def test_run_project_script_runs_a_session_of_files(stack, tmp_path):
-    (tmp_path / "main.py").write_text("import helper\nprint(helper.greet(open('names/first.txt').read().strip()))\n")
+    (tmp_path / "main.py").write_text("import helper\nprint(helper.greet(open('names/first.txt').read().strip()))\n"
+                                      "open('out/report.txt', 'w').write('done\\n')\n")
     (tmp_path / "helper.py").write_text("def greet(n):\n    return 'hi ' + n\n")
     (tmp_path / "names").mkdir()
     (tmp_path / "names" / "first.txt").write_text("Ada\n")
-    r = qa(stack, "run-project.sh", tmp_path)
+    out = tmp_path.parent / (tmp_path.name + "-artifacts")
+    r = qa(stack, "run-project.sh", tmp_path, out)
     assert r.returncode == 0, r.stderr
-    assert "status:    COMPLETED" in r.stdout and "--- stdout ---\nhi Ada\n--- stderr ---\n" in r.stdout, r.stdout
+    assert "status:    COMPLETED" in r.stdout, r.stdout
+    assert r.stdout.endswith("--- stdout ---\nhi Ada\n--- stderr ---\n--- artifacts ---\n"
+                             "report.txt 5 text/plain; charset=utf-8\n"), r.stdout
+    assert (out / "report.txt").read_text() == "done\n"

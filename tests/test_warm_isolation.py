@@ -68,6 +68,7 @@ state = {
     "umask": os.umask(0o22),
     "cwd": os.getcwd(),
     "tmp": sorted(os.listdir("/tmp")),
+    "out": sorted(os.listdir("/tmp/out")),
     "threads": threading.active_count(),
     "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
     "pid": os.getpid(),
@@ -130,7 +131,8 @@ def test_a_run_sees_a_pristine_interpreter_whatever_the_one_before_did(warm, col
     # What a fresh interpreter sees; the pid and the processes (init and
     # the program) are the same numbers in every run's own PID namespace.
     assert first == pristine
-    assert first["cwd"] == "/tmp" and first["tmp"] == [] and first["threads"] == 1
+    # /tmp holds only out/, each run's own, empty (where its artifacts go).
+    assert first["cwd"] == "/tmp" and first["tmp"] == ["out"] and first["out"] == [] and first["threads"] == 1
     assert first["signals"]["SIGTERM"] == "<Handlers.SIG_DFL: 0>"
     assert first["signals"]["SIGINT"] == "<built-in function default_int_handler>"
     assert first["signals"]["SIGPIPE"] == "<Handlers.SIG_IGN: 1>"
@@ -142,7 +144,9 @@ def test_a_run_sees_a_pristine_interpreter_whatever_the_one_before_did(warm, col
 def test_files_left_by_a_run_are_gone_in_the_next(warm):
     out = output(warm, "import os\nopen('/tmp/mine', 'w').write('x')\nos.mkdir('/dev/shm/d')\nprint('ok')\n")
     assert out == "ok\n"
-    assert output(warm, "import os\nprint(os.listdir('/tmp'), os.listdir('/dev/shm'))\n") == "[] []\n"
+    # out/ is there in every run, its own and empty (where its artifacts go).
+    assert output(warm, "import os\nprint(os.listdir('/tmp'), os.listdir('/tmp/out'), os.listdir('/dev/shm'))\n") == \
+        "['out'] [] []\n"
 
 
 def test_sys_modules_are_the_same_in_every_run(warm):

@@ -147,6 +147,12 @@ _Noreturn static void become_owner(const int *fds)
 		s->syntax_fd = -1;
 		close(fds[WARM_FD_SYNTAX]);
 	}
+	if (s->art_fd >= 0) {
+		s->art_fd = fds[WARM_FD_ARTIFACTS];
+	} else {
+		s->art_fd = -1;
+		close(fds[WARM_FD_ARTIFACTS]);
+	}
 	s->child.syntax_fd = -1;                /* init sets it */
 	s->lib_fd = -1;
 	s->source_name = req.source_name;

@@ -1,11 +1,13 @@
 #!/bin/sh
-# run-project.sh DIR — a session of every file under DIR (paths relative to
-# DIR; the entry is the language's file, main.py for python), run and
-# polled; prints status, stdout and stderr as run-file.sh does. Exit status
-# as poll.sh. The language: $CODE_LANGUAGE, else python.
+# run-project.sh DIR [OUT-DIR] — a session of every file under DIR (paths
+# relative to DIR; the entry is the language's file, main.py for python),
+# run and polled; prints status, stdout, stderr and the artifacts (the files
+# the run left in out/), and downloads them into OUT-DIR if given. Exit
+# status as poll.sh. The language: $CODE_LANGUAGE, else python.
 #   CODE_LANGUAGE=java tests/qa/run-project.sh exercises/bank
+#   tests/qa/run-project.sh analysis/ plots/
 . "$(dirname "$0")/lib.sh"
-[ $# -eq 1 ] && [ -d "$1" ] || die "usage: run-project.sh DIR"
+[ $# -ge 1 ] && [ -d "$1" ] || die "usage: run-project.sh DIR [OUT-DIR]"
 language=${CODE_LANGUAGE:-python}
 case $language in ''|*[!a-z0-9+_-]*) die "CODE_LANGUAGE must be a language id (lower-case letters, digits, + - _)";; esac
 body=$("$PY" - "$1" "$language" <<'PYEOF'
@@ -35,5 +37,17 @@ print("status:   ", e["status"], "(%s: %s)" % (err["code"], err["message"]) if e
 print("--- stdout ---")
 sys.stdout.write(e["stdout"] or "")
 print("--- stderr ---")
-sys.stdout.write(e["stderr"] or "")'
+sys.stdout.write(e["stderr"] or "")
+print("--- artifacts ---")
+for a in e["artifacts"]:
+    print(a["path"], a["size"], a["content_type"])'
+if [ -n "${2:-}" ]; then
+	mkdir -p "$2" || die "cannot make $2"
+	printf "%s\n" "$result" | "$PY" -c '
+import json, sys, urllib.parse
+for a in json.load(sys.stdin)["artifacts"]:
+    print(urllib.parse.quote(a["path"]), a["path"])' | while read -r quoted name; do
+		curl -sS -f -o "$2/$name" "$BASE_URL/executions/$execution/artifacts/$quoted" || die "cannot download $name"
+	done
+fi
 exit $rc

@@ -343,7 +343,7 @@ TEST(retention_batches_find_their_rows_by_index)
 {
 	static const enum store_stmt purge[] = {
 		STMT_PURGE_EVENTS, STMT_PURGE_STDIN, STMT_PURGE_EXECUTIONS, STMT_PURGE_SUBMISSIONS,
-		STMT_PURGE_SESSIONS, STMT_PURGE_EXECUTION_FILES, STMT_PURGE_SESSION_FILES,
+		STMT_PURGE_SESSIONS, STMT_PURGE_EXECUTION_FILES, STMT_PURGE_SESSION_FILES, STMT_PURGE_ARTIFACTS,
 	};
 	struct fixture f;
 	REQUIRE(fixture_open(&f) == 0);
@@ -396,8 +396,8 @@ TEST(metrics_migration_counts_the_rows_already_stored)
 		"DROP TRIGGER metrics_accepted; DROP TRIGGER metrics_claimed; DROP TRIGGER metrics_finished;"
 		"DROP TRIGGER metrics_verdict; DROP TRIGGER metrics_slot_use;"
 		"DROP INDEX executions_finished; DROP INDEX sessions_by_updated;"
-		/* and what the migrations after it made (12: a session's files) */
-		"DROP TABLE session_files; DROP TABLE execution_files;"
+		/* and what the migrations after it made (12: a session's files, 13: artifacts) */
+		"DROP TABLE session_files; DROP TABLE execution_files; DROP TABLE execution_artifacts;"
 		"INSERT INTO sessions (id, language, source_code, created_at, updated_at) VALUES ('s', 'c', '', 0, 0);"
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, "
 		" started_at, finished_at, execution_time_ms, error_code) VALUES "

@@ -51,7 +51,16 @@ export const api = {
 		call("POST", `/executions/${enc(id)}/stdin`, eof ? { data, eof: true } : { data }),
 	cancel: (id) => call("POST", `/executions/${enc(id)}/cancel`),
 	eventsUrl: (id) => `/executions/${enc(id)}/events`,
+	artifactUrl: (id, path) => `/executions/${enc(id)}/artifacts/${enc(path)}`,
 };
+
+// An artifact's bytes as a blob: URL the page can show or offer as a
+// download (with auth = token an <img src> could not send the token).
+export async function artifactBlobUrl(id, path) {
+	const resp = await fetch(api.artifactUrl(id, path), { headers: bearer ? { Authorization: "Bearer " + bearer } : {} });
+	if (!resp.ok) return null;
+	return URL.createObjectURL(await resp.blob());
+}
 
 export const TERMINAL = new Set(["COMPLETED", "FAILED", "TIMEOUT"]);
 

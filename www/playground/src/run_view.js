@@ -1,5 +1,8 @@
 // The run pane: the output as it arrives (stdout, stderr, and the input
-// the learner typed) and the execution's status, time and memory.
+// the learner typed), the execution's status, time and memory, and the
+// files it left in out/ (images shown, the others offered as downloads).
+
+import { artifactBlobUrl } from "./api.js";
 
 const MAX_SHOWN_CHARS = 1 << 20; // past this the pane stops growing (the engine caps output anyway)
 
@@ -10,6 +13,7 @@ export function resetOutput() {
 	$("output").replaceChildren();
 	$("diagnostics").replaceChildren();
 	$("diagnostics").hidden = true;
+	clearArtifacts();
 	live.stdout = "";
 	live.stderr = "";
 	live.shown = 0;
@@ -92,6 +96,59 @@ export function showExecution(execution, followed) {
 	$("memory").textContent = execution.memory_kb === null ? "" : formatMemory(execution.memory_kb);
 	$("compile").textContent = execution.compile_time_ms === null || execution.compile_time_ms === undefined ? "" :
 		`compile ${execution.compile_time_ms} ms${execution.compile_cached ? " (cached)" : ""}`;
+	showArtifacts(execution);
+}
+
+// Blob URLs of the artifacts shown, released when the pane is cleared;
+// shown counts the clears, so an answer for a cleared pane is dropped.
+let artifactUrls = [];
+let shown = 0;
+
+function clearArtifacts() {
+	shown++;
+	for (const url of artifactUrls) URL.revokeObjectURL(url);
+	artifactUrls = [];
+	$("artifacts").replaceChildren();
+	$("artifacts").hidden = true;
+}
+
+// Images inline (PNG, SVG: as <img>, which runs no script of an SVG),
+// anything else a download link named like the file.
+async function showArtifacts(execution) {
+	const list = $("artifacts");
+	clearArtifacts();
+	const mine = shown;
+	const artifacts = execution.artifacts || [];
+	const items = await Promise.all(artifacts.map(async (a) => {
+		const url = await artifactBlobUrl(execution.execution_id, a.path);
+		if (!url || mine !== shown) {
+			if (url) URL.revokeObjectURL(url);
+			return null;
+		}
+		artifactUrls.push(url);
+		const li = document.createElement("li");
+		li.dataset.path = a.path;
+		if (a.content_type.startsWith("image/")) {
+			const fig = document.createElement("figure");
+			const img = document.createElement("img");
+			img.src = url;
+			img.alt = a.path;
+			const cap = document.createElement("figcaption");
+			cap.textContent = a.path;
+			fig.append(img, cap);
+			li.append(fig);
+		} else {
+			const link = document.createElement("a");
+			link.href = url;
+			link.download = a.path;
+			link.textContent = `⤓ ${a.path} (${a.size} bytes)`;
+			li.append(link);
+		}
+		return li;
+	}));
+	if (mine !== shown) return;
+	list.replaceChildren(...items.filter(Boolean));
+	list.hidden = list.childElementCount === 0;
 }
 
 // A check's findings, one line each, after the checker's own output.
