@@ -1,7 +1,8 @@
 """Retention against the real stack: the runner's maintenance deletes
-executions past execution_retention_days (with their events and stdin),
-sessions idle past session_idle_days once none of their executions is
-kept, gives the space back, and /metrics' counters outlive the rows.
+executions past execution_retention_days (with their events, stdin, files
+and artifacts), sessions idle past session_idle_days (with their files)
+once none of their executions is kept, gives the space back, and
+/metrics' counters outlive the rows.
 Old rows are written straight into the store (tests/history.py)."""
 
 import os
@@ -53,11 +54,14 @@ def gone(stack, execution_ids):
     return rows(stack, f"SELECT count(*) FROM executions WHERE id IN ({marks})", *execution_ids)[0][0] == 0
 
 
-def test_an_execution_past_retention_goes_with_its_events_and_stdin(kept):
+def test_an_execution_past_retention_goes_with_its_events_stdin_files_and_artifacts(kept):
     fresh = kept.execute("print('kept')")
     sessions, old = history.write(kept.data_dir, 3, days_ago=1.5, session_days_ago=0)
     history_db = history.connect(kept.data_dir)
     history_db.execute("INSERT INTO execution_stdin (execution_id, seq, data, bytes) VALUES (?, 1, 'x', 1)", (old[0],))
+    history_db.execute("INSERT INTO execution_files (execution_id, path, content) VALUES (?, 'data.csv', 'a')", (old[0],))
+    history_db.execute("INSERT INTO execution_artifacts (execution_id, path, content_type, size, data) "
+                       "VALUES (?, 'figure-1.png', 'image/png', 1, 'eA==')", (old[1],))
     history_db.close()
     assert kept.request("GET", f"/executions/{old[0]}")[0] == 200
     wait_until(lambda: gone(kept, old), what="executions past retention deleted")
@@ -65,6 +69,8 @@ def test_an_execution_past_retention_goes_with_its_events_and_stdin(kept):
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
     assert rows(kept, "SELECT count(*) FROM execution_events WHERE execution_id IN (?, ?, ?)", *old) == [(0,)]
     assert rows(kept, "SELECT count(*) FROM execution_stdin WHERE execution_id = ?", old[0]) == [(0,)]
+    assert rows(kept, "SELECT count(*) FROM execution_files WHERE execution_id = ?", old[0]) == [(0,)]
+    assert rows(kept, "SELECT count(*) FROM execution_artifacts WHERE execution_id = ?", old[1]) == [(0,)]
     # Its session was saved today: it stays, with an empty history.
     status, _, listed = kept.request("GET", f"/code-sessions/{sessions[0]}/executions")
     assert (status, listed["executions"]) == (200, [])
@@ -73,11 +79,15 @@ def test_an_execution_past_retention_goes_with_its_events_and_stdin(kept):
 
 def test_an_idle_session_goes_once_none_of_its_executions_is_kept(kept):
     idle, _ = history.write(kept.data_dir, 2, days_ago=1.5, session_days_ago=3, per_session=2)
+    history_db = history.connect(kept.data_dir)
+    history_db.execute("INSERT INTO session_files (session_id, path, content) VALUES (?, 'data.csv', 'a')", (idle[0],))
+    history_db.close()
     busy, recent = history.write(kept.data_dir, 1, days_ago=0, session_days_ago=3)
     wait_until(lambda: rows(kept, "SELECT count(*) FROM sessions WHERE id = ?", idle[0]) == [(0,)],
                what="idle session deleted")
     status, _, body = kept.request("GET", f"/code-sessions/{idle[0]}")
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    assert rows(kept, "SELECT count(*) FROM session_files WHERE session_id = ?", idle[0]) == [(0,)]
     status, _, body = kept.request("PATCH", f"/code-sessions/{idle[0]}", {"source_code": "x"})
     assert status == 404
     # Not saved for 3 days either, but it ran today: its execution keeps it.
