@@ -27,7 +27,7 @@ METHODS = ("get", "put", "post", "delete", "patch")
 NOT_PROVOKED = {"503", "401", "403"}
 # Refusals by a learner's quotas, which the default configuration does not
 # set: tests/test_quota.py provokes them and checks them against this document.
-PROVOKED_ELSEWHERE = {("createSession", "429"), ("updateSession", "429")}
+PROVOKED_ELSEWHERE = {("createSession", "429"), ("updateSession", "429"), ("putSessionFile", "429")}
 # Served by lighttpd as static files, which also answer HEAD.
 STATIC_PATHS = {"/openapi.json", "/docs", "/"}
 

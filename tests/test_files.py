@@ -143,6 +143,27 @@ def test_c_program_of_two_files_and_a_header(stack):
     assert (e["status"], e["stdout"]) == ("COMPLETED", "42\n"), e
 
 
+# Two files each, the entry calling the other's function: linked, one package, a crate's module, an import.
+OTHER_LANGUAGES = {
+    "cpp": {"main.cpp": "#include <iostream>\n#include \"twice.hpp\"\nint main() { std::cout << twice(21) << std::endl; }\n",
+            "twice.hpp": "int twice(int x);\n", "twice.cpp": "#include \"twice.hpp\"\nint twice(int x) { return 2 * x; }\n"},
+    "go": {"main.go": "package main\nimport \"fmt\"\nfunc main() { fmt.Println(twice(21)) }\n",
+           "twice.go": "package main\nfunc twice(x int) int { return 2 * x }\n"},
+    "rust": {"main.rs": "mod twice;\nfn main() { println!(\"{}\", twice::twice(21)); }\n",
+             "twice.rs": "pub fn twice(x: i32) -> i32 { 2 * x }\n"},
+    "typescript": {"main.ts": "import { twice } from './twice';\nconsole.log(twice(21));\n",
+                   "twice.ts": "export function twice(x: number): number { return 2 * x; }\n"},
+    "javascript": {"main.js": "const { twice } = require('./twice');\nconsole.log(twice(21));\n",
+                   "twice.js": "exports.twice = (x) => 2 * x;\n"},
+}
+
+
+@pytest.mark.parametrize("language", sorted(OTHER_LANGUAGES))
+def test_every_language_builds_a_program_of_two_files(stack, language):
+    e = run(stack, create(stack, language, OTHER_LANGUAGES[language])["session_id"])
+    assert (e["status"], e["stdout"]) == ("COMPLETED", "42\n"), e
+
+
 def test_a_compile_error_in_another_file_names_that_file(stack):
     e = run(stack, create(stack, "c", {
         "main.c": "int twice(int);\nint main(void) { return twice(1) - 2; }\n",

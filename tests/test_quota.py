@@ -167,6 +167,22 @@ def test_stored_source_over_the_quota_is_refused_and_shrinking_is_always_allowed
     assert a.rows("sessions") == 2
 
 
+def test_a_sessions_files_count_against_the_source_quota(qstack):
+    a = Learner(qstack, "q-files")
+    status, _, body = a.call("POST", "/code-sessions", {"language": "python", "files": [
+        {"path": "main.py", "content": "#" * 300}, {"path": "data.csv", "content": "#" * 300}]})
+    assert status == 201, body
+    sid = body["session_id"]
+    assert_429(a.call("PUT", f"/code-sessions/{sid}/files/more.txt", {"content": "#" * 401}),
+               "SOURCE_QUOTA_EXCEEDED", "putSessionFile", (60, 60))
+    assert a.call("PUT", f"/code-sessions/{sid}/files/more.txt", {"content": "#" * 400})[0] == 200
+    assert_429(a.call("PATCH", f"/code-sessions/{sid}", {"source_code": "#" * 301}),
+               "SOURCE_QUOTA_EXCEEDED", "updateSession", (60, 60))
+    assert a.call("DELETE", f"/code-sessions/{sid}/files/data.csv")[0] == 204
+    assert a.call("PATCH", f"/code-sessions/{sid}", {"source_code": "#" * 600})[0] == 200
+    assert int(qstack.store_rows(f"SELECT source_bytes FROM sessions WHERE id = '{sid}'")[0][0]) == 1000
+
+
 # ---- the pool ------------------------------------------------------------------
 
 def at_once(n, fn):
