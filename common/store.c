@@ -80,15 +80,19 @@ int store_commit(struct store *s) { return OPS(s)->commit(s); }
 void store_rollback(struct store *s) { OPS(s)->rollback(s); }
 int store_checkpoint(struct store *s) { return OPS(s)->checkpoint(s); }
 int64_t store_clock_ms(struct store *s) { return OPS(s)->clock_ms(s); }
-bool store_wake_available(struct store *s) { return OPS(s)->wake_send != NULL; }
+bool store_notify_available(struct store *s) { return OPS(s)->notify != NULL; }
 
-int store_wake_send(struct store *s, const char *execution_id)
+int store_notify(struct store *s, enum store_channel ch, const char *execution_id)
 {
-	return OPS(s)->wake_send ? OPS(s)->wake_send(s, execution_id) : -1;
+	return OPS(s)->notify ? OPS(s)->notify(s, ch, execution_id) : 0;
 }
 
-int store_wake_listen(struct store *s) { return OPS(s)->wake_listen ? OPS(s)->wake_listen(s) : -1; }
-int store_wake_drain(struct store *s) { return OPS(s)->wake_drain ? OPS(s)->wake_drain(s) : -1; }
+int store_listen(struct store *s, enum store_channel ch) { return OPS(s)->listen ? OPS(s)->listen(s, ch) : -1; }
+
+int store_notifications(struct store *s, void (*fn)(void *ctx, const char *execution_id), void *ctx)
+{
+	return OPS(s)->notifications ? OPS(s)->notifications(s, fn, ctx) : -1;
+}
 
 void store_newer_schema_error(int version, char *err, size_t errlen)
 {

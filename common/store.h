@@ -232,24 +232,32 @@ int64_t store_clock_ms(struct store *s);
 void store_connect_from_netns(int netns_fd);
 
 /*
- * Wake-ups through the store, for stores that several hosts share
- * (PostgreSQL: NOTIFY and LISTEN on one channel). They carry no state: a
- * lost one costs a runner's idle poll, a duplicate a claim that finds
- * nothing. On SQLite they are not available (the programs share a host and
- * use ZeroMQ).
- *
- * store_wake_available: true if this store carries wake-ups.
- * store_wake_send: tells every listener that execution_id waits; sent at
- *   once outside a transaction, at commit inside one. Returns 0, or -1.
- * store_wake_listen: subscribes this connection (reconnecting it first if
- *   it was dropped). Returns the descriptor to poll for input, or -1.
- * store_wake_drain: reads what arrived. Returns the number of wake-ups,
- *   or -1 if the connection is lost (listen again later).
+ * Notifications through the store, for stores that several hosts share
+ * (PostgreSQL: NOTIFY and LISTEN). Each names one execution; they carry no
+ * state, so a lost one costs a poll and a duplicate a read that finds
+ * nothing new. On SQLite they are not available (the programs share a
+ * host and use ZeroMQ), and sending one does nothing.
  */
-bool store_wake_available(struct store *s);
-int store_wake_send(struct store *s, const char *execution_id);
-int store_wake_listen(struct store *s);
-int store_wake_drain(struct store *s);
+enum store_channel {
+	STORE_CHANNEL_WAKE,     /* a Run was queued: runners, claim (fcgi_app -> runner) */
+	STORE_CHANNEL_EVENTS,   /* an execution stored events or ended (runner -> events) */
+	STORE_CHANNEL__MAX
+};
+
+/* True if this store carries notifications. */
+bool store_notify_available(struct store *s);
+
+/* Tells every listener of ch about execution_id: at once outside a
+ * transaction, at commit inside one. Returns 0 (also where not available), or -1. */
+int store_notify(struct store *s, enum store_channel ch, const char *execution_id);
+
+/* Subscribes this connection to ch (reconnecting it first if it was
+ * dropped). Returns the descriptor to poll for input, or -1. */
+int store_listen(struct store *s, enum store_channel ch);
+
+/* Reads what arrived and calls fn (if given) with each execution id.
+ * Returns how many arrived, or -1 if the connection is lost (listen again). */
+int store_notifications(struct store *s, void (*fn)(void *ctx, const char *execution_id), void *ctx);
 
 /*
  * Gives at most max_pages of the space deleted rows left free back to the

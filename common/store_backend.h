@@ -31,10 +31,10 @@ struct store_ops {
 	void (*rollback)(struct store *s);
 	int (*checkpoint)(struct store *s);
 	int64_t (*clock_ms)(struct store *s);
-	/* NULL where the store carries no wake-ups (store.h) */
-	int (*wake_send)(struct store *s, const char *execution_id);
-	int (*wake_listen)(struct store *s);
-	int (*wake_drain)(struct store *s);
+	/* NULL where the store carries no notifications (store.h) */
+	int (*notify)(struct store *s, enum store_channel ch, const char *execution_id);
+	int (*listen)(struct store *s, enum store_channel ch);
+	int (*notifications)(struct store *s, void (*fn)(void *ctx, const char *execution_id), void *ctx);
 	int (*reclaim)(struct store *s, int max_pages);
 };
 

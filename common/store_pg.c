@@ -505,12 +505,12 @@ static int64_t pg_clock_ms(struct store *s)
 	return ms;
 }
 
-static int pg_wake_send(struct store *s, const char *execution_id)
+static int pg_notify(struct store *s, enum store_channel ch, const char *execution_id)
 {
 	if (PQtransactionStatus(s->conn) == PQTRANS_IDLE && ensure_connected(s))
 		return -1;
-	const char *const values[1] = { execution_id };
-	PGresult *r = PQexecParams(s->conn, pg_wake_send_sql, 1, NULL, values, NULL, NULL, 0);
+	const char *const values[2] = { pg_channels[ch], execution_id };
+	PGresult *r = PQexecParams(s->conn, pg_notify_sql, 2, NULL, values, NULL, NULL, 0);
 	int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (!ok)
 		set_err(s, PQresultErrorMessage(r));
@@ -519,22 +519,25 @@ static int pg_wake_send(struct store *s, const char *execution_id)
 }
 
 /* A new connection listens to nothing: LISTEN again after every (re)connect. */
-static int pg_wake_listen(struct store *s)
+static int pg_listen(struct store *s, enum store_channel ch)
 {
-	if (ensure_connected(s) || exec_cmd(s, pg_wake_listen_sql))
+	if (ensure_connected(s) || exec_cmd(s, pg_listen_sql[ch]))
 		return -1;
 	return PQsocket(s->conn);
 }
 
-static int pg_wake_drain(struct store *s)
+static int pg_notifications(struct store *s, void (*fn)(void *ctx, const char *execution_id), void *ctx)
 {
 	if (!PQconsumeInput(s->conn) || PQstatus(s->conn) != CONNECTION_OK) {
 		set_err(s, PQerrorMessage(s->conn));
 		return -1;
 	}
 	int n = 0;
-	for (PGnotify *note; (note = PQnotifies(s->conn)); n++)
+	for (PGnotify *note; (note = PQnotifies(s->conn)); n++) {
+		if (fn)
+			fn(ctx, note->extra);
 		PQfreemem(note);
+	}
 	return n;
 }
 
@@ -568,8 +571,8 @@ const struct store_ops store_pg_ops = {
 	.rollback = pg_rollback,
 	.checkpoint = pg_checkpoint,
 	.clock_ms = pg_clock_ms,
-	.wake_send = pg_wake_send,
-	.wake_listen = pg_wake_listen,
-	.wake_drain = pg_wake_drain,
+	.notify = pg_notify,
+	.listen = pg_listen,
+	.notifications = pg_notifications,
 	.reclaim = pg_reclaim,
 };

@@ -11,7 +11,8 @@ extern const int pg_migration_count;
 extern const char pg_begin_sql[];
 extern const char pg_migrate_lock_sql[];
 extern const char pg_clock_sql[];
-extern const char pg_wake_send_sql[];
-extern const char pg_wake_listen_sql[];
+extern const char pg_notify_sql[];
+extern const char *const pg_listen_sql[STORE_CHANNEL__MAX];
+extern const char *const pg_channels[STORE_CHANNEL__MAX];
 
 #endif

@@ -33,10 +33,16 @@ const char pg_begin_sql[] = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK
 const char pg_migrate_lock_sql[] = "BEGIN; SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ")";
 const char pg_clock_sql[] = "SELECT " DB_NOW_MS;
 
-/* Wake-ups: one channel, the execution id as the payload (store.h). */
-#define PG_WAKE_CHANNEL "engine_wake"
-const char pg_wake_send_sql[] = "SELECT pg_notify('" PG_WAKE_CHANNEL "', $1)";
-const char pg_wake_listen_sql[] = "LISTEN " PG_WAKE_CHANNEL;
+/* Notifications (store.h): a channel each, the execution id as the payload. */
+const char *const pg_channels[STORE_CHANNEL__MAX] = {
+	[STORE_CHANNEL_WAKE] = "engine_wake",
+	[STORE_CHANNEL_EVENTS] = "engine_events",
+};
+const char *const pg_listen_sql[STORE_CHANNEL__MAX] = {
+	[STORE_CHANNEL_WAKE] = "LISTEN engine_wake",
+	[STORE_CHANNEL_EVENTS] = "LISTEN engine_events",
+};
+const char pg_notify_sql[] = "SELECT pg_notify($1, $2)";
 
 /* Final statuses are every status but these. */
 #define NOT_FINAL "('QUEUED', 'RUNNING')"

@@ -34,6 +34,7 @@ enum {
 	SETTLE_MS = 100,                /* after a catch-up, read the store once more (stream.c) */
 	TICK_MS = 50,                   /* the loop looks at every connection's timers this often */
 	WAKE_MIN_MS = 2,                /* and for a timer due sooner (events_wake_at) at most this often */
+	NOTES_RETRY_MS = 1000,          /* listening for other hosts' events again after a loss */
 	WAIT_MS_MAX = 30000,
 };
 
@@ -77,6 +78,10 @@ struct events {
 	size_t watch_size;
 	size_t submission_watchers;     /* connections watching a submission */
 	int64_t wake_at;                /* mono_ms: the earliest timer due before the next tick */
+	/* Runners on other hosts: their batches and ends, announced through the store */
+	struct store *notes;            /* a connection that only listens; NULL: not carried */
+	int notes_fd;                   /* -1 while not listening */
+	int64_t notes_retry_at;         /* mono_ms: when to listen again after a loss */
 };
 
 /* ---- http.c: the request and plain replies ---- */

@@ -206,6 +206,58 @@ static void receive_live(struct events *ev)
 	zmq_msg_close(&msg);
 }
 
+/*
+ * Runners on other hosts publish on their own host only; through a store
+ * that hosts share they also announce each stored batch of events and
+ * each end (STORE_CHANNEL_EVENTS). An announcement is taken as a done
+ * message: the streams of that execution read the store at once (its
+ * stored events, and the end if it ended), as they do for this host's.
+ */
+static void on_announced(void *ctx, const char *execution_id)
+{
+	struct event_msg m = { .kind = EVENT_DONE };
+	if (strlen(execution_id) != UUID_LEN || !uuid_valid(execution_id, UUID_LEN))
+		return;
+	memcpy(m.execution_id, execution_id, UUID_LEN + 1);
+	on_live(ctx, &m);
+}
+
+static void notes_listen(struct events *ev)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &ev->notes_fd };
+	ev->notes_fd = store_listen(ev->notes, STORE_CHANNEL_EVENTS);
+	if (ev->notes_fd >= 0 && epoll_ctl(ev->epfd, EPOLL_CTL_ADD, ev->notes_fd, &e) == 0)
+		return;
+	log_warn("events of other hosts: cannot listen (%s); streams read the store every %d ms",
+		 store_errmsg(ev->notes), STATE_POLL_MS);
+	ev->notes_fd = -1;
+	ev->notes_retry_at = mono_ms() + NOTES_RETRY_MS;
+}
+
+/* Only where the store carries notifications (PostgreSQL); errors are not fatal. */
+static void notes_open(struct events *ev)
+{
+	char err[256];
+	ev->notes_fd = -1;
+	if (!store_notify_available(ev->store))
+		return;
+	if (!(ev->notes = store_open(&ev->cfg, STORE_ROLE_API, err, sizeof err))) {
+		log_warn("events of other hosts: %s", err);
+		return;
+	}
+	notes_listen(ev);
+}
+
+static void notes_receive(struct events *ev)
+{
+	if (store_notifications(ev->notes, on_announced, ev) >= 0)
+		return;
+	log_warn("events of other hosts: connection lost (%s)", store_errmsg(ev->notes));
+	epoll_ctl(ev->epfd, EPOLL_CTL_DEL, ev->notes_fd, NULL);
+	ev->notes_fd = -1;
+	ev->notes_retry_at = mono_ms() + NOTES_RETRY_MS;
+}
+
 void events_wake_at(struct events *ev, int64_t at)
 {
 	if (at < ev->wake_at)
@@ -297,6 +349,7 @@ static int open_all(struct events *ev, char *err, size_t errlen)
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
 		return -1;
 	}
+	notes_open(ev);
 	log_info("events started: listening on %s", path);
 	return 0;
 }
@@ -317,12 +370,16 @@ static void serve(struct events *ev)
 			void *p = evs[i].data.ptr;
 			if (p == &ev->listen_fd)
 				accept_all(ev);
+			else if (p == &ev->notes_fd)
+				notes_receive(ev);
 			else if (p != &ev->zfd)
 				on_conn(ev, p, evs[i].events);
 		}
 		/* ZMQ_FD is edge-triggered and shared by all of libzmq's work: always drain. */
 		receive_live(ev);
 		int64_t now = mono_ms();
+		if (ev->notes && ev->notes_fd < 0 && now >= ev->notes_retry_at)
+			notes_listen(ev);
 		if (now >= due) {
 			tick(ev);
 			last_tick = now;
@@ -370,6 +427,7 @@ int main(int argc, char **argv)
 	zmq_close(ev.sub);
 	zmq_ctx_term(ev.zctx);
 	store_close(&ev.store);
+	store_close(&ev.notes);
 	free(ev.watch);
 	auth_free(&ev.auth);
 	log_info("stopped");

@@ -40,8 +40,8 @@ void queue_notify(struct app *app, const char *execution_id)
 	char msg[WAKE_MSG_LEN];
 	/* A store that several hosts share carries the wake-up to runners on
 	 * every host; ZeroMQ reaches only the runner of this data_dir. */
-	if (app->store && store_wake_available(app->store)) {
-		if (store_wake_send(app->store, execution_id))
+	if (app->store && store_notify_available(app->store)) {
+		if (store_notify(app->store, STORE_CHANNEL_WAKE, execution_id))
 			log_debug("queue: wake-up for %s not sent (%s); idle runners poll the queue",
 				  execution_id, store_errmsg(app->store));
 		return;

@@ -332,6 +332,9 @@ static int finish_once(struct claims *c, const struct claim *cl, const struct ou
 		written = -1;
 	if (written == 1 && write_artifacts(c, cl, o) < 0)
 		written = -1;
+	/* Streams on every host end at the commit (ZeroMQ's done reaches this host's only). */
+	if (written == 1 && store_notify(c->store, STORE_CHANNEL_EVENTS, cl->id) < 0)
+		written = -1;
 	if (written < 0 || store_commit(c->store) < 0) {
 		store_rollback(c->store);
 		return -1;
@@ -418,10 +421,12 @@ static int sweep_rows(struct claims *c, enum store_stmt stmt, int64_t now, struc
 	return collect_rows(c, q, w, requeue);
 }
 
-/* Tells the events program: a requeue's QUEUED event, or done for an execution given up. */
-static void announce(void *events_pub, const struct swept *w, bool requeued)
+/* Tells the events programs: a requeue's QUEUED event, or done for an
+ * execution given up (this host's over ZeroMQ, every host's through the store). */
+static void announce(struct claims *c, void *events_pub, const struct swept *w, bool requeued)
 {
 	for (size_t i = 0; i < w->n; i++) {
+		store_notify(c->store, STORE_CHANNEL_EVENTS, w->rows[i].id);
 		int attempt = w->rows[i].attempt + (requeued ? 1 : 0);
 		struct event_msg m = {
 			.event_id = EVENT_ID(attempt, 0), .attempt = attempt,
@@ -451,8 +456,8 @@ int claims_sweep(struct claims *c, void *events_pub)
 		store_rollback(c->store);
 		goto out;
 	}
-	announce(events_pub, &lost, false);
-	announce(events_pub, &requeued, true);
+	announce(c, events_pub, &lost, false);
+	announce(c, events_pub, &requeued, true);
 	if (lost.n)
 		log_warn("sweep: %zu execution(s) ended FAILED/RUNNER_LOST", lost.n);
 	if (requeued.n)

@@ -93,7 +93,7 @@ static void wake_listen(struct loop *lp)
 {
 	if (!lp->wake_store || lp->wake_fd >= 0)
 		return;
-	lp->wake_fd = store_wake_listen(lp->wake_store);
+	lp->wake_fd = store_listen(lp->wake_store, STORE_CHANNEL_WAKE);
 	if (lp->wake_fd < 0)
 		log_warn("wake-ups: cannot listen (%s); idle slots poll the queue",
 			 store_errmsg(lp->wake_store));
@@ -108,7 +108,7 @@ static void wake_listen(struct loop *lp)
 static void wake_open(struct loop *lp)
 {
 	char err[256];
-	if (!store_wake_available(lp->claims.store))
+	if (!store_notify_available(lp->claims.store))
 		return;
 	lp->wake_store = store_open(&lp->r->cfg, STORE_ROLE_RUNNER, err, sizeof(err));
 	if (!lp->wake_store)
@@ -119,7 +119,7 @@ static void wake_open(struct loop *lp)
 /* Every wake-up that arrived wakes one slot; a lost connection listens again at the next heartbeat. */
 static void receive_wakeups(struct loop *lp)
 {
-	int n = store_wake_drain(lp->wake_store);
+	int n = store_notifications(lp->wake_store, NULL, NULL);
 	if (n < 0) {
 		log_warn("wake-ups: connection lost (%s)", store_errmsg(lp->wake_store));
 		lp->wake_fd = -1;

@@ -546,6 +546,34 @@ def check_api_across_web_hosts(c):
     log("API across web hosts: autosaved through web1, read and run through web2, polled through web1: ok")
 
 
+def check_live_events_across_hosts(c):
+    """A stream on a web host shows output of a run on a runner host as it
+    is written: the first line long before the run ends."""
+    addr = c.hosts["web1"].addr
+    code = "print('first', flush=True)\nimport time\ntime.sleep(3)\nprint('second')\n"
+    status, s = call(addr, "POST", "/code-sessions", {"language": "python", "template_code": code})
+    status, body = call(addr, "POST", f"/code-sessions/{s['session_id']}/run")
+    assert status == 202, (status, body)
+    conn = http.client.HTTPConnection(addr, WEB_PORT, timeout=20)
+    conn.request("GET", f"/executions/{body['execution_id']}/events")
+    resp = conn.getresponse()
+    assert resp.status == 200, resp.status
+    t0, seen = time.monotonic(), {}
+    while "done" not in seen:
+        line = resp.fp.readline().decode()
+        assert line, f"the stream ended early: {seen}"
+        if line.startswith("event: "):
+            kind = line[7:].strip()
+        elif line.startswith("data: ") and kind == "stdout" and "first" in line:
+            seen.setdefault("first", time.monotonic() - t0)
+        elif line.startswith("data: ") and kind == "done":
+            seen["done"] = time.monotonic() - t0
+    conn.close()
+    assert "first" in seen and seen["done"] - seen["first"] > 2, seen
+    log(f"live events across hosts: first line after {seen['first']:.2f} s, "
+        f"done after {seen['done']:.2f} s")
+
+
 def run_api_suite(c, web):
     """The API suite's tests that speak only HTTP, inside the web host (its
     loopback, as the suite's remote mode wants), against the cluster."""
@@ -718,6 +746,7 @@ def main():
             f"{', '.join(c.hosts[w].addr for w in WEBS)}, runner hosts "
             f"{', '.join(c.hosts[r].addr for r in RUNNERS)}")
         check_api_across_web_hosts(c)
+        check_live_events_across_hosts(c)
         # CLUSTER_ONLY=scaling: the scaling measurement alone.
         if os.environ.get("CLUSTER_ONLY") != "scaling":
             for web in WEBS:
