@@ -30,9 +30,13 @@
  * Write transactions serialise on one advisory lock (store_pg_sql.c). A
  * client that goes silent inside one (its host cut off, stopped, starved)
  * would hold it, and every Run and autosave of every host would wait: the
- * server ends such a session after this long, which frees the lock.
+ * server ends such a session after 5 s, which frees the lock. A wait for a
+ * lock gives up after 2 s (STORE_BUSY: the API answers 503, a runner tries
+ * again): so the other connections of a host that was cut off, queued for
+ * the lock, are not handed it one after another, and a runner's sweep
+ * never holds up its heartbeat for long.
  */
-#define PG_SESSION_OPTIONS "-c idle_in_transaction_session_timeout=5000"
+#define PG_SESSION_OPTIONS "-c idle_in_transaction_session_timeout=5000 -c lock_timeout=2000"
 #define PG_TEXT_OID 25
 #define PG_SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
 #define PG_SQLSTATE_DEADLOCK "40P01"

@@ -63,7 +63,7 @@ BUILD = os.path.abspath(os.environ.get("BUILD", "build"))
 # seconds; the rest is conf/engine.conf.
 TUNING = {
     "lease_grace_ms": 2000,
-    "runner_stale_ms": 3000,
+    "runner_stale_ms": 5000,
     "heartbeat_interval_ms": 500,
     "max_queue_depth": 5000,
     "fcgi_processes": 4,
