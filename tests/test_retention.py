@@ -7,7 +7,6 @@ Old rows are written straight into the store (tests/history.py)."""
 
 import os
 import sqlite3
-import subprocess
 import time
 
 import pytest
