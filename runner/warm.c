@@ -95,14 +95,20 @@ static void log_output(const struct warm_zygote *z)
 
 void warm_zygote_stop(struct warm_zygote *z)
 {
+	/* The control socket is closed first: the interpreter, waiting for a
+	 * run, then exits on its own. SIGKILL alone may not reach it: under the
+	 * runner unit, without CAP_KILL, root may not signal a sandbox's uid
+	 * (EPERM), and waiting for an interpreter that got ready a moment after
+	 * its handshake gave up would hold the slot for ever. */
+	if (z->ctl >= 0)
+		close(z->ctl);
+	z->ctl = -1;
 	if (z->pid > 0) {
 		kill(z->pid, SIGKILL);
 		while (waitpid(z->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
 	log_output(z);
-	if (z->ctl >= 0)
-		close(z->ctl);
 	if (z->out >= 0)
 		close(z->out);
 	if (cgroup_run_destroy(&z->cg) < 0)
