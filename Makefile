@@ -188,7 +188,8 @@ bench:
 	@scripts/ensure-deps $(BENCH_PKGS)
 	@scripts/ensure-node-types
 	@$(MAKE) --no-print-directory all
-	BUILD=$(BUILD) /usr/bin/python3 bench/bench.py
+	$(if $(filter postgresql,$(STORE)),DATA_DIR=$(CURDIR)/$(BUILD)/bench-postgresql scripts/with-postgresql) \
+		env BUILD=$(BUILD) /usr/bin/python3 bench/bench.py
 
 # Not part of make test: a million executions written straight into the
 # store (tests/history.py), the scrape time of /metrics over them, and

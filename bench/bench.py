@@ -234,6 +234,7 @@ def print_table(r):
     f = lambda v: "-" if v is None else f"{v:.1f}"
     print("\n== Live Code Execution Engine benchmark ==")
     print(f"machine: {os.cpu_count()} CPUs, {r['machine']}")
+    print(f"store: {r['store']}")
     ref = r["reference"]
     print(f"reference: python3 -E -s -c pass {ref['python_c_pass_wall_ms']:.1f} ms wall, "
           f"{ref['python_c_pass_cpu_ms']:.1f} ms CPU -> fresh-interpreter limit "
@@ -266,6 +267,9 @@ def print_table(r):
 def main():
     comp = Components()
     r = {"machine": open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": \t")}
+    # make bench STORE=postgresql: every program on the server scripts/with-postgresql started.
+    r["store"] = "postgresql (its defaults: fsync, synchronous_commit on)" \
+        if os.environ.get("ENGINE_STORE", "").startswith("postgres") else "sqlite"
     try:
         r["reference"] = reference()
         comp.start()
