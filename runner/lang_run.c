@@ -190,10 +190,9 @@ static int run(const struct sandbox_host *host, const struct config *cfg, const 
 	job.sink = in->sink;
 	job.syntax_channel = l->syntax_channel;
 	job.warm = in->warm;
-	if (in->artifacts) {
-		job.max_artifacts = cfg->max_artifacts;
-		job.max_artifact_bytes = (size_t)cfg->max_artifact_bytes;
-	}
+	job.max_artifacts = cfg->max_artifacts;
+	job.max_artifact_bytes = (size_t)cfg->max_artifact_bytes;
+	job.keep_artifacts = in->artifacts;
 	res->ran = true;
 	return sandbox_run(host, &job, &res->run);
 }

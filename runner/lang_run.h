@@ -32,7 +32,7 @@ struct lang_input {
 	bool interactive;
 	int time_limit_ms;              /* > 0: the run's wall-clock limit (a test case's own) */
 	int cpu_weight;                 /* > 0: the run's CPU weight (sandbox_limits.h); not the compile's */
-	bool artifacts;                 /* the run keeps what it leaves in out/ (config's max_artifacts) */
+	bool artifacts;                 /* the run keeps what it leaves in out/ (every run has an out/) */
 	const struct sandbox_watch *watch;  /* of the compile and the run; NULL: none */
 };
 

@@ -217,8 +217,9 @@ int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
 	snprintf(s->tmp_opts, sizeof s->tmp_opts, "size=%dm,nr_inodes=%d,mode=1777",
 		 l->tmpfs_mb, TMP_INODES);
 	/* One inode more than files: the tmpfs's root directory is one. */
-	snprintf(s->out_opts, sizeof s->out_opts, "size=%zuk,nr_inodes=%d,mode=0777",
-		 (job->max_artifact_bytes + 1023) / 1024, job->max_artifacts + 1);
+	if (job->max_artifacts > 0 && !job->compile)
+		snprintf(s->out_opts, sizeof s->out_opts, "size=%zuk,nr_inodes=%d,mode=0777",
+			 (job->max_artifact_bytes + 1023) / 1024, job->max_artifacts + 1);
 	snprintf(s->shm_opts, sizeof s->shm_opts, "size=%dm,nr_inodes=64,mode=1777",
 		 l->tmpfs_mb / 4 + 1);
 	s->child.set_groups = host->root;
@@ -872,7 +873,7 @@ void run_init(struct run *r, const struct sandbox_job *job)
 	r->pid = r->owner = -1;
 	r->sync_fd = r->status_fd = r->out.fd = r->err.fd = r->syntax_fd = r->art_fd = -1;
 	/* Each file's header and name besides its bytes. */
-	if (job->max_artifacts > 0 && !job->compile)
+	if (job->max_artifacts > 0 && job->keep_artifacts && !job->compile)
 		r->art_limit = job->max_artifact_bytes +
 			       (size_t)job->max_artifacts * (sizeof(struct sandbox_artifact_header) + 256);
 	r->syntax_channel = job->syntax_channel;

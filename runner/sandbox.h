@@ -96,11 +96,14 @@ struct sandbox_job {
 	 * max_artifact_bytes in all. out/ is a tmpfs of that size and inode
 	 * count, so a flood fails (ENOSPC) as it is written; once every
 	 * process of the run is gone, init streams its regular files back in
-	 * res->artifacts (sandbox_artifacts_parse), never following a link.
+	 * res->artifacts (sandbox_artifacts_parse), never following a link,
+	 * when keep_artifacts (a test case has an out/ too, so a program
+	 * behaves there as in a Run, but what it leaves is not kept).
 	 * 0: no out/ (a compile, a check, a probe).
 	 */
 	int max_artifacts;
 	size_t max_artifact_bytes;
+	bool keep_artifacts;
 	const char *stdin_data;         /* may be NULL when stdin_len is 0 */
 	size_t stdin_len;
 	/* Interactive: stdin is a pipe that stays open, fed with stdin_data

@@ -115,7 +115,7 @@ struct sandbox_init_spec {
 	int art_fd;                             /* a run's artifacts are streamed here (a memfd); -1: none */
 	const char *stdin_data;
 	size_t stdin_len;
-	char out_opts[64];                      /* tmpfs options of a run's out/ (its artifacts) */
+	char out_opts[64];                      /* tmpfs options of a run's out/ (its artifacts); "": none */
 	char root_opts[64];                     /* tmpfs options of the new root */
 	char tmp_opts[64];                      /* ... of the working directory /tmp */
 	char shm_opts[64];                      /* ... of /dev/shm */

@@ -385,7 +385,7 @@ void sandbox_build_root(const struct sandbox_init_spec *s)
 	mount_workdir(s);
 	if (s->compile)
 		make_out_dir(report);
-	else if (s->art_fd >= 0)
+	else if (s->out_opts[0])
 		mount_out(s);
 	write_app(s);
 	bind_app_files(s);

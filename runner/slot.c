@@ -284,7 +284,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	char *diagnostics = NULL;
 
 	memset(&res, 0, sizeof(res));
-	/* A plain run keeps what it leaves in out/; a case's or a check's are not shown to anyone. */
+	/* A plain run keeps what it leaves in out/; a case's are not shown to anyone. */
 	in.artifacts = strcmp(c->kind, "run") == 0;
 	in.napp_files = in.app_files ? c->nfiles : 0;
 	event_sink_begin(&s->events, s->pub, claims->store, r->id, c->id, c->attempt);

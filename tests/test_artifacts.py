@@ -7,6 +7,7 @@ from or written to the host."""
 import http.client
 import os
 import struct
+import time
 import uuid
 
 import pytest
@@ -172,3 +173,24 @@ def test_artifacts_are_events_of_the_live_stream(stack, plotted):
     arts = [ev["data"] for ev in events if ev["event"] == "artifact"]
     assert [{k: a[k] for k in ARTIFACT_KEYS} for a in arts] == plotted["artifacts"]
     assert kinds[-3:] == ["artifact", "artifact", "done"], kinds
+
+
+def test_a_graded_case_has_an_out_directory_too_but_keeps_nothing(stack):
+    """The same program behaves in a submission as in a Run: out/ is there (and a plot's
+    show() quiet), only nothing of it is kept for a case."""
+    suite = {"cases": [{"name": "one", "stdin": "", "expected_stdout": "ok\n"}]}
+    assert stack.request("PUT", "/test-suites/artifacts-case", suite)[0] == 200
+    code = ("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\n"
+            "open('out/result.csv', 'w').write('a\\n')\nprint('ok')\n")
+    sid = stack.create_session(code)["session_id"]
+    status, _, sub = stack.request("POST", f"/code-sessions/{sid}/submit", {"suite_id": "artifacts-case"})
+    assert status == 202, sub
+    for _ in range(600):
+        status, _, got = stack.request("GET", f"/submissions/{sub['submission_id']}")
+        if got["status"] not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(0.1)
+    assert (got["status"], got["verdict"]) == ("COMPLETED", "ACCEPTED"), got
+    kept = stack.store_rows("SELECT count(*) FROM execution_artifacts a JOIN executions e "
+                            f"ON e.id = a.execution_id WHERE e.submission_id = '{sub['submission_id']}'")
+    assert int(kept[0][0]) == 0
