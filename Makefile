@@ -241,7 +241,7 @@ vm-test:
 
 # make cluster-test: one PostgreSQL host, two web hosts and three runner
 # hosts in network namespaces on this machine; the API through either web
-# host, faults under load and the scaling figures (root; about 3 minutes;
+# host, faults under load and the scaling figures (root; about 4 minutes;
 # not part of make test: see README, "Scaling out").
 CLUSTER_PKGS := $(TEST_PKGS) iproute2 util-linux
 cluster-test: all www
