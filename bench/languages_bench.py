@@ -67,12 +67,18 @@ def pct(values, p):
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))] if v else None
 
 
-def bare_argv(words, d):
-    """A command of the table, run in directory d instead of the sandbox."""
+def bare_argv(words, d, source):
+    """A command of the table, run in directory d instead of the sandbox.
+
+    {sources} is the one hello-world file, as the runner expands it for a
+    session of one file.
+    """
     out = []
     for w in shlex.split(words):
         if w == "{python}":
             w = "/usr/bin/python3"
+        elif w == "{sources}":
+            w = source
         w = w.replace("/tmp/out", f"{d}/out").replace("/app/", f"{d}/").replace("/app", d)
         out.append(w)
     return out
@@ -89,10 +95,10 @@ def bare_once(lang, row):
             env[k] = v.replace("/tmp", d)
         t0 = time.perf_counter()
         if "compile" in row:
-            subprocess.run(bare_argv(row["compile"], d), cwd=d, env=env, check=True, capture_output=True)
+            subprocess.run(bare_argv(row["compile"], d, row["file"]), cwd=d, env=env, check=True, capture_output=True)
             for f in os.listdir(f"{d}/out"):
                 os.rename(f"{d}/out/{f}", f"{d}/{f}")
-        r = subprocess.run(bare_argv(BARE_RUN.get(lang, row["run"]), d), cwd=d, env=env, capture_output=True, text=True)
+        r = subprocess.run(bare_argv(BARE_RUN.get(lang, row["run"]), d, row["file"]), cwd=d, env=env, capture_output=True, text=True)
         assert r.stdout == "hello\n", (lang, r)
         return time.perf_counter() - t0
 
