@@ -28,16 +28,13 @@ struct runners_ctx {
 	int alive, slots, busy;
 };
 
-#define label_value metrics_label_value
-#define family metrics_family
-
 static void status_row(void *ctx, struct store_query *row)
 {
 	FILE *f = ctx;
 	fputs(PREFIX "executions_finished_total{status=\"", f);
-	label_value(f, store_column_text(row, STATUS_COUNT_STATUS, NULL));
+	metrics_label_value(f, store_column_text(row, STATUS_COUNT_STATUS, NULL));
 	fputs("\",error_code=\"", f);
-	label_value(f, store_column_text(row, STATUS_COUNT_ERROR_CODE, NULL));
+	metrics_label_value(f, store_column_text(row, STATUS_COUNT_ERROR_CODE, NULL));
 	fprintf(f, "\"} %lld\n", (long long)store_column_int64(row, STATUS_COUNT_COUNT));
 }
 
@@ -45,7 +42,7 @@ static void verdict_row(void *ctx, struct store_query *row)
 {
 	FILE *f = ctx;
 	fputs(PREFIX "case_verdicts_total{verdict=\"", f);
-	label_value(f, store_column_text(row, 0, NULL));
+	metrics_label_value(f, store_column_text(row, 0, NULL));
 	fprintf(f, "\"} %lld\n", (long long)store_column_int64(row, 1));
 }
 
@@ -53,18 +50,18 @@ static void language_row(void *ctx, struct store_query *row)
 {
 	FILE *f = ctx;
 	fputs(PREFIX "executions_finished_by_language_total{language=\"", f);
-	label_value(f, store_column_text(row, 0, NULL));
+	metrics_label_value(f, store_column_text(row, 0, NULL));
 	fputs("\",status=\"", f);
-	label_value(f, store_column_text(row, 1, NULL));
+	metrics_label_value(f, store_column_text(row, 1, NULL));
 	fprintf(f, "\"} %lld\n", (long long)store_column_int64(row, 2));
 }
 
 static void runner_labels(FILE *f, struct store_query *row)
 {
 	fputs("{runner_id=\"", f);
-	label_value(f, store_column_text(row, RUNNER_ID, NULL));
+	metrics_label_value(f, store_column_text(row, RUNNER_ID, NULL));
 	fputs("\",host=\"", f);
-	label_value(f, store_column_text(row, RUNNER_HOST, NULL));
+	metrics_label_value(f, store_column_text(row, RUNNER_HOST, NULL));
 	fputc('"', f);
 }
 
@@ -103,7 +100,7 @@ static void runner_row(void *ctx, struct store_query *row)
 		break;
 	default:
 		fputs(",sandbox_mode=\"", c->f);
-		label_value(c->f, store_column_text(row, RUNNER_SANDBOX_MODE, NULL));
+		metrics_label_value(c->f, store_column_text(row, RUNNER_SANDBOX_MODE, NULL));
 		fputs("\"} 1\n", c->f);
 	}
 }
@@ -114,20 +111,20 @@ static enum db_status write_counters(struct app *app, FILE *f)
 	if (db_metrics_counter(app->store, "accepted", &accepted) != DB_OK ||
 	    db_metrics_counter(app->store, "busy_ms", &busy_ms) != DB_OK)
 		return DB_ERROR;
-	family(f, "executions_accepted_total", "counter", "Executions accepted by POST /run.");
+	metrics_family(f, "executions_accepted_total", "counter", "Executions accepted by POST /run.");
 	fprintf(f, PREFIX "executions_accepted_total %lld\n", (long long)accepted);
-	family(f, "executions_finished_total", "counter",
+	metrics_family(f, "executions_finished_total", "counter",
 	       "Executions that reached a final status, by status and error code (\"\" for none).");
 	if (db_metrics_rows(app->store, STMT_METRICS_BY_STATUS, 0, status_row, f) != DB_OK)
 		return DB_ERROR;
-	family(f, "executions_finished_by_language_total", "counter",
+	metrics_family(f, "executions_finished_by_language_total", "counter",
 	       "Executions that reached a final status, by language and status.");
 	if (db_metrics_rows(app->store, STMT_METRICS_BY_LANGUAGE, 0, language_row, f) != DB_OK)
 		return DB_ERROR;
-	family(f, "case_verdicts_total", "counter", "Verdicts given to cases of submissions, by verdict.");
+	metrics_family(f, "case_verdicts_total", "counter", "Verdicts given to cases of submissions, by verdict.");
 	if (db_metrics_rows(app->store, STMT_METRICS_VERDICTS, 0, verdict_row, f) != DB_OK)
 		return DB_ERROR;
-	family(f, "slot_busy_seconds_total", "counter",
+	metrics_family(f, "slot_busy_seconds_total", "counter",
 	       "Slot time spent on executions, claim to final status (rate / slots = utilisation).");
 	fprintf(f, PREFIX "slot_busy_seconds_total %.3f\n", (double)busy_ms / 1000.0);
 	return DB_OK;
@@ -139,16 +136,16 @@ static enum db_status write_gauges(struct app *app, FILE *f)
 	if (db_queue_stats(app->store, &depth, &oldest, &running) != DB_OK ||
 	    db_store_size(app->store, &size, &free_bytes) != DB_OK)
 		return DB_ERROR;
-	family(f, "queue_depth", "gauge", "Executions waiting in the queue (QUEUED).");
+	metrics_family(f, "queue_depth", "gauge", "Executions waiting in the queue (QUEUED).");
 	fprintf(f, PREFIX "queue_depth %lld\n", (long long)depth);
-	family(f, "oldest_queued_age_seconds", "gauge",
+	metrics_family(f, "oldest_queued_age_seconds", "gauge",
 	       "Age of the oldest QUEUED execution; 0 when the queue is empty.");
 	fprintf(f, PREFIX "oldest_queued_age_seconds %.3f\n", oldest < 0 ? 0.0 : (double)oldest / 1000.0);
-	family(f, "executions_running", "gauge", "Executions claimed by a runner (RUNNING).");
+	metrics_family(f, "executions_running", "gauge", "Executions claimed by a runner (RUNNING).");
 	fprintf(f, PREFIX "executions_running %lld\n", (long long)running);
-	family(f, "store_size_bytes", "gauge", "Bytes the store's database takes.");
+	metrics_family(f, "store_size_bytes", "gauge", "Bytes the store's database takes.");
 	fprintf(f, PREFIX "store_size_bytes %lld\n", (long long)size);
-	family(f, "store_free_bytes", "gauge",
+	metrics_family(f, "store_free_bytes", "gauge",
 	       "Bytes of the store's file that retention freed and incremental vacuum has not given back yet (SQLite).");
 	fprintf(f, PREFIX "store_free_bytes %lld\n", (long long)free_bytes);
 	return DB_OK;
@@ -181,15 +178,15 @@ static enum db_status write_runners(struct app *app, FILE *f)
 		return DB_ERROR;
 	c.stale_before = c.now - app->cfg.runner_stale_ms;
 	for (c.pass = 0; c.pass < 6; c.pass++) {
-		family(f, help[c.pass][0], help[c.pass][1], help[c.pass][2]);
+		metrics_family(f, help[c.pass][0], help[c.pass][1], help[c.pass][2]);
 		if (db_metrics_rows(app->store, STMT_METRICS_RUNNERS, c.now - RUNNER_FORGET_MS, runner_row, &c))
 			return DB_ERROR;
 	}
-	family(f, "runners_alive", "gauge", "Runners that heartbeated within runner_stale_ms.");
+	metrics_family(f, "runners_alive", "gauge", "Runners that heartbeated within runner_stale_ms.");
 	fprintf(f, PREFIX "runners_alive %d\n", c.alive);
-	family(f, "slots", "gauge", "Execution slots of the live runners.");
+	metrics_family(f, "slots", "gauge", "Execution slots of the live runners.");
 	fprintf(f, PREFIX "slots %d\n", c.slots);
-	family(f, "busy_slots", "gauge", "Busy execution slots of the live runners.");
+	metrics_family(f, "busy_slots", "gauge", "Busy execution slots of the live runners.");
 	fprintf(f, PREFIX "busy_slots %d\n", c.busy);
 	return DB_OK;
 }
@@ -200,9 +197,9 @@ static void write_data_dir(struct app *app, FILE *f)
 	struct statvfs st;
 	if (statvfs(app->cfg.data_dir, &st) != 0)
 		return;
-	family(f, "data_dir_size_bytes", "gauge", "Size of the file system that holds data_dir.");
+	metrics_family(f, "data_dir_size_bytes", "gauge", "Size of the file system that holds data_dir.");
 	fprintf(f, PREFIX "data_dir_size_bytes %.0f\n", (double)st.f_blocks * (double)st.f_frsize);
-	family(f, "data_dir_available_bytes", "gauge",
+	metrics_family(f, "data_dir_available_bytes", "gauge",
 	       "Bytes of data_dir's file system that the engine can still use.");
 	fprintf(f, PREFIX "data_dir_available_bytes %.0f\n", (double)st.f_bavail * (double)st.f_frsize);
 }
@@ -236,7 +233,7 @@ void metrics_get(struct app *app, struct request *req, struct response *res)
 		reply_db_status(res, DB_ERROR, "store");
 		return;
 	}
-	family(f, "store_up", "gauge", "1 if the store answered this scrape, else 0 (and no series of it follow).");
+	metrics_family(f, "store_up", "gauge", "1 if the store answered this scrape, else 0 (and no series of it follow).");
 	fprintf(f, PREFIX "store_up %d\n", stored != NULL);
 	if (stored)
 		fputs(stored, f);
