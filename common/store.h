@@ -95,6 +95,7 @@ enum store_stmt {
 	STMT_SESSION_QUOTA,
 	/* retention (the runner's maintenance, runner/retention.c): each
 	 * deletes one batch, ?1 = the cutoff (ms), ?2 = the batch's size */
+	STMT_PURGE_DUE,                 /* a read: is any execution past ?1 (no write lock for nothing) */
 	STMT_PURGE_EVENTS,
 	STMT_PURGE_STDIN,
 	STMT_PURGE_EXECUTIONS,

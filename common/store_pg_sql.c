@@ -453,6 +453,7 @@ const char *const pg_sql[STMT__MAX] = {
 		"SELECT s.owner FROM executions e JOIN sessions s ON s.id = e.session_id WHERE e.id = $1",
 	[STMT_OWNER_SUBMISSION] =
 		"SELECT s.owner FROM submissions u JOIN sessions s ON s.id = u.session_id WHERE u.id = $1",
+	[STMT_PURGE_DUE] = "SELECT 1 FROM executions WHERE finished_at < $1 LIMIT 1",
 	[STMT_PURGE_EVENTS] = "DELETE FROM execution_events WHERE execution_id IN (" PURGE_BATCH ")",
 	[STMT_PURGE_STDIN] = "DELETE FROM execution_stdin WHERE execution_id IN (" PURGE_BATCH ")",
 	[STMT_PURGE_EXECUTIONS] = "DELETE FROM executions WHERE id IN (" PURGE_BATCH ")",

@@ -425,6 +425,7 @@ const char *const sqlite_sql[STMT__MAX] = {
 	/* Retention. An execution's rows in other tables go in the same batch,
 	 * before it: a table that keeps rows per execution adds its statement
 	 * here and to runner/retention.c's list. */
+	[STMT_PURGE_DUE] = "SELECT 1 FROM executions WHERE finished_at < ?1 LIMIT 1",
 	[STMT_PURGE_EVENTS] = "DELETE FROM execution_events WHERE execution_id IN (" PURGE_BATCH ")",
 	[STMT_PURGE_STDIN] = "DELETE FROM execution_stdin WHERE execution_id IN (" PURGE_BATCH ")",
 	[STMT_PURGE_EXECUTIONS] = "DELETE FROM executions WHERE id IN (" PURGE_BATCH ")",

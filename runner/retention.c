@@ -44,8 +44,9 @@ static const enum store_stmt purge_session[] = {
 void retention_init(struct retention *rt, struct store *store, const struct config *cfg)
 {
 	*rt = (struct retention){ .store = store, .cfg = cfg, .batch = BATCH_FIRST };
-	/* The first look comes soon after the start, not a whole interval later. */
-	rt->next_ms = mono_ms() + 1000;
+	/* The first look comes one interval after the start, not while the
+	 * runner is still starting up (nor when a short-lived one is stopped). */
+	rt->next_ms = mono_ms() + cfg->retention_interval_ms;
 }
 
 int64_t retention_next(const struct retention *rt)
@@ -108,6 +109,16 @@ static int64_t purge_batch(struct retention *rt, const enum store_stmt *steps, s
 	return n;
 }
 
+/* True if some execution finished before cutoff: a read, so an idle look takes no write lock. */
+static bool executions_due(struct retention *rt, int64_t cutoff)
+{
+	struct store_query *q = store_query(rt->store, STMT_PURGE_DUE);
+	store_bind_int64(q, 1, cutoff);
+	bool due = store_step(q) == STORE_ROW;
+	store_reset(q);
+	return due;
+}
+
 /* The first thing there is to do, done once. Returns what it did (rows or pages), 0 if nothing, -1. */
 static int64_t step(struct retention *rt, int64_t now)
 {
@@ -115,7 +126,8 @@ static int64_t step(struct retention *rt, int64_t now)
 	int64_t n;
 	if (c->execution_retention_days > 0) {
 		int64_t cutoff = now - c->execution_retention_days * DAY_MS;
-		if ((n = purge_batch(rt, purge_execution, NSTEPS(purge_execution), cutoff)) != 0) {
+		if (executions_due(rt, cutoff) &&
+		    (n = purge_batch(rt, purge_execution, NSTEPS(purge_execution), cutoff)) != 0) {
 			rt->executions += n > 0 ? n : 0;
 			return n;
 		}
