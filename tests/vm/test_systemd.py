@@ -150,8 +150,11 @@ def test_fcgi_processes_of_engine_conf_sizes_the_lighttpd_pool(stack):
                 f"systemctl restart {LIGHTTPD_UNIT}")
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            if stack.request("GET", "/health")[0] == 200 and \
-               len(control("pgrep -u code-exec -x fcgi_app || true").split()) == n:
+            try:
+                up = stack.request("GET", "/health", timeout=10)[0] == 200
+            except OSError:          # lighttpd not listening yet: the forwarded port hangs up
+                up = False
+            if up and len(control("pgrep -u code-exec -x fcgi_app || true").split()) == n:
                 return n
             time.sleep(1)
         return len(control("pgrep -u code-exec -x fcgi_app || true").split())
