@@ -6,6 +6,11 @@
  * it (named "s<id>"), and run with its bound values as text parameters; the
  * whole result comes back at once and store_step walks its rows.
  *
+ * A program's output may hold NUL bytes, which PostgreSQL's text cannot:
+ * those columns are bytea. A bytea parameter is sent in binary format (the
+ * bytes as they are, with their length), and a bytea column comes back
+ * decoded, so callers see bytes in both stores alike.
+ *
  * Connection loss: a statement that fails because the server went away
  * fails (STORE_ERROR: the API answers 503 STORE_UNAVAILABLE), and the next
  * store_query, step or begin on the connection reconnects and prepares its
@@ -38,6 +43,8 @@
  */
 #define PG_SESSION_OPTIONS "-c idle_in_transaction_session_timeout=5000 -c lock_timeout=2000"
 #define PG_TEXT_OID 25
+#define PG_BYTEA_OID 17
+#define PG_MAX_DECODED 8                /* bytea columns of one row (an execution has 3) */
 #define PG_SQLSTATE_LOCK_NOT_AVAILABLE "55P03"
 #define PG_SQLSTATE_DEADLOCK "40P01"
 #define PG_SQLSTATE_SERIALIZATION "40001"
@@ -50,9 +57,15 @@ struct store_query {
 	int nparams;                    /* highest $N in the text; -1: not scanned yet */
 	bool used[PG_MAX_PARAMS];       /* $N appears in the text */
 	char *values[PG_MAX_PARAMS];    /* bound, owned; NULL: SQL NULL */
+	int lengths[PG_MAX_PARAMS];     /* of values, for the binary ones */
+	int formats[PG_MAX_PARAMS];     /* 1: bytea, sent binary; 0: text */
 	PGresult *res;                  /* the last run's rows */
-	PGresult *desc;                 /* column names, fetched on demand */
+	PGresult *desc;                 /* parameter types and column names, from prepare */
 	int row;                        /* current row of res, -1 before the first */
+	int ndecoded;                   /* bytea columns of this row decoded so far */
+	int decoded_col[PG_MAX_DECODED];
+	size_t decoded_len[PG_MAX_DECODED];
+	char *decoded[PG_MAX_DECODED];  /* their bytes, NUL-terminated, owned */
 	int64_t changes;
 };
 
@@ -221,11 +234,19 @@ static void clear_values(struct store_query *q)
 	}
 }
 
+static void forget_decoded(struct store_query *q)
+{
+	for (int i = 0; i < q->ndecoded; i++)
+		free(q->decoded[i]);
+	q->ndecoded = 0;
+}
+
 static void pg_reset(struct store_query *q)
 {
 	PQclear(q->res);
 	q->res = NULL;
 	q->row = -1;
+	forget_decoded(q);
 }
 
 static void pg_close(struct store *s)
@@ -307,6 +328,23 @@ static void stmt_name(enum store_stmt id, char *out, size_t outlen)
 	snprintf(out, outlen, "s%d", (int)id);
 }
 
+/* The prepared statement's parameter types (which go binary) and columns. */
+static int describe(struct store_query *q, const char *name)
+{
+	struct store *s = q->store;
+	PQclear(q->desc);
+	q->desc = PQdescribePrepared(s->conn, name);
+	if (PQresultStatus(q->desc) != PGRES_COMMAND_OK) {
+		set_err(s, PQresultErrorMessage(q->desc));
+		PQclear(q->desc);
+		q->desc = NULL;
+		return -1;
+	}
+	for (int i = 0; i < q->nparams && i < PQnparams(q->desc); i++)
+		q->formats[i] = PQparamtype(q->desc, i) == PG_BYTEA_OID;
+	return 0;
+}
+
 /*
  * Prepares the statement on this connection if it is not yet. A $N the
  * text does not use (a runner's clock where the database's is used) is
@@ -331,9 +369,10 @@ static int prepare(struct store_query *q)
 	if (!ok)
 		set_err(s, PQresultErrorMessage(r));
 	PQclear(r);
-	if (ok)
-		q->prepared_gen = s->gen;
-	return ok ? 0 : -1;
+	if (!ok || describe(q, name))
+		return -1;
+	q->prepared_gen = s->gen;
+	return 0;
 }
 
 static struct store_query *pg_query(struct store *s, enum store_stmt id)
@@ -346,7 +385,7 @@ static struct store_query *pg_query(struct store *s, enum store_stmt id)
 	return q;
 }
 
-static void bind_owned(struct store_query *q, int pos, char *value)
+static void bind_owned(struct store_query *q, int pos, char *value, size_t len)
 {
 	if (pos < 1 || pos > PG_MAX_PARAMS) {
 		free(value);
@@ -354,23 +393,30 @@ static void bind_owned(struct store_query *q, int pos, char *value)
 	}
 	free(q->values[pos - 1]);
 	q->values[pos - 1] = value;
+	q->lengths[pos - 1] = (int)len;
 }
 
+/* The whole len bytes, NULs included (a bytea parameter sends them all). */
 static void pg_bind_text(struct store_query *q, int pos, const char *text, size_t len)
 {
-	bind_owned(q, pos, strndup(text, len));
+	char *copy = malloc(len + 1);
+	if (copy) {
+		memcpy(copy, text, len);
+		copy[len] = '\0';
+	}
+	bind_owned(q, pos, copy, len);
 }
 
 static void pg_bind_int64(struct store_query *q, int pos, int64_t v)
 {
 	char buf[24];
-	snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	bind_owned(q, pos, strdup(buf));
+	int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	bind_owned(q, pos, strdup(buf), (size_t)n);
 }
 
 static void pg_bind_null(struct store_query *q, int pos)
 {
-	bind_owned(q, pos, NULL);
+	bind_owned(q, pos, NULL, 0);
 }
 
 static int pg_param_count(struct store_query *q)
@@ -397,7 +443,8 @@ static enum store_rc run(struct store_query *q)
 		return STORE_ERROR;
 	char name[16];
 	stmt_name(q->id, name, sizeof(name));
-	q->res = PQexecPrepared(s->conn, name, q->nparams, (const char *const *)q->values, NULL, NULL, 0);
+	q->res = PQexecPrepared(s->conn, name, q->nparams, (const char *const *)q->values,
+				q->lengths, q->formats, 0);
 	ExecStatusType st = PQresultStatus(q->res);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		enum store_rc rc = failure(s, q->res);
@@ -416,6 +463,7 @@ static enum store_rc pg_step(struct store_query *q)
 		if (rc != STORE_ROW)
 			return rc;
 	}
+	forget_decoded(q);
 	if (q->row + 1 < PQntuples(q->res)) {
 		q->row++;
 		return STORE_ROW;
@@ -444,29 +492,54 @@ static double pg_column_double(struct store_query *q, int col)
 	return pg_column_is_null(q, col) ? 0.0 : strtod(PQgetvalue(q->res, q->row, col), NULL);
 }
 
+/* A bytea column of this row as its bytes (kept until the next row), or NULL. */
+static const char *decode_bytea(struct store_query *q, int col, size_t *len)
+{
+	for (int i = 0; i < q->ndecoded; i++) {
+		if (q->decoded_col[i] == col) {
+			*len = q->decoded_len[i];
+			return q->decoded[i];
+		}
+	}
+	if (q->ndecoded == PG_MAX_DECODED)
+		return NULL;
+	size_t n = 0;
+	unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(q->res, q->row, col), &n);
+	char *bytes = raw ? malloc(n + 1) : NULL;
+	if (bytes) {
+		memcpy(bytes, raw, n);
+		bytes[n] = '\0';
+		q->decoded_col[q->ndecoded] = col;
+		q->decoded_len[q->ndecoded] = n;
+		q->decoded[q->ndecoded++] = bytes;
+	}
+	PQfreemem(raw);
+	*len = bytes ? n : 0;
+	return bytes;
+}
+
 static const char *pg_column_text(struct store_query *q, int col, size_t *len)
 {
-	bool null = pg_column_is_null(q, col);
+	size_t n = 0;
+	const char *v = NULL;
+	if (!pg_column_is_null(q, col)) {
+		if (PQftype(q->res, col) == PG_BYTEA_OID) {
+			v = decode_bytea(q, col, &n);
+		} else {
+			v = PQgetvalue(q->res, q->row, col);
+			n = (size_t)PQgetlength(q->res, q->row, col);
+		}
+	}
 	if (len)
-		*len = null ? 0 : (size_t)PQgetlength(q->res, q->row, col);
-	return null ? NULL : PQgetvalue(q->res, q->row, col);
+		*len = n;
+	return v;
 }
 
 static const char *pg_column_name(struct store_query *q, int col)
 {
 	struct store *s = q->store;
-	if (!q->desc) {
-		char name[16];
-		if (ensure_connected(s) || prepare(q))
-			return NULL;
-		stmt_name(q->id, name, sizeof(name));
-		q->desc = PQdescribePrepared(s->conn, name);
-		if (PQresultStatus(q->desc) != PGRES_COMMAND_OK) {
-			PQclear(q->desc);
-			q->desc = NULL;
-			return NULL;
-		}
-	}
+	if (ensure_connected(s) || prepare(q) || !q->desc)
+		return NULL;
 	return col >= 0 && col < PQnfields(q->desc) ? PQfname(q->desc, col) : NULL;
 }
 

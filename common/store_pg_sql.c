@@ -202,13 +202,18 @@ const char *const pg_migrations[] = {
 	" execution_id TEXT NOT NULL, path TEXT NOT NULL, content_type TEXT NOT NULL,"
 	" size BIGINT NOT NULL, data TEXT NOT NULL,"
 	" PRIMARY KEY (execution_id, path));",
+	/* 14: a program's output as bytes: text cannot hold the NULs it may print. */
+	"ALTER TABLE executions ALTER COLUMN stdout TYPE bytea USING convert_to(stdout, 'UTF8'),"
+	" ALTER COLUMN stderr TYPE bytea USING convert_to(stderr, 'UTF8'),"
+	" ALTER COLUMN compile_output TYPE bytea USING convert_to(compile_output, 'UTF8');"
+	"ALTER TABLE execution_events ALTER COLUMN data TYPE bytea USING convert_to(data, 'UTF8');",
 };
 const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]));
 
 /* store_columns.h's EXECUTION_OUTPUT and EXECUTION_COLUMNS in this dialect. */
 #define PG_EXECUTION_OUTPUT(col) \
 	"CASE WHEN status = 'RUNNING' AND interactive <> 0 THEN (SELECT " \
-	"coalesce(string_agg(data, '' ORDER BY event_id), '') FROM execution_events " \
+	"coalesce(string_agg(data, ''::bytea ORDER BY event_id), ''::bytea) FROM execution_events " \
 	"WHERE execution_id = executions.id AND event_id > executions.attempt << 32 " \
 	"AND event_id < (executions.attempt + 1) << 32 AND kind = '" col "') ELSE " col " END AS " col
 #define PG_EXECUTION_COLUMNS \
@@ -404,7 +409,7 @@ const char *const pg_sql[STMT__MAX] = {
 		"VALUES ($1, $2, $3, 'status', 0, 'QUEUED') ON CONFLICT DO NOTHING",
 	[STMT_EVENT_INSERT] =
 		"INSERT INTO execution_events (execution_id, event_id, attempt, kind, stream_offset, data) "
-		"SELECT $1::text, $2::bigint, $3::bigint, $4::text, $5::bigint, $6::text FROM executions "
+		"SELECT $1::text, $2::bigint, $3::bigint, $4::text, $5::bigint, $6::bytea FROM executions "
 		"WHERE id = $1 AND runner_id = $7 AND attempt = $3 AND status = 'RUNNING'",
 	[STMT_EVENTS_AFTER] =
 		"SELECT " EVENT_COLUMNS " FROM execution_events WHERE execution_id = $1 AND event_id > $2 "

@@ -179,6 +179,9 @@ const char *const sqlite_migrations[] = {
 	" execution_id TEXT NOT NULL, path TEXT NOT NULL, content_type TEXT NOT NULL,"
 	" size INTEGER NOT NULL, data TEXT NOT NULL,"
 	" PRIMARY KEY (execution_id, path)) WITHOUT ROWID;",
+	/* 14: nothing here; PostgreSQL's output columns become bytea (SQLite's
+	 * text already holds any bytes). */
+	"SELECT 1;",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 

@@ -492,7 +492,7 @@ def wait_terminal(cluster, ids, timeout, output):
     deadline = time.monotonic() + timeout
     id_list = ",".join(f"'{i}'" for i in ids)
     while True:
-        rows = cluster.rows(f"SELECT id, status, stdout IS NOT DISTINCT FROM {sql_text(output)}, "
+        rows = cluster.rows(f"SELECT id, status, stdout IS NOT DISTINCT FROM convert_to({sql_text(output)}, 'UTF8'), "
                             f"attempt, error_code FROM executions WHERE id IN ({id_list})")
         done = {r[0]: r[1:] for r in rows}
         if sum(v[0] in TERMINAL for v in done.values()) == len(ids) or time.monotonic() > deadline:
