@@ -538,7 +538,8 @@ static const char *pg_column_text(struct store_query *q, int col, size_t *len)
 static const char *pg_column_name(struct store_query *q, int col)
 {
 	struct store *s = q->store;
-	if (ensure_connected(s) || prepare(q) || !q->desc)
+	/* desc comes with the prepare; only a statement not yet run prepares here. */
+	if (!q->desc && (ensure_connected(s) || prepare(q) || !q->desc))
 		return NULL;
 	return col >= 0 && col < PQnfields(q->desc) ? PQfname(q->desc, col) : NULL;
 }
