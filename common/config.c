@@ -71,6 +71,7 @@ static const struct key keys[] = {
 	NUM_KEY(compile_wall_time_ms, "10000", 100, 600000),
 	NUM_KEY(compile_memory_mb, "512", 16, 65536),
 	NUM_KEY(compile_tmpfs_mb, "128", 1, 4096),
+	NUM_KEY(compile_max_cpu_percent, "200", 10, 25600),
 	NUM_KEY(compile_output_bytes, "65536", 1024, 64L << 20),
 	NUM_KEY(compile_cache_mb, "256", 0, 1 << 20),
 	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),

@@ -45,6 +45,7 @@ struct config {
 	int compile_wall_time_ms;        /* a compile's (or a check's) own limits */
 	int compile_memory_mb;
 	int compile_tmpfs_mb;
+	int compile_max_cpu_percent;     /* a compiler's helper threads (JIT, GC) run beside it */
 	long compile_output_bytes;
 	int compile_cache_mb;            /* compiled programs kept on disk; 0 = no cache */
 	char sandbox_mode[16];           /* auto, cgroup or rlimit */

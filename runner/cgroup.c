@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -579,6 +580,21 @@ int cgroup_run_join(const struct cgroup_run *run, pid_t pid)
 		if (run->dir_fd[c] >= 0 && write_at(run->dir_fd[c], "cgroup.procs", text) < 0)
 			return -1;
 	return 0;
+}
+
+pid_t cgroup_run_fork_into(const struct cgroup_run *run)
+{
+	struct clone_args args = {
+		.flags = CLONE_INTO_CGROUP,
+		.exit_signal = SIGCHLD,
+	};
+
+	if (run->version != CGROUP_V2 || run->dir_fd[CG_MEMORY] < 0) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	args.cgroup = (uint64_t)run->dir_fd[CG_MEMORY];
+	return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
 int64_t cgroup_run_cpu_ms(const struct cgroup_run *run)

@@ -91,6 +91,18 @@ int cgroup_run_create_as(const struct cgroup_host *h, const char *kind, int slot
  * Returns 0, or -1 with errno set. */
 int cgroup_run_join(const struct cgroup_run *run, pid_t pid);
 
+/*
+ * Forks (like fork(), SIGCHLD to the parent) a child that is born in run's
+ * cgroup, with clone3's CLONE_INTO_CGROUP: cgroup v2 only. Moving a
+ * process that exists (cgroup_run_join) takes the kernel's threadgroup
+ * lock for writing, which waits for an RCU grace period when the lock was
+ * idle -- about 10 ms on an otherwise idle host, once per run; a child
+ * born in place takes it for reading only. Returns the pid (0 in the
+ * child), or -1 with errno: ENOTSUP when the run has no v2 cgroup, ENOSYS
+ * or EINVAL when the kernel cannot (the caller then forks and joins).
+ */
+pid_t cgroup_run_fork_into(const struct cgroup_run *run);
+
 /* Reads OOM kills, peak memory and CPU time of the run (what is available). */
 void cgroup_run_stats(const struct cgroup_run *run, struct cgroup_stats *st);
 

@@ -28,6 +28,7 @@ void lang_compile_limits(const struct config *cfg, const struct language *l, str
 	base.cpu_time_ms = cfg->compile_wall_time_ms;
 	base.memory_mb = cfg->compile_memory_mb;
 	base.tmpfs_mb = cfg->compile_tmpfs_mb;
+	base.max_cpu_percent = cfg->compile_max_cpu_percent;
 	base.max_output_bytes = cfg->compile_output_bytes;
 	/* A compiler is CPU-bound by nature and the learner waits for it:
 	 * it keeps its CPU weight (a run is demoted after cpu_demote_after_ms). */

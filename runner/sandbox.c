@@ -345,7 +345,7 @@ pid_t run_receive_init_pid(int fd, int64_t deadline, pid_t owner)
 }
 
 /*
- * Moves the owner into the run's cgroup and lets it go on (nothing of the
+ * Moves the owner into the run's cgroup (unless it was born there) and lets it go on (nothing of the
  * run executes outside the cgroup), then learns init's pid. Until then
  * r->pid is the owner, so that a failure kills and reaps what exists; an
  * owner that failed has reported why on the status pipe.
@@ -354,7 +354,7 @@ void run_launch(struct run *r)
 {
 	pid_t init;
 
-	if (r->cg.version != CGROUP_NONE && cgroup_run_join(&r->cg, r->owner) < 0) {
+	if (r->cg.version != CGROUP_NONE && !r->born_in_cgroup && cgroup_run_join(&r->cg, r->owner) < 0) {
 		limit_error("join the run's cgroup", r->cg.name, errno);
 		run_fail(r, "join the run's cgroup", errno);
 	}
@@ -387,6 +387,21 @@ int run_open_feed(struct run *r, struct sandbox_init_spec *s)
 	s->stdin_fd = p[0];
 	r->feed.fd = p[1];
 	return 0;
+}
+
+/*
+ * The owner, born in the run's cgroup where the host allows it (v2), else
+ * forked here and moved by run_launch.
+ */
+static pid_t clone_owner(struct run *r)
+{
+	pid_t pid = r->cg.version == CGROUP_V2 ? cgroup_run_fork_into(&r->cg) : -1;
+
+	if (pid >= 0) {
+		r->born_in_cgroup = true;
+		return pid;
+	}
+	return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
 }
 
 /*
@@ -433,7 +448,7 @@ int run_start(struct run *r, struct sandbox_init_spec *s, struct sandbox_result 
 	s->out_fd = out[1];
 	s->err_fd = err[1];
 	r->t_clone = mono_ms();
-	r->pid = r->owner = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	r->pid = r->owner = clone_owner(r);
 	if (r->pid == 0)
 		sandbox_owner_main(s);
 	e = errno;

@@ -79,6 +79,7 @@ struct run {
 	int wall_time_ms;
 	int demote_after_ms;
 	struct cgroup_run cg;           /* version CGROUP_NONE: rlimit-only mode */
+	bool born_in_cgroup;            /* the owner was cloned into cg: no join */
 	int64_t t_clone, t_start, t_end, deadline;
 	int64_t demote_at;              /* INT64_MAX: not (or no longer) due */
 	bool interactive;

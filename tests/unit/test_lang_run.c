@@ -65,6 +65,21 @@ static const struct hello hellos[] = {
 	{ "sql", "SELECT 'hello' || ' ' || 'Ada' AS greeting;\n" },
 };
 
+/* A compile has its own CPU cap (compile_max_cpu_percent), the program
+ * the engine's (max_cpu_percent); a language's own limits still apply. */
+TEST(lang_a_compile_gets_the_compile_cpu_cap_and_the_run_the_programs)
+{
+	struct sandbox_limits compile, run;
+
+	REQUIRE(setup());
+	lang_compile_limits(&the_cfg, lang("typescript"), &compile);
+	lang_run_limits(&the_cfg, lang("typescript"), &run);
+	CHECK(the_cfg.compile_max_cpu_percent == 200);
+	CHECK(compile.max_cpu_percent == 200);
+	CHECK(run.max_cpu_percent == 100);
+	CHECK(compile.as_mb == 16384);
+}
+
 TEST(lang_every_toolchain_answers_its_version_in_the_sandbox)
 {
 	char err[512];

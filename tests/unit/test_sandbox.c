@@ -705,6 +705,41 @@ TEST(cgroup_run_has_the_limits_and_is_removed)
 	CHECK(run.name[0] == '\0');
 }
 
+/* A child born in the run's cgroup on v2 (CLONE_INTO_CGROUP) is listed in
+ * its cgroup.procs without a join; v1 has no such clone and says so. */
+TEST(cgroup_run_fork_into_bears_the_child_in_the_cgroup_on_v2)
+{
+	const struct sandbox_host *host = test_host();
+	const struct cgroup_limits lim = { .memory_bytes = 64 << 20, .max_pids = 10 };
+	struct cgroup_run run;
+	const char *what = "";
+	char path[512], buf[64] = "", want[32];
+	FILE *f;
+	pid_t pid;
+
+	SKIP_UNLESS(have_cgroups(), "no writable cgroups on this host");
+	REQUIRE(cgroup_run_create(&host->cg, 3, &lim, &run, &what) == 0);
+	pid = cgroup_run_fork_into(&run);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	if (host->cg.version == CGROUP_V1) {
+		CHECK(pid == -1 && errno == ENOTSUP);
+	} else {
+		REQUIRE(pid > 0);
+		snprintf(path, sizeof path, "%s/%s/cgroup.procs", host->cg.where, run.name);
+		REQUIRE((f = fopen(path, "r")) != NULL);
+		CHECK(fgets(buf, sizeof buf, f) != NULL);
+		fclose(f);
+		snprintf(want, sizeof want, "%d\n", (int)pid);
+		CHECK_STR(buf, want);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	CHECK(cgroup_run_destroy(&run) == 0);
+}
+
 TEST(cgroup_run_takes_its_cpu_weight_or_keeps_the_default)
 {
 	const struct sandbox_host *host = test_host();
