@@ -3,11 +3,15 @@
 127.0.0.1) starts a hello-world run every 100 ms and times each from
 POST /run to its result, polling every 2 ms: first on an idle stack, then
 while learner A (127.0.0.2: with auth = none a learner is a client address)
-has just queued 500 runs at once. Printed: B's p99 under the flood beside
-its idle p99 (target: within 2x), and how long B's runs waited for a slot.
+has just queued 500 runs at once -- five such floods one after the other,
+so that B's p99 under them is taken over some 100 runs, not just the
+slowest of the 20 one flood lasts for. Printed: B's p99 under the floods
+beside its idle p99 (target: within 2x), and how long B's runs waited for
+a slot.
 Part of make bench; runs alone as bench/fairness_bench.py.
 """
 
+import multiprocessing
 import sys
 import threading
 import time
@@ -16,6 +20,7 @@ from pathlib import Path
 
 HELLO = 'print("hello")\n'
 FLOOD = 500
+ROUNDS = 5
 PERIOD_S = 0.1
 IDLE_RUNS = 100
 FLOOD_SECONDS_MAX = 60
@@ -51,16 +56,13 @@ def b_runs(comp, client_cls, sids, until):
 
 
 def flood(comp, client_cls, sids):
-    """A's FLOOD runs, sent from SENDERS threads at once; their ids."""
-    ids, lock = [], threading.Lock()
+    """A's FLOOD runs, sent from SENDERS threads at once."""
 
     def sender(part):
         c = client_cls(comp.port, A_ADDR)
         for sid in part:
             status, body = c.call("POST", f"/code-sessions/{sid}/run")
             assert status == 202, body
-            with lock:
-                ids.append(body["execution_id"])
     # Each of A's sessions takes max_runs_per_session runs at most: spread the runs over them.
     runs = [sids[i % len(sids)] for i in range(FLOOD)]
     threads = [threading.Thread(target=sender, args=(runs[i::SENDERS],)) for i in range(SENDERS)]
@@ -68,7 +70,6 @@ def flood(comp, client_cls, sids):
         t.start()
     for t in threads:
         t.join()
-    return ids
 
 
 def queue_empty(comp):
@@ -76,21 +77,34 @@ def queue_empty(comp):
     return health["queue_depth"] == 0 and health["running"] == 0
 
 
-def fairness(comp, client_cls, pct):
-    a, b = client_cls(comp.port, A_ADDR), client_cls(comp.port, B_ADDR)
-    b_sids = [b.session(HELLO) for _ in range(B_SESSIONS)]
-    a_sids = [a.session(HELLO) for _ in range(FLOOD // 5)]
-    idle = b_runs(comp, client_cls, b_sids, lambda k: k >= IDLE_RUNS)
+def flooded(comp, client_cls, a_sids, b_sids):
+    """B's runs while one flood of A's drains; and how long it took."""
     t0 = time.monotonic()
-    sent = threading.Thread(target=flood, args=(comp, client_cls, a_sids))
+    # A is a process of its own, as another learner's browser would be: its
+    # eight sending threads must not hold the GIL B's timing thread needs.
+    sent = multiprocessing.get_context("fork").Process(target=flood, args=(comp, client_cls, a_sids))
     sent.start()
     time.sleep(0.2)                 # A's runs are queueing
     # B keeps going while A's backlog lasts (checked every 10th run).
     loaded = b_runs(comp, client_cls, b_sids, lambda k: k > 10 and (
         time.monotonic() - t0 > FLOOD_SECONDS_MAX or (k % 10 == 0 and not sent.is_alive() and queue_empty(comp))))
     sent.join()
-    drained_s = time.monotonic() - t0
-    return {"flood_runs": FLOOD, "period_ms": PERIOD_S * 1000, "flood_drained_s": drained_s,
+    assert sent.exitcode == 0, "a flood's run was refused"
+    return loaded, time.monotonic() - t0
+
+
+def fairness(comp, client_cls, pct):
+    a, b = client_cls(comp.port, A_ADDR), client_cls(comp.port, B_ADDR)
+    b_sids = [b.session(HELLO) for _ in range(B_SESSIONS)]
+    a_sids = [a.session(HELLO) for _ in range(FLOOD // 5)]
+    idle = b_runs(comp, client_cls, b_sids, lambda k: k >= IDLE_RUNS)
+    loaded, drained = [], []
+    for _ in range(ROUNDS):
+        runs, secs = flooded(comp, client_cls, a_sids, b_sids)
+        loaded += runs
+        drained.append(secs)
+    return {"flood_runs": FLOOD, "rounds": ROUNDS, "period_ms": PERIOD_S * 1000,
+            "flood_drained_s": sorted(drained)[len(drained) // 2],
             "idle": {"runs": len(idle), "p50_ms": pct([x[0] for x in idle], 50),
                      "p99_ms": pct([x[0] for x in idle], 99), "queue_wait_p99_ms": pct([x[1] for x in idle], 99)},
             "flood": {"runs": len(loaded), "p50_ms": pct([x[0] for x in loaded], 50),
@@ -100,11 +114,11 @@ def fairness(comp, client_cls, pct):
 
 def print_fairness(f):
     i, fl = f["idle"], f["flood"]
-    print(f"fairness: one client queues {f['flood_runs']} runs at once, another runs hello every "
+    print(f"fairness: one client queues {f['flood_runs']} runs at once ({f['rounds']} times), another runs hello every "
           f"{f['period_ms']:.0f} ms: its p99 {fl['p99_ms']:.0f} ms (p50 {fl['p50_ms']:.0f}, {fl['runs']} runs) "
           f"beside its idle p99 {i['p99_ms']:.0f} ms (p50 {i['p50_ms']:.0f}): {fl['p99_ms'] / i['p99_ms']:.1f}x "
           f"(target <= 2x); its queue wait p99 {fl['queue_wait_p99_ms']:.0f} ms (idle "
-          f"{i['queue_wait_p99_ms']:.0f}); the {f['flood_runs']} done in {f['flood_drained_s']:.1f} s")
+          f"{i['queue_wait_p99_ms']:.0f}); each {f['flood_runs']} done in {f['flood_drained_s']:.1f} s (median)")
 
 
 if __name__ == "__main__":
