@@ -76,6 +76,10 @@ const char *store_column_text(struct store_query *q, int col, size_t *len)
 
 const char *store_column_name(struct store_query *q, int col) { return OPS(q)->column_name(q, col); }
 int store_begin(struct store *s) { return OPS(s)->begin(s); }
+int store_begin_session(struct store *s, const char *session_id)
+{
+	return OPS(s)->begin_session(s, session_id);
+}
 int store_commit(struct store *s) { return OPS(s)->commit(s); }
 void store_rollback(struct store *s) { OPS(s)->rollback(s); }
 int store_checkpoint(struct store *s) { return OPS(s)->checkpoint(s); }

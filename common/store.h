@@ -93,6 +93,7 @@ enum store_stmt {
 	STMT_LEARNER_SESSIONS,
 	STMT_LEARNER_SOURCE_BYTES,
 	STMT_SESSION_QUOTA,
+	STMT_LEARNER_LOCK,
 	/* retention (the runner's maintenance, runner/retention.c): each
 	 * deletes one batch, ?1 = the cutoff (ms), ?2 = the batch's size */
 	STMT_PURGE_DUE,                 /* a read: is any execution past ?1 (no write lock for nothing) */
@@ -206,6 +207,15 @@ const char *store_column_name(struct store_query *q, int col);
  * checks see what its writes will change. Each returns 0, or -1 (errmsg).
  */
 int store_begin(struct store *s);
+/*
+ * A write transaction that serialises only with the other writers of
+ * session_id (its row is locked from the start) and of the keys it locks
+ * itself (STMT_LEARNER_LOCK: a learner's): an autosave, which changes one
+ * session, need not wait for every other learner's. SQLite has one writer
+ * at a time anyway: there it is store_begin, and STMT_LEARNER_LOCK locks
+ * nothing more.
+ */
+int store_begin_session(struct store *s, const char *session_id);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 

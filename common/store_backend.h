@@ -27,6 +27,7 @@ struct store_ops {
 	const char *(*column_text)(struct store_query *q, int col, size_t *len);
 	const char *(*column_name)(struct store_query *q, int col);
 	int (*begin)(struct store *s);
+	int (*begin_session)(struct store *s, const char *session_id);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);
 	int (*checkpoint)(struct store *s);

@@ -551,6 +551,30 @@ static int pg_begin(struct store *s)
 	return exec_cmd(s, pg_begin_sql);
 }
 
+/*
+ * No store-wide lock: the session's row, locked in the same round trip as
+ * the BEGIN (one simple query; the id goes in as an escaped literal), then
+ * whatever keys the transaction locks itself.
+ */
+static int pg_begin_session(struct store *s, const char *session_id)
+{
+	if (ensure_connected(s))
+		return -1;
+	char *id = PQescapeLiteral(s->conn, session_id, strlen(session_id));
+	if (!id) {
+		set_err(s, PQerrorMessage(s->conn));
+		return -1;
+	}
+	char sql[256];                   /* the statement and an escaped uuid */
+	int n = snprintf(sql, sizeof sql, pg_begin_session_sql, id);
+	PQfreemem(id);
+	if (n < 0 || (size_t)n >= sizeof sql) {
+		set_err(s, "session id too long");
+		return -1;
+	}
+	return exec_cmd(s, sql);
+}
+
 static int pg_commit(struct store *s)
 {
 	return exec_cmd(s, "COMMIT");
@@ -645,6 +669,7 @@ const struct store_ops store_pg_ops = {
 	.column_text = pg_column_text,
 	.column_name = pg_column_name,
 	.begin = pg_begin,
+	.begin_session = pg_begin_session,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.checkpoint = pg_checkpoint,

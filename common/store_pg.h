@@ -9,6 +9,7 @@ extern const char *const pg_sql[STMT__MAX];
 extern const char *const pg_migrations[];   /* store_schema_version of them */
 extern const int pg_migration_count;
 extern const char pg_begin_sql[];
+extern const char pg_begin_session_sql[];
 extern const char pg_migrate_lock_sql[];
 extern const char pg_clock_sql[];
 extern const char pg_notify_sql[];

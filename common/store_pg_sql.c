@@ -17,6 +17,10 @@
  *   event batches, the sweep) serialise as they do under SQLite's BEGIN
  *   IMMEDIATE, so the queue-depth and per-session caps cannot be passed
  *   by two requests at once.
+ *   An autosave (a session's files and source) is the exception: it
+ *   locks only its session's row and, when it grows a learner's source
+ *   under quota_source_bytes, the learner's key (store_begin_session), so
+ *   autosaves of different sessions commit side by side.
  * - Text is ordered with COLLATE "C", SQLite's byte order, whatever the
  *   database's collation.
  */
@@ -30,6 +34,8 @@
 #define PG_MIGRATE_LOCK "7306117012466132"
 
 const char pg_begin_sql[] = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")";
+/* store_begin_session's, %s the session's id as an escaped literal. */
+const char pg_begin_session_sql[] = "BEGIN; SELECT 1 FROM sessions WHERE id = %s FOR UPDATE";
 const char pg_migrate_lock_sql[] = "BEGIN; SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ")";
 const char pg_clock_sql[] = "SELECT " DB_NOW_MS;
 
@@ -316,6 +322,9 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_LEARNER_SOURCE_BYTES] =
 		"SELECT coalesce(sum(source_bytes), 0)::bigint FROM sessions WHERE learner = $1 AND id != $2",
 	[STMT_SESSION_QUOTA] = "SELECT " SESSION_QUOTA_COLUMNS " FROM sessions WHERE id = $1",
+	/* Taken in a store_begin_session transaction: a learner's key orders
+	 * the writers that sum the learner's source. */
+	[STMT_LEARNER_LOCK] = "SELECT pg_advisory_xact_lock(hashtextextended('learner:' || $1::text, 0))",
 	[STMT_LEARNER_RUNNING] =
 		"SELECT count(*) FROM executions WHERE status = 'RUNNING' "
 		"AND learner = (SELECT learner FROM executions WHERE id = $1)",

@@ -364,6 +364,12 @@ static int sqlite_begin(struct store *s)
 	return tx_step(s, SQLITE_TX_BEGIN);
 }
 
+static int sqlite_begin_session(struct store *s, const char *session_id)
+{
+	(void)session_id;               /* BEGIN IMMEDIATE locks the whole store */
+	return sqlite_begin(s);
+}
+
 static int sqlite_commit(struct store *s)
 {
 	return tx_step(s, SQLITE_TX_COMMIT);
@@ -436,6 +442,7 @@ const struct store_ops store_sqlite_ops = {
 	.column_text = sqlite_column_text,
 	.column_name = sqlite_column_name,
 	.begin = sqlite_begin,
+	.begin_session = sqlite_begin_session,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.checkpoint = sqlite_checkpoint,

@@ -122,7 +122,7 @@ enum db_status db_session_create(struct store *s, struct learner_quota *lq, cons
 	struct session_write w = { lq, id, language, code, code_len, files, entry, owner, out };
 	enum db_status st = db_transaction(s, session_create_locked, &w);
 	if (st == DB_OK)
-		st = db_session_add_files(s, id, entry, *out);
+		st = db_session_add_files(s, id, entry, *out, false);
 	if (st != DB_OK && *out) {      /* rendered, then the commit failed */
 		json_object_put(*out);
 		*out = NULL;

@@ -67,14 +67,16 @@ struct file_limits {
 /*
  * Replaces the entry file's content, if the session's files still fit lim
  * (else DB_INVALID, err) and the source quota of the session's learner (lq's
- * limits).
+ * limits). *entry_only: the session has no other file.
  */
 enum db_status db_session_update(struct store *s, struct learner_quota *lq, const struct file_limits *lim,
 				 const char *id, const char *code, size_t code_len, struct verror *err,
-				 json_object **out);
+				 json_object **out, bool *entry_only);
 
-/* db_files.c. Adds "entry" and "files" (the entry first, then the others by path) to session. */
-enum db_status db_session_add_files(struct store *s, const char *id, const char *entry, json_object *session);
+/* db_files.c. Adds "entry" and "files" (the entry first, then the others by
+ * path) to session; entry_only: the caller knows there are no others. */
+enum db_status db_session_add_files(struct store *s, const char *id, const char *entry, json_object *session,
+				    bool entry_only);
 
 /*
  * Creates or replaces the file path of session id (the entry file when

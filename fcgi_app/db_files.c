@@ -24,12 +24,18 @@ static json_object *file_object(const char *path, const char *content, size_t le
 	return f;
 }
 
-enum db_status db_session_add_files(struct store *s, const char *id, const char *entry, json_object *session)
+enum db_status db_session_add_files(struct store *s, const char *id, const char *entry, json_object *session,
+				    bool entry_only)
 {
 	json_object *files = json_object_new_array();
 	json_object *code = json_object_object_get(session, "source_code");
 	json_object_array_add(files, file_object(entry, json_object_get_string(code),
 						 (size_t)json_object_get_string_len(code)));
+	if (entry_only) {
+		json_object_object_add(session, "entry", json_object_new_string(entry));
+		json_object_object_add(session, "files", files);
+		return DB_OK;
+	}
 	struct store_query *q = store_query(s, STMT_SESSION_FILES);
 	store_bind_str(q, 1, id);
 	enum store_rc rc;
@@ -91,13 +97,14 @@ static enum db_status files_after_write(struct store *s, const char *id, const c
  */
 static enum db_status files_fit(struct store *s, struct learner_quota *lq, const struct file_limits *lim,
 				const char *id, const char *entry, const char *path, size_t len,
-				struct verror *err, int64_t *total)
+				struct verror *err, int64_t *total, int64_t *count)
 {
 	struct files_after a;
 	enum db_status st = files_after_write(s, id, entry, path, len, &a);
 	if (st != DB_OK)
 		return st;
 	*total = a.bytes;
+	*count = a.count;
 	const char *f = verror_field(err, path, strlen(path));
 	if (a.collides)
 		verror_set(err, "PATH_CONFLICT", f, "%.64s and the session's %.64s are a file and its directory",
@@ -145,6 +152,18 @@ static enum db_status touch(struct store *s, const char *id, int64_t total, int6
 	return rc == STORE_DONE ? DB_NOT_FOUND : db_failed(s, "touch session");
 }
 
+/*
+ * Begins a write of session id's files: it waits only for the session's
+ * other writers (store_begin_session). A missing session is found by the
+ * statements that follow.
+ */
+static enum db_status begin_session_write(struct store *s, const char *id)
+{
+	if (store_begin_session(s, id))
+		return db_failed(s, "begin");
+	return DB_OK;
+}
+
 /* Commits if st is DB_OK, else rolls back; returns the outcome. */
 static enum db_status finish(struct store *s, enum db_status st)
 {
@@ -171,8 +190,8 @@ static enum db_status put_locked(struct store *s, struct learner_quota *lq, cons
 				 const char *id, const char *entry, const char *path, const char *content,
 				 size_t len, struct verror *err, int64_t *updated_at)
 {
-	int64_t total;
-	enum db_status st = files_fit(s, lq, lim, id, entry, path, len, err, &total);
+	int64_t total, count;
+	enum db_status st = files_fit(s, lq, lim, id, entry, path, len, err, &total, &count);
 	if (st != DB_OK)
 		return st;
 	if (strcmp(path, entry) == 0) {
@@ -191,9 +210,10 @@ enum db_status db_file_put(struct store *s, struct learner_quota *lq, const stru
 			   struct verror *err, json_object **out)
 {
 	int64_t updated_at = 0;
-	if (store_begin(s))
-		return db_failed(s, "begin");
-	enum db_status st = finish(s, put_locked(s, lq, lim, id, entry, path, content, len, err, &updated_at));
+	enum db_status st = begin_session_write(s, id);
+	if (st != DB_OK)
+		return st;
+	st = finish(s, put_locked(s, lq, lim, id, entry, path, content, len, err, &updated_at));
 	if (st != DB_OK)
 		return st;
 	*out = render_file_saved(id, path, len, updated_at);
@@ -202,14 +222,16 @@ enum db_status db_file_put(struct store *s, struct learner_quota *lq, const stru
 
 enum db_status db_session_update(struct store *s, struct learner_quota *lq, const struct file_limits *lim,
 				 const char *id, const char *code, size_t code_len, struct verror *err,
-				 json_object **out)
+				 json_object **out, bool *entry_only)
 {
-	int64_t total;
+	int64_t total, count = 0;
 	*out = NULL;
-	if (store_begin(s))
-		return db_failed(s, "begin");
+	enum db_status st = begin_session_write(s, id);
+	if (st != DB_OK)
+		return st;
 	/* The entry's own name does not matter here: only sizes and counts are checked. */
-	enum db_status st = files_fit(s, lq, lim, id, "", "", code_len, err, &total);
+	st = files_fit(s, lq, lim, id, "", "", code_len, err, &total, &count);
+	*entry_only = count == 1;
 	if (st == DB_OK) {
 		st = db_one_row(s, entry_update(s, id, code, code_len, total), render_session, out,
 				"update session");
@@ -229,9 +251,10 @@ enum db_status db_file_delete(struct store *s, const char *id, const char *entry
 	int64_t changed = 0, updated_at;
 	if (strcmp(path, entry) == 0)
 		return DB_ENTRY_FILE;
-	if (store_begin(s))
-		return db_failed(s, "begin");
-	enum db_status st = file_write(s, STMT_SESSION_FILE_DELETE, id, path, NULL, 0, &changed);
+	enum db_status st = begin_session_write(s, id);
+	if (st != DB_OK)
+		return st;
+	st = file_write(s, STMT_SESSION_FILE_DELETE, id, path, NULL, 0, &changed);
 	int64_t total = 0;
 	if (st == DB_OK && changed == 0)
 		st = DB_FILE_NOT_FOUND;

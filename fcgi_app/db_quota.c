@@ -78,6 +78,16 @@ enum db_status db_quota_run(struct store *s, struct learner_quota *lq)
 	return window_check(s, lq, STMT_LEARNER_RUNS, lq->runs_per_minute, MINUTE_MS, DB_RUN_RATE_LIMITED);
 }
 
+/* Takes learner's key for the rest of the transaction. Returns 0, or -1. */
+static int lock_learner(struct store *s, const char *learner)
+{
+	struct store_query *q = store_query(s, STMT_LEARNER_LOCK);
+	store_bind_str(q, 1, learner);
+	enum store_rc rc = store_step(q);
+	store_reset(q);
+	return rc == STORE_ROW ? 0 : -1;
+}
+
 /*
  * Whether learner's sessions may hold new_bytes in session_id instead of
  * old_bytes. A write that does not grow the total is always taken, so a
@@ -88,6 +98,10 @@ static enum db_status source_check(struct store *s, struct learner_quota *lq, co
 {
 	if (lq->source_bytes == 0 || new_bytes <= old_bytes)
 		return DB_OK;
+	/* Writers that grow the learner's total take turns (an autosave does
+	 * not hold the store-wide lock: store_begin_session). */
+	if (lock_learner(s, learner) < 0)
+		return db_failed(s, "lock a learner's source");
 	int64_t others = learner_count(s, STMT_LEARNER_SOURCE_BYTES, learner, session_id);
 	if (others < 0)
 		return db_failed(s, "sum a learner's source");
@@ -108,6 +122,8 @@ enum db_status db_quota_source_update(struct store *s, struct learner_quota *lq,
 {
 	char learner[LEARNER_KEY_MAX];
 	int64_t old_bytes = 0;
+	if (lq->source_bytes == 0)       /* no quota: nothing to read */
+		return DB_OK;
 	struct store_query *q = store_query(s, STMT_SESSION_QUOTA);
 	store_bind_str(q, 1, session_id);
 	enum store_rc rc = store_step(q);

@@ -84,13 +84,15 @@ void session_create(struct app *app, struct request *req, struct response *res)
 	http_reply(res, 201, out);
 }
 
-/* The session out (a rendered row) with its files, or out freed when they cannot be read. */
-static enum db_status with_files(struct app *app, const char *id, enum db_status s, json_object *out)
+/* The session out (a rendered row) with its files (entry_only: known to be
+ * the entry alone), or out freed when they cannot be read. */
+static enum db_status with_files(struct app *app, const char *id, enum db_status s, json_object *out,
+				 bool entry_only)
 {
 	if (s != DB_OK)
 		return s;
 	const char *language = json_object_get_string(json_object_object_get(out, "language"));
-	s = db_session_add_files(app->store, id, entry_of(app, language), out);
+	s = db_session_add_files(app->store, id, entry_of(app, language), out, entry_only);
 	if (s != DB_OK)
 		json_object_put(out);
 	return s;
@@ -100,7 +102,7 @@ void session_get(struct app *app, struct request *req, struct response *res)
 {
 	json_object *out = NULL;
 	enum db_status s = db_session_get(app->store, req->id, &out);
-	reply_db_result(res, with_files(app, req->id, s, out), 200, out, "session");
+	reply_db_result(res, with_files(app, req->id, s, out, false), 200, out, "session");
 }
 
 static struct file_limits file_limits(const struct app *app)
@@ -127,9 +129,11 @@ void session_update(struct app *app, struct request *req, struct response *res)
 	struct verror err;
 	struct learner_quota lq;
 	json_object *out = NULL;
+	bool entry_only = false;
 	request_quota(app, req, &lq);
-	enum db_status s = db_session_update(app->store, &lq, &lim, req->id, code->str, code->len, &err, &out);
-	reply_write(res, with_files(app, req->id, s, out), out, &err, &lq);
+	enum db_status s = db_session_update(app->store, &lq, &lim, req->id, code->str, code->len, &err, &out,
+					     &entry_only);
+	reply_write(res, with_files(app, req->id, s, out, entry_only), out, &err, &lq);
 }
 
 /* The entry file of session id, from its language. Returns 0, or -1 with the reply set. */

@@ -493,17 +493,26 @@ static int set_cpu_cap(const struct cgroup_run *run, int cpu_percent, const char
  */
 static int set_cpu_weight(const struct cgroup_run *run, int weight, const char **what)
 {
-	char text[24];
-
 	if (!run->cpu || weight <= 0 || weight == CPU_WEIGHT_DEFAULT)
 		return 0;
+	*what = run->version == CGROUP_V2 ? "cgroup cpu.weight" : "cgroup cpu.shares";
+	return cgroup_run_weigh(run, weight);
+}
+
+int cgroup_run_weigh(const struct cgroup_run *run, int weight)
+{
+	char text[24];
+	int shares;
+
+	if (!run->cpu || run->version == CGROUP_NONE)
+		return 0;
+	if (weight <= 0)
+		weight = CPU_WEIGHT_DEFAULT;
 	if (run->version == CGROUP_V2) {
-		*what = "cgroup cpu.weight";
 		snprintf(text, sizeof text, "%d", weight);
 		return write_at(run->dir_fd[CG_MEMORY], "cpu.weight", text);
 	}
-	int shares = weight * CPU_SHARES_DEFAULT / CPU_WEIGHT_DEFAULT;
-	*what = "cgroup cpu.shares";
+	shares = weight * CPU_SHARES_DEFAULT / CPU_WEIGHT_DEFAULT;
 	snprintf(text, sizeof text, "%d", shares > CPU_SHARES_MIN ? shares : CPU_SHARES_MIN);
 	return write_at(run->dir_fd[CG_CPU], "cpu.shares", text);
 }

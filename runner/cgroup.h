@@ -87,6 +87,10 @@ int cgroup_run_create(const struct cgroup_host *h, int slot, const struct cgroup
 int cgroup_run_create_as(const struct cgroup_host *h, const char *kind, int slot,
 			 const struct cgroup_limits *lim, struct cgroup_run *run, const char **what);
 
+/* Sets run's CPU weight (0: the default) where the host has the CPU
+ * controller. Returns 0, or -1 with errno set. */
+int cgroup_run_weigh(const struct cgroup_run *run, int weight);
+
 /* Moves pid (a single-threaded process) into every cgroup of run.
  * Returns 0, or -1 with errno set. */
 int cgroup_run_join(const struct cgroup_run *run, pid_t pid);

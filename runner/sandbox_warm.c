@@ -236,6 +236,18 @@ static void reap_warm(struct run *r, struct sandbox_result *res)
 	res->memory_kb = r->children_rss_kb;
 }
 
+/*
+ * The run's owner is forked in the warm interpreter's cgroup and works
+ * there until the runner moves it: that cgroup takes the run's CPU weight,
+ * so that a learner's setups share the CPU as the learner's runs do (one
+ * learner's backlog in seven slots does not take seven shares of it).
+ */
+static void weigh_interpreter(const struct sandbox_job *job)
+{
+	if (cgroup_run_weigh(&job->warm->cg, job->limits->cpu_weight) < 0)
+		log_warn("slot %d: the warm interpreter's CPU weight: %s", job->slot, strerror(errno));
+}
+
 /* Returns 1 when the warm interpreter failed before anything of the
  * program ran: the caller starts the run cold instead. */
 int run_warm(const struct sandbox_host *host, const struct sandbox_job *job,
@@ -256,6 +268,7 @@ int run_warm(const struct sandbox_host *host, const struct sandbox_job *job,
 	}
 	if (run_make_cgroup(&r, host, job, "slot", res) < 0)
 		return run_finish(&r, res, 0);
+	weigh_interpreter(job);
 	job->warm->runs++;
 	if (warm_start(&r, job, &spec) < 0 || warm_launch(&r) < 0) {
 		log_warn("slot %d: the warm interpreter did not answer: %s", job->slot, strerror(errno));

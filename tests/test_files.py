@@ -268,6 +268,29 @@ def test_more_than_64_files_is_refused_naming_the_65th(stack):
     assert put(stack, sid, "f0.txt", "replacing is not adding")[0] == 200
 
 
+def test_files_put_at_once_through_the_whole_pool_stop_at_exactly_64(stack):
+    """Each write of a session's files holds the session while it counts:
+    of six new files sent at once to a session of 62, two are taken (ten
+    sessions, one after the other)."""
+    import threading
+    files = {"main.py": ""} | {f"f{i}.txt": "" for i in range(61)}
+    for _ in range(10):
+        sid = create(stack, "python", files)["session_id"]
+        barrier, got = threading.Barrier(6), [None] * 6
+
+        def one(i):
+            barrier.wait()
+            got[i] = put(stack, sid, f"new{i}.txt", "x")[0]
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(got) == [200, 200, 400, 400, 400, 400]
+        status, _, body = stack.request("GET", f"/code-sessions/{sid}")
+        assert status == 200 and len(body["files"]) == 64
+
+
 def test_more_than_1_mib_in_all_is_refused_naming_the_file(stack):
     sid = stack.create_session("")["session_id"]
     chunk = "x" * 262144

@@ -23,6 +23,7 @@ from test_contract import SPEC, check_reply
 
 RUNS_PER_MINUTE, CONCURRENT, SESSIONS_PER_HOUR, SOURCE_BYTES = 4, 3, 3, 1000
 SLEEP = "import time\ntime.sleep(30)\n"
+ROUNDS = 30
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +206,31 @@ def test_sessions_created_at_once_through_the_whole_pool_get_exactly_the_quota(q
     got = at_once(12, lambda: a.call("POST", "/code-sessions", {"language": "python"}))
     assert got == [201] * SESSIONS_PER_HOUR + [429] * (12 - SESSIONS_PER_HOUR)
     assert a.rows("sessions") == SESSIONS_PER_HOUR
+
+
+def test_autosaves_of_several_sessions_at_once_stay_within_the_source_quota(qstack):
+    """Autosaves of different sessions do not wait for each other, but those
+    that grow one learner's source take turns: of three sessions of 100
+    bytes each grown to 400 at once, two fit the 1000 and the third is 429,
+    round after round (each round shrinks them back first)."""
+    a = Learner(qstack, "q-pool-source")
+    sids = [a.session("#" * 100) for _ in range(3)]
+    for _ in range(ROUNDS):
+        for sid in sids:
+            assert a.call("PATCH", f"/code-sessions/{sid}", {"source_code": "#" * 100})[0] == 200
+        barrier, got = threading.Barrier(3), [None] * 3
+
+        def one(i):
+            barrier.wait()
+            got[i] = a.call("PATCH", f"/code-sessions/{sids[i]}", {"source_code": "#" * 400})[0]
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(got) == [200, 200, 429]
+        total = qstack.store_rows("SELECT sum(source_bytes) FROM sessions WHERE learner = 'q-pool-source'")
+        assert int(total[0][0]) == 900
 
 
 def test_runs_sent_at_once_through_the_whole_pool_get_exactly_the_quota(qstack):

@@ -705,6 +705,26 @@ TEST(cgroup_run_has_the_limits_and_is_removed)
 	CHECK(run.name[0] == '\0');
 }
 
+/* A warm interpreter's cgroup takes each run's weight, the default again included. */
+TEST(cgroup_run_weigh_sets_a_weight_and_the_default_again)
+{
+	const struct sandbox_host *host = test_host();
+	const struct cgroup_limits lim = { .memory_bytes = 64 << 20, .max_pids = 10 };
+	struct cgroup_run run;
+	const char *what = "";
+	char buf[64] = "";
+
+	SKIP_UNLESS(have_cgroups() && host->cg.cpu, "no writable cgroups with the CPU controller on this host");
+	REQUIRE(cgroup_run_create_as(&host->cg, "warm", 3, &lim, &run, &what) == 0);
+	CHECK(cgroup_run_weigh(&run, 25) == 0);
+	CHECK(read_cpu_file(host, run.name, "cpu.shares", "cpu.weight", buf, sizeof buf) == 0);
+	CHECK_STR(buf, host->cg.version == CGROUP_V1 ? "256\n" : "25\n");
+	CHECK(cgroup_run_weigh(&run, 0) == 0);
+	CHECK(read_cpu_file(host, run.name, "cpu.shares", "cpu.weight", buf, sizeof buf) == 0);
+	CHECK_STR(buf, host->cg.version == CGROUP_V1 ? "1024\n" : "100\n");
+	CHECK(cgroup_run_destroy(&run) == 0);
+}
+
 /* A child born in the run's cgroup on v2 (CLONE_INTO_CGROUP) is listed in
  * its cgroup.procs without a join; v1 has no such clone and says so. */
 TEST(cgroup_run_fork_into_bears_the_child_in_the_cgroup_on_v2)
