@@ -278,6 +278,11 @@ MEMORY_OUTCOME = {
 }
 
 
+# V8's own heap, not Buffers: Node.js runs without heap flags (they cost
+# every run its built-in code cache), so the cgroup is what stops it.
+HEAP_BOMB = "console.log('start');\nconst a = [];\nfor (;;) a.push({x: Math.random(), y: [1, 2, 3]});\n"
+
+
 def expect_memory_limit(ex):
     outcome(ex, "FAILED", "MEMORY_LIMIT", None, signal=9)
     assert ex["stdout"] in ("start\n", ""), ex
@@ -297,6 +302,7 @@ def all_cases(stack):
     cases["bash-fork_bomb"] = ("bash", FORK_BOMB["bash"], timed_out)   # bash retries fork with backoff
     for lang, code in MEMORY_BOMB.items():
         cases[f"{lang}-memory_bomb"] = (lang, code, MEMORY_OUTCOME.get(lang, expect_memory_limit))
+    cases["javascript-heap_bomb"] = ("javascript", HEAP_BOMB, expect_memory_limit)
     for lang, code in FLOOD.items():
         cases[f"{lang}-10mb_output"] = (lang, code, expect_flood)
     for lang, code in HOST_FILES.items():
@@ -306,7 +312,8 @@ def all_cases(stack):
 
 
 NAMES = sorted([f"c-{n}" for n in C_CASES] + [f"{l}-fork_bomb" for l in FORK_BOMB]
-               + [f"{l}-memory_bomb" for l in MEMORY_BOMB] + [f"{l}-10mb_output" for l in FLOOD]
+               + [f"{l}-memory_bomb" for l in MEMORY_BOMB] + ["javascript-heap_bomb"]
+               + [f"{l}-10mb_output" for l in FLOOD]
                + [f"{l}-host_files" for l in HOST_FILES])
 
 
