@@ -51,6 +51,8 @@ enum store_stmt {
 	STMT_RUNNER_STOPPED,
 	STMT_ANY_QUEUED,
 	STMT_CLAIM,
+	STMT_CASES_RUNNING,     /* a submission's cases running now (the cap's count) */
+	STMT_CLAIM_UNDO,        /* a claim given back at once: QUEUED, its attempt not spent */
 	STMT_FINISH,
 	STMT_EXPIRE_DEAD_RUNNERS,
 	STMT_GIVE_UP,

@@ -372,6 +372,11 @@ const char *const pg_sql[STMT__MAX] = {
 	/* As in SQLite; the lease runs from the database's now for as long as
 	 * the runner's ?3 - ?2 (or ?4 - ?2, or ?6 plus the case's limit).
 	 * Claimers at once pick the same learner and skip each other's row. */
+	[STMT_CASES_RUNNING] =
+		"SELECT count(*) FROM executions WHERE submission_id = $1 AND status = 'RUNNING'",
+	[STMT_CLAIM_UNDO] =
+		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, started_at = NULL, "
+		"attempt = attempt - 1 WHERE id = $2 AND runner_id = $1 AND attempt = $3::bigint AND status = 'RUNNING'",
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = $1, attempt = attempt + 1, "
 		"started_at = $2, lease_until = " DB_NOW_MS " + CASE WHEN interactive <> 0 THEN $4::bigint - $2::bigint "

@@ -350,6 +350,11 @@ const char *const sqlite_sql[STMT__MAX] = {
 	 * every slot while the learner's other work waits. A case's lease: ?6
 	 * (compile and grace) plus its own time limit.
 	 */
+	[STMT_CASES_RUNNING] =
+		"SELECT count(*) FROM executions WHERE submission_id = ?1 AND status = 'RUNNING'",
+	[STMT_CLAIM_UNDO] =
+		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, started_at = NULL, "
+		"attempt = attempt - 1 WHERE id = ?2 AND runner_id = ?1 AND attempt = ?3 AND status = 'RUNNING'",
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = ?1, attempt = attempt + 1, "
 		"started_at = ?2, lease_until = CASE WHEN interactive THEN ?4 "

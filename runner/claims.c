@@ -155,6 +155,49 @@ static int claim_files(struct claims *c, struct claim *cl)
 	return rv;
 }
 
+/* The running cases of cl's submission, now; -1 on error. */
+static int64_t cases_running(struct claims *c, const struct claim *cl)
+{
+	struct store_query *q = store_query(c->store, STMT_CASES_RUNNING);
+	store_bind_str(q, 1, cl->submission_id);
+	int64_t n = store_step(q) == STORE_ROW ? store_column_int64(q, 0) : -1;
+	store_reset(q);
+	return n;
+}
+
+/*
+ * Whether the case just claimed must go back to the queue: claimers on
+ * several connections (PostgreSQL's) each count a submission's running
+ * cases in their own snapshot, so two at once can both pass
+ * submission_parallel_cases. Each looks again once its claim is
+ * committed, and one that sees too many gives its case back under the
+ * store's write lock, which takes them one at a time: of any two that went
+ * over, the second to look sees both, so exactly the cap keep theirs.
+ * (SQLite's claims are one at a time: its counts are never over.)
+ */
+static bool case_over_cap(struct claims *c, const struct claim *cl)
+{
+	int64_t cap = c->cfg->submission_parallel_cases;
+	if (!cl->submission_id[0] || cases_running(c, cl) <= cap)
+		return false;
+	if (store_begin(c->store) < 0)
+		return false;
+	bool over = cases_running(c, cl) > cap;
+	if (over) {
+		struct store_query *q = runner_query(c, STMT_CLAIM_UNDO);
+		store_bind_str(q, 2, cl->id);
+		store_bind_int64(q, 3, cl->attempt);
+		over = run_write(c, q, "give a case back") == 1;
+	}
+	if (store_commit(c->store) < 0) {
+		store_rollback(c->store);
+		return false;   /* kept: runs one over the cap rather than not at all */
+	}
+	if (over)
+		log_info("%s: case given back: its submission has submission_parallel_cases (%lld) running", cl->id, (long long)cap);
+	return over;
+}
+
 int claims_take(struct claims *c, struct claim *cl)
 {
 	int64_t now = now_ms();
@@ -192,6 +235,10 @@ int claims_take(struct claims *c, struct claim *cl)
 		log_error("cannot load %s; the sweep will retry it", cl->id);
 		claim_free(cl);
 		return -1;
+	}
+	if (cl->id[0] && case_over_cap(c, cl)) {
+		claim_free(cl);
+		return 0;
 	}
 	if (cl->id[0])
 		cl->learner_running = learner_running(c, cl->id);

@@ -146,6 +146,40 @@ def test_concurrent_puts_of_one_test_suite_each_get_a_version(pg_stack):
     assert sorted(replies) == [(200, v) for v in range(1, 61)], replies
 
 
+def test_a_submissions_cases_never_run_more_at_once_than_the_cap(pg_server, tmp_path):
+    """Eight slots, each claiming on its own connection, and a suite of
+    eight cases that sleep 0.3 s with submission_parallel_cases = 2: the
+    slots that wake together when a case ends all count two running in
+    their snapshots, but the cases' claim-to-result intervals never
+    overlap three deep (a claim over the cap is given back)."""
+    import json
+    from test_auth import write_config
+    from test_grading import put_suite, suite_body, case, submit, wait_submission
+    conf = write_config(tmp_path, ["runner_slots = 8", "submission_parallel_cases = 2"])
+    saved = os.environ.get("ENGINE_CONFIG")
+    os.environ["ENGINE_CONFIG"] = str(conf)
+    try:
+        for stack in running(Stack(store_url=pg_server.new_database())):
+            put_suite(stack, "sleepy", suite_body(*[case(f"c{i}", "", "ok\n") for i in range(8)]))
+            for _ in range(3):
+                sid = stack.create_session("import time\ntime.sleep(0.3)\nprint('ok')\n")["session_id"]
+                sub = wait_submission(stack, submit(stack, sid, "sleepy"))
+                assert [c["verdict"] for c in sub["cases"]] == ["ACCEPTED"] * 8, json.dumps(sub)
+                rows = stack.store_rows("SELECT started_at, finished_at FROM executions "
+                                        f"WHERE submission_id = '{sub['submission_id']}'")
+                edges = sorted([(int(a), 1) for a, _ in rows] + [(int(b), -1) for _, b in rows])
+                depth, deepest = 0, 0
+                for _, step in edges:
+                    depth += step
+                    deepest = max(deepest, depth)
+                assert deepest == 2, rows
+    finally:
+        if saved is None:
+            del os.environ["ENGINE_CONFIG"]
+        else:
+            os.environ["ENGINE_CONFIG"] = saved
+
+
 def test_metrics_answer_store_up_0_while_postgresql_is_down(pg_stack):
     server, stack = pg_stack
     assert "code_exec_store_up 1\n" in stack.request("GET", "/metrics")[2]
