@@ -12,6 +12,7 @@ from components import Components
 
 HELLO = 'print("hello")\n'
 DRAIN = 400
+RUNS_PER_SESSION = 5            # engine.conf's max_runs_per_session
 
 
 def latency(comp, Client, pct, n=100):
@@ -29,18 +30,18 @@ def latency(comp, Client, pct, n=100):
 
 def drain(comp, Client, n=DRAIN, senders=8):
     """Submits n hello-world runs at once (senders connections), then
-    waits until every one is terminal: runs per second."""
-    sids = [Client(comp.port).session(HELLO) for _ in range(senders)]
+    waits until every one is terminal: runs per second. A session holds
+    max_runs_per_session (5) runs in flight, so the runs are spread over
+    n / 5 sessions: all n are queued at once, none waits for a 429."""
+    c = Client(comp.port)
+    sids = [c.session(HELLO) for _ in range(n // RUNS_PER_SESSION)]
     ids, lock = [], threading.Lock()
 
     def send(k):
         c = Client(comp.port)
-        for _ in range(n // senders):
-            while True:
-                status, body = c.call("POST", f"/code-sessions/{sids[k]}/run")
-                if status == 202:
-                    break
-                time.sleep(0.005)
+        for i in range(k, n, senders):
+            status, body = c.call("POST", f"/code-sessions/{sids[i % len(sids)]}/run")
+            assert status == 202, body
             with lock:
                 ids.append(body["execution_id"])
 
@@ -50,8 +51,17 @@ def drain(comp, Client, n=DRAIN, senders=8):
         t.start()
     for t in threads:
         t.join()
-    comp.wait_terminal(ids, 120)
+    # Done when nothing is queued or running: one GET /health every 10 ms
+    # on a kept-alive connection, where polling the 400 executions would
+    # take a good share of the two cores the runs need.
+    while True:
+        status, health = c.call("GET", "/health")
+        if health["queue_depth"] == 0 and health["running"] == 0:
+            break
+        time.sleep(0.01)
     secs = time.perf_counter() - t0
+    done, pending = comp.wait_terminal(ids, 120)
+    assert not pending and all(e["status"] == "COMPLETED" for e in done.values()), pending
     return {"runs": len(ids), "seconds": secs, "per_s": len(ids) / secs}
 
 
