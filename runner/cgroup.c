@@ -300,6 +300,35 @@ static void weigh_cpu_parent(int parent_fd)
 		limit_error("write cpu.shares of the runner's parent cgroup", text, errno);
 }
 
+int cgroup_v1_cpu_ceiling(int dirfd)
+{
+	int ceiling = 0;
+	int fd = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	/* Up to the hierarchy's root: above it there is no cpu.cfs_period_us. */
+	for (int depth = 0; fd >= 0 && depth < 64; depth++) {
+		long long quota = read_number(fd, "cpu.cfs_quota_us");
+		long long period = read_number(fd, "cpu.cfs_period_us");
+		int up;
+
+		if (period <= 0)
+			break;
+		if (quota > 0) {
+			long long pct = quota * 100 / period;
+			int cap = pct < 1 ? 1 : pct > INT_MAX ? INT_MAX : (int)pct;
+
+			if (ceiling == 0 || cap < ceiling)
+				ceiling = cap;
+		}
+		up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ceiling;
+}
+
 /* v1: memory and pids are required, cpuacct and cpu are used when mounted. */
 static int init_v1(struct cgroup_host *h, char *err, size_t errlen)
 {
@@ -317,8 +346,10 @@ static int init_v1(struct cgroup_host *h, char *err, size_t errlen)
 	}
 	h->memsw = faccessat(h->parent_fd[CG_MEMORY], "memory.memsw.limit_in_bytes", F_OK, 0) == 0;
 	h->cpu = h->parent_fd[CG_CPU] >= 0;
-	if (h->cpu)
+	if (h->cpu) {
 		weigh_cpu_parent(h->parent_fd[CG_CPU]);
+		h->cpu_ceiling = cgroup_v1_cpu_ceiling(h->parent_fd[CG_CPU]);
+	}
 	h->version = CGROUP_V1;
 	return 0;
 }
@@ -464,15 +495,19 @@ void cgroup_run_init(struct cgroup_run *run)
 
 /*
  * The CPU cap: cpu_percent of one CPU's time per period, however many
- * processes the run has (a 4-process spin gets one CPU's worth, not four).
+ * processes the run has (a 4-process spin gets one CPU's worth, not four),
+ * never above a cap the runner's own cgroup is held to on v1.
  */
 static int set_cpu_cap(const struct cgroup_run *run, int cpu_percent, const char **what)
 {
 	char quota[48];
-	long us = (long)cpu_percent * CPU_PERIOD_US / 100;
+	long us;
 
 	if (!run->cpu || cpu_percent <= 0)
 		return 0;
+	if (run->cpu_ceiling > 0 && cpu_percent > run->cpu_ceiling)
+		cpu_percent = run->cpu_ceiling;
+	us = (long)cpu_percent * CPU_PERIOD_US / 100;
 	if (run->version == CGROUP_V2) {
 		*what = "cgroup cpu.max";
 		snprintf(quota, sizeof quota, "%ld %d", us, CPU_PERIOD_US);
@@ -560,6 +595,7 @@ int cgroup_run_create_as(const struct cgroup_host *h, const char *kind, int slot
 	cgroup_run_init(run);
 	run->version = h->version;
 	run->cpu = h->cpu;
+	run->cpu_ceiling = h->cpu_ceiling;
 	snprintf(run->name, sizeof run->name, "%s%d-%lu", kind, slot, atomic_fetch_add(&run_seq, 1) + 1);
 	*what = "create the run's cgroup";
 	for (int c = 0; c < CG__MAX; c++) {

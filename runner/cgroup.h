@@ -35,6 +35,7 @@ struct cgroup_host {
 	int parent_fd[CG__MAX];         /* O_PATH|O_DIRECTORY of engine-runner-<pid>; -1: absent */
 	bool memsw;                     /* v1: memory.memsw.* exists (swap is accounted) */
 	bool cpu;                       /* the CPU controller is ours: runs get a CPU cap and weight */
+	int cpu_ceiling;                /* v1: the lowest CPU cap above us, % of one CPU; 0: none */
 	char name[48];                  /* engine-runner-<pid>[-<n>] */
 	char where[256];                /* the memory parent's path, for the log */
 };
@@ -43,6 +44,7 @@ struct cgroup_host {
 struct cgroup_run {
 	enum cgroup_version version;
 	bool cpu;                       /* as the host's */
+	int cpu_ceiling;                /* as the host's */
 	int parent_fd[CG__MAX];         /* borrowed from the host */
 	int dir_fd[CG__MAX];            /* -1: not created */
 	char name[32];
@@ -64,6 +66,14 @@ int cgroup_host_init(struct cgroup_host *h, char *err, size_t errlen);
 /* Removes the runner's parents (they must be empty) and closes the fds;
  * h is then as after cgroup_host_none. */
 void cgroup_host_fini(struct cgroup_host *h);
+
+/*
+ * v1: the lowest CPU cap (cpu.cfs_quota_us over cpu.cfs_period_us, in % of
+ * one CPU) of the cgroup of dirfd and its ancestors, or 0 when none has
+ * one. v1 refuses a child's cap above an ancestor's (EINVAL; v2 takes the
+ * smaller of the two), so a run's cap is held to it.
+ */
+int cgroup_v1_cpu_ceiling(int dirfd);
 
 /* Marks h as "no cgroups" (rlimit-only mode) without touching any fd. */
 void cgroup_host_none(struct cgroup_host *h);

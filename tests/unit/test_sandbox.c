@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -703,6 +704,33 @@ TEST(cgroup_run_has_the_limits_and_is_removed)
 	CHECK(cgroup_run_destroy(&run) == 0);
 	CHECK(access(dir, F_OK) != 0 && errno == ENOENT);
 	CHECK(run.name[0] == '\0');
+}
+
+/* v1's ceiling: the lowest cap of a cgroup and its ancestors (a child's
+ * own cap above it would be refused with EINVAL). */
+TEST(cgroup_v1_cpu_ceiling_is_the_lowest_cap_above)
+{
+	const struct sandbox_host *host = test_host();
+	char top[600], mid[700], path[800];
+	int fd;
+	FILE *f;
+
+	SKIP_UNLESS(have_cgroups() && host->cg.cpu && host->cg.version == CGROUP_V1,
+		    "no writable cgroup v1 cpu hierarchy on this host");
+	REQUIRE((fd = openat(host->cg.parent_fd[CG_CPU], ".", O_RDONLY | O_DIRECTORY)) >= 0);
+	snprintf(top, sizeof top, "/proc/self/fd/%d/ceiling-test", fd);
+	snprintf(mid, sizeof mid, "%s/mid", top);
+	REQUIRE(mkdir(top, 0755) == 0 && mkdir(mid, 0755) == 0);
+	snprintf(path, sizeof path, "%s/cpu.cfs_quota_us", top);
+	REQUIRE((f = fopen(path, "w")) != NULL);
+	fputs("50000", f);              /* half of a 100 ms period */
+	CHECK(fclose(f) == 0);
+	int mid_fd = open(mid, O_PATH | O_DIRECTORY);
+	CHECK(cgroup_v1_cpu_ceiling(mid_fd) == 50);
+	CHECK(cgroup_v1_cpu_ceiling(host->cg.parent_fd[CG_CPU]) == host->cg.cpu_ceiling);
+	close(mid_fd);
+	CHECK(rmdir(mid) == 0 && rmdir(top) == 0);
+	close(fd);
 }
 
 /* A warm interpreter's cgroup takes each run's weight, the default again included. */
