@@ -69,10 +69,19 @@ class Load:
                 health = self.comp.request("GET", "/health")
             except OSError as e:
                 health = repr(e)
-            log = self.comp.runner_log
-            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
             raise AssertionError(f"only {self.count()} runs accepted in {timeout}s; refused {self.refused}, "
-                                 f"other errors {self.errors}; /health: {health}; runner log:\n" + "\n".join(tail))
+                                 f"other errors {self.errors}; /health: {health}; fcgi_app processes: "
+                                 f"{self.comp.fcgi_pids()}\n" + self._logs())
+
+    def _logs(self):
+        """The ends of the runner's and lighttpd's logs, for a failure's message."""
+        out = []
+        for name, path in (("runner", self.comp.runner_log),
+                           ("lighttpd error log", os.path.join(self.comp.data_dir, "lighttpd-error.log")),
+                           ("lighttpd output", os.path.join(self.comp.data_dir, "lighttpd.out"))):
+            lines = open(path, errors="replace").read().splitlines()[-15:] if os.path.exists(path) else []
+            out.append(f"--- {name} (tail) ---\n" + "\n".join(lines))
+        return "\n".join(out)
 
     def _new_session(self):
         while not self.stop_event.is_set():
