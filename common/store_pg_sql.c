@@ -372,11 +372,6 @@ const char *const pg_sql[STMT__MAX] = {
 	/* As in SQLite; the lease runs from the database's now for as long as
 	 * the runner's ?3 - ?2 (or ?4 - ?2, or ?6 plus the case's limit).
 	 * Claimers at once pick the same learner and skip each other's row. */
-	[STMT_CASES_RUNNING] =
-		"SELECT count(*) FROM executions WHERE submission_id = $1 AND status = 'RUNNING'",
-	[STMT_CLAIM_UNDO] =
-		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, started_at = NULL, "
-		"attempt = attempt - 1 WHERE id = $2 AND runner_id = $1 AND attempt = $3::bigint AND status = 'RUNNING'",
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = $1, attempt = attempt + 1, "
 		"started_at = $2, lease_until = " DB_NOW_MS " + CASE WHEN interactive <> 0 THEN $4::bigint - $2::bigint "
@@ -386,6 +381,13 @@ const char *const pg_sql[STMT__MAX] = {
 		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE " RUNNING_CASES("e") " END, e.seq "
 		" LIMIT 1 FOR UPDATE SKIP LOCKED) "
 		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
+	/* A case given back when its claim passed submission_parallel_cases
+	 * (runner/claims.c, case_over_cap). */
+	[STMT_CASES_RUNNING] =
+		"SELECT count(*) FROM executions WHERE submission_id = $1 AND status = 'RUNNING'",
+	[STMT_CLAIM_UNDO] =
+		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, started_at = NULL, "
+		"attempt = attempt - 1 WHERE id = $2 AND runner_id = $1 AND attempt = $3::bigint AND status = 'RUNNING'",
 	[STMT_FINISH] =
 		"UPDATE executions SET status = CASE WHEN cancel_requested <> 0 THEN 'FAILED' ELSE $4::text END, "
 		"stdout = $5, stderr = $6, stdout_truncated = $7, "

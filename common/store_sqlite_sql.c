@@ -350,11 +350,6 @@ const char *const sqlite_sql[STMT__MAX] = {
 	 * every slot while the learner's other work waits. A case's lease: ?6
 	 * (compile and grace) plus its own time limit.
 	 */
-	[STMT_CASES_RUNNING] =
-		"SELECT count(*) FROM executions WHERE submission_id = ?1 AND status = 'RUNNING'",
-	[STMT_CLAIM_UNDO] =
-		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, started_at = NULL, "
-		"attempt = attempt - 1 WHERE id = ?2 AND runner_id = ?1 AND attempt = ?3 AND status = 'RUNNING'",
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = ?1, attempt = attempt + 1, "
 		"started_at = ?2, lease_until = CASE WHEN interactive THEN ?4 "
@@ -363,6 +358,13 @@ const char *const sqlite_sql[STMT__MAX] = {
 		FAIREST_LEARNER(CLAIMABLE("q"))
 		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE " RUNNING_CASES("e") " END, e.seq LIMIT 1) "
 		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
+	/* A case given back when its claim passed submission_parallel_cases
+	 * (runner/claims.c, case_over_cap). */
+	[STMT_CASES_RUNNING] =
+		"SELECT count(*) FROM executions WHERE submission_id = ?1 AND status = 'RUNNING'",
+	[STMT_CLAIM_UNDO] =
+		"UPDATE executions SET status = 'QUEUED', runner_id = NULL, lease_until = NULL, started_at = NULL, "
+		"attempt = attempt - 1 WHERE id = ?2 AND runner_id = ?1 AND attempt = ?3 AND status = 'RUNNING'",
 	[STMT_FINISH] =
 		"UPDATE executions SET status = CASE WHEN cancel_requested THEN 'FAILED' ELSE ?4 END, "
 		"stdout = ?5, stderr = ?6, stdout_truncated = ?7, "

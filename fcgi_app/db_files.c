@@ -91,32 +91,29 @@ static enum db_status files_after_write(struct store *s, const char *id, const c
 }
 
 /*
- * Inside the write's transaction: DB_OK if path may hold len bytes, with
- * *total the bytes of all the session's files then; else DB_INVALID with
- * err, or the learner's quota's refusal (lq->refused).
+ * Inside the write's transaction: DB_OK if path may hold len bytes, with *a
+ * what the session holds then; else DB_INVALID with err, or the learner's
+ * quota's refusal (lq->refused).
  */
 static enum db_status files_fit(struct store *s, struct learner_quota *lq, const struct file_limits *lim,
 				const char *id, const char *entry, const char *path, size_t len,
-				struct verror *err, int64_t *total, int64_t *count)
+				struct verror *err, struct files_after *a)
 {
-	struct files_after a;
-	enum db_status st = files_after_write(s, id, entry, path, len, &a);
+	enum db_status st = files_after_write(s, id, entry, path, len, a);
 	if (st != DB_OK)
 		return st;
-	*total = a.bytes;
-	*count = a.count;
 	const char *f = verror_field(err, path, strlen(path));
-	if (a.collides)
+	if (a->collides)
 		verror_set(err, "PATH_CONFLICT", f, "%.64s and the session's %.64s are a file and its directory",
-			   f, a.collides);
-	else if (a.count > lim->max_files)
+			   f, a->collides);
+	else if (a->count > lim->max_files)
 		verror_set(err, "TOO_MANY_FILES", f, "with %.64s the session has more than max_session_files "
 			   "(%d) files", f, lim->max_files);
-	else if (a.bytes > lim->max_bytes)
+	else if (a->bytes > lim->max_bytes)
 		verror_set(err, "SESSION_TOO_LARGE", f, "with %.64s the session's files pass max_session_bytes "
 			   "(%ld bytes)", f, lim->max_bytes);
 	else
-		return db_quota_source_update(s, lq, id, (size_t)a.bytes);
+		return db_quota_source_update(s, lq, id, (size_t)a->bytes);
 	return DB_INVALID;
 }
 
@@ -190,19 +187,19 @@ static enum db_status put_locked(struct store *s, struct learner_quota *lq, cons
 				 const char *id, const char *entry, const char *path, const char *content,
 				 size_t len, struct verror *err, int64_t *updated_at)
 {
-	int64_t total, count;
-	enum db_status st = files_fit(s, lq, lim, id, entry, path, len, err, &total, &count);
+	struct files_after a;
+	enum db_status st = files_fit(s, lq, lim, id, entry, path, len, err, &a);
 	if (st != DB_OK)
 		return st;
 	if (strcmp(path, entry) == 0) {
-		struct store_query *q = entry_update(s, id, content, len, total);
+		struct store_query *q = entry_update(s, id, content, len, a.bytes);
 		enum store_rc rc = store_step(q);
 		store_reset(q);
 		st = rc == STORE_ROW ? DB_OK : db_failed(s, "update entry file");
 	} else {
 		st = file_write(s, STMT_SESSION_FILE_PUT, id, path, content, len, NULL);
 	}
-	return st == DB_OK ? touch(s, id, total, updated_at) : st;
+	return st == DB_OK ? touch(s, id, a.bytes, updated_at) : st;
 }
 
 enum db_status db_file_put(struct store *s, struct learner_quota *lq, const struct file_limits *lim,
@@ -224,16 +221,16 @@ enum db_status db_session_update(struct store *s, struct learner_quota *lq, cons
 				 const char *id, const char *code, size_t code_len, struct verror *err,
 				 json_object **out, bool *entry_only)
 {
-	int64_t total, count = 0;
+	struct files_after a = { 0 };
 	*out = NULL;
 	enum db_status st = begin_session_write(s, id);
 	if (st != DB_OK)
 		return st;
 	/* The entry's own name does not matter here: only sizes and counts are checked. */
-	st = files_fit(s, lq, lim, id, "", "", code_len, err, &total, &count);
-	*entry_only = count == 1;
+	st = files_fit(s, lq, lim, id, "", "", code_len, err, &a);
+	*entry_only = a.count == 1;
 	if (st == DB_OK) {
-		st = db_one_row(s, entry_update(s, id, code, code_len, total), render_session, out,
+		st = db_one_row(s, entry_update(s, id, code, code_len, a.bytes), render_session, out,
 				"update session");
 	} else if (st == DB_INVALID) {
 		err->field = "source_code";

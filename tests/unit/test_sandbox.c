@@ -727,10 +727,28 @@ TEST(cgroup_v1_cpu_ceiling_is_the_lowest_cap_above)
 	CHECK(fclose(f) == 0);
 	int mid_fd = open(mid, O_PATH | O_DIRECTORY);
 	CHECK(cgroup_v1_cpu_ceiling(mid_fd) == 50);
-	CHECK(cgroup_v1_cpu_ceiling(host->cg.parent_fd[CG_CPU]) == host->cg.cpu_ceiling);
 	close(mid_fd);
 	CHECK(rmdir(mid) == 0 && rmdir(top) == 0);
 	close(fd);
+}
+
+/* Under a ceiling a run asking for more gets the ceiling, not EINVAL. */
+TEST(cgroup_run_cpu_cap_is_held_to_the_ceiling)
+{
+	const struct sandbox_host *host = test_host();
+	struct cgroup_host capped;
+	struct cgroup_run run;
+	const struct cgroup_limits lim = { .memory_bytes = 64 << 20, .max_pids = 10, .cpu_percent = 150 };
+	const char *what = "";
+	char buf[64] = "";
+
+	SKIP_UNLESS(have_cgroups() && host->cg.cpu, "no writable cgroups with the CPU controller on this host");
+	capped = host->cg;              /* the same parents, their fds borrowed */
+	capped.cpu_ceiling = 50;
+	REQUIRE(cgroup_run_create(&capped, 3, &lim, &run, &what) == 0);
+	CHECK(read_cpu_file(host, run.name, "cpu.cfs_quota_us", "cpu.max", buf, sizeof buf) == 0);
+	CHECK_STR(buf, host->cg.version == CGROUP_V1 ? "50000\n" : "50000 100000\n");
+	CHECK(cgroup_run_destroy(&run) == 0);
 }
 
 /* A warm interpreter's cgroup takes each run's weight, the default again included. */
