@@ -6,6 +6,7 @@ binaries, configuration and lighttpd.conf as scripts/run-stack."""
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -127,6 +128,22 @@ class Components:
                 pids.append(int(d))
         return pids
 
+    def children_of_lighttpd(self):
+        """'pid state command' of each child of the current lighttpd, zombies too."""
+        rows = []
+        if not self.lighttpd:
+            return rows
+        for d in os.listdir("/proc"):
+            try:
+                stat = open(f"/proc/{d}/stat").read()
+            except OSError:
+                continue
+            comm_end = stat.rindex(")")
+            fields = stat[comm_end + 2:].split()
+            if int(fields[1]) == self.lighttpd.pid:
+                rows.append(f"{d} {fields[0]} {stat[stat.index('(') + 1:comm_end]}")
+        return rows
+
     def kill_fcgi_apps(self, sig=signal.SIGKILL):
         pids = self.fcgi_pids()
         for pid in pids:
@@ -140,10 +157,34 @@ class Components:
         self._kill(self.lighttpd, sig)
 
     def wait_no_fcgi(self, timeout=10):
+        """The pids of the pool still alive after timeout s, [] once it is gone.
+
+        Gone means its sockets refuse connections too. A killed process loses
+        its /proc exe link before it closes its descriptors, and an ASan
+        build's teardown can take tens of ms in between; a lighttpd started
+        then finds the old socket accepting, takes it for a server it did not
+        spawn, and never spawns that slot (systemd waits for the whole
+        cgroup to exit before a restart, which this wait stands in for)."""
         deadline = time.monotonic() + timeout
-        while self.fcgi_pids() and time.monotonic() < deadline:
+        while (self.fcgi_pids() or self.pool_sockets_accepting()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        return self.fcgi_pids()
+        return self.fcgi_pids() or self.pool_sockets_accepting()
+
+    def pool_sockets_accepting(self):
+        """The pool sockets (fcgi.sock-N) some process still listens on."""
+        accepting = []
+        for name in sorted(os.listdir(self.data_dir)):
+            if not name.startswith("fcgi.sock-"):
+                continue
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(os.path.join(self.data_dir, name))
+                accepting.append(name)
+            except OSError:
+                pass
+            finally:
+                s.close()
+        return accepting
 
     def stop(self):
         self._kill(self.lighttpd, signal.SIGTERM)

@@ -81,6 +81,12 @@ class Load:
                            ("lighttpd output", os.path.join(self.comp.data_dir, "lighttpd.out"))):
             lines = open(path, errors="replace").read().splitlines()[-15:] if os.path.exists(path) else []
             out.append(f"--- {name} (tail) ---\n" + "\n".join(lines))
+        out.append("--- lighttpd's children ---\n" + "\n".join(self.comp.children_of_lighttpd()))
+        path = os.path.join(self.comp.data_dir, "lighttpd-error.log")
+        if os.path.exists(path):
+            spawns = [ln for ln in open(path, errors="replace").read().splitlines()
+                      if "child" in ln or "spawn" in ln or "exited" in ln]
+            out.append("--- lighttpd's spawn and exit lines ---\n" + "\n".join(spawns[-30:]))
         return "\n".join(out)
 
     def _new_session(self):
