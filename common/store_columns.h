@@ -18,6 +18,8 @@ enum session_column {
 	SESSION_UPDATED_AT,
 	SESSION__NCOLUMNS
 };
+/* STMT_SESSION_AUTOSAVE's row: a session's, then whether it has files beside its entry. */
+#define SESSION_HAS_OTHER_FILES SESSION__NCOLUMNS
 
 /*
  * stdout or stderr of an execution: the result's, or for an interactive

@@ -301,6 +301,15 @@ const char *const pg_sql[STMT__MAX] = {
 		"UPDATE sessions SET source_code = $2, updated_at = greatest($3::bigint, updated_at), "
 		"source_bytes = $4 "
 		"WHERE id = $1 RETURNING " SESSION_COLUMNS,
+	/* One statement, so one round trip: the condition reads only the
+	 * session's row, which a writer waiting for its lock reads again as
+	 * committed by the writer before (a file PUT holds that lock). */
+	[STMT_SESSION_AUTOSAVE] =
+		"UPDATE sessions SET source_code = $2, updated_at = greatest($3::bigint, updated_at), "
+		"source_bytes = source_bytes - octet_length(source_code) + $4::bigint "
+		"WHERE id = $1 AND source_bytes - octet_length(source_code) + $4::bigint <= $5::bigint "
+		"RETURNING " SESSION_COLUMNS ", "
+		"(EXISTS (SELECT 1 FROM session_files WHERE session_id = $1))::int AS has_other_files",
 	[STMT_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = $1",
 	[STMT_SESSION_IN_FLIGHT] =
 		"SELECT count(DISTINCT coalesce(submission_id, id)) FROM executions WHERE session_id = $1 "

@@ -269,6 +269,15 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_SESSION_UPDATE] =
 		"UPDATE sessions SET source_code = ?2, updated_at = max(?3, updated_at), source_bytes = ?4 "
 		"WHERE id = ?1 RETURNING " SESSION_COLUMNS,
+	/* The entry file's content in one statement, where the session's total
+	 * (source_bytes) with it stays within ?5: a write of the entry alone
+	 * changes no file count and no path. */
+	[STMT_SESSION_AUTOSAVE] =
+		"UPDATE sessions SET source_code = ?2, updated_at = max(?3, updated_at), "
+		"source_bytes = source_bytes - length(CAST(source_code AS BLOB)) + ?4 "
+		"WHERE id = ?1 AND source_bytes - length(CAST(source_code AS BLOB)) + ?4 <= ?5 "
+		"RETURNING " SESSION_COLUMNS ", "
+		"EXISTS (SELECT 1 FROM session_files WHERE session_id = ?1) AS has_other_files",
 	[STMT_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
 	/* A submission in flight counts once, however many of its cases are. */
 	[STMT_SESSION_IN_FLIGHT] =

@@ -217,12 +217,44 @@ enum db_status db_file_put(struct store *s, struct learner_quota *lq, const stru
 	return DB_OK;
 }
 
+/*
+ * An autosave without a learner's quota to keep: one statement, which
+ * writes only where the session's files stay within max_bytes. DB_NOT_FOUND
+ * when it wrote nothing (no such session, or too large: the transaction of
+ * db_session_update tells which).
+ */
+static enum db_status autosave_alone(struct store *s, const struct file_limits *lim, const char *id,
+				     const char *code, size_t len, json_object **out, bool *entry_only)
+{
+	struct store_query *q = store_query(s, STMT_SESSION_AUTOSAVE);
+	store_bind_str(q, 1, id);
+	store_bind_text(q, 2, code, len);
+	store_bind_int64(q, 3, now_ms());
+	store_bind_int64(q, 4, (int64_t)len);
+	store_bind_int64(q, 5, lim->max_bytes);
+	enum store_rc rc = store_step(q);
+	enum db_status st = DB_OK;
+	if (rc == STORE_ROW) {
+		*out = render_session(q);
+		*entry_only = store_column_int64(q, SESSION_HAS_OTHER_FILES) == 0;
+	} else {
+		st = rc == STORE_DONE ? DB_NOT_FOUND : db_failed(s, "autosave");
+	}
+	store_reset(q);
+	return st;
+}
+
 enum db_status db_session_update(struct store *s, struct learner_quota *lq, const struct file_limits *lim,
 				 const char *id, const char *code, size_t code_len, struct verror *err,
 				 json_object **out, bool *entry_only)
 {
 	struct files_after a = { 0 };
 	*out = NULL;
+	if (!lq->source_bytes) {
+		enum db_status done = autosave_alone(s, lim, id, code, code_len, out, entry_only);
+		if (done != DB_NOT_FOUND)
+			return done;
+	}
 	enum db_status st = begin_session_write(s, id);
 	if (st != DB_OK)
 		return st;

@@ -300,3 +300,35 @@ def test_more_than_1_mib_in_all_is_refused_naming_the_file(stack):
     assert_error(stack.request("PATCH", f"/code-sessions/{sid}", {"source_code": "z"}),
                  400, "SESSION_TOO_LARGE", "source_code")
     assert_error(put(stack, sid, "part0.txt", chunk + "y"), 400, "INVALID_FIELD", "content")
+    assert stack.request("DELETE", f"/code-sessions/{sid}/files/part3.txt")[0] == 204
+    status, _, body = stack.request("PATCH", f"/code-sessions/{sid}", {"source_code": chunk})
+    assert status == 200 and body["source_code"] == chunk and len(body["files"]) == 4
+
+
+def test_an_autosave_and_a_file_put_at_once_never_pass_the_session_limit_together(stack):
+    """An autosave of the entry alone is one statement that checks the
+    session's total as the file write before it left it: a session holding
+    768 KiB, sent a 200 kB autosave and a 200 kB new file at once, takes one
+    of them (ten rounds)."""
+    import threading
+    chunk, more = "x" * 262144, "y" * 200_000
+    for round_ in range(10):
+        sid = create(stack, "python", {"main.py": ""} | {f"part{i}.txt": chunk for i in range(3)})["session_id"]
+        barrier, got = threading.Barrier(2), {}
+
+        def autosave():
+            barrier.wait()
+            got["patch"] = stack.request("PATCH", f"/code-sessions/{sid}", {"source_code": more})[0]
+
+        def new_file():
+            barrier.wait()
+            got["put"] = put(stack, sid, "more.txt", more)[0]
+        threads = [threading.Thread(target=autosave), threading.Thread(target=new_file)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(got.values()) == [200, 400], (round_, got)
+        status, _, body = stack.request("GET", f"/code-sessions/{sid}")
+        total = sum(len(f["content"]) for f in body["files"])
+        assert status == 200 and total == 3 * 262144 + 200_000, (round_, got, total)

@@ -196,6 +196,10 @@ TEST(store_column_enums_name_the_columns_in_order)
 	check_columns(f.s, STMT_SESSION_GET, session, SESSION__NCOLUMNS);
 	check_columns(f.s, STMT_SESSION_INSERT, session, SESSION__NCOLUMNS);
 	check_columns(f.s, STMT_SESSION_UPDATE, session, SESSION__NCOLUMNS);
+	const char *autosave[SESSION__NCOLUMNS + 1];
+	memcpy(autosave, session, sizeof session);
+	autosave[SESSION_HAS_OTHER_FILES] = "has_other_files";
+	check_columns(f.s, STMT_SESSION_AUTOSAVE, autosave, SESSION__NCOLUMNS + 1);
 	check_columns(f.s, STMT_EXECUTION_GET, execution, EXECUTION__NCOLUMNS);
 	check_columns(f.s, STMT_EXECUTION_LIST, execution, EXECUTION__NCOLUMNS);
 	check_columns(f.s, STMT_RUNNERS, runner, RUNNER__NCOLUMNS);
