@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from live import SSE
+from stack import warm_data_packages
 
 ARTIFACT_KEYS = {"path", "size", "content_type"}
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
@@ -42,6 +43,7 @@ def artifact(stack, execution, path):
 
 @pytest.fixture(scope="module")
 def plotted(stack):
+    warm_data_packages()
     code = ("import matplotlib.pyplot as plt\n"
             "plt.figure(figsize=(4, 3), dpi=100)\n"
             "plt.plot([1, 2, 3], [1, 4, 9])\n"
@@ -178,6 +180,7 @@ def test_artifacts_are_events_of_the_live_stream(stack, plotted):
 def test_a_graded_case_has_an_out_directory_too_but_keeps_nothing(stack):
     """The same program behaves in a submission as in a Run: out/ is there (and a plot's
     show() quiet), only nothing of it is kept for a case."""
+    warm_data_packages()
     suite = {"cases": [{"name": "one", "stdin": "", "expected_stdout": "ok\n"}]}
     assert stack.request("PUT", "/test-suites/artifacts-case", suite)[0] == 200
     code = ("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\n"

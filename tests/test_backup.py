@@ -16,7 +16,7 @@ import pytest
 
 import pg
 
-from stack import REPO, Stack, TERMINAL
+from stack import REPO, Stack
 
 BUILD = os.environ.get("BUILD", "build")
 SLOW = "import time\ntime.sleep(3)\nprint('finished after the restore')\n"

@@ -6,7 +6,6 @@ the events program, and the security headers on every kind of response."""
 import functools
 import http.server
 import threading
-import time
 
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait

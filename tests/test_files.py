@@ -3,12 +3,11 @@ POST and GET, per-file PUT and DELETE, a Run's snapshot, each language
 compiling every source, data files read-only in the working directory,
 and every path rule and limit as a 400 naming the path."""
 
-import json
 import urllib.parse
 
 import pytest
 
-from stack import SESSION_KEYS, assert_error
+from stack import SESSION_KEYS, assert_error, warm_data_packages
 
 
 def create(stack, language, files, entry=None):
@@ -174,6 +173,7 @@ def test_a_compile_error_in_another_file_names_that_file(stack):
 
 
 def test_pandas_reads_the_sessions_csv(stack):
+    warm_data_packages()
     e = run(stack, create(stack, "python", {
         "main.py": "import pandas as pd\ndf = pd.read_csv('sales.csv')\n"
                    "print(df.groupby('region')['amount'].sum().to_dict())\n",

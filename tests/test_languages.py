@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from stack import assert_error
+from stack import assert_error, warm_data_packages
 
 IDS = ["python", "javascript", "typescript", "c", "cpp", "java", "go", "rust", "bash", "sql"]
 COMPILED = {"typescript", "c", "cpp", "java", "go", "rust"}
@@ -139,6 +139,7 @@ def test_python_lists_its_data_packages_with_the_installed_versions(stack):
 
 
 def test_numpy_pandas_and_matplotlib_import_in_the_sandbox(stack):
+    warm_data_packages()
     code = ("import numpy, pandas, matplotlib\n"
             "print(numpy.arange(4).sum(), pandas.Series([1, 2]).sum(), matplotlib.get_backend())\n")
     e = stack.execute(code, timeout=60)

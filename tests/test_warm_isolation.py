@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from stack import _cmdline, _pids, _proc_stat
+from stack import _cmdline, _proc_stat
 from test_hostile import start_stack_with
 from test_interactive import send, start_interactive, wait_stdout
 
