@@ -157,7 +157,8 @@ class Components:
         self._kill(self.lighttpd, sig)
 
     def wait_no_fcgi(self, timeout=10):
-        """The pids of the pool still alive after timeout s, [] once it is gone.
+        """What is left of the pool after timeout s (its pids, then the
+        sockets still accepting), [] once it is gone.
 
         Gone means its sockets refuse connections too. A killed process loses
         its /proc exe link before it closes its descriptors, and an ASan
@@ -166,9 +167,11 @@ class Components:
         spawn, and never spawns that slot (systemd waits for the whole
         cgroup to exit before a restart, which this wait stands in for)."""
         deadline = time.monotonic() + timeout
-        while (self.fcgi_pids() or self.pool_sockets_accepting()) and time.monotonic() < deadline:
+        while True:
+            left = self.fcgi_pids() + self.pool_sockets_accepting()
+            if not left or time.monotonic() >= deadline:
+                return left
             time.sleep(0.05)
-        return self.fcgi_pids() or self.pool_sockets_accepting()
 
     def pool_sockets_accepting(self):
         """The pool sockets (fcgi.sock-N) some process still listens on."""

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from components import Components
+from stack import tail
 
 # Fewer on a slow target (make vm-test: an emulated CPU).
 TARGET = int(os.environ.get("DURABILITY_TARGET", "200"))
@@ -74,20 +75,18 @@ class Load:
                                  f"{self.comp.fcgi_pids()}\n" + self._logs())
 
     def _logs(self):
-        """The ends of the runner's and lighttpd's logs, for a failure's message."""
-        out = []
-        for name, path in (("runner", self.comp.runner_log),
-                           ("lighttpd error log", os.path.join(self.comp.data_dir, "lighttpd-error.log")),
-                           ("lighttpd output", os.path.join(self.comp.data_dir, "lighttpd.out"))):
-            lines = open(path, errors="replace").read().splitlines()[-15:] if os.path.exists(path) else []
-            out.append(f"--- {name} (tail) ---\n" + "\n".join(lines))
-        out.append("--- lighttpd's children ---\n" + "\n".join(self.comp.children_of_lighttpd()))
-        path = os.path.join(self.comp.data_dir, "lighttpd-error.log")
-        if os.path.exists(path):
-            spawns = [ln for ln in open(path, errors="replace").read().splitlines()
-                      if "child" in ln or "spawn" in ln or "exited" in ln]
-            out.append("--- lighttpd's spawn and exit lines ---\n" + "\n".join(spawns[-30:]))
-        return "\n".join(out)
+        """The ends of the runner's and lighttpd's logs, lighttpd's children
+        and its spawn and exit lines, for a failure's message."""
+        error_log = os.path.join(self.comp.data_dir, "lighttpd-error.log")
+        spawns = [ln for ln in tail(error_log, 100000).splitlines()
+                  if "child" in ln or "spawn" in ln or "exited" in ln]
+        return "\n".join([
+            "--- runner (tail) ---\n" + tail(self.comp.runner_log, 15),
+            "--- lighttpd error log (tail) ---\n" + tail(error_log, 15),
+            "--- lighttpd output (tail) ---\n" + tail(os.path.join(self.comp.data_dir, "lighttpd.out"), 15),
+            "--- lighttpd's children ---\n" + "\n".join(self.comp.children_of_lighttpd()),
+            "--- lighttpd's spawn and exit lines ---\n" + "\n".join(spawns[-30:]),
+        ])
 
     def _new_session(self):
         while not self.stop_event.is_set():
