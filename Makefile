@@ -47,6 +47,9 @@ BENCH_PKGS := $(RUN_PKGS) wrk
 TEST_PKGS  += apache2 libapache2-mod-fcgid prometheus systemd logrotate groff-base chromium chromium-driver python3-selenium
 # make container-test: podman and a locally made Debian base image.
 CONTAINER_PKGS := podman runc debootstrap curl
+# make compose-test: docker-compose.yml's postgresql profile, by Debian's
+# docker-compose through podman's Docker API; netavark's DNS names the services.
+COMPOSE_PKGS := $(CONTAINER_PKGS) docker-compose netavark aardvark-dns
 # make vm-test: a Debian 12 virtual machine made with debootstrap, booted
 # with qemu (VM_HOST_PKGS on this host; VM_PKGS are the machine's own). The
 # machine emulates its CPU (TCG): the toolchains of Java, Go, Rust and
@@ -216,7 +219,7 @@ PREFIX        ?= /usr/local
 SYSCONFDIR    ?= /etc
 LOCALSTATEDIR ?= /var
 UNITDIR       ?= $(PREFIX)/lib/systemd/system
-.PHONY: install container-test vm-image vm-test cluster-test
+.PHONY: install container-test compose-test vm-image vm-test cluster-test
 install: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events
 	@scripts/install "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(LOCALSTATEDIR)" "$(UNITDIR)" "$(BUILD)"
 
@@ -225,6 +228,12 @@ install: $(BUILD)/fcgi_app $(BUILD)/runner $(BUILD)/events
 container-test:
 	@scripts/ensure-deps $(CONTAINER_PKGS)
 	@scripts/container-test
+
+# docker-compose.yml's postgresql profile scaled to three runners (README,
+# "Containers"); reuses container-test's image.
+compose-test:
+	@scripts/ensure-deps $(COMPOSE_PKGS)
+	@scripts/compose-test
 
 # make vm-test: make install and the systemd units on a Debian 12 virtual
 # machine with pure cgroup v2, and the API, hostile, durability and systemd

@@ -18,7 +18,8 @@ struct key {
 	size_t offset;
 	const char *default_value; /* as it is written in conf/engine.conf */
 	long min, max;           /* numbers: inclusive range; strings: max length */
-	const char *choices;     /* strings: NULL, or the allowed values, "a|b|c" */
+	const char *choices;     /* strings: NULL, or the allowed values, "a|b|c";
+				  * numbers: NULL, or a word that stands for 0 */
 };
 
 #define FIELD(f) (((struct config *)0)->f)
@@ -26,6 +27,8 @@ struct key {
 #define KEY_TYPE(f) _Generic(FIELD(f), int: KEY_INT, long: KEY_LONG, char *: KEY_STRING)
 #define NUM_KEY(f, def, lo, hi) { #f, KEY_TYPE(f), offsetof(struct config, f), def, lo, hi, NULL }
 #define STR_KEY(f, def)         { #f, KEY_TYPE(f), offsetof(struct config, f), def, 0, sizeof(FIELD(f)) - 1, NULL }
+/* A number that may also be the word "auto", kept as 0: the program picks the value. */
+#define AUTO_KEY(f, def, lo, hi) { #f, KEY_TYPE(f), offsetof(struct config, f), def, lo, hi, "auto" }
 #define CHOICE_KEY(f, def, c)   { #f, KEY_TYPE(f), offsetof(struct config, f), def, 0, sizeof(FIELD(f)) - 1, c }
 /* A limit of one execution: named like its field in struct sandbox_limits. */
 #define LIMIT_KEY(f, def, lo, hi) { #f, KEY_TYPE(limits.f), offsetof(struct config, limits.f), def, lo, hi, NULL }
@@ -64,7 +67,7 @@ static const struct key keys[] = {
 	NUM_KEY(retention_interval_ms, "60000", 100, 86400000),
 	NUM_KEY(page_size_default, "20", 1, 1000),
 	NUM_KEY(page_size_max, "100", 1, 1000),
-	NUM_KEY(sandbox_uid_base, "200000", 1000, 2000000000L),
+	AUTO_KEY(sandbox_uid_base, "200000", 1000, 2000000000L),
 	STR_KEY(python, "/usr/bin/python3"),
 	STR_KEY(languages_file, "languages.conf"),
 	NUM_KEY(interactive_wall_ms, "60000", 100, 3600000),
@@ -146,9 +149,12 @@ static const char *key_set(struct config *cfg, const struct key *k, const char *
 	char *end;
 	errno = 0;
 	long v = strtol(value, &end, 10);
-	if (errno || end == value || *end != '\0' || v < k->min || v > k->max) {
-		snprintf(why, sizeof(why), "%s: %s (an integer from %ld to %ld)", k->name,
-			 errno || end == value || *end != '\0' ? "not an integer" : "out of range", k->min, k->max);
+	if (k->choices && strcmp(value, k->choices) == 0)
+		v = 0;
+	else if (errno || end == value || *end != '\0' || v < k->min || v > k->max) {
+		snprintf(why, sizeof(why), "%s: %s (an integer from %ld to %ld%s%s)", k->name,
+			 errno || end == value || *end != '\0' ? "not an integer" : "out of range", k->min, k->max,
+			 k->choices ? ", or " : "", k->choices ? k->choices : "");
 		return why;
 	}
 	if (k->type == KEY_INT)
@@ -279,12 +285,15 @@ int config_get(const struct config *cfg, const char *key, char *out, size_t outl
 	if (!k)
 		return -1;
 	const char *field = (const char *)cfg + k->offset;
-	if (k->type == KEY_STRING)
+	if (k->type == KEY_STRING) {
 		snprintf(out, outlen, "%s", field);
-	else if (k->type == KEY_INT)
-		snprintf(out, outlen, "%d", *(const int *)field);
+		return 0;
+	}
+	long v = k->type == KEY_INT ? *(const int *)field : *(const long *)field;
+	if (k->choices && v == 0)
+		snprintf(out, outlen, "%s", k->choices);
 	else
-		snprintf(out, outlen, "%ld", *(const long *)field);
+		snprintf(out, outlen, "%ld", v);
 	return 0;
 }
 

@@ -38,7 +38,7 @@ struct config {
 	int retention_interval_ms;       /* how often the runner looks for what retention removes */
 	int page_size_default;
 	int page_size_max;
-	long sandbox_uid_base;           /* host uids for sandboxes, when root */
+	long sandbox_uid_base;           /* host uids for sandboxes, when root; 0: a block taken in the store */
 	char python[CONFIG_PATH_MAX];    /* interpreter inside the sandbox */
 	char languages_file[CONFIG_PATH_MAX]; /* the language table; relative: to the config file's directory */
 	int interactive_wall_ms;         /* an interactive run's wall-clock limit (waiting for input) */

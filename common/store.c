@@ -7,7 +7,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "log.h"
 #include "version.h"
 
 /* Both backend structs begin with their ops pointer. */
@@ -36,6 +38,23 @@ struct store *store_open(const struct config *cfg, enum store_role role, char *e
 		return store_sqlite_ops.open(cfg, role, err, errlen);
 	snprintf(err, errlen, "store: unknown store \"%s\"", cfg->store);
 	return NULL;
+}
+
+struct store *store_open_at_start(const struct config *cfg, enum store_role role, char *err, size_t errlen)
+{
+	struct store *s = store_open(cfg, role, err, errlen);
+	if (s || !store_is_postgresql(cfg->store))
+		return s;
+	log_warn("waiting up to %d s for the store: %s", STORE_START_WAIT_MS / 1000, err);
+	for (int waited = 0; !s && waited < STORE_START_WAIT_MS; waited += 500) {
+		/* A signal the program handles (SIGTERM: stop) ends the wait. */
+		if (nanosleep(&(struct timespec){ .tv_nsec = 500 * 1000000L }, NULL) < 0)
+			break;
+		s = store_open(cfg, role, err, errlen);
+	}
+	if (s)
+		log_info("store reached");
+	return s;
 }
 
 void store_close(struct store **sp)

@@ -123,6 +123,9 @@ enum store_stmt {
 	STMT_ARTIFACT_INSERT,
 	STMT_ARTIFACT_LIST,
 	STMT_ARTIFACT_GET,
+	/* runner: a block of sandbox uids of its own (sandbox_uid_base = auto) */
+	STMT_UID_BLOCK_HOLD,    /* take or keep block ?1 for ?2 */
+	STMT_UID_BLOCK_RELEASE,
 	STMT__MAX
 };
 
@@ -160,6 +163,15 @@ bool store_is_postgresql(const char *store);
  * Returns the handle, or NULL with a reason in err.
  */
 struct store *store_open(const struct config *cfg, enum store_role role, char *err, size_t errlen);
+
+/*
+ * store_open for a program starting up: a server store that cannot be
+ * reached yet (it starts beside the engine: a compose file, a boot) is
+ * tried again every 0.5 s for STORE_START_WAIT_MS before the program gives up,
+ * or until a signal it handles arrives.
+ */
+#define STORE_START_WAIT_MS 60000
+struct store *store_open_at_start(const struct config *cfg, enum store_role role, char *err, size_t errlen);
 
 /* Closes the store and its statements and sets *s to NULL; NULL-safe. */
 void store_close(struct store **s);

@@ -213,6 +213,8 @@ const char *const pg_migrations[] = {
 	" ALTER COLUMN stderr TYPE bytea USING convert_to(stderr, 'UTF8'),"
 	" ALTER COLUMN compile_output TYPE bytea USING convert_to(compile_output, 'UTF8');"
 	"ALTER TABLE execution_events ALTER COLUMN data TYPE bytea USING convert_to(data, 'UTF8');",
+	/* 15 */
+	"CREATE TABLE uid_blocks (block BIGINT PRIMARY KEY, holder TEXT NOT NULL, held_until BIGINT NOT NULL);",
 };
 const int pg_migration_count = (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]));
 
@@ -497,4 +499,10 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = $1 AND seq > $2 "
 		"ORDER BY seq",
+	/* As SQLite's, on the server's clock ($3 unused). */
+	[STMT_UID_BLOCK_HOLD] =
+		"INSERT INTO uid_blocks (block, holder, held_until) VALUES ($1, $2, " DB_NOW_MS " + $4) "
+		"ON CONFLICT (block) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until "
+		"WHERE uid_blocks.holder = excluded.holder OR uid_blocks.held_until < " DB_NOW_MS " - $5",
+	[STMT_UID_BLOCK_RELEASE] = "DELETE FROM uid_blocks WHERE block = $1 AND holder = $2",
 };

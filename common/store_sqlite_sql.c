@@ -182,6 +182,8 @@ const char *const sqlite_migrations[] = {
 	/* 14: nothing here; PostgreSQL's output columns become bytea (SQLite's
 	 * text already holds any bytes). */
 	"SELECT 1;",
+	/* 15: blocks of sandbox uids, one per runner that asks (runner/uid_block.c). */
+	"CREATE TABLE uid_blocks (block INTEGER PRIMARY KEY, holder TEXT NOT NULL, held_until INTEGER NOT NULL);",
 };
 const int store_schema_version = (int)(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]));
 
@@ -488,4 +490,14 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_STDIN_AFTER] =
 		"SELECT " STDIN_ROW_COLUMNS " FROM execution_stdin WHERE execution_id = ?1 AND seq > ?2 "
 		"ORDER BY seq",
+	/*
+	 * ?3 now, ?4 how long a hold lasts, ?5 how long a lapsed hold must have
+	 * lapsed before another runner may take the block: its holder may only
+	 * have lost the store for a while.
+	 */
+	[STMT_UID_BLOCK_HOLD] =
+		"INSERT INTO uid_blocks (block, holder, held_until) VALUES (?1, ?2, ?3 + ?4) "
+		"ON CONFLICT (block) DO UPDATE SET holder = excluded.holder, held_until = excluded.held_until "
+		"WHERE uid_blocks.holder = excluded.holder OR uid_blocks.held_until < ?3 - ?5",
+	[STMT_UID_BLOCK_RELEASE] = "DELETE FROM uid_blocks WHERE block = ?1 AND holder = ?2",
 };

@@ -332,7 +332,7 @@ static int open_all(struct events *ev, char *err, size_t errlen)
 	char path[CONFIG_PATH_MAX + 32];
 	ev->watch_size = 4096;
 	ev->watch = calloc(ev->watch_size, sizeof *ev->watch);
-	ev->store = store_open(&ev->cfg, STORE_ROLE_API, err, errlen);
+	ev->store = store_open_at_start(&ev->cfg, STORE_ROLE_API, err, errlen);
 	if (!ev->watch || !ev->store || sub_open(ev, err, errlen) < 0)
 		return -1;
 	if (events_http_path(&ev->cfg, path, sizeof path) < 0) {

@@ -22,7 +22,7 @@ int claims_open(struct claims *c, const struct config *cfg, const char *runner_i
 {
 	c->cfg = cfg;
 	c->runner_id = runner_id;
-	c->store = store_open(cfg, role, err, errlen);
+	c->store = store_open_at_start(cfg, role, err, errlen);
 	return c->store ? 0 : -1;
 }
 

@@ -32,6 +32,7 @@
 #include "runner.h"
 #include "runner_endpoint.h"
 #include "slot.h"
+#include "uid_block.h"
 #include "version.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -129,12 +130,47 @@ static void receive_wakeups(struct loop *lp)
 		runner_nudge(lp->r, false);
 }
 
+/*
+ * sandbox_uid_base = auto: the block this runner's sandboxes use. Taken
+ * before anything runs in a sandbox (the language probe does), on a
+ * connection of its own.
+ */
+static int take_uid_block(struct runner *r, char *err, size_t errlen)
+{
+	if (r->cfg.sandbox_uid_base != 0 || geteuid() != 0)
+		return 0;       /* a base of the operator's, or no uids to map */
+	struct store *s = store_open_at_start(&r->cfg, STORE_ROLE_MAINTENANCE, err, errlen);
+	long base = s ? uid_block_take(s, r->id, r->cfg.runner_stale_ms, err, errlen) : -1;
+	store_close(&s);
+	if (base < 0)
+		return -1;
+	r->cfg.sandbox_uid_base = base;
+	r->uid_block = true;
+	log_info("sandbox uids from %ld (sandbox_uid_base = auto)", base);
+	return 0;
+}
+
+/* Keeps the uid block held. A runner whose block another took (its hold
+ * lapsed while the store was out of reach) stops: its sandboxes would
+ * share uids, and a restart takes a free block. */
+static void renew_uid_block(struct loop *lp)
+{
+	struct runner *r = lp->r;
+	if (r->uid_block &&
+	    uid_block_renew(lp->claims.store, r->id, r->cfg.sandbox_uid_base, r->cfg.runner_stale_ms) == 0) {
+		log_error("sandbox uid block from %ld: held by another runner now; stopping", r->cfg.sandbox_uid_base);
+		atomic_store(&r->stopping, true);
+		r->uid_block = false;
+	}
+}
+
 static void timers(struct loop *lp)
 {
 	int64_t now = mono_ms();
 	struct runner *r = lp->r;
 	if (now >= lp->next_heartbeat) {
 		claims_heartbeat(&lp->claims, atomic_load(&r->busy), limit_errors());
+		renew_uid_block(lp);
 		wake_listen(lp);
 		lp->next_heartbeat = now + r->cfg.heartbeat_interval_ms;
 	}
@@ -273,6 +309,8 @@ static int prepare(struct runner *r, const char *config_path, char *err, size_t 
 	uuid_new(r->id);
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->wake, NULL);
+	if (take_uid_block(r, err, errlen))
+		return -1;
 	if (sandbox_host_init(&r->host, r->cfg.python, r->cfg.sandbox_uid_base, r->cfg.sandbox_mode,
 			      strcmp(r->cfg.sandbox_allow_rlimit, "yes") == 0, &r->cfg.limits, err, errlen))
 		return -1;
@@ -315,7 +353,7 @@ static int serve(struct runner *r)
 	loop_run(&lp);
 	notify_systemd("STOPPING=1");
 	log_info("stopping (%s): letting running executions finish",
-		 stop_signal ? strsignal(stop_signal) : "a slot failed");
+		 stop_signal ? strsignal(stop_signal) : "the error above");
 	rc = stop_signal ? 0 : 1;
 out:
 	atomic_store(&r->stopping, true);
@@ -324,6 +362,8 @@ out:
 		pthread_join(s[i].thread, NULL);
 	if (lp.claims.store)
 		claims_mark_stopped(&lp.claims);
+	if (lp.claims.store && r->uid_block)
+		uid_block_release(lp.claims.store, r->id, r->cfg.sandbox_uid_base);
 	if (lp.pull)
 		zmq_close(lp.pull);
 	if (lp.events_pub)

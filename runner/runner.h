@@ -20,6 +20,7 @@ struct runner {
 	struct compile_cache cache;
 	char id[UUID_LEN + 1];
 	int slots;
+	bool uid_block;                 /* cfg.sandbox_uid_base is a block held in the store */
 	void *zmq;                      /* the ZeroMQ context (slots open their PUB sockets in it) */
 
 	pthread_mutex_t lock;

@@ -125,6 +125,7 @@ class Stack:
         self.build = os.environ.get("BUILD", "build")
         self.port = None
         self.uid_base = sandbox_uid_base()
+        self.env = {}                 # more for run-stack's environment (ENGINE_ROLE, ...)
         self.proc = None
         self.pgid = None
         self.last_exit_code = None
@@ -168,7 +169,7 @@ class Stack:
             self.port = free_port()
         env = dict(os.environ)
         env.update(PORT=str(self.port), DATA_DIR=self.data_dir, BUILD=self.build,
-                   SANDBOX_UID_BASE=str(self.uid_base))
+                   SANDBOX_UID_BASE=str(self.uid_base), **self.env)
         env.pop("ENGINE_STORE", None)
         if self.store_url:
             env["ENGINE_STORE"] = self.store_url

@@ -45,6 +45,16 @@ def test_readme_default_is_the_built_in_default(key):
     assert got.stdout == readme_table()[key] + "\n"
 
 
+def test_sandbox_uid_base_may_be_auto_in_the_file_and_the_environment(tmp_path):
+    conf = tmp_path / "engine.conf"
+    conf.write_text("sandbox_uid_base = auto\n")
+    got = runner_get("sandbox_uid_base", conf)
+    assert (got.returncode, got.stdout, got.stderr) == (0, "auto\n", "")
+    got = subprocess.run([str(BUILD / "runner"), "--get", "sandbox_uid_base"],
+                         env=dict(BARE_ENV, SANDBOX_UID_BASE="auto"), capture_output=True, text=True, timeout=10)
+    assert (got.returncode, got.stdout) == (0, "auto\n"), got.stderr
+
+
 @pytest.mark.parametrize("line,reason", [
     ("log_level = verbose", "log_level: must be one of error|warn|info|debug"),
     ("sandbox_mode = nsjail", "sandbox_mode: must be one of auto|cgroup|rlimit"),
@@ -55,6 +65,8 @@ def test_readme_default_is_the_built_in_default(key):
     ("quota_concurrent_runs = 1000001", "quota_concurrent_runs: out of range (an integer from 0 to 1000000)"),
     ("quota_sessions_per_hour = 1.5", "quota_sessions_per_hour: not an integer (an integer from 0 to 1000000)"),
     ("quota_source_bytes = 16M", "quota_source_bytes: not an integer (an integer from 0 to 1099511627776)"),
+    ("sandbox_uid_base = 0", "sandbox_uid_base: out of range (an integer from 1000 to 2000000000, or auto)"),
+    ("sandbox_uid_base = Auto", "sandbox_uid_base: not an integer (an integer from 1000 to 2000000000, or auto)"),
 ])
 def test_a_bad_value_stops_both_programs_with_file_and_line(tmp_path, line, reason):
     conf = tmp_path / "engine.conf"

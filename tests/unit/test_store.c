@@ -400,8 +400,9 @@ TEST(metrics_migration_counts_the_rows_already_stored)
 		"DROP TRIGGER metrics_accepted; DROP TRIGGER metrics_claimed; DROP TRIGGER metrics_finished;"
 		"DROP TRIGGER metrics_verdict; DROP TRIGGER metrics_slot_use;"
 		"DROP INDEX executions_finished; DROP INDEX sessions_by_updated;"
-		/* and what the migrations after it made (12: a session's files, 13: artifacts) */
+		/* and what the migrations after it made (12: a session's files, 13: artifacts, 15: uid blocks) */
 		"DROP TABLE session_files; DROP TABLE execution_files; DROP TABLE execution_artifacts;"
+		"DROP TABLE uid_blocks;"
 		"INSERT INTO sessions (id, language, source_code, created_at, updated_at) VALUES ('s', 'c', '', 0, 0);"
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, "
 		" started_at, finished_at, execution_time_ms, error_code) VALUES "
