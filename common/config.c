@@ -37,7 +37,7 @@ static const struct key keys[] = {
 	NUM_KEY(port, "8000", 1, 65535),
 	STR_KEY(data_dir, "data"),
 	CHOICE_KEY(store, "sqlite", "sqlite|postgresql://*|postgres://*"),
-	NUM_KEY(fcgi_processes, "4", 1, 256),
+	NUM_KEY(fcgi_processes, "8", 1, 256),
 	NUM_KEY(runner_slots, "0", 0, 256),
 	NUM_KEY(max_body_bytes, "1048576", 1024, 64L << 20),
 	NUM_KEY(max_source_bytes, "262144", 1, 16L << 20),

@@ -123,7 +123,7 @@ TEST(config_get_prints_values)
 	char v[64];
 	config_defaults(&cfg);
 	REQUIRE(config_get(&cfg, "fcgi_processes", v, sizeof(v)) == 0);
-	CHECK_STR(v, "4");
+	CHECK_STR(v, "8");
 	REQUIRE(config_get(&cfg, "python", v, sizeof(v)) == 0);
 	CHECK_STR(v, "/usr/bin/python3");
 	CHECK(config_get(&cfg, "nope", v, sizeof(v)) == -1);
