@@ -231,14 +231,16 @@ enum session_quota_column {
  * STMT_CLAIM's choice of learner, in either dialect (claimable_q: the
  * dialect's test that queued row q may start now): among the learners
  * with such a row, the one with the fewest runs running, then the one a
- * slot served longest ago (or never), then the one with the oldest row.
+ * slot served longest ago (or never), then the one with the oldest row;
+ * a learner running_below or more runs running does not qualify.
  * One pass over the queued rows' index (executions_learner_queued); each
  * learner's counts are an index seek (executions_learner_running,
  * executions_learner_started).
  */
-#define FAIREST_LEARNER(claimable_q) \
-	"(SELECT q.learner FROM executions q WHERE " claimable_q " GROUP BY q.learner ORDER BY " \
-	"(SELECT count(*) FROM executions r WHERE r.learner = q.learner AND r.status = 'RUNNING'), " \
+#define LEARNER_RUNNING(q) "(SELECT count(*) FROM executions r WHERE r.learner = " q ".learner AND r.status = 'RUNNING')"
+#define FAIREST_LEARNER(claimable_q, running_below) \
+	"(SELECT q.learner FROM executions q WHERE " claimable_q " GROUP BY q.learner " \
+	"HAVING " LEARNER_RUNNING("q") " < " running_below " ORDER BY " LEARNER_RUNNING("q") ", " \
 	"coalesce((SELECT max(r.started_at) FROM executions r WHERE r.learner = q.learner), 0), " \
 	"min(q.seq) LIMIT 1)"
 

@@ -359,14 +359,16 @@ const char *const sqlite_sql[STMT__MAX] = {
 	 * submission has the fewest cases running first (a plain run counts
 	 * 0), then FIFO, so a submission fills free slots but never holds
 	 * every slot while the learner's other work waits. A case's lease: ?6
-	 * (compile and grace) plus its own time limit.
+	 * (compile and grace) plus its own time limit. Only learners with
+	 * fewer than ?7 runs running qualify (a runner's last free slot waits
+	 * for a learner with none: runner/slot.c).
 	 */
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = ?1, attempt = attempt + 1, "
 		"started_at = ?2, lease_until = CASE WHEN interactive THEN ?4 "
 		"WHEN time_limit_ms IS NOT NULL THEN ?2 + ?6 + time_limit_ms ELSE ?3 END "
 		"WHERE seq = (SELECT e.seq FROM executions e WHERE " CLAIMABLE("e") " AND e.learner = "
-		FAIREST_LEARNER(CLAIMABLE("q"))
+		FAIREST_LEARNER(CLAIMABLE("q"), "?7")
 		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE " RUNNING_CASES("e") " END, e.seq LIMIT 1) "
 		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
 	/* A case given back when its claim passed submission_parallel_cases

@@ -198,10 +198,11 @@ static bool case_over_cap(struct claims *c, const struct claim *cl)
 	return over;
 }
 
-int claims_take(struct claims *c, struct claim *cl)
+int claims_take(struct claims *c, struct claim *cl, int running_below)
 {
 	int64_t now = now_ms();
 	struct store_query *q = runner_query(c, STMT_CLAIM);
+	store_bind_int64(q, 7, running_below);
 	store_bind_int64(q, 2, now);
 	/* Long enough for a compile and the program's own run (?4: an interactive one's). */
 	store_bind_int64(q, 3, now + c->cfg->compile_wall_time_ms + c->cfg->limits.wall_time_ms +

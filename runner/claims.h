@@ -96,8 +96,10 @@ int claims_mark_stopped(struct claims *c);
 /* True if some execution waits in the queue (a cheap read before claiming). */
 bool claims_any_queued(struct claims *c);
 
-/* Claims the oldest QUEUED execution. Returns 1 with cl filled, 0 if none, -1 on error. */
-int claims_take(struct claims *c, struct claim *cl);
+/* Claims the fairest QUEUED execution (the store's STMT_CLAIM) of a learner
+ * with fewer than running_below runs running. Returns 1 with cl filled, 0
+ * if none, -1 on error. */
+int claims_take(struct claims *c, struct claim *cl, int running_below);
 void claim_free(struct claim *cl);
 
 /*

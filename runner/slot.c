@@ -6,6 +6,7 @@
 #include "slot.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +29,9 @@
 void runner_nudge(struct runner *r, bool all)
 {
 	pthread_mutex_lock(&r->lock);
-	r->nudges = all ? r->slots : r->nudges + 1;
+	/* More wake-ups pending than slots would only make idle slots query
+	 * the queue again for work the first ones already looked at. */
+	r->nudges = all || r->nudges >= r->slots ? r->slots : r->nudges + 1;
 	if (all)
 		pthread_cond_broadcast(&r->wake);
 	else
@@ -376,6 +379,19 @@ static int open_claims(struct slot *s, struct claims *claims)
 	return 0;
 }
 
+/*
+ * Which learners the slot may take work of. The runner's last free slot
+ * is kept for a learner with nothing running: so one learner's backlog,
+ * however deep, leaves a slot to the next learner who presses Run, who
+ * then waits for no one's run to end (the fair order alone would make
+ * them wait for the first slot to free). A runner of one slot has no
+ * slot to spare.
+ */
+static int running_below(const struct runner *r)
+{
+	return r->slots > 1 && atomic_load(&r->busy) >= r->slots - 1 ? 1 : INT_MAX;
+}
+
 static void *slot_main(void *arg)
 {
 	struct slot *s = arg;
@@ -400,7 +416,7 @@ static void *slot_main(void *arg)
 	bool opened = open_claims(s, &claims) == 0;
 	while (opened && !atomic_load(&r->stopping)) {
 		struct claim c;
-		if (!claims_any_queued(&claims) || claims_take(&claims, &c) != 1) {
+		if (!claims_any_queued(&claims) || claims_take(&claims, &c, running_below(r)) != 1) {
 			wait_for_work(r);
 			continue;
 		}

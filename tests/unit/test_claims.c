@@ -2,6 +2,7 @@
  * Unit tests of the runner's claim / fence / sweep on a real SQLite file.
  * The checks read the file through their own plain SQLite connection.
  */
+#include <limits.h>
 #include "check.h"
 #include "claims.h"
 #include "store_stdin.h"
@@ -52,16 +53,16 @@ TEST(claims_take_claims_the_oldest_once)
 	struct claim c;
 	REQUIRE(fixture_open(&f, "r1") == 0);
 	queue_two(&f);
-	REQUIRE(claims_take(&f.c, &c) == 1);
+	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 	CHECK_STR(c.id, "e1");
 	CHECK(c.attempt == 1);
 	CHECK_STR(c.source, "print(1)");
 	CHECK_STR(c.stdin_data, "in1");
 	claim_free(&c);
-	REQUIRE(claims_take(&f.c, &c) == 1);
+	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 	CHECK_STR(c.id, "e2");
 	claim_free(&c);
-	CHECK(claims_take(&f.c, &c) == 0);
+	CHECK(claims_take(&f.c, &c, INT_MAX) == 0);
 	CHECK(!claims_any_queued(&f.c));
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE status = 'RUNNING' AND runner_id = 'r1'") == 2);
 	fixture_close(&f);
@@ -81,7 +82,7 @@ TEST(claims_take_serves_the_learner_with_fewest_running_then_longest_unserved)
 	static const char *const order[] = { "a1", "b1", "a2", "a3" };
 	static const int running[] = { 1, 1, 2, 3 };    /* the learner's runs running, the claimed one included */
 	for (int i = 0; i < 4; i++) {
-		REQUIRE(claims_take(&f.c, &c) == 1);
+		REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 		CHECK_STR(c.id, order[i]);
 		CHECK(c.learner_running == running[i]);
 		claim_free(&c);
@@ -92,8 +93,35 @@ TEST(claims_take_serves_the_learner_with_fewest_running_then_longest_unserved)
 		 "VALUES ('a4', 's1', 'QUEUED', 'python', '', '', 14, 'a'), ('b2', 's1', 'QUEUED', 'python', '', '', 15, 'b');"
 		 "UPDATE executions SET started_at = 50 WHERE learner = 'a' AND started_at IS NOT NULL;"
 		 "UPDATE executions SET started_at = 100 WHERE id = 'b1';");
-	REQUIRE(claims_take(&f.c, &c) == 1);
+	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 	CHECK_STR(c.id, "a4");
+	claim_free(&c);
+	fixture_close(&f);
+}
+
+TEST(claims_take_with_a_bound_skips_learners_running_that_many)
+{
+	struct fixture f;
+	struct claim c;
+	REQUIRE(fixture_open(&f, "r1") == 0);
+	/* a: one running, two queued; b: nothing yet. */
+	exec_sql(&f, "INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
+		 "VALUES ('s1', 'python', 'print(1)', 'ACTIVE', 1, 1);"
+		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner) "
+		 "VALUES ('a0', 's1', 'RUNNING', 'python', '', '', 9, 'a'), ('a1', 's1', 'QUEUED', 'python', '', '', 10, 'a'),"
+		 "       ('a2', 's1', 'QUEUED', 'python', '', '', 11, 'a');");
+	/* The last free slot (a bound of 1) takes nothing of a's... */
+	CHECK(claims_take(&f.c, &c, 1) == 0);
+	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE status = 'QUEUED'") == 2);
+	/* ...but b's run as soon as it is queued, */
+	exec_sql(&f, "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner) "
+		 "VALUES ('b1', 's1', 'QUEUED', 'python', '', '', 12, 'b');");
+	REQUIRE(claims_take(&f.c, &c, 1) == 1);
+	CHECK_STR(c.id, "b1");
+	claim_free(&c);
+	/* and with a bound above a's count, a's next. */
+	REQUIRE(claims_take(&f.c, &c, 2) == 1);
+	CHECK_STR(c.id, "a1");
 	claim_free(&c);
 	fixture_close(&f);
 }
@@ -105,7 +133,7 @@ TEST(claims_finish_is_fenced_by_attempt)
 	struct outcome o = { .status = "COMPLETED", .out = "hi\n", .out_len = 3, .has_exit_code = true };
 	REQUIRE(fixture_open(&f, "r1") == 0);
 	queue_two(&f);
-	REQUIRE(claims_take(&f.c, &c) == 1);
+	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 	c.attempt++;                        /* a stale attempt must not write */
 	CHECK(claims_finish(&f.c, &c, &o) == 0);
 	c.attempt--;
@@ -125,7 +153,7 @@ TEST(claims_finish_stores_invalid_utf8_as_replacement_characters)
 	struct outcome o = { .status = "COMPLETED", .out = "a\xFF", .out_len = 2, .has_exit_code = true };
 	REQUIRE(fixture_open(&f, "r1") == 0);
 	queue_two(&f);
-	REQUIRE(claims_take(&f.c, &c) == 1);
+	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 	CHECK(claims_finish(&f.c, &c, &o) == 1);
 	CHECK(query_int(&f, "SELECT stdout = 'a' || char(65533) FROM executions WHERE id = 'e1'") == 1);
 	claim_free(&c);
@@ -141,7 +169,7 @@ TEST(claims_sweep_requeues_expired_leases_then_gives_up)
 	queue_two(&f);
 	f.cfg.max_attempts = 2;
 	for (int attempt = 1; attempt <= 2; attempt++) {
-		REQUIRE(claims_take(&f.c, &c) == 1);
+		REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 		CHECK(c.attempt == attempt);
 		claim_free(&c);
 		exec_sql(&f, "UPDATE executions SET lease_until = 1 WHERE id = 'e1'");
@@ -164,7 +192,7 @@ TEST(claims_sweep_expires_claims_of_a_stopped_runner)
 	REQUIRE(fixture_open(&f, "dead") == 0);
 	exec_sql(&f, "INSERT INTO runners VALUES ('dead', 'h', 1, 1, 0, 'test', 1, 1, NULL, '[]', 0)");
 	queue_two(&f);
-	REQUIRE(claims_take(&f.c, &c) == 1);   /* lease far in the future, runner silent since t=1 */
+	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);   /* lease far in the future, runner silent since t=1 */
 	claim_free(&c);
 	CHECK(claims_sweep(&f.c, NULL) == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'QUEUED' "
@@ -179,7 +207,7 @@ TEST(claims_finish_of_a_cancelled_attempt_writes_cancelled)
 	struct outcome o = { .status = "COMPLETED", .out = "hi\n", .out_len = 3, .has_exit_code = true };
 	REQUIRE(fixture_open(&f, "r1") == 0);
 	queue_two(&f);
-	REQUIRE(claims_take(&f.c, &c) == 1);
+	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 	exec_sql(&f, "UPDATE executions SET cancel_requested = 1 WHERE id = 'e1'");
 	CHECK(claims_finish(&f.c, &c, &o) == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'FAILED' "
@@ -196,7 +224,7 @@ TEST(claims_sweep_ends_a_lost_cancelled_run_cancelled_instead_of_requeueing_it)
 	REQUIRE(fixture_open(&f, "dead") == 0);
 	exec_sql(&f, "INSERT INTO runners VALUES ('dead', 'h', 1, 1, 0, 'test', 1, 1, NULL, '[]', 0)");
 	queue_two(&f);
-	REQUIRE(claims_take(&f.c, &c) == 1);
+	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 	claim_free(&c);
 	exec_sql(&f, "UPDATE executions SET cancel_requested = 1 WHERE id = 'e1'");
 	CHECK(claims_sweep(&f.c, NULL) == 1);
