@@ -104,7 +104,7 @@ def test_installed_engine_conf_is_the_one_source_of_port_data_dir_and_pool_size(
     env = {k: v for k, v in os.environ.items() if k not in ("PORT", "DATA_DIR", "ENGINE_CONFIG")}
     runner = str(tmp_path / "usr/local/bin/code-exec-runner")
     out = subprocess.run([runner, "--config", str(conf), "--env"], env=env, capture_output=True, text=True)
-    assert out.stdout == "PORT=8000\nDATA_DIR=/srv/lib/code-exec\nFCGI_PROCS=4\n", out
+    assert out.stdout == "PORT=8000\nDATA_DIR=/srv/lib/code-exec\nFCGI_PROCS=8\n", out
     check = subprocess.run([runner, "--config", str(conf), "--check-config"], env=env, capture_output=True,
                            text=True)
     assert (check.returncode, check.stdout) == (0, f"{conf}: ok\n"), check
