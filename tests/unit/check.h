@@ -14,6 +14,7 @@
 typedef void (*test_fn)(void);
 void test_register(const char *name, test_fn fn);
 void check_fail(const char *file, int line, const char *expr);
+void check_str_fail(const char *file, int line, const char *expr, const char *got, const char *want);
 void check_skip(const char *why);
 
 #define TEST(name)                                                        \
@@ -28,6 +29,9 @@ void check_skip(const char *why);
 	do { if (!(expr)) { check_fail(__FILE__, __LINE__, #expr); return; } } while (0)
 #define SKIP_UNLESS(cond, why) \
 	do { if (!(cond)) { check_skip(why); return; } } while (0)
-#define CHECK_STR(a, b) CHECK(strcmp((a), (b)) == 0)
+/* On failure, says what the string was, not only that it differed. */
+#define CHECK_STR(a, b) \
+	do { const char *got_ = (a), *want_ = (b); \
+	     if (strcmp(got_, want_) != 0) check_str_fail(__FILE__, __LINE__, #a, got_, want_); } while (0)
 
 #endif

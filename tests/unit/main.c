@@ -24,6 +24,12 @@ void check_fail(const char *file, int line, const char *expr)
 	current_failed = 1;
 }
 
+void check_str_fail(const char *file, int line, const char *expr, const char *got, const char *want)
+{
+	fprintf(stderr, "  %s:%d: CHECK_STR(%s): got \"%.200s\", want \"%.200s\"\n", file, line, expr, got, want);
+	current_failed = 1;
+}
+
 void check_skip(const char *why)
 {
 	current_skip = why;
