@@ -17,13 +17,24 @@
 #include "sandbox.h"
 #include "log.h"
 
-int claims_open(struct claims *c, const struct config *cfg, const char *runner_id, enum store_role role,
-		char *err, size_t errlen)
+static int claims_on(struct claims *c, const struct config *cfg, const char *runner_id, struct store *s)
 {
 	c->cfg = cfg;
 	c->runner_id = runner_id;
-	c->store = store_open_at_start(cfg, role, err, errlen);
-	return c->store ? 0 : -1;
+	c->store = s;
+	return s ? 0 : -1;
+}
+
+int claims_open(struct claims *c, const struct config *cfg, const char *runner_id, enum store_role role,
+		char *err, size_t errlen)
+{
+	return claims_on(c, cfg, runner_id, store_open(cfg, role, err, errlen));
+}
+
+int claims_open_at_start(struct claims *c, const struct config *cfg, const char *runner_id, enum store_role role,
+			 char *err, size_t errlen)
+{
+	return claims_on(c, cfg, runner_id, store_open_at_start(cfg, role, err, errlen));
 }
 
 void claims_close(struct claims *c)
@@ -202,7 +213,6 @@ int claims_take(struct claims *c, struct claim *cl, int running_below)
 {
 	int64_t now = now_ms();
 	struct store_query *q = runner_query(c, STMT_CLAIM);
-	store_bind_int64(q, 7, running_below);
 	store_bind_int64(q, 2, now);
 	/* Long enough for a compile and the program's own run (?4: an interactive one's). */
 	store_bind_int64(q, 3, now + c->cfg->compile_wall_time_ms + c->cfg->limits.wall_time_ms +
@@ -211,6 +221,7 @@ int claims_take(struct claims *c, struct claim *cl, int running_below)
 			       c->cfg->lease_grace_ms);
 	store_bind_int64(q, 5, c->cfg->submission_parallel_cases);
 	store_bind_int64(q, 6, c->cfg->compile_wall_time_ms + c->cfg->lease_grace_ms);
+	store_bind_int64(q, 7, running_below);
 	memset(cl, 0, sizeof(*cl));
 	enum store_rc rc = store_step(q);
 	if (rc == STORE_ROW) {

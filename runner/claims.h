@@ -85,6 +85,10 @@ struct outcome {
  */
 int claims_open(struct claims *c, const struct config *cfg, const char *runner_id, enum store_role role,
 		char *err, size_t errlen);
+/* claims_open at the runner's start: a server store not up yet is waited
+ * for (store_open_at_start). Slots retry on their own instead. */
+int claims_open_at_start(struct claims *c, const struct config *cfg, const char *runner_id, enum store_role role,
+			 char *err, size_t errlen);
 void claims_close(struct claims *c);
 
 int claims_register(struct claims *c, const char *host, int slots, const char *sandbox_mode,

@@ -337,7 +337,8 @@ static int serve(struct runner *r)
 	int started = 0, rc = 1;
 
 	gethostname(host, sizeof(host) - 1);
-	if (!s || claims_open(&lp.claims, &r->cfg, r->id, STORE_ROLE_MAINTENANCE, err, sizeof(err)) || pull_open(&lp, err, sizeof(err)) ||
+	if (!s || claims_open_at_start(&lp.claims, &r->cfg, r->id, STORE_ROLE_MAINTENANCE, err, sizeof(err)) ||
+	    pull_open(&lp, err, sizeof(err)) ||
 	    claims_register(&lp.claims, host, r->slots, r->host.mode, r->languages_json)) {
 		log_error("refusing to start: %s", s ? err : "out of memory");
 		goto out;

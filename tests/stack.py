@@ -82,6 +82,25 @@ def _pids():
     return [int(d) for d in os.listdir("/proc") if d.isdigit()]
 
 
+def descendants_of(root):
+    """{(pid, starttime)} of every live descendant of process root."""
+    children = {}
+    stats = {}
+    for pid in _pids():
+        st = _proc_stat(pid)
+        if st is None:
+            continue
+        stats[pid] = st
+        children.setdefault(st[1], []).append(pid)
+    out, to_visit = set(), [root]
+    while to_visit:
+        p = to_visit.pop()
+        for c in children.get(p, []):
+            out.add((c, stats[c][3]))
+            to_visit.append(c)
+    return out
+
+
 def http_call(port, method, path, body=None, headers=None, raw=None, timeout=30):
     """-> (status, headers, parsed JSON or text). `body` is sent as JSON
     with Content-Type application/json; `raw` (bytes) is sent as is,
@@ -236,23 +255,7 @@ class Stack:
 
     def descendants(self):
         """{(pid, starttime)} of every live descendant of run-stack."""
-        if self.proc is None:
-            return set()
-        children = {}
-        stats = {}
-        for pid in _pids():
-            st = _proc_stat(pid)
-            if st is None:
-                continue
-            stats[pid] = st
-            children.setdefault(st[1], []).append(pid)
-        out, to_visit = set(), [self.proc.pid]
-        while to_visit:
-            p = to_visit.pop()
-            for c in children.get(p, []):
-                out.add((c, stats[c][3]))
-                to_visit.append(c)
-        return out
+        return set() if self.proc is None else descendants_of(self.proc.pid)
 
     def leftover_processes(self, known):
         """Live (non-zombie) processes that belong to this stack:

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from stack import REPO, Stack, running, sandbox_uid_base
+from stack import REPO, Stack, descendants_of, running, sandbox_uid_base
 
 
 ENGINE_PROGRAMS = {"runner", "events", "lighttpd", "fcgi_app"}
@@ -18,23 +18,13 @@ ENGINE_PROGRAMS = {"runner", "events", "lighttpd", "fcgi_app"}
 
 def programs_of(pid):
     """The engine's programs among pid's descendants (not the sandboxes)."""
-    children = {}
-    for d in os.listdir("/proc"):
+    names = set()
+    for child, _ in descendants_of(pid):
         try:
-            with open(f"/proc/{d}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(d))
-        except (OSError, ValueError, IndexError):
+            with open(f"/proc/{child}/comm") as f:
+                names.add(f.read().strip())
+        except OSError:
             pass
-    names, todo = set(), [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            try:
-                with open(f"/proc/{c}/comm") as f:
-                    names.add(f.read().strip())
-            except OSError:
-                pass
-            todo.append(c)
     return names & ENGINE_PROGRAMS
 
 

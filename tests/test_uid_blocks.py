@@ -68,29 +68,33 @@ class ExtraRunner:
     """A runner alone on the stack's store, with a data_dir of its own (as
     on another container of the same host)."""
 
-    def __init__(self, store_url):
+    def __init__(self, store_url, uid_base="auto"):
         self.dir = tempfile.mkdtemp(prefix="engine-uid-block-")
         conf = Path(self.dir) / "engine.conf"
         conf.write_text(f"languages_file = {REPO / 'conf' / 'languages.conf'}\n"
                         f"runner_stale_ms = {HOLD_MS}\nheartbeat_interval_ms = 100\n"
                         "python_warm = no\n")
-        env = dict(os.environ, DATA_DIR=self.dir, ENGINE_STORE=store_url, SANDBOX_UID_BASE="auto",
+        env = dict(os.environ, DATA_DIR=self.dir, ENGINE_STORE=store_url, SANDBOX_UID_BASE=str(uid_base),
                    ENGINE_CONFIG=str(conf))
         self.log = Path(self.dir) / "runner.log"
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen([str(REPO / os.environ.get("BUILD", "build") / "runner")],
                                          env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
 
-    def base(self, timeout=20):
-        """The first uid of the block it took, from its log."""
+    def logged(self, text, timeout=20):
+        """The first line of its log that contains text, once there."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.log.read_text().splitlines():
-                if "sandbox uids from " in line:
-                    return int(line.split("sandbox uids from ")[1].split()[0])
+                if text in line:
+                    return line
             assert self.proc.poll() is None, self.log.read_text()
             time.sleep(0.05)
-        raise AssertionError(f"no block taken:\n{self.log.read_text()}")
+        raise AssertionError(f"never logged {text!r}:\n{self.log.read_text()}")
+
+    def base(self):
+        """The first uid of the block it took, from its log."""
+        return int(self.logged("sandbox uids from ").split("sandbox uids from ")[1].split()[0])
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
@@ -154,3 +158,24 @@ def test_a_runner_whose_block_another_took_stops(pg_stack):
     assert r.proc.wait(timeout=10) == 1
     assert f"sandbox uid block from {FIRST + block * SIZE}: held by another runner now; stopping" \
         in r.log.read_text()
+
+
+@pytest.mark.parametrize("uid_base", ["auto", "500000"])
+def test_a_runner_started_before_postgresql_waits_for_it(uid_base):
+    """As in a compose file: the runner's first connection (the uid block's,
+    or the main thread's with a fixed base) waits for the server."""
+    server = pg.PgServer().start()
+    url = server.new_database()
+    server.stop()
+    r = ExtraRunner(url, uid_base)
+    try:
+        r.logged("waiting up to 60 s for the store: ")
+        time.sleep(1)
+        assert r.proc.poll() is None, r.log.read_text()
+        server.start()
+        r.logged("store reached")
+        r.logged(" started: ")
+        assert r.stop() == 0
+    finally:
+        r.stop(signal.SIGKILL)
+        server.cleanup()

@@ -3,6 +3,7 @@
  * The checks read the file through their own plain SQLite connection.
  */
 #include <limits.h>
+
 #include "check.h"
 #include "claims.h"
 #include "store_stdin.h"
@@ -38,11 +39,26 @@ static long long query_int(struct fixture *f, const char *sql)
 	return store_file_int(&f->cfg, sql);
 }
 
-static void queue_two(struct fixture *f)
+static void session_s1(struct fixture *f)
 {
 	exec_sql(f, "INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
-		 "VALUES ('s1', 'python', 'print(1)', 'ACTIVE', 1, 1);"
-		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at) "
+		 "VALUES ('s1', 'python', 'print(1)', 'ACTIVE', 1, 1);");
+}
+
+/* One execution of session s1 by learner, in status, queued at queued_at. */
+static void learner_run(struct fixture *f, const char *id, const char *status, int queued_at, const char *learner)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner) "
+		 "VALUES ('%s', 's1', '%s', 'python', '', '', %d, '%s');", id, status, queued_at, learner);
+	exec_sql(f, sql);
+}
+
+static void queue_two(struct fixture *f)
+{
+	session_s1(f);
+	exec_sql(f, "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at) "
 		 "VALUES ('e1', 's1', 'QUEUED', 'python', 'print(1)', 'in1', 10),"
 		 "       ('e2', 's1', 'QUEUED', 'python', 'print(2)', '', 11);");
 }
@@ -74,11 +90,11 @@ TEST(claims_take_serves_the_learner_with_fewest_running_then_longest_unserved)
 	struct claim c;
 	REQUIRE(fixture_open(&f, "r1") == 0);
 	/* a: a backlog of three queued first; b: one run queued last. */
-	exec_sql(&f, "INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
-		 "VALUES ('s1', 'python', 'print(1)', 'ACTIVE', 1, 1);"
-		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner) "
-		 "VALUES ('a1', 's1', 'QUEUED', 'python', '', '', 10, 'a'), ('a2', 's1', 'QUEUED', 'python', '', '', 11, 'a'),"
-		 "       ('a3', 's1', 'QUEUED', 'python', '', '', 12, 'a'), ('b1', 's1', 'QUEUED', 'python', '', '', 13, 'b');");
+	session_s1(&f);
+	learner_run(&f, "a1", "QUEUED", 10, "a");
+	learner_run(&f, "a2", "QUEUED", 11, "a");
+	learner_run(&f, "a3", "QUEUED", 12, "a");
+	learner_run(&f, "b1", "QUEUED", 13, "b");
 	static const char *const order[] = { "a1", "b1", "a2", "a3" };
 	static const int running[] = { 1, 1, 2, 3 };    /* the learner's runs running, the claimed one included */
 	for (int i = 0; i < 4; i++) {
@@ -88,9 +104,9 @@ TEST(claims_take_serves_the_learner_with_fewest_running_then_longest_unserved)
 		claim_free(&c);
 	}
 	/* Both learners running as many: the one served longest ago goes first. */
+	learner_run(&f, "a4", "QUEUED", 14, "a");
+	learner_run(&f, "b2", "QUEUED", 15, "b");
 	exec_sql(&f, "UPDATE executions SET status = 'COMPLETED' WHERE id IN ('a2', 'a3');"
-		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner) "
-		 "VALUES ('a4', 's1', 'QUEUED', 'python', '', '', 14, 'a'), ('b2', 's1', 'QUEUED', 'python', '', '', 15, 'b');"
 		 "UPDATE executions SET started_at = 50 WHERE learner = 'a' AND started_at IS NOT NULL;"
 		 "UPDATE executions SET started_at = 100 WHERE id = 'b1';");
 	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
@@ -105,17 +121,15 @@ TEST(claims_take_with_a_bound_skips_learners_running_that_many)
 	struct claim c;
 	REQUIRE(fixture_open(&f, "r1") == 0);
 	/* a: one running, two queued; b: nothing yet. */
-	exec_sql(&f, "INSERT INTO sessions (id, language, source_code, status, created_at, updated_at) "
-		 "VALUES ('s1', 'python', 'print(1)', 'ACTIVE', 1, 1);"
-		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner) "
-		 "VALUES ('a0', 's1', 'RUNNING', 'python', '', '', 9, 'a'), ('a1', 's1', 'QUEUED', 'python', '', '', 10, 'a'),"
-		 "       ('a2', 's1', 'QUEUED', 'python', '', '', 11, 'a');");
+	session_s1(&f);
+	learner_run(&f, "a0", "RUNNING", 9, "a");
+	learner_run(&f, "a1", "QUEUED", 10, "a");
+	learner_run(&f, "a2", "QUEUED", 11, "a");
 	/* The last free slot (a bound of 1) takes nothing of a's... */
 	CHECK(claims_take(&f.c, &c, 1) == 0);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE status = 'QUEUED'") == 2);
 	/* ...but b's run as soon as it is queued, */
-	exec_sql(&f, "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner) "
-		 "VALUES ('b1', 's1', 'QUEUED', 'python', '', '', 12, 'b');");
+	learner_run(&f, "b1", "QUEUED", 12, "b");
 	REQUIRE(claims_take(&f.c, &c, 1) == 1);
 	CHECK_STR(c.id, "b1");
 	claim_free(&c);
