@@ -95,6 +95,7 @@ const char *store_column_text(struct store_query *q, int col, size_t *len)
 
 const char *store_column_name(struct store_query *q, int col) { return OPS(q)->column_name(q, col); }
 int store_begin(struct store *s) { return OPS(s)->begin(s); }
+int store_begin_fenced(struct store *s) { return OPS(s)->begin_fenced(s); }
 int store_begin_session(struct store *s, const char *session_id)
 {
 	return OPS(s)->begin_session(s, session_id);

@@ -231,6 +231,14 @@ int store_begin(struct store *s);
  * nothing more.
  */
 int store_begin_session(struct store *s, const char *session_id);
+/*
+ * A write transaction of the runner that holds an execution, whose every
+ * write is fenced by that execution's runner id and attempt (an event
+ * batch, a result): it takes no store-wide lock, so the results and output
+ * of different runs commit side by side (common/store_pg_sql.c says why
+ * that is safe). SQLite has one writer at a time: there it is store_begin.
+ */
+int store_begin_fenced(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 

@@ -28,6 +28,7 @@ struct store_ops {
 	const char *(*column_name)(struct store_query *q, int col);
 	int (*begin)(struct store *s);
 	int (*begin_session)(struct store *s, const char *session_id);
+	int (*begin_fenced)(struct store *s);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);
 	int (*checkpoint)(struct store *s);

@@ -575,6 +575,14 @@ static int pg_begin_session(struct store *s, const char *session_id)
 	return exec_cmd(s, sql);
 }
 
+/* No store-wide lock: the writes are fenced (store.h, store_pg_sql.c). */
+static int pg_begin_fenced(struct store *s)
+{
+	if (ensure_connected(s))
+		return -1;
+	return exec_cmd(s, "BEGIN");
+}
+
 static int pg_commit(struct store *s)
 {
 	return exec_cmd(s, "COMMIT");
@@ -670,6 +678,7 @@ const struct store_ops store_pg_ops = {
 	.column_name = pg_column_name,
 	.begin = pg_begin,
 	.begin_session = pg_begin_session,
+	.begin_fenced = pg_begin_fenced,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.checkpoint = pg_checkpoint,

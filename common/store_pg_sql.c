@@ -14,9 +14,17 @@
  *   concurrent claimers take different rows instead of waiting.
  * - store_begin takes one advisory transaction lock (pg_begin_sql): the
  *   write transactions (a Run's caps and insert, a cancel, stdin sends,
- *   event batches, the sweep) serialise as they do under SQLite's BEGIN
- *   IMMEDIATE, so the queue-depth and per-session caps cannot be passed
- *   by two requests at once.
+ *   the sweep) serialise as they do under SQLite's BEGIN IMMEDIATE, so
+ *   the queue-depth and per-session caps cannot be passed by two requests
+ *   at once.
+ *   A runner's event batches and results are the exception
+ *   (store_begin_fenced): each writes only under its execution's fence
+ *   (runner id and attempt), so the runs of all runners commit side by
+ *   side. A result's UPDATE locks the execution's row, so a sweep waits
+ *   for it or it for the sweep; an event batch that commits just after a
+ *   sweep took its execution back is one that could have committed just
+ *   before it: its events carry their attempt (EVENT_ID), as any batch
+ *   written before a requeue does.
  *   An autosave (a session's files and source) is the exception: it
  *   locks only its session's row and, when it grows a learner's source
  *   under quota_source_bytes, the learner's key (store_begin_session), so

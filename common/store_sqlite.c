@@ -443,6 +443,7 @@ const struct store_ops store_sqlite_ops = {
 	.column_name = sqlite_column_name,
 	.begin = sqlite_begin,
 	.begin_session = sqlite_begin_session,
+	.begin_fenced = sqlite_begin,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
 	.checkpoint = sqlite_checkpoint,

@@ -384,20 +384,25 @@ static int finish_once(struct claims *c, const struct claim *cl, const struct ou
 	bool decides = cl->submission_id[0] && o->verdict && strcmp(o->verdict, "ACCEPTED") != 0;
 	int written;
 
-	if (store_begin(c->store) < 0)
+	/* A verdict that skips other cases changes rows this runner does not
+	 * hold: that takes the store-wide lock, so two such never cross. */
+	if ((decides ? store_begin(c->store) : store_begin_fenced(c->store)) < 0)
 		return -1;
 	written = write_result(c, cl, o);
 	if (written == 1 && decides && skip_rest(c, cl, o->verdict) < 0)
 		written = -1;
 	if (written == 1 && write_artifacts(c, cl, o) < 0)
 		written = -1;
-	/* Streams on every host end at the commit (ZeroMQ's done reaches this host's only). */
-	if (written == 1 && store_notify(c->store, STORE_CHANNEL_EVENTS, cl->id) < 0)
-		written = -1;
 	if (written < 0 || store_commit(c->store) < 0) {
 		store_rollback(c->store);
 		return -1;
 	}
+	/* Streams on every host end now (ZeroMQ's done reaches this host's
+	 * only). Sent after the commit, not in it: PostgreSQL queues a
+	 * transaction's notifications under one lock held through its commit,
+	 * which would make every runner's results commit one at a time. */
+	if (written == 1)
+		store_notify(c->store, STORE_CHANNEL_EVENTS, cl->id);
 	return written;
 }
 

@@ -91,7 +91,7 @@ static void flush(struct event_sink *s)
 {
 	if (!s->npending)
 		return;
-	if (store_begin(s->store) < 0) {
+	if (store_begin_fenced(s->store) < 0) {
 		log_warn("execution %s: events not stored: %s", s->execution_id, store_errmsg(s->store));
 		drop_pending(s);
 		return;
@@ -110,12 +110,13 @@ static void flush(struct event_sink *s)
 		ok = store_step(q) == STORE_DONE;
 		store_reset(q);
 	}
-	/* Events programs on other hosts hear of the batch at its commit. */
-	if (ok)
-		ok = store_notify(s->store, STORE_CHANNEL_EVENTS, s->execution_id) == 0;
 	if (!ok || store_commit(s->store) < 0) {
 		log_warn("execution %s: events not stored: %s", s->execution_id, store_errmsg(s->store));
 		store_rollback(s->store);
+	} else {
+		/* Events programs on other hosts hear of the batch; after the
+		 * commit, as a result's notification (claims_finish). */
+		store_notify(s->store, STORE_CHANNEL_EVENTS, s->execution_id);
 	}
 	drop_pending(s);
 }
