@@ -201,10 +201,11 @@ bench-operations: all
 	BUILD=$(BUILD) /usr/bin/python3 bench/operations_bench.py
 
 # A sandbox's init is a fork of the process that starts the run, in the
-# run's cgroup: a large resident size of that process (ASan's quarantine
-# of freed memory, 256 MB by default) would make init, not the program,
-# the OOM killer's choice. The quarantine is kept small so the sandboxes
-# of an ASan build see what the plain build's see (a runner of ~15 MB).
+# run's cgroup: a resident size of that process larger than the memory
+# limit plus the program (ASan's quarantine of freed memory, 256 MB by
+# default) would make init, not the program, the OOM killer's choice even
+# against the program's oom_score_adj of 1000. The quarantine is kept small
+# so the sandboxes of an ASan build see what the plain build's see.
 asan:
 	@ASAN_OPTIONS=quarantine_size_mb=8 $(MAKE) --no-print-directory BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit api api-pg

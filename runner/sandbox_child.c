@@ -147,6 +147,33 @@ static void set_rlimits(const struct sandbox_child_spec *c, int report)
 			sandbox_child_die(report, SANDBOX_LIMIT_STEP "setrlimit");
 }
 
+/*
+ * The program and whatever it forks are the OOM killer's first choice in
+ * the run's cgroup, before init: init is a fork of the runner and counts
+ * the pages it shares with it, so a program of many small processes could
+ * otherwise get init killed, which ends the run with none of its output.
+ * Raising one's own value needs no privilege, and a program that lowers
+ * it again (down to init's) harms only its own run. The file is ours to
+ * write only while we are dumpable (init made itself not, and we are its
+ * fork): for that moment, and not dumpable again after. Best effort:
+ * without it the run is as it was.
+ */
+static void prefer_as_oom_victim(void)
+{
+	int fd;
+
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return;
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1000", 4) < 0) {
+			/* nothing to do: see above */
+		}
+		close(fd);
+	}
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 void sandbox_child_enter(const struct sandbox_child_spec *c)
 {
 	int report = c->report_fd >= 0 ? SANDBOX_REPORT_FD : -1;
@@ -156,6 +183,7 @@ void sandbox_child_enter(const struct sandbox_child_spec *c)
 	if (setsid() < 0)
 		sandbox_child_die(c->report_fd, "setsid");
 	install_fds(c);
+	prefer_as_oom_victim();
 	if (chdir(c->workdir) < 0)
 		sandbox_child_die(report, "chdir to the working directory");
 	drop_bounding_caps(report);

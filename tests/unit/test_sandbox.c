@@ -881,6 +881,34 @@ TEST(sandbox_oom_of_a_child_process_is_memory_limit)
 	sandbox_result_free(&res);
 }
 
+/*
+ * The same when the process that starts the run is larger than the limit:
+ * the sandbox's init is a fork of it and counts its pages, but the OOM
+ * killer must still take the program, not init, which would end the run
+ * with nothing of its output. The program's oom_score_adj of 1000 counts
+ * as one whole limit more than its size: init loses only when it is larger
+ * than that, as it is here without the adjustment.
+ */
+TEST(sandbox_oom_takes_the_program_not_a_larger_init)
+{
+	size_t ballast_len = (size_t)384 << 20;         /* 1.5 times test_limits' memory */
+	char *ballast;
+	struct sandbox_result res;
+
+	SKIP_UNLESS(have_cgroups(), "no writable cgroups on this host");
+	REQUIRE((ballast = malloc(ballast_len)) != NULL);
+	/* Volatile: a memset of memory only freed afterwards may be dropped. */
+	for (size_t i = 0; i < ballast_len; i += 4096)
+		((volatile char *)ballast)[i] = 1;
+	REQUIRE(run("import os\npid = os.fork()\n"
+		    "if pid == 0:\n    x = b'x' * (400 << 20)\n    os._exit(0)\n"
+		    "print(os.waitpid(pid, 0)[1])\n", NULL, &res) == 0);
+	free(ballast);
+	CHECK(res.outcome == SANDBOX_MEMORY_LIMIT);
+	CHECK_STR(res.out, "9\n");
+	sandbox_result_free(&res);
+}
+
 /* With cgroups RLIMIT_AS is only a loose fence: threads, whose stacks and
  * malloc arenas reserve far more than they use, all start. */
 TEST(sandbox_many_threads_work_under_the_memory_limit)
