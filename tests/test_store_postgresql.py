@@ -221,3 +221,34 @@ def test_retention_deletes_on_postgresql_and_the_counters_stay(pg_server, tmp_pa
                                               f"WHERE execution_id = '{eid}'") == [("0",)]
         assert pg.query_rows(stack.store_url, "SELECT sum(value) FROM metric_counts "
                                               "WHERE name = 'finished'") == counted
+
+
+PG_WRITE_LOCK = 7306117012466131        # common/store_pg_sql.c
+
+
+def test_a_runs_output_and_result_commit_while_the_write_lock_is_held(pg_stack):
+    """A runner's event batches and its result are fenced by the execution's
+    runner id and attempt, so they take no store-wide lock: a run ends, with
+    its output stored, while another transaction (a Run's insert, a sweep)
+    holds the write lock. Before, they waited for it and the result came
+    only once the lock was free."""
+    server, stack = pg_stack
+    sid = stack.create_session("import time\ntime.sleep(1)\nprint('fenced')\n")["session_id"]
+    eid = stack.run_ok(sid)
+    holder = subprocess.Popen([f"{pg.PG_BIN}/psql", "-XAtq", "-d", stack.store_url, "-c",
+                               f"BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK}); SELECT pg_sleep(8); COMMIT"],
+                              stdout=subprocess.DEVNULL)
+    try:
+        held = f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = {PG_WRITE_LOCK % 2**32}"
+        deadline = time.monotonic() + 5
+        while stack.store_rows(held) != [("1",)]:
+            assert time.monotonic() < deadline, "the lock was never taken"
+            time.sleep(0.02)
+        done = stack.wait_terminal(eid, timeout=6)
+        assert holder.poll() is None, "the run ended only once the lock was free"
+        assert (done["status"], done["stdout"], done["attempt"]) == ("COMPLETED", "fenced\n", 1), done
+        kinds = stack.store_rows(f"SELECT kind FROM execution_events WHERE execution_id = '{eid}' ORDER BY event_id")
+        assert kinds == [("status",), ("stdout",)], kinds
+    finally:
+        holder.kill()
+        holder.wait()
