@@ -21,6 +21,11 @@
 
 /* magic, checksum, then three length-prefixed parts: key, messages, artifacts. */
 enum { HEADER = 16, PARTS = 3 };
+/* Stores after which the directory is listed again even under the bound:
+ * the count drifts when entries are removed behind its back. */
+enum { RESCAN_PUTS = 256 };
+
+static void evict(struct compile_cache *c);
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
@@ -86,6 +91,8 @@ int compile_cache_open(struct compile_cache *c, const char *data_dir, int max_mb
 
 	c->dir_fd = -1;
 	c->max_bytes = (uint64_t)max_mb << 20;
+	c->bytes = 0;
+	c->puts_since_listed = 0;
 	pthread_mutex_init(&c->lock, NULL);
 	if (max_mb == 0)
 		return 0;
@@ -98,6 +105,7 @@ int compile_cache_open(struct compile_cache *c, const char *data_dir, int max_mb
 		return -1;
 	}
 	close(data);
+	evict(c);                       /* counts what a former run left, and bounds it */
 	return 0;
 }
 
@@ -257,23 +265,41 @@ static int list_entries(int dir_fd, struct cached_file **files, uint64_t *total)
 	return n;
 }
 
-/* Removes the least recently used entries until the cache fits its bound. */
+/* Lists the directory and, past the bound, removes the least recently
+ * used entries until a tenth of the bound is free, so that a full cache is
+ * not listed again at its next store; the count becomes what is left. */
 static void evict(struct compile_cache *c)
 {
 	struct cached_file *files;
-	uint64_t total;
+	uint64_t total, target = c->max_bytes - c->max_bytes / 10;
 	int n;
 
 	pthread_mutex_lock(&c->lock);
 	n = list_entries(c->dir_fd, &files, &total);
 	if (n > 0 && total > c->max_bytes) {
 		qsort(files, (size_t)n, sizeof *files, older_first);
-		for (int i = 0; i < n && total > c->max_bytes; i++)
+		for (int i = 0; i < n && total > target; i++)
 			if (unlinkat(c->dir_fd, files[i].name, 0) == 0 || errno == ENOENT)
 				total -= (uint64_t)files[i].size;
 	}
+	if (n >= 0) {
+		c->bytes = total;
+		c->puts_since_listed = 0;
+	}
 	free(files);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* Counts a stored entry; true when the directory must be listed again. */
+static bool count_put(struct compile_cache *c, size_t len)
+{
+	bool list;
+
+	pthread_mutex_lock(&c->lock);
+	c->bytes += len;
+	list = c->bytes > c->max_bytes || ++c->puts_since_listed >= RESCAN_PUTS;
+	pthread_mutex_unlock(&c->lock);
+	return list;
 }
 
 /* Writes b as a new file, then renames it to name: a reader sees a whole
@@ -326,7 +352,7 @@ void compile_cache_put(struct compile_cache *c, const struct compile_key *key, c
 		entry_name(&k, name);
 		if (write_entry(c->dir_fd, name, &b) < 0)
 			log_warn("compile cache: cannot store %s: %s", name, strerror(errno));
-		else
+		else if (count_put(c, b.len))
 			evict(c);
 	}
 	free(k.p);

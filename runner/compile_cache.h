@@ -4,8 +4,12 @@
  * <data_dir>/compile-cache by the key (language, toolchain version, compile
  * command, source). A Run of unchanged code skips the compiler.
  *
- * Bounded: past max_bytes the least recently used entries are removed (an
- * entry's mtime is its last use). Survives restarts. Every entry carries a
+ * Bounded: past max_bytes the least recently used entries are removed,
+ * until a tenth of it is free (an entry's mtime is its last use). The cache counts the bytes it holds, so
+ * a store lists the directory only when it goes past the bound (or after
+ * every 256 stores, to correct the count): a full cache holds thousands
+ * of entries, and listing them on every store cost milliseconds per
+ * compile, under the lock every slot's store takes. Survives restarts. Every entry carries a
  * checksum of its contents and the whole key: a corrupt or truncated entry,
  * or one whose key only hashes alike, is never used (a corrupt one is
  * removed and the program compiled again).
@@ -25,7 +29,9 @@
 struct compile_cache {
 	int dir_fd;                     /* -1: disabled */
 	uint64_t max_bytes;
-	pthread_mutex_t lock;           /* eviction */
+	pthread_mutex_t lock;           /* eviction, and the two below */
+	uint64_t bytes;                 /* held, as last listed plus stored since */
+	unsigned puts_since_listed;
 };
 
 /* What identifies one compile. */

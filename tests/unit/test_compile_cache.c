@@ -134,6 +134,31 @@ TEST(compile_cache_evicts_the_least_recently_used_past_its_size)
 	remove_cache(&c, dir);
 }
 
+/* The count of what the cache holds starts from what a former run left:
+ * the bound holds across a restart. */
+TEST(compile_cache_bound_counts_the_entries_of_a_former_run)
+{
+	struct compile_cache c;
+	struct compile_entry e;
+	char dir[64], err[256];
+	static char big[400 << 10];
+	REQUIRE(open_cache(&c, dir, 1) == 0);            /* 1 MiB: two entries of 400 KiB fit */
+	struct compile_key a = key_of("a"), b = key_of("b"), d = key_of("d");
+	compile_cache_put(&c, &a, big, sizeof big, "", 0);
+	usleep(20000);
+	compile_cache_put(&c, &b, big, sizeof big, "", 0);
+	usleep(20000);
+	compile_cache_close(&c);
+	REQUIRE(compile_cache_open(&c, dir, 1, err, sizeof err) == 0);
+	compile_cache_put(&c, &d, big, sizeof big, "", 0);
+	CHECK(compile_cache_get(&c, &a, &e) == 0);       /* the oldest made room */
+	CHECK(compile_cache_get(&c, &b, &e) == 1);
+	compile_entry_free(&e);
+	CHECK(compile_cache_get(&c, &d, &e) == 1);
+	compile_entry_free(&e);
+	remove_cache(&c, dir);
+}
+
 TEST(compile_cache_of_size_0_is_off)
 {
 	struct compile_cache c;
