@@ -97,6 +97,9 @@ enum store_stmt {
 	STMT_LEARNER_SOURCE_BYTES,
 	STMT_SESSION_QUOTA,
 	STMT_LEARNER_LOCK,
+	/* The store-wide write lock, taken inside a transaction that did not
+	 * start with it (fcgi_app/db.c: a Run near the queue's cap). */
+	STMT_WRITE_LOCK,
 	/* retention (the runner's maintenance, runner/retention.c): each
 	 * deletes one batch, ?1 = the cutoff (ms), ?2 = the batch's size */
 	STMT_PURGE_DUE,                 /* a read: is any execution past ?1 (no write lock for nothing) */

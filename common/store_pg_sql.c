@@ -344,6 +344,7 @@ const char *const pg_sql[STMT__MAX] = {
 	/* Taken in a store_begin_session transaction: a learner's key orders
 	 * the writers that sum the learner's source. */
 	[STMT_LEARNER_LOCK] = "SELECT pg_advisory_xact_lock(hashtextextended('learner:' || $1::text, 0))",
+	[STMT_WRITE_LOCK] = "SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",
 	[STMT_LEARNER_RUNNING] =
 		"SELECT count(*) FROM executions WHERE status = 'RUNNING' "
 		"AND learner = (SELECT learner FROM executions WHERE id = $1)",

@@ -308,6 +308,7 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_SESSION_QUOTA] = "SELECT " SESSION_QUOTA_COLUMNS " FROM sessions WHERE id = ?1",
 	/* BEGIN IMMEDIATE has locked everything already. */
 	[STMT_LEARNER_LOCK] = "SELECT ?1",
+	[STMT_WRITE_LOCK] = "SELECT 1",
 	[STMT_LEARNER_RUNNING] =
 		"SELECT count(*) FROM executions WHERE status = 'RUNNING' "
 		"AND learner = (SELECT learner FROM executions WHERE id = ?1)",

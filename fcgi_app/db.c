@@ -148,6 +148,31 @@ static int64_t count_query(struct store *s, enum store_stmt id, const char *sess
 	return n;
 }
 
+/*
+ * The queue's depth, exact where it decides: a Run's transaction holds only
+ * its session's row (store_begin_session), so Runs of other sessions may be
+ * inserting beside it, each unseen by the others until it commits. Far
+ * from the cap that cannot matter; within QUEUE_DEPTH_SLACK of it the
+ * store-wide write lock is taken, which every writer near the cap takes,
+ * and the count read again. Exact while fewer than QUEUE_DEPTH_SLACK Runs
+ * are being accepted at the same moment on all web hosts together.
+ * Locks are taken in one order, so none waits in a circle: the session's
+ * row, the write lock, a learner's key (db_quota_run).
+ */
+enum { QUEUE_DEPTH_SLACK = 64 };       /* 8 web hosts of 8 pool processes */
+
+static int64_t queue_depth(struct store *s, int64_t adding, int64_t cap)
+{
+	int64_t n = count_query(s, STMT_QUEUE_DEPTH, NULL);
+
+	if (n < 0 || n + adding <= cap - QUEUE_DEPTH_SLACK)
+		return n;
+	struct store_query *q = store_query(s, STMT_WRITE_LOCK);
+	enum store_rc rc = store_step(q);
+	store_reset(q);
+	return rc == STORE_ROW ? count_query(s, STMT_QUEUE_DEPTH, NULL) : -1;
+}
+
 enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,
 			     int64_t adding)
 {
@@ -156,13 +181,13 @@ enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const
 		return db_failed(s, "count runs in flight");
 	if (n >= caps->per_session)
 		return DB_SESSION_BUSY;
+	int64_t depth = queue_depth(s, adding, caps->queue_depth);
+	if (depth < 0)
+		return db_failed(s, "queue depth");
 	enum db_status st = db_quota_run(s, caps->quota);
 	if (st != DB_OK)
 		return st;
-	n = count_query(s, STMT_QUEUE_DEPTH, NULL);
-	if (n < 0)
-		return db_failed(s, "queue depth");
-	return n + adding > caps->queue_depth ? DB_QUEUE_FULL : DB_OK;
+	return depth + adding > caps->queue_depth ? DB_QUEUE_FULL : DB_OK;
 }
 
 static enum db_status session_exists(struct store *s, const char *session_id)
@@ -208,7 +233,8 @@ enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, cons
 {
 	int64_t now = now_ms();
 	uuid_new(exec_id);
-	if (store_begin(s))
+	/* The session's row, not the store-wide lock: db_check_caps. */
+	if (store_begin_session(s, session_id))
 		return db_failed(s, "begin");
 	enum db_status st = enqueue_locked(s, caps, session_id, kind, stdin_data, stdin_len, interactive,
 					    exec_id, now);

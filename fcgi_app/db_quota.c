@@ -66,8 +66,14 @@ static int64_t learner_count(struct store *s, enum store_stmt stmt, const char *
 	return n;
 }
 
+static int lock_learner(struct store *s, const char *learner);
+
 enum db_status db_quota_run(struct store *s, struct learner_quota *lq)
 {
+	/* A Run holds no store-wide lock (db_check_caps): the learner's Runs
+	 * take turns on the learner's key, so two cannot both take the last place. */
+	if ((lq->concurrent_runs > 0 || lq->runs_per_minute > 0) && lock_learner(s, lq->learner) < 0)
+		return db_failed(s, "lock a learner's runs");
 	if (lq->concurrent_runs > 0) {
 		int64_t n = learner_count(s, STMT_LEARNER_IN_FLIGHT, lq->learner, NULL);
 		if (n < 0)

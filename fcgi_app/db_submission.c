@@ -156,7 +156,9 @@ enum db_status db_submit(struct store *s, const struct run_caps *caps, const str
 	int64_t now = now_ms();
 	struct submit_rows r = { .id = id };
 	uuid_new(id);
-	if (store_begin(s))
+	/* As a Run's (db_run_enqueue): the session's row, and the store-wide
+	 * lock only near the queue's cap. */
+	if (store_begin_session(s, session_id))
 		return db_failed(s, "begin");
 	enum db_status st = submit_locked(s, caps, langs, session_id, suite_id, stop_on_first_failure, &r, now);
 	if (st == DB_OK && store_commit(s))

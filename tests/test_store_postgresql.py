@@ -3,6 +3,7 @@ suites run on it too: make api-pg). These tests start a PostgreSQL server of
 their own (tests/pg.py), so stopping it disturbs no other stack."""
 
 import os
+import signal
 import subprocess
 import time
 
@@ -226,6 +227,23 @@ def test_retention_deletes_on_postgresql_and_the_counters_stay(pg_server, tmp_pa
 PG_WRITE_LOCK = 7306117012466131        # common/store_pg_sql.c
 
 
+def hold_write_lock(stack, seconds):
+    """A psql session that holds the store-wide write lock for `seconds`,
+    returned once the lock is held (as a Run's insert or a sweep holds it)."""
+    holder = subprocess.Popen([f"{pg.PG_BIN}/psql", "-XAtq", "-d", stack.store_url, "-c",
+                               f"BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK}); "
+                               f"SELECT pg_sleep({seconds}); COMMIT"], stdout=subprocess.DEVNULL)
+    held = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            f"AND objid = {PG_WRITE_LOCK % 2**32}")
+    deadline = time.monotonic() + 5
+    while stack.store_rows(held) != [("1",)]:
+        if time.monotonic() > deadline:
+            holder.kill()
+            raise AssertionError("the lock was never taken")
+        time.sleep(0.02)
+    return holder
+
+
 def test_a_runs_output_and_result_commit_while_the_write_lock_is_held(pg_stack):
     """A runner's event batches and its result are fenced by the execution's
     runner id and attempt, so they take no store-wide lock: a run ends, with
@@ -235,15 +253,8 @@ def test_a_runs_output_and_result_commit_while_the_write_lock_is_held(pg_stack):
     server, stack = pg_stack
     sid = stack.create_session("import time\ntime.sleep(1)\nprint('fenced')\n")["session_id"]
     eid = stack.run_ok(sid)
-    holder = subprocess.Popen([f"{pg.PG_BIN}/psql", "-XAtq", "-d", stack.store_url, "-c",
-                               f"BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK}); SELECT pg_sleep(8); COMMIT"],
-                              stdout=subprocess.DEVNULL)
+    holder = hold_write_lock(stack, 8)
     try:
-        held = f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = {PG_WRITE_LOCK % 2**32}"
-        deadline = time.monotonic() + 5
-        while stack.store_rows(held) != [("1",)]:
-            assert time.monotonic() < deadline, "the lock was never taken"
-            time.sleep(0.02)
         done = stack.wait_terminal(eid, timeout=6)
         assert holder.poll() is None, "the run ended only once the lock was free"
         assert (done["status"], done["stdout"], done["attempt"]) == ("COMPLETED", "fenced\n", 1), done
@@ -252,3 +263,65 @@ def test_a_runs_output_and_result_commit_while_the_write_lock_is_held(pg_stack):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_run_far_from_the_queue_cap_is_accepted_while_the_write_lock_is_held(pg_stack):
+    """A Run locks its session's row, not the store: with the queue far
+    below max_queue_depth it is accepted while another transaction holds
+    the write lock (before, it waited lock_timeout and answered 503)."""
+    server, stack = pg_stack
+    sid = stack.create_session("print('accepted')\n")["session_id"]
+    holder = hold_write_lock(stack, 8)
+    try:
+        t0 = time.monotonic()
+        status, _, body = stack.request("POST", f"/code-sessions/{sid}/run")
+        assert (status, holder.poll()) == (202, None), body
+        assert time.monotonic() - t0 < 1.5
+        done = stack.wait_terminal(body["execution_id"], timeout=6)
+        assert (done["status"], done["stdout"]) == ("COMPLETED", "accepted\n"), done
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_queue_cap_holds_for_runs_sent_at_once(pg_server, tmp_path):
+    """Near max_queue_depth a Run takes the write lock and counts again: 30
+    Runs of 30 sessions sent at once through the pool to a queue of at most
+    10 (its runner stopped) leave exactly 10 queued, the others 503 QUEUE_FULL."""
+    from concurrent.futures import ThreadPoolExecutor
+    from test_auth import write_config
+    conf = write_config(tmp_path, ["max_queue_depth = 10"])
+    saved = os.environ.get("ENGINE_CONFIG")
+    os.environ["ENGINE_CONFIG"] = str(conf)
+    try:
+        if not pg_server.running:
+            pg_server.start()
+        for stack in running(Stack(store_url=pg_server.new_database())):
+            sids = [stack.create_session("print(1)\n")["session_id"] for _ in range(30)]
+            runners = [pid for pid, _ in stack.descendants() if comm_of(pid) == "runner"]
+            for pid in runners:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                def run(sid):
+                    status, _, body = stack.request("POST", f"/code-sessions/{sid}/run")
+                    return status, body["error"]["code"] if status != 202 else None
+                with ThreadPoolExecutor(30) as ex:
+                    replies = list(ex.map(run, sids))
+                assert sorted(replies, key=str) == [(202, None)] * 10 + [(503, "QUEUE_FULL")] * 20, replies
+                assert stack.store_rows("SELECT count(*) FROM executions WHERE status = 'QUEUED'") == [("10",)]
+            finally:
+                for pid in runners:
+                    os.kill(pid, signal.SIGCONT)
+    finally:
+        if saved is None:
+            del os.environ["ENGINE_CONFIG"]
+        else:
+            os.environ["ENGINE_CONFIG"] = saved
+
+
+def comm_of(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return None
