@@ -186,9 +186,13 @@ def live_output_load(comp, client_cls, wrk):
          "autosave_rps_before": wrk(comp, "PATCH", "/code-sessions/", ids, comp.data_dir)["rps"],
          "get_before": wrk(comp, "GET", "/executions/", done, comp.data_dir)}
     live = []
-    for _ in range(LIVE_PROGRAMS):
+    # The last from a second learner (client address): a runner's last
+    # free slot takes only a learner with nothing running (the fair queue).
+    other = client_cls(comp.port, "127.0.0.2")
+    for i in range(LIVE_PROGRAMS):
         sid = c.session(PRINTER)
-        status, body = c.call("POST", f"/code-sessions/{sid}/run", {"interactive": True})
+        starter = other if i == LIVE_PROGRAMS - 1 else c
+        status, body = starter.call("POST", f"/code-sessions/{sid}/run", {"interactive": True})
         assert status == 202, body
         live.append(body["execution_id"])
     deadline = time.monotonic() + 30
