@@ -227,21 +227,36 @@ def test_retention_deletes_on_postgresql_and_the_counters_stay(pg_server, tmp_pa
 PG_WRITE_LOCK = 7306117012466131        # common/store_pg_sql.c
 
 
+LOCK_HOLDER = "engine-test-lock-holder"
+
+
 def hold_write_lock(stack, seconds):
-    """A psql session that holds the store-wide write lock for `seconds`,
-    returned once the lock is held (as a Run's insert or a sweep holds it)."""
+    """A psql session that holds the store-wide write lock of the stack's
+    database for `seconds`, returned once the lock is held (as a Run's
+    insert or a sweep holds it). End it with release()."""
     holder = subprocess.Popen([f"{pg.PG_BIN}/psql", "-XAtq", "-d", stack.store_url, "-c",
-                               f"BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK}); "
+                               f"SET application_name = '{LOCK_HOLDER}'; BEGIN; "
+                               f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK}); "
                                f"SELECT pg_sleep({seconds}); COMMIT"], stdout=subprocess.DEVNULL)
-    held = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            f"AND objid = {PG_WRITE_LOCK % 2**32}")
+    held = ("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            f"WHERE l.locktype = 'advisory' AND l.granted AND l.objid = {PG_WRITE_LOCK % 2**32} "
+            f"AND a.application_name = '{LOCK_HOLDER}' AND a.datname = current_database()")
     deadline = time.monotonic() + 5
     while stack.store_rows(held) != [("1",)]:
         if time.monotonic() > deadline:
-            holder.kill()
+            release(stack, holder)
             raise AssertionError("the lock was never taken")
         time.sleep(0.02)
     return holder
+
+
+def release(stack, holder):
+    """Ends the holder's session on the server too: a killed psql leaves its
+    backend asleep in pg_sleep, holding the lock, until the sleep ends."""
+    holder.kill()
+    holder.wait()
+    stack.store_rows(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     f"WHERE application_name = '{LOCK_HOLDER}' AND datname = current_database()")
 
 
 def test_a_runs_output_and_result_commit_while_the_write_lock_is_held(pg_stack):
@@ -258,11 +273,13 @@ def test_a_runs_output_and_result_commit_while_the_write_lock_is_held(pg_stack):
         done = stack.wait_terminal(eid, timeout=6)
         assert holder.poll() is None, "the run ended only once the lock was free"
         assert (done["status"], done["stdout"], done["attempt"]) == ("COMPLETED", "fenced\n", 1), done
-        kinds = stack.store_rows(f"SELECT kind FROM execution_events WHERE execution_id = '{eid}' ORDER BY event_id")
-        assert kinds == [("status",), ("stdout",)], kinds
+        # The output's events were stored too (in one chunk or more).
+        [(stdout_hex,)] = stack.store_rows(
+            "SELECT encode(string_agg(data, ''::bytea ORDER BY event_id), 'hex') FROM execution_events "
+            f"WHERE execution_id = '{eid}' AND kind = 'stdout'")
+        assert bytes.fromhex(stdout_hex) == b"fenced\n", stdout_hex
     finally:
-        holder.kill()
-        holder.wait()
+        release(stack, holder)
 
 
 def test_a_run_far_from_the_queue_cap_is_accepted_while_the_write_lock_is_held(pg_stack):
@@ -280,8 +297,7 @@ def test_a_run_far_from_the_queue_cap_is_accepted_while_the_write_lock_is_held(p
         done = stack.wait_terminal(body["execution_id"], timeout=6)
         assert (done["status"], done["stdout"]) == ("COMPLETED", "accepted\n"), done
     finally:
-        holder.kill()
-        holder.wait()
+        release(stack, holder)
 
 
 def test_the_queue_cap_holds_for_runs_sent_at_once(pg_server, tmp_path):
