@@ -228,8 +228,9 @@ int store_begin(struct store *s);
 /*
  * A write transaction that serialises only with the other writers of
  * session_id (its row is locked from the start) and of the keys it locks
- * itself (STMT_LEARNER_LOCK: a learner's): an autosave, which changes one
- * session, need not wait for every other learner's. SQLite has one writer
+ * itself (STMT_LEARNER_LOCK: a learner's; STMT_WRITE_LOCK: the store-wide
+ * lock): an autosave, or a Run of the session, need not wait for every
+ * other learner's. SQLite has one writer
  * at a time anyway: there it is store_begin, and STMT_LEARNER_LOCK locks
  * nothing more.
  */

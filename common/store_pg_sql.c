@@ -13,11 +13,13 @@
  * - A claim locks the queue head it picks FOR UPDATE SKIP LOCKED, so
  *   concurrent claimers take different rows instead of waiting.
  * - store_begin takes one advisory transaction lock (pg_begin_sql): the
- *   write transactions (a Run's caps and insert, a cancel, stdin sends,
- *   the sweep) serialise as they do under SQLite's BEGIN IMMEDIATE, so
- *   the queue-depth and per-session caps cannot be passed by two requests
- *   at once.
- *   A runner's event batches and results are the exception
+ *   write transactions (a cancel, stdin sends, the sweep, a new session)
+ *   serialise as they do under SQLite's BEGIN IMMEDIATE.
+ *   A Run (or a submission) is an exception: it locks its session's row
+ *   (store_begin_session), a learner's key under a run quota, and the
+ *   store-wide lock only near max_queue_depth (fcgi_app/db.c), so no cap
+ *   is passed by two requests at once.
+ *   A runner's event batches and results are another
  *   (store_begin_fenced): each writes only under its execution's fence
  *   (runner id and attempt), so the runs of all runners commit side by
  *   side. A result's UPDATE locks the execution's row, so a sweep waits
@@ -25,7 +27,7 @@
  *   sweep took its execution back is one that could have committed just
  *   before it: its events carry their attempt (EVENT_ID), as any batch
  *   written before a requeue does.
- *   An autosave (a session's files and source) is the exception: it
+ *   An autosave (a session's files and source) is another: it
  *   locks only its session's row and, when it grows a learner's source
  *   under quota_source_bytes, the learner's key (store_begin_session), so
  *   autosaves of different sessions commit side by side.

@@ -161,16 +161,23 @@ static int64_t count_query(struct store *s, enum store_stmt id, const char *sess
  */
 enum { QUEUE_DEPTH_SLACK = 64 };       /* 8 web hosts of 8 pool processes */
 
+int db_lock(struct store *s, enum store_stmt lock_stmt, const char *key)
+{
+	struct store_query *q = store_query(s, lock_stmt);
+	if (key)
+		store_bind_str(q, 1, key);
+	enum store_rc rc = store_step(q);
+	store_reset(q);
+	return rc == STORE_ROW ? 0 : -1;
+}
+
 static int64_t queue_depth(struct store *s, int64_t adding, int64_t cap)
 {
 	int64_t n = count_query(s, STMT_QUEUE_DEPTH, NULL);
 
 	if (n < 0 || n + adding <= cap - QUEUE_DEPTH_SLACK)
 		return n;
-	struct store_query *q = store_query(s, STMT_WRITE_LOCK);
-	enum store_rc rc = store_step(q);
-	store_reset(q);
-	return rc == STORE_ROW ? count_query(s, STMT_QUEUE_DEPTH, NULL) : -1;
+	return db_lock(s, STMT_WRITE_LOCK, NULL) == 0 ? count_query(s, STMT_QUEUE_DEPTH, NULL) : -1;
 }
 
 enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,

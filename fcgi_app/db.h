@@ -176,6 +176,10 @@ enum db_status db_artifact_get(struct store *s, const char *id, const char *path
 /* Logs what failed with the store's message; returns DB_ERROR. */
 enum db_status db_failed(struct store *s, const char *what);
 
+/* Inside a transaction: takes the lock statement lock_stmt names
+ * (STMT_WRITE_LOCK, STMT_LEARNER_LOCK with key) until it ends. Returns 0, or -1. */
+int db_lock(struct store *s, enum store_stmt lock_stmt, const char *key);
+
 /* Inside a write transaction: whether adding runs to the session's
  * executions keeps it within caps (DB_SESSION_BUSY: the session has
  * per_session in flight; a quota status: the learner's run quotas;

@@ -66,13 +66,11 @@ static int64_t learner_count(struct store *s, enum store_stmt stmt, const char *
 	return n;
 }
 
-static int lock_learner(struct store *s, const char *learner);
-
 enum db_status db_quota_run(struct store *s, struct learner_quota *lq)
 {
 	/* A Run holds no store-wide lock (db_check_caps): the learner's Runs
 	 * take turns on the learner's key, so two cannot both take the last place. */
-	if ((lq->concurrent_runs > 0 || lq->runs_per_minute > 0) && lock_learner(s, lq->learner) < 0)
+	if ((lq->concurrent_runs > 0 || lq->runs_per_minute > 0) && db_lock(s, STMT_LEARNER_LOCK, lq->learner) < 0)
 		return db_failed(s, "lock a learner's runs");
 	if (lq->concurrent_runs > 0) {
 		int64_t n = learner_count(s, STMT_LEARNER_IN_FLIGHT, lq->learner, NULL);
@@ -82,16 +80,6 @@ enum db_status db_quota_run(struct store *s, struct learner_quota *lq)
 			return refuse(lq, DB_CONCURRENT_RUNS_LIMITED, lq->concurrent_runs, CONCURRENT_RETRY_S);
 	}
 	return window_check(s, lq, STMT_LEARNER_RUNS, lq->runs_per_minute, MINUTE_MS, DB_RUN_RATE_LIMITED);
-}
-
-/* Takes learner's key for the rest of the transaction. Returns 0, or -1. */
-static int lock_learner(struct store *s, const char *learner)
-{
-	struct store_query *q = store_query(s, STMT_LEARNER_LOCK);
-	store_bind_str(q, 1, learner);
-	enum store_rc rc = store_step(q);
-	store_reset(q);
-	return rc == STORE_ROW ? 0 : -1;
 }
 
 /*
@@ -106,7 +94,7 @@ static enum db_status source_check(struct store *s, struct learner_quota *lq, co
 		return DB_OK;
 	/* Writers that grow the learner's total take turns (an autosave does
 	 * not hold the store-wide lock: store_begin_session). */
-	if (lock_learner(s, learner) < 0)
+	if (db_lock(s, STMT_LEARNER_LOCK, learner) < 0)
 		return db_failed(s, "lock a learner's source");
 	int64_t others = learner_count(s, STMT_LEARNER_SOURCE_BYTES, learner, session_id);
 	if (others < 0)

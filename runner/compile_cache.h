@@ -5,11 +5,12 @@
  * command, source). A Run of unchanged code skips the compiler.
  *
  * Bounded: past max_bytes the least recently used entries are removed,
- * until a tenth of it is free (an entry's mtime is its last use). The cache counts the bytes it holds, so
- * a store lists the directory only when it goes past the bound (or after
- * every 256 stores, to correct the count): a full cache holds thousands
- * of entries, and listing them on every store cost milliseconds per
- * compile, under the lock every slot's store takes. Survives restarts. Every entry carries a
+ * until a tenth of it is free (an entry's mtime is its last use). The
+ * cache counts the bytes it holds, so a store lists the directory only
+ * when it goes past the bound (or every 256 stores, to correct the count):
+ * a full cache holds thousands of entries, and listing them at every store
+ * cost milliseconds per compile, under the lock every slot's store takes.
+ * Survives restarts. Every entry carries a
  * checksum of its contents and the whole key: a corrupt or truncated entry,
  * or one whose key only hashes alike, is never used (a corrupt one is
  * removed and the program compiled again).

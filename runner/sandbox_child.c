@@ -166,9 +166,7 @@ static void prefer_as_oom_victim(void)
 		return;
 	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		if (write(fd, "1000", 4) < 0) {
-			/* nothing to do: see above */
-		}
+		sandbox_child_write_all(fd, "1000", 4);       /* best effort: see above */
 		close(fd);
 	}
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

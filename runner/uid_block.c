@@ -21,6 +21,12 @@ static int hold(struct store *s, const char *runner_id, long b, long hold_ms, lo
 	return changed < 0 ? -1 : changed > 0;
 }
 
+/* The block whose first uid is base. */
+static long block_of(long base)
+{
+	return (base - UID_BLOCK_FIRST) / UID_BLOCK_SIZE;
+}
+
 long uid_block_take(struct store *s, const char *runner_id, long hold_ms, char *err, size_t errlen)
 {
 	for (long b = 0; b < UID_BLOCK_COUNT; b++) {
@@ -38,13 +44,13 @@ long uid_block_take(struct store *s, const char *runner_id, long hold_ms, char *
 
 int uid_block_renew(struct store *s, const char *runner_id, long base, long hold_ms)
 {
-	return hold(s, runner_id, (base - UID_BLOCK_FIRST) / UID_BLOCK_SIZE, hold_ms, 0);
+	return hold(s, runner_id, block_of(base), hold_ms, 0);
 }
 
 void uid_block_release(struct store *s, const char *runner_id, long base)
 {
 	struct store_query *q = store_query(s, STMT_UID_BLOCK_RELEASE);
-	store_bind_int64(q, 1, (base - UID_BLOCK_FIRST) / UID_BLOCK_SIZE);
+	store_bind_int64(q, 1, block_of(base));
 	store_bind_str(q, 2, runner_id);
 	store_step(q);
 	store_reset(q);

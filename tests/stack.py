@@ -101,6 +101,15 @@ def descendants_of(root):
     return out
 
 
+def comm_of(pid):
+    """The process's name (its /proc comm), or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
 def http_call(port, method, path, body=None, headers=None, raw=None, timeout=30):
     """-> (status, headers, parsed JSON or text). `body` is sent as JSON
     with Content-Type application/json; `raw` (bytes) is sent as is,

