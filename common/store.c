@@ -111,6 +111,11 @@ int store_notify(struct store *s, enum store_channel ch, const char *execution_i
 	return OPS(s)->notify ? OPS(s)->notify(s, ch, execution_id) : 0;
 }
 
+int store_commit_notify(struct store *s, enum store_channel ch, const char *execution_id)
+{
+	return OPS(s)->commit_notify ? OPS(s)->commit_notify(s, ch, execution_id) : store_commit(s);
+}
+
 int store_listen(struct store *s, enum store_channel ch) { return OPS(s)->listen ? OPS(s)->listen(s, ch) : -1; }
 
 int store_notifications(struct store *s, void (*fn)(void *ctx, const char *execution_id), void *ctx)

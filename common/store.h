@@ -289,6 +289,17 @@ bool store_notify_available(struct store *s);
  * transaction, at commit inside one. Returns 0 (also where not available), or -1. */
 int store_notify(struct store *s, enum store_channel ch, const char *execution_id);
 
+/*
+ * Commits, then tells every listener of ch about execution_id, as
+ * store_commit and store_notify in turn: the notification is sent after
+ * the commit, never in it (PostgreSQL queues a transaction's
+ * notifications under one lock held through its commit, which would make
+ * all such commits wait in line), but in the same round trip. Returns 0,
+ * or -1 if the commit failed; a notification that could not go is lost
+ * (it carries no state).
+ */
+int store_commit_notify(struct store *s, enum store_channel ch, const char *execution_id);
+
 /* Subscribes this connection to ch (reconnecting it first if it was
  * dropped). Returns the descriptor to poll for input, or -1. */
 int store_listen(struct store *s, enum store_channel ch);

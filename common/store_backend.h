@@ -35,6 +35,7 @@ struct store_ops {
 	int64_t (*clock_ms)(struct store *s);
 	/* NULL where the store carries no notifications (store.h) */
 	int (*notify)(struct store *s, enum store_channel ch, const char *execution_id);
+	int (*commit_notify)(struct store *s, enum store_channel ch, const char *execution_id);
 	int (*listen)(struct store *s, enum store_channel ch);
 	int (*notifications)(struct store *s, void (*fn)(void *ctx, const char *execution_id), void *ctx);
 	int (*reclaim)(struct store *s, int max_pages);

@@ -73,6 +73,7 @@ struct store {
 	const struct store_ops *ops;
 	PGconn *conn;
 	unsigned gen;                   /* counts connections, so prepares are redone */
+	bool begin_due;                 /* store_begin_fenced's BEGIN, sent with the first statement */
 	char err[512];
 	struct store_query q[STMT__MAX];
 };
@@ -435,6 +436,48 @@ static enum store_rc failure(struct store *s, const PGresult *r)
 	return STORE_ERROR;
 }
 
+/* One query's result in a pipeline, past the NULL that ends it. */
+static PGresult *pipeline_result(PGconn *conn)
+{
+	PGresult *r = PQgetResult(conn), *more;
+
+	if (r && PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+		while ((more = PQgetResult(conn)))
+			PQclear(more);
+	return r;
+}
+
+/*
+ * A transaction's BEGIN and its first statement in one round trip (a
+ * pipeline): the statement's result, or the BEGIN's if that failed. A
+ * pipeline that does not end cleanly leaves a connection in no known
+ * state: it is reset, and the transaction is lost with it.
+ */
+static PGresult *exec_after_begin(struct store *s, struct store_query *q, const char *name)
+{
+	PGconn *c = s->conn;
+	PGresult *begin = NULL, *res = NULL, *sync = NULL;
+
+	if (PQenterPipelineMode(c) && PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+	    PQsendQueryPrepared(c, name, q->nparams, (const char *const *)q->values, q->lengths, q->formats, 0) &&
+	    PQpipelineSync(c)) {
+		begin = pipeline_result(c);
+		res = pipeline_result(c);
+		sync = PQgetResult(c);
+	}
+	if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC || !PQexitPipelineMode(c)) {
+		set_err(s, PQerrorMessage(c));
+		PQreset(c);
+	}
+	PQclear(sync);
+	if (PQresultStatus(begin) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		return begin;
+	}
+	PQclear(begin);
+	return res;
+}
+
 /* Runs the statement with its bound values; the result waits in q->res. */
 static enum store_rc run(struct store_query *q)
 {
@@ -443,8 +486,13 @@ static enum store_rc run(struct store_query *q)
 		return STORE_ERROR;
 	char name[16];
 	stmt_name(q->id, name, sizeof(name));
-	q->res = PQexecPrepared(s->conn, name, q->nparams, (const char *const *)q->values,
-				q->lengths, q->formats, 0);
+	if (s->begin_due) {
+		s->begin_due = false;
+		q->res = exec_after_begin(s, q, name);
+	} else {
+		q->res = PQexecPrepared(s->conn, name, q->nparams, (const char *const *)q->values,
+					q->lengths, q->formats, 0);
+	}
 	ExecStatusType st = PQresultStatus(q->res);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		enum store_rc rc = failure(s, q->res);
@@ -575,22 +623,30 @@ static int pg_begin_session(struct store *s, const char *session_id)
 	return exec_cmd(s, sql);
 }
 
-/* No store-wide lock: the writes are fenced (store.h, store_pg_sql.c). */
+/* No store-wide lock: the writes are fenced (store.h, store_pg_sql.c).
+ * The BEGIN waits for the first statement, to go in its round trip. */
 static int pg_begin_fenced(struct store *s)
 {
 	if (ensure_connected(s))
 		return -1;
-	return exec_cmd(s, "BEGIN");
+	s->begin_due = true;
+	return 0;
 }
 
 static int pg_commit(struct store *s)
 {
+	if (s->begin_due) {             /* nothing was sent: nothing to commit */
+		s->begin_due = false;
+		return 0;
+	}
 	return exec_cmd(s, "COMMIT");
 }
 
 static void pg_rollback(struct store *s)
 {
-	if (PQstatus(s->conn) == CONNECTION_OK)
+	if (s->begin_due)
+		s->begin_due = false;
+	else if (PQstatus(s->conn) == CONNECTION_OK)
 		exec_cmd(s, "ROLLBACK");
 }
 
@@ -625,6 +681,46 @@ static int pg_notify(struct store *s, enum store_channel ch, const char *executi
 	if (!ok)
 		set_err(s, PQresultErrorMessage(r));
 	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* pg_commit_notify_sql for ch and execution_id, into sql. Returns 0, or -1. */
+static int commit_notify_text(struct store *s, char *sql, size_t size, enum store_channel ch,
+			      const char *execution_id)
+{
+	char *id = PQescapeLiteral(s->conn, execution_id, strlen(execution_id));
+	int n = id ? snprintf(sql, size, pg_commit_notify_sql, pg_channels[ch], id) : -1;
+
+	PQfreemem(id);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * The COMMIT and the notification as one simple query of two statements:
+ * the second runs in a transaction of its own once the first has
+ * committed. Only the COMMIT's result decides the return.
+ */
+static int pg_commit_notify(struct store *s, enum store_channel ch, const char *execution_id)
+{
+	char sql[192];                  /* the statements, a channel and an escaped uuid */
+
+	if (s->begin_due || commit_notify_text(s, sql, sizeof sql, ch, execution_id) < 0) {
+		if (pg_commit(s) < 0)
+			return -1;
+		pg_notify(s, ch, execution_id);
+		return 0;
+	}
+	if (!PQsendQuery(s->conn, sql)) {
+		set_err(s, PQerrorMessage(s->conn));
+		return -1;
+	}
+	PGresult *commit = PQgetResult(s->conn), *more;
+	int ok = PQresultStatus(commit) == PGRES_COMMAND_OK;
+	if (!ok)
+		set_err(s, PQresultErrorMessage(commit)[0] ? PQresultErrorMessage(commit) : PQerrorMessage(s->conn));
+	PQclear(commit);
+	while ((more = PQgetResult(s->conn)))
+		PQclear(more);
 	return ok ? 0 : -1;
 }
 
@@ -684,6 +780,7 @@ const struct store_ops store_pg_ops = {
 	.checkpoint = pg_checkpoint,
 	.clock_ms = pg_clock_ms,
 	.notify = pg_notify,
+	.commit_notify = pg_commit_notify,
 	.listen = pg_listen,
 	.notifications = pg_notifications,
 	.reclaim = pg_reclaim,

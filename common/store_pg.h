@@ -13,6 +13,7 @@ extern const char pg_begin_session_sql[];
 extern const char pg_migrate_lock_sql[];
 extern const char pg_clock_sql[];
 extern const char pg_notify_sql[];
+extern const char pg_commit_notify_sql[];
 extern const char *const pg_listen_sql[STORE_CHANNEL__MAX];
 extern const char *const pg_channels[STORE_CHANNEL__MAX];
 

@@ -245,7 +245,8 @@ enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, cons
 		return db_failed(s, "begin");
 	enum db_status st = enqueue_locked(s, caps, session_id, kind, stdin_data, stdin_len, interactive,
 					    exec_id, now);
-	if (st == DB_OK && store_commit(s))
+	/* Runners on every host hear of it once it is committed (queue.h). */
+	if (st == DB_OK && store_commit_notify(s, STORE_CHANNEL_WAKE, exec_id))
 		st = db_failed(s, "commit");
 	if (st != DB_OK) {
 		store_rollback(s);

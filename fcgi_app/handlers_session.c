@@ -195,7 +195,7 @@ static void enqueue(struct app *app, struct request *req, struct response *res, 
 		return;
 	}
 	/* Only after the commit: the row must exist before any runner hears of it. */
-	queue_notify(app, exec_id);
+	queue_push(app, exec_id);
 	snprintf(res->location, sizeof(res->location), "/executions/%s", exec_id);
 	http_reply(res, 202, out);
 }

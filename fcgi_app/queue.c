@@ -35,9 +35,20 @@ int queue_open(struct app *app)
 	return 0;
 }
 
-void queue_notify(struct app *app, const char *execution_id)
+void queue_push(struct app *app, const char *execution_id)
 {
 	char msg[WAKE_MSG_LEN];
+
+	if (!app->push || (app->store && store_notify_available(app->store)))
+		return;
+	wake_encode(execution_id, msg);
+	if (zmq_send(app->push, msg, sizeof(msg), ZMQ_DONTWAIT) < 0)
+		log_debug("queue: %s not sent (%s); the runner's sweep will find it",
+			  execution_id, zmq_strerror(errno));
+}
+
+void queue_notify(struct app *app, const char *execution_id)
+{
 	/* A store that several hosts share carries the wake-up to runners on
 	 * every host; ZeroMQ reaches only the runner of this data_dir. */
 	if (app->store && store_notify_available(app->store)) {
@@ -46,12 +57,7 @@ void queue_notify(struct app *app, const char *execution_id)
 				  execution_id, store_errmsg(app->store));
 		return;
 	}
-	if (!app->push)
-		return;
-	wake_encode(execution_id, msg);
-	if (zmq_send(app->push, msg, sizeof(msg), ZMQ_DONTWAIT) < 0)
-		log_debug("queue: %s not sent (%s); the runner's sweep will find it",
-			  execution_id, zmq_strerror(errno));
+	queue_push(app, execution_id);
 }
 
 void queue_close(struct app *app)

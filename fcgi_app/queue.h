@@ -18,6 +18,13 @@ int queue_open(struct app *app);
  */
 void queue_notify(struct app *app, const char *execution_id);
 
+/*
+ * queue_notify for an execution whose commit already told the store's
+ * listeners (store_commit_notify): the ZeroMQ message where the store
+ * carries no wake-ups, nothing where it does.
+ */
+void queue_push(struct app *app, const char *execution_id);
+
 void queue_close(struct app *app);
 
 #endif

@@ -378,8 +378,9 @@ static int skip_rest(struct claims *c, const struct claim *cl, const char *verdi
 	return run_write(c, q, "skip cases");
 }
 
-/* One try of claims_finish's write: the result and what its verdict decides. */
-static int finish_once(struct claims *c, const struct claim *cl, const struct outcome *o)
+/* One try of claims_finish's write: the last events, the result and what its verdict decides. */
+static int finish_once(struct claims *c, const struct claim *cl, const struct outcome *o,
+		       struct event_sink *events)
 {
 	bool decides = cl->submission_id[0] && o->verdict && strcmp(o->verdict, "ACCEPTED") != 0;
 	int written;
@@ -388,21 +389,18 @@ static int finish_once(struct claims *c, const struct claim *cl, const struct ou
 	 * hold: that takes the store-wide lock, so two such never cross. */
 	if ((decides ? store_begin(c->store) : store_begin_fenced(c->store)) < 0)
 		return -1;
-	written = write_result(c, cl, o);
+	/* The events first: they are fenced on the attempt still RUNNING. */
+	written = events && event_sink_write(events) < 0 ? -1 : write_result(c, cl, o);
 	if (written == 1 && decides && skip_rest(c, cl, o->verdict) < 0)
 		written = -1;
 	if (written == 1 && write_artifacts(c, cl, o) < 0)
 		written = -1;
-	if (written < 0 || store_commit(c->store) < 0) {
+	/* Streams on every host end now (ZeroMQ's done reaches this host's only). */
+	if (written < 0 || (written == 1 ? store_commit_notify(c->store, STORE_CHANNEL_EVENTS, cl->id)
+			    : store_commit(c->store)) < 0) {
 		store_rollback(c->store);
 		return -1;
 	}
-	/* Streams on every host end now (ZeroMQ's done reaches this host's
-	 * only). Sent after the commit, not in it: PostgreSQL queues a
-	 * transaction's notifications under one lock held through its commit,
-	 * which would make every runner's results commit one at a time. */
-	if (written == 1)
-		store_notify(c->store, STORE_CHANNEL_EVENTS, cl->id);
 	return written;
 }
 
@@ -415,12 +413,12 @@ static int finish_once(struct claims *c, const struct claim *cl, const struct ou
  */
 #define FINISH_RETRIES 5
 
-int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o)
+int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o, struct event_sink *events)
 {
-	int written = finish_once(c, cl, o);
+	int written = finish_once(c, cl, o, events);
 	for (int i = 0; written < 0 && i < FINISH_RETRIES; i++) {
 		sleep(1);
-		written = finish_once(c, cl, o);
+		written = finish_once(c, cl, o, events);
 	}
 	return written;
 }

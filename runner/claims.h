@@ -15,6 +15,8 @@
 #include "store.h"
 #include "util.h"
 
+struct event_sink;
+
 struct claims {
 	struct store *store;
 	const struct config *cfg;
@@ -107,7 +109,8 @@ int claims_take(struct claims *c, struct claim *cl, int running_below);
 void claim_free(struct claim *cl);
 
 /*
- * Writes the result, only if this runner still holds this attempt.
+ * Writes the result, and before it the attempt's pending events (events;
+ * NULL: none), only if this runner still holds this attempt.
  * Returns 1 if written, 0 if fenced off (someone else owns it now), -1 on error.
  *
  * A case of a submission judged other than ACCEPTED settles the cases it
@@ -120,7 +123,7 @@ void claim_free(struct claim *cl);
  * failing case in case order decides, however the cases were timed, and
  * no reader ever sees a verdict next to a case it is about to overrule.
  */
-int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o);
+int claims_finish(struct claims *c, const struct claim *cl, const struct outcome *o, struct event_sink *events);
 
 /*
  * Binds raw output to ?pos as UTF-8 text; ill-formed bytes become U+FFFD in

@@ -85,18 +85,10 @@ static void drop_pending(struct event_sink *s)
 	s->flush_at = INT64_MAX;
 }
 
-/* One transaction for the batch. A failure drops it: the result still
- * carries all output, only the replay of a running execution misses it. */
-static void flush(struct event_sink *s)
+int event_sink_write(struct event_sink *s)
 {
-	if (!s->npending)
-		return;
-	if (store_begin_fenced(s->store) < 0) {
-		log_warn("execution %s: events not stored: %s", s->execution_id, store_errmsg(s->store));
-		drop_pending(s);
-		return;
-	}
 	bool ok = true;
+
 	for (size_t i = 0; i < s->npending && ok; i++) {
 		const struct pending_event *e = &s->pending[i];
 		struct store_query *q = store_query(s->store, STMT_EVENT_INSERT);
@@ -110,13 +102,25 @@ static void flush(struct event_sink *s)
 		ok = store_step(q) == STORE_DONE;
 		store_reset(q);
 	}
-	if (!ok || store_commit(s->store) < 0) {
+	return ok ? 0 : -1;
+}
+
+/* One transaction for the batch. A failure drops it: the result still
+ * carries all output, only the replay of a running execution misses it. */
+static void flush(struct event_sink *s)
+{
+	if (!s->npending)
+		return;
+	if (store_begin_fenced(s->store) < 0) {
+		log_warn("execution %s: events not stored: %s", s->execution_id, store_errmsg(s->store));
+		drop_pending(s);
+		return;
+	}
+	/* Events programs on other hosts hear of the batch. */
+	if (event_sink_write(s) < 0 ||
+	    store_commit_notify(s->store, STORE_CHANNEL_EVENTS, s->execution_id) < 0) {
 		log_warn("execution %s: events not stored: %s", s->execution_id, store_errmsg(s->store));
 		store_rollback(s->store);
-	} else {
-		/* Events programs on other hosts hear of the batch; after the
-		 * commit, as a result's notification (claims_finish). */
-		store_notify(s->store, STORE_CHANNEL_EVENTS, s->execution_id);
 	}
 	drop_pending(s);
 }
@@ -226,7 +230,7 @@ void event_sink_end(struct event_sink *s)
 			emit_chunk(s, stream, s->hold[stream], s->hold_len[stream]);
 		s->hold_len[stream] = 0;
 	}
-	flush(s);
+	s->flush_at = INT64_MAX;
 }
 
 void event_sink_done(struct event_sink *s)

@@ -78,8 +78,14 @@ void event_sink_tick(struct event_sink *s);
 /* A file the run left in out/, kept as an artifact: path, size and content type. NULL-safe on s. */
 void event_sink_artifact(struct event_sink *s, const char *path, size_t size, const char *content_type);
 
-/* Output ended: sends what an incomplete sequence held, writes the batch. */
+/* Output ended: sends what an incomplete sequence held. The last batch
+ * stays pending: the result's transaction writes it (claims_finish), so a
+ * short run's events and result are one commit. */
 void event_sink_end(struct event_sink *s);
+
+/* Inserts the pending events in the caller's transaction, fenced by the
+ * attempt; they stay pending. Returns 0, or -1. */
+int event_sink_write(struct event_sink *s);
 
 /* The result is in the store: tells the events program, frees everything. */
 void event_sink_done(struct event_sink *s);

@@ -905,7 +905,11 @@ void run_init(struct run *r, const struct sandbox_job *job)
 	r->watch = job->watch;
 	if (job->interactive)
 		r->cpu_limit_ms = l->cpu_time_ms;       /* checked where a cgroup counts it */
-	r->tick_at = job->watch || r->cpu_limit_ms ? 0 : INT64_MAX;
+	/* An interactive run's first input is fed at once; a plain run is
+	 * first looked at one interval in, when most have already ended (a
+	 * cancel sent before then still stops it then, and the result's
+	 * write sees any cancel). */
+	r->tick_at = job->interactive ? 0 : job->watch ? mono_ms() + job->watch->interval_ms : INT64_MAX;
 }
 
 /* What the payload wrote to its syntax channel, into res (NULL if nothing).

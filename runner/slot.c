@@ -317,7 +317,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	if (o.error_code && strcmp(o.error_code, "SANDBOX_ERROR") == 0)
 		log_error("execution %s: %s", c->id, o.error_message);
 	event_sink_end(&s->events);
-	int written = claims_finish(claims, c, &o);
+	int written = claims_finish(claims, c, &o, &s->events);
 	event_sink_done(&s->events);
 	/* One line per execution; "result=" tells whether the fenced write won. */
 	log_info("execution %s attempt %d slot %d %s: %s%s%s%s%s exit=%d signal=%d compile=%lldms setup=%lldms "
@@ -414,12 +414,19 @@ static void *slot_main(void *arg)
 	sigaddset(&pipe, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	bool opened = open_claims(s, &claims) == 0;
+	/* A slot that just ran something claims again without a look first:
+	 * the queue it took work from is likely to hold more. The look is
+	 * for a slot coming from idle, whose claim (a write) it spares when
+	 * nothing is queued. */
+	bool just_ran = false;
 	while (opened && !atomic_load(&r->stopping)) {
 		struct claim c;
-		if (!claims_any_queued(&claims) || claims_take(&claims, &c, running_below(r)) != 1) {
+		if ((!just_ran && !claims_any_queued(&claims)) || claims_take(&claims, &c, running_below(r)) != 1) {
+			just_ran = false;
 			wait_for_work(r);
 			continue;
 		}
+		just_ran = true;
 		atomic_fetch_add(&r->busy, 1);
 		execute(s, &claims, &c);
 		atomic_fetch_sub(&r->busy, 1);

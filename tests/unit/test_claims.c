@@ -149,13 +149,13 @@ TEST(claims_finish_is_fenced_by_attempt)
 	queue_two(&f);
 	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 	c.attempt++;                        /* a stale attempt must not write */
-	CHECK(claims_finish(&f.c, &c, &o) == 0);
+	CHECK(claims_finish(&f.c, &c, &o, NULL) == 0);
 	c.attempt--;
-	CHECK(claims_finish(&f.c, &c, &o) == 1);
+	CHECK(claims_finish(&f.c, &c, &o, NULL) == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'COMPLETED' "
 			"AND stdout = 'hi\n' AND exit_code = 0 AND lease_until IS NULL AND signal IS NULL "
 			"AND error_code IS NULL AND error_message IS NULL") == 1);
-	CHECK(claims_finish(&f.c, &c, &o) == 0);   /* already terminal */
+	CHECK(claims_finish(&f.c, &c, &o, NULL) == 0);   /* already terminal */
 	claim_free(&c);
 	fixture_close(&f);
 }
@@ -168,7 +168,7 @@ TEST(claims_finish_stores_invalid_utf8_as_replacement_characters)
 	REQUIRE(fixture_open(&f, "r1") == 0);
 	queue_two(&f);
 	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
-	CHECK(claims_finish(&f.c, &c, &o) == 1);
+	CHECK(claims_finish(&f.c, &c, &o, NULL) == 1);
 	CHECK(query_int(&f, "SELECT stdout = 'a' || char(65533) FROM executions WHERE id = 'e1'") == 1);
 	claim_free(&c);
 	fixture_close(&f);
@@ -223,7 +223,7 @@ TEST(claims_finish_of_a_cancelled_attempt_writes_cancelled)
 	queue_two(&f);
 	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
 	exec_sql(&f, "UPDATE executions SET cancel_requested = 1 WHERE id = 'e1'");
-	CHECK(claims_finish(&f.c, &c, &o) == 1);
+	CHECK(claims_finish(&f.c, &c, &o, NULL) == 1);
 	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE id = 'e1' AND status = 'FAILED' "
 			"AND error_code = 'CANCELLED' AND error_message = '" CANCEL_MESSAGE "' "
 			"AND stdout = 'hi\n'") == 1);
