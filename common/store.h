@@ -112,7 +112,6 @@ enum store_stmt {
 	STMT_PURGE_SESSION_FILES,       /* a session's files, in the batch of STMT_PURGE_SESSIONS */
 	STMT_PURGE_ARTIFACTS,           /* a run's artifacts */
 	/* runner: how many runs the learner of a claimed execution has running (its CPU weight) */
-	STMT_LEARNER_RUNNING,
 	/* files of a session beside its entry (fcgi_app), snapshotted per run (the runner reads them) */
 	STMT_SESSION_FILES,
 	STMT_SESSION_FILE_SIZES,

@@ -102,8 +102,18 @@ enum artifact_column {
 };
 
 /* STMT_CLAIM: what a slot needs to run the execution it claimed. */
+/*
+ * With the claimed row, what the runner would otherwise ask in two more
+ * round trips: how many files the execution has beside its entry, and how
+ * many runs its learner has running, itself included (counted without it
+ * and plus one, whether or not the store's RETURNING sees the row's own
+ * update).
+ */
 #define CLAIM_COLUMNS "id, attempt, source_code, stdin, language, kind, interactive, " \
-	"submission_id, time_limit_ms, expected_stdout, compare, case_index"
+	"submission_id, time_limit_ms, expected_stdout, compare, case_index, " \
+	"(SELECT count(*) FROM execution_files f WHERE f.execution_id = executions.id) AS nfiles, " \
+	"1 + (SELECT count(*) FROM executions r WHERE r.learner = executions.learner " \
+	"AND r.status = 'RUNNING' AND r.id <> executions.id) AS learner_running"
 enum claim_column {
 	CLAIM_ID,
 	CLAIM_ATTEMPT,
@@ -117,6 +127,8 @@ enum claim_column {
 	CLAIM_EXPECTED_STDOUT,
 	CLAIM_COMPARE,                  /* exact, trim, tokens or float_tolerance:<x> */
 	CLAIM_CASE_INDEX,               /* a case's place in its suite, from 0 */
+	CLAIM_NFILES,
+	CLAIM_LEARNER_RUNNING,
 	CLAIM__NCOLUMNS
 };
 

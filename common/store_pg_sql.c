@@ -395,9 +395,6 @@ const char *const pg_sql[STMT__MAX] = {
 	 * the writers that sum the learner's source. */
 	[STMT_LEARNER_LOCK] = "SELECT pg_advisory_xact_lock(hashtextextended('learner:' || $1::text, 0))",
 	[STMT_WRITE_LOCK] = "SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",
-	[STMT_LEARNER_RUNNING] =
-		"SELECT count(*) FROM executions WHERE status = 'RUNNING' "
-		"AND learner = (SELECT learner FROM executions WHERE id = $1)",
 	[STMT_EXECUTION_GET] = "SELECT " PG_EXECUTION_COLUMNS " FROM executions WHERE id = $1 AND kind != 'case'",
 	[STMT_EXECUTION_LIST] =
 		"SELECT " PG_EXECUTION_COLUMNS " FROM executions WHERE session_id = $1 AND seq < $2 "

@@ -312,9 +312,6 @@ const char *const sqlite_sql[STMT__MAX] = {
 	/* BEGIN IMMEDIATE has locked everything already. */
 	[STMT_LEARNER_LOCK] = "SELECT ?1",
 	[STMT_WRITE_LOCK] = "SELECT 1",
-	[STMT_LEARNER_RUNNING] =
-		"SELECT count(*) FROM executions WHERE status = 'RUNNING' "
-		"AND learner = (SELECT learner FROM executions WHERE id = ?1)",
 	/* A submission's cases are shown only through the submission, which hides the hidden ones. */
 	[STMT_EXECUTION_GET] = "SELECT " EXECUTION_COLUMNS " FROM executions WHERE id = ?1 AND kind != 'case'",
 	[STMT_EXECUTION_LIST] =

@@ -125,16 +125,6 @@ static void claim_case(struct store_query *q, struct claim *cl)
 	snprintf(cl->compare, sizeof(cl->compare), "%s", cmp ? cmp : "exact");
 }
 
-/* How many runs the learner of execution id has running, or 1 if the store does not say. */
-static int learner_running(struct claims *c, const char *id)
-{
-	struct store_query *q = store_query(c->store, STMT_LEARNER_RUNNING);
-	store_bind_str(q, 1, id);
-	int64_t n = store_step(q) == STORE_ROW ? store_column_int64(q, 0) : 1;
-	store_reset(q);
-	return n > 0 ? (int)n : 1;
-}
-
 /* The snapshot of the execution's files beside its entry. Returns 0, or -1. */
 static int claim_files(struct claims *c, struct claim *cl)
 {
@@ -222,6 +212,7 @@ int claims_take(struct claims *c, struct claim *cl, int running_below)
 	store_bind_int64(q, 5, c->cfg->submission_parallel_cases);
 	store_bind_int64(q, 6, c->cfg->compile_wall_time_ms + c->cfg->lease_grace_ms);
 	store_bind_int64(q, 7, running_below);
+	int64_t nfiles = 0;
 	memset(cl, 0, sizeof(*cl));
 	enum store_rc rc = store_step(q);
 	if (rc == STORE_ROW) {
@@ -232,6 +223,8 @@ int claims_take(struct claims *c, struct claim *cl, int running_below)
 		snprintf(cl->language, sizeof(cl->language), "%s", store_column_text(q, CLAIM_LANGUAGE, NULL));
 		snprintf(cl->kind, sizeof(cl->kind), "%s", store_column_text(q, CLAIM_KIND, NULL));
 		cl->interactive = store_column_int64(q, CLAIM_INTERACTIVE) != 0;
+		nfiles = store_column_int64(q, CLAIM_NFILES);
+		cl->learner_running = (int)store_column_int64(q, CLAIM_LEARNER_RUNNING);
 		claim_case(q, cl);
 		/* Step to the end so the UPDATE commits now, not at the next reset. */
 		rc = store_step(q);
@@ -243,7 +236,7 @@ int claims_take(struct claims *c, struct claim *cl, int running_below)
 		return -1;
 	}
 	if (cl->id[0] && (!cl->source || !cl->stdin_data || (cl->submission_id[0] && !cl->expected) ||
-			  claim_files(c, cl) < 0)) {
+			  (nfiles > 0 && claim_files(c, cl) < 0))) {
 		log_error("cannot load %s; the sweep will retry it", cl->id);
 		claim_free(cl);
 		return -1;
@@ -252,8 +245,6 @@ int claims_take(struct claims *c, struct claim *cl, int running_below)
 		claim_free(cl);
 		return 0;
 	}
-	if (cl->id[0])
-		cl->learner_running = learner_running(c, cl->id);
 	return cl->id[0] ? 1 : 0;
 }
 

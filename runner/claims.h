@@ -51,7 +51,7 @@ struct claim {
 	char *expected;         /* malloc'd; NULL unless a case */
 	size_t expected_len;
 	char compare[48];
-	int learner_running;    /* runs of the learner who started it running, it included */
+	int learner_running;    /* runs of the learner who started it running, it included, at its claim */
 };
 
 struct sandbox_file;

@@ -139,6 +139,7 @@ TEST(store_column_enums_name_the_columns_in_order)
 		[CLAIM_INTERACTIVE] = "interactive", [CLAIM_SUBMISSION_ID] = "submission_id",
 		[CLAIM_TIME_LIMIT_MS] = "time_limit_ms", [CLAIM_EXPECTED_STDOUT] = "expected_stdout",
 		[CLAIM_COMPARE] = "compare", [CLAIM_CASE_INDEX] = "case_index",
+		[CLAIM_NFILES] = "nfiles", [CLAIM_LEARNER_RUNNING] = "learner_running",
 	};
 	static const char *const submission[SUBMISSION__NCOLUMNS] = {
 		[SUBMISSION_ID] = "id", [SUBMISSION_SESSION_ID] = "session_id",
