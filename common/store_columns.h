@@ -132,6 +132,15 @@ enum claim_column {
 	CLAIM__NCOLUMNS
 };
 
+/* STMT_SESSION_CAPS: what a Run's caps count, in the session's one row
+ * (none: no such session). A submission in flight counts once, however
+ * many of its cases are. */
+enum session_caps_column {
+	SESSION_CAPS_IN_FLIGHT,
+	SESSION_CAPS_QUEUE_DEPTH,
+	SESSION_CAPS__NCOLUMNS
+};
+
 /* STMT_EVENTS_AFTER: an execution's stored events, in event_id order. */
 #define EVENT_COLUMNS "event_id, attempt, kind, stream_offset, data"
 enum event_column {

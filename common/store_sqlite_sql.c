@@ -285,9 +285,10 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"EXISTS (SELECT 1 FROM session_files WHERE session_id = ?1) AS has_other_files",
 	[STMT_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
 	/* A submission in flight counts once, however many of its cases are. */
-	[STMT_SESSION_IN_FLIGHT] =
-		"SELECT count(DISTINCT coalesce(submission_id, id)) FROM executions WHERE session_id = ?1 "
-		"AND status IN ('QUEUED', 'RUNNING')",
+	[STMT_SESSION_CAPS] =
+		"SELECT (SELECT count(DISTINCT coalesce(submission_id, id)) FROM executions WHERE session_id = ?1 "
+		"AND status IN ('QUEUED', 'RUNNING')) AS in_flight, "
+		"(SELECT count(*) FROM executions WHERE status = 'QUEUED') AS queue_depth FROM sessions WHERE id = ?1",
 	[STMT_QUEUE_DEPTH] = "SELECT count(*) FROM executions WHERE status = 'QUEUED'",
 	[STMT_EXECUTION_INSERT] =
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind, "

@@ -171,27 +171,43 @@ int db_lock(struct store *s, enum store_stmt lock_stmt, const char *key)
 	return rc == STORE_ROW ? 0 : -1;
 }
 
-static int64_t queue_depth(struct store *s, int64_t adding, int64_t cap)
+/* The depth counted with the session's caps, or counted again under the lock near the cap. */
+static int64_t queue_depth(struct store *s, int64_t counted, int64_t adding, int64_t cap)
 {
-	int64_t n = count_query(s, STMT_QUEUE_DEPTH, NULL);
-
-	if (n < 0 || n + adding <= cap - QUEUE_DEPTH_SLACK)
-		return n;
+	if (counted + adding <= cap - QUEUE_DEPTH_SLACK)
+		return counted;
 	return db_lock(s, STMT_WRITE_LOCK, NULL) == 0 ? count_query(s, STMT_QUEUE_DEPTH, NULL) : -1;
+}
+
+/* The session's runs in flight and the queue's depth, in one statement. */
+static enum db_status session_caps(struct store *s, const char *session_id, int64_t *in_flight, int64_t *depth)
+{
+	struct store_query *q = store_query(s, STMT_SESSION_CAPS);
+	store_bind_str(q, 1, session_id);
+	enum store_rc rc = store_step(q);
+	if (rc == STORE_ROW) {
+		*in_flight = store_column_int64(q, SESSION_CAPS_IN_FLIGHT);
+		*depth = store_column_int64(q, SESSION_CAPS_QUEUE_DEPTH);
+	}
+	store_reset(q);
+	if (rc == STORE_ROW)
+		return DB_OK;
+	return rc == STORE_DONE ? DB_NOT_FOUND : db_failed(s, "count runs in flight");
 }
 
 enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,
 			     int64_t adding)
 {
-	int64_t n = count_query(s, STMT_SESSION_IN_FLIGHT, session_id);
-	if (n < 0)
-		return db_failed(s, "count runs in flight");
+	int64_t n, depth;
+	enum db_status st = session_caps(s, session_id, &n, &depth);
+	if (st != DB_OK)
+		return st;
 	if (n >= caps->per_session)
 		return DB_SESSION_BUSY;
-	int64_t depth = queue_depth(s, adding, caps->queue_depth);
+	depth = queue_depth(s, depth, adding, caps->queue_depth);
 	if (depth < 0)
 		return db_failed(s, "queue depth");
-	enum db_status st = db_quota_run(s, caps->quota);
+	st = db_quota_run(s, caps->quota);
 	if (st != DB_OK)
 		return st;
 	return depth + adding > caps->queue_depth ? DB_QUEUE_FULL : DB_OK;
@@ -213,10 +229,8 @@ static enum db_status enqueue_locked(struct store *s, const struct run_caps *cap
 				     const char *session_id, const char *kind, const char *stdin_data,
 				     size_t stdin_len, bool interactive, const char *exec_id, int64_t now)
 {
-	enum db_status st = session_exists(s, session_id);
-	if (st != DB_OK)
-		return st;
-	st = db_check_caps(s, caps, session_id, 1);
+	/* No such session: DB_NOT_FOUND. */
+	enum db_status st = db_check_caps(s, caps, session_id, 1);
 	if (st != DB_OK)
 		return st;
 	struct store_query *q = store_query(s, STMT_EXECUTION_INSERT);

@@ -181,7 +181,8 @@ enum db_status db_failed(struct store *s, const char *what);
 int db_lock(struct store *s, enum store_stmt lock_stmt, const char *key);
 
 /* Inside a write transaction: whether adding runs to the session's
- * executions keeps it within caps (DB_SESSION_BUSY: the session has
+ * executions keeps it within caps (DB_NOT_FOUND: no such session;
+ * DB_SESSION_BUSY: the session has
  * per_session in flight; a quota status: the learner's run quotas;
  * DB_QUEUE_FULL: the queue would pass its depth). */
 enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,

@@ -414,14 +414,17 @@ static void *slot_main(void *arg)
 	sigaddset(&pipe, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	bool opened = open_claims(s, &claims) == 0;
-	/* A slot that just ran something claims again without a look first:
-	 * the queue it took work from is likely to hold more. The look is
-	 * for a slot coming from idle, whose claim (a write) it spares when
-	 * nothing is queued. */
+	/* A look at the queue spares a slot coming from idle its claim (a
+	 * write) when nothing is queued. A slot that just ran something claims
+	 * without one (the queue it took work from is likely to hold more), and
+	 * so does the kept slot, whose claim is narrower than the look: during
+	 * one learner's backlog the look would say yes every time. */
 	bool just_ran = false;
 	while (opened && !atomic_load(&r->stopping)) {
 		struct claim c;
-		if ((!just_ran && !claims_any_queued(&claims)) || claims_take(&claims, &c, running_below(r)) != 1) {
+		int below = running_below(r);
+		if ((!just_ran && below == INT_MAX && !claims_any_queued(&claims)) ||
+		    claims_take(&claims, &c, below) != 1) {
 			just_ran = false;
 			wait_for_work(r);
 			continue;
