@@ -54,6 +54,7 @@ void run_watch_init(struct run_watch *w, struct claims *c, const struct claim *c
 {
 	*w = (struct run_watch){
 		.claims = c, .claim = cl,
-		.watch = { .interval_ms = RUN_WATCH_INTERVAL_MS, .tick = tick, .arg = w },
+		.watch = { .interval_ms = cl->interactive ? RUN_WATCH_INPUT_MS : RUN_WATCH_CANCEL_MS,
+			   .tick = tick, .arg = w },
 	};
 }

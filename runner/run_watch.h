@@ -1,6 +1,6 @@
 /*
  * What a slot looks at in the store while its execution runs (the
- * sandbox's watch, every RUN_WATCH_INTERVAL_MS): whether it was cancelled
+ * sandbox's watch, every RUN_WATCH_INPUT_MS or RUN_WATCH_CANCEL_MS): whether it was cancelled
  * or is no longer this runner's attempt (then the run is killed), and for
  * an interactive run the input sent to it (fed to the program's stdin, in
  * order). Its output so far is not written here: GET /executions/{id} of
@@ -16,8 +16,15 @@
 #include "claims.h"
 #include "sandbox.h"
 
+/*
+ * An interactive run's input line is fed within RUN_WATCH_INPUT_MS; a
+ * cancel of any run is seen within RUN_WATCH_CANCEL_MS, which a person
+ * pressing Stop does not notice, and which keeps the look to about one
+ * statement per run when a busy host stretches hello worlds to tens of ms.
+ */
 enum {
-	RUN_WATCH_INTERVAL_MS = 20,     /* a cancel or an input line is seen within this */
+	RUN_WATCH_INPUT_MS = 20,
+	RUN_WATCH_CANCEL_MS = 100,
 };
 
 struct run_watch {
