@@ -123,7 +123,7 @@ api: all www
 # The API, contract, bad-input and access suites once more with the PostgreSQL store,
 # on a server the tests start (tests/pg.py); make api ran them on SQLite.
 PG_SUITES := tests/test_api.py tests/test_contract.py tests/test_bad_input.py tests/test_auth.py tests/test_quota.py \
-	     tests/test_files.py tests/test_artifacts.py tests/test_events.py
+	     tests/test_files.py tests/test_artifacts.py tests/test_events.py tests/test_metrics.py
 api-pg: all www
 	STORE=postgresql BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PG_SUITES)
 

@@ -46,7 +46,7 @@
 #define METRIC_END_TO_END "end_to_end"   /* queued_at to finished_at */
 #define METRIC_SLOT_USE "slot_use"       /* busy / slots of a runner, per heartbeat */
 
-/* STMT_METRICS_BUCKETS: every bucket row, by name, language, le. */
+/* STMT_METRICS_BUCKETS: every bucket row, by name, language, le (PostgreSQL adds up its shards). */
 #define METRIC_BUCKET_COLUMNS "name, language, le, count, sum"
 enum metric_bucket_column {
 	METRIC_BUCKET_NAME,

@@ -118,16 +118,32 @@ const char pg_commit_notify_sql[] = "COMMIT; SELECT pg_notify('%s', %s)";
  * for the connection's life. A finished execution's counters are one
  * statement and its histograms another, their rows in the same order in
  * every transaction.
+ *
+ * And every counter and bucket is kept in PG_METRIC_SHARDS rows, each
+ * connection adding to the one of its server process: a row an upsert
+ * changed stays locked until its transaction commits, so with one row
+ * per counter every Run's commit (its "accepted") and every result's
+ * (its "finished") waited for the one before to reach the disk. The
+ * scrape adds the shards up.
  */
+#define PG_METRIC_SHARDS "16"
+#define PG_SHARD "(pg_backend_pid() % " PG_METRIC_SHARDS ")"
 #define PG_COUNT_UPSERT(values) \
-	"INSERT INTO metric_counts SELECT n, NEW.language, s, e, v FROM (VALUES " values ") c(n, s, e, v) " \
-	"WHERE v IS NOT NULL ON CONFLICT (name, language, status, error_code) " \
+	"INSERT INTO metric_counts SELECT n, NEW.language, s, e, v, " PG_SHARD " FROM (VALUES " values ") " \
+	"c(n, s, e, v) WHERE v IS NOT NULL ON CONFLICT (name, language, status, error_code, shard) " \
 	"DO UPDATE SET value = metric_counts.value + EXCLUDED.value;"
 #define PG_BUCKET_UPSERT(language, bucket, values) \
-	"INSERT INTO metric_buckets SELECT n, " language ", " bucket ", 1, v FROM (VALUES " values ") b(n, v) " \
-	"WHERE v IS NOT NULL ON CONFLICT (name, language, le) " \
+	"INSERT INTO metric_buckets SELECT n, " language ", " bucket ", 1, v, " PG_SHARD " FROM (VALUES " values ") " \
+	"b(n, v) WHERE v IS NOT NULL ON CONFLICT (name, language, le, shard) " \
 	"DO UPDATE SET count = metric_buckets.count + 1, sum = metric_buckets.sum + EXCLUDED.sum;"
+#define PG_METRIC_SHARDED \
+	"ALTER TABLE metric_counts ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0;" \
+	"ALTER TABLE metric_counts DROP CONSTRAINT metric_counts_pkey," \
+	" ADD PRIMARY KEY (name, language, status, error_code, shard);" \
+	"ALTER TABLE metric_buckets ADD COLUMN shard SMALLINT NOT NULL DEFAULT 0;" \
+	"ALTER TABLE metric_buckets DROP CONSTRAINT metric_buckets_pkey, ADD PRIMARY KEY (name, language, le, shard);"
 #define PG_METRICS_TRIGGERS_INLINE \
+	PG_METRIC_SHARDED \
 	"CREATE OR REPLACE FUNCTION executions_metrics() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " \
 	" IF TG_OP = 'INSERT' THEN " PG_COUNT_UPSERT("('accepted', '', '', 1::bigint)") " RETURN NULL; END IF;" \
 	" IF OLD.status = 'QUEUED' AND NEW.status = 'RUNNING' THEN " \
@@ -418,8 +434,8 @@ const char *const pg_sql[STMT__MAX] = {
 		"GROUP BY 1, 2 ORDER BY language COLLATE \"C\", status COLLATE \"C\"",
 	[STMT_METRICS_COUNTER] = "SELECT coalesce(sum(value), 0) FROM metric_counts WHERE name = $1",
 	[STMT_METRICS_BUCKETS] =
-		"SELECT " METRIC_BUCKET_COLUMNS " FROM metric_buckets "
-		"ORDER BY name COLLATE \"C\", language COLLATE \"C\", le",
+		"SELECT name, language, le, sum(count) AS count, sum(sum) AS sum FROM metric_buckets "
+		"GROUP BY 1, 2, 3 ORDER BY name COLLATE \"C\", language COLLATE \"C\", le",
 	[STMT_METRICS_VERDICTS] =
 		"SELECT status, sum(value) FROM metric_counts WHERE name = 'verdict' GROUP BY 1 "
 		"ORDER BY status COLLATE \"C\"",
