@@ -132,12 +132,14 @@ enum claim_column {
 	CLAIM__NCOLUMNS
 };
 
-/* STMT_SESSION_CAPS: what a Run's caps count, in the session's one row
- * (none: no such session). A submission in flight counts once, however
- * many of its cases are. */
+/* STMT_SESSION_CAPS: what a Run's caps count, and the session's files
+ * beside its entry (a Run of none snapshots none), in the session's one
+ * row (none: no such session). A submission in flight counts once,
+ * however many of its cases are. */
 enum session_caps_column {
 	SESSION_CAPS_IN_FLIGHT,
 	SESSION_CAPS_QUEUE_DEPTH,
+	SESSION_CAPS_FILES,
 	SESSION_CAPS__NCOLUMNS
 };
 

@@ -288,7 +288,8 @@ const char *const sqlite_sql[STMT__MAX] = {
 	[STMT_SESSION_CAPS] =
 		"SELECT (SELECT count(DISTINCT coalesce(submission_id, id)) FROM executions WHERE session_id = ?1 "
 		"AND status IN ('QUEUED', 'RUNNING')) AS in_flight, "
-		"(SELECT count(*) FROM executions WHERE status = 'QUEUED') AS queue_depth FROM sessions WHERE id = ?1",
+		"(SELECT count(*) FROM executions WHERE status = 'QUEUED') AS queue_depth, "
+		"(SELECT count(*) FROM session_files WHERE session_id = ?1) AS files FROM sessions WHERE id = ?1",
 	[STMT_QUEUE_DEPTH] = "SELECT count(*) FROM executions WHERE status = 'QUEUED'",
 	[STMT_EXECUTION_INSERT] =
 		"INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, kind, "

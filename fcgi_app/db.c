@@ -179,8 +179,9 @@ static int64_t queue_depth(struct store *s, int64_t counted, int64_t adding, int
 	return db_lock(s, STMT_WRITE_LOCK, NULL) == 0 ? count_query(s, STMT_QUEUE_DEPTH, NULL) : -1;
 }
 
-/* The session's runs in flight and the queue's depth, in one statement. */
-static enum db_status session_caps(struct store *s, const char *session_id, int64_t *in_flight, int64_t *depth)
+/* The session's runs in flight, the queue's depth and the session's files, in one statement. */
+static enum db_status session_caps(struct store *s, const char *session_id, int64_t *in_flight, int64_t *depth,
+				   int64_t *files)
 {
 	struct store_query *q = store_query(s, STMT_SESSION_CAPS);
 	store_bind_str(q, 1, session_id);
@@ -188,6 +189,7 @@ static enum db_status session_caps(struct store *s, const char *session_id, int6
 	if (rc == STORE_ROW) {
 		*in_flight = store_column_int64(q, SESSION_CAPS_IN_FLIGHT);
 		*depth = store_column_int64(q, SESSION_CAPS_QUEUE_DEPTH);
+		*files = store_column_int64(q, SESSION_CAPS_FILES);
 	}
 	store_reset(q);
 	if (rc == STORE_ROW)
@@ -196,10 +198,12 @@ static enum db_status session_caps(struct store *s, const char *session_id, int6
 }
 
 enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,
-			     int64_t adding)
+			     int64_t adding, int64_t *files)
 {
-	int64_t n, depth;
-	enum db_status st = session_caps(s, session_id, &n, &depth);
+	int64_t n, depth, nfiles;
+	enum db_status st = session_caps(s, session_id, &n, &depth, &nfiles);
+	if (st == DB_OK && files)
+		*files = nfiles;
 	if (st != DB_OK)
 		return st;
 	if (n >= caps->per_session)
@@ -230,7 +234,8 @@ static enum db_status enqueue_locked(struct store *s, const struct run_caps *cap
 				     size_t stdin_len, bool interactive, const char *exec_id, int64_t now)
 {
 	/* No such session: DB_NOT_FOUND. */
-	enum db_status st = db_check_caps(s, caps, session_id, 1);
+	int64_t files = 0;
+	enum db_status st = db_check_caps(s, caps, session_id, 1, &files);
 	if (st != DB_OK)
 		return st;
 	struct store_query *q = store_query(s, STMT_EXECUTION_INSERT);
@@ -245,7 +250,7 @@ static enum db_status enqueue_locked(struct store *s, const struct run_caps *cap
 	store_reset(q);
 	if (rc != STORE_DONE)
 		return db_failed(s, "insert execution");
-	return db_execution_files_snapshot(s, exec_id, session_id);
+	return files > 0 ? db_execution_files_snapshot(s, exec_id, session_id) : DB_OK;
 }
 
 enum db_status db_run_enqueue(struct store *s, const struct run_caps *caps, const char *session_id,

@@ -184,9 +184,10 @@ int db_lock(struct store *s, enum store_stmt lock_stmt, const char *key);
  * executions keeps it within caps (DB_NOT_FOUND: no such session;
  * DB_SESSION_BUSY: the session has
  * per_session in flight; a quota status: the learner's run quotas;
- * DB_QUEUE_FULL: the queue would pass its depth). */
+ * DB_QUEUE_FULL: the queue would pass its depth); *files (when not NULL)
+ * the session's files beside its entry. */
 enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,
-			     int64_t adding);
+			     int64_t adding, int64_t *files);
 
 /* Makes one page item of the current row of q; DB_OK with *item (owned by the caller). */
 typedef enum db_status db_page_row_fn(struct store *s, struct store_query *q, json_object **item);

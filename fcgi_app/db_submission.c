@@ -129,7 +129,7 @@ static enum db_status submit_locked(struct store *s, const struct run_caps *caps
 		st = suite_current(s, suite_id, &r->version, &r->body);
 	json_object *cases = json_object_object_get(r->body, "cases");
 	if (st == DB_OK)
-		st = db_check_caps(s, caps, session_id, (int64_t)json_object_array_length(cases));
+		st = db_check_caps(s, caps, session_id, (int64_t)json_object_array_length(cases), NULL);
 	if (st == DB_OK)
 		st = submission_insert(s, r->id, session_id, suite_id, r->version, stop, now);
 	if (st != DB_OK)

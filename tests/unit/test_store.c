@@ -141,6 +141,10 @@ TEST(store_column_enums_name_the_columns_in_order)
 		[CLAIM_COMPARE] = "compare", [CLAIM_CASE_INDEX] = "case_index",
 		[CLAIM_NFILES] = "nfiles", [CLAIM_LEARNER_RUNNING] = "learner_running",
 	};
+	static const char *const session_caps[SESSION_CAPS__NCOLUMNS] = {
+		[SESSION_CAPS_IN_FLIGHT] = "in_flight", [SESSION_CAPS_QUEUE_DEPTH] = "queue_depth",
+		[SESSION_CAPS_FILES] = "files",
+	};
 	static const char *const submission[SUBMISSION__NCOLUMNS] = {
 		[SUBMISSION_ID] = "id", [SUBMISSION_SESSION_ID] = "session_id",
 		[SUBMISSION_SUITE_ID] = "suite_id", [SUBMISSION_SUITE_VERSION] = "suite_version",
@@ -206,6 +210,7 @@ TEST(store_column_enums_name_the_columns_in_order)
 	check_columns(f.s, STMT_RUNNERS, runner, RUNNER__NCOLUMNS);
 	check_columns(f.s, STMT_METRICS_RUNNERS, runner, RUNNER__NCOLUMNS);
 	check_columns(f.s, STMT_CLAIM, claim, CLAIM__NCOLUMNS);
+	check_columns(f.s, STMT_SESSION_CAPS, session_caps, SESSION_CAPS__NCOLUMNS);
 	check_columns(f.s, STMT_METRICS_BY_STATUS, status_count, STATUS_COUNT__NCOLUMNS);
 	check_columns(f.s, STMT_CANCEL_STATE, cancel_state, CANCEL_STATE__NCOLUMNS);
 	check_columns(f.s, STMT_STDIN_STATE, stdin_state, STDIN_STATE__NCOLUMNS);
