@@ -202,10 +202,10 @@ enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const
 {
 	int64_t n, depth, nfiles;
 	enum db_status st = session_caps(s, session_id, &n, &depth, &nfiles);
-	if (st == DB_OK && files)
-		*files = nfiles;
 	if (st != DB_OK)
 		return st;
+	if (files)
+		*files = nfiles;
 	if (n >= caps->per_session)
 		return DB_SESSION_BUSY;
 	depth = queue_depth(s, depth, adding, caps->queue_depth);
