@@ -194,7 +194,7 @@ static enum db_status session_caps(struct store *s, const char *session_id, int6
 	store_reset(q);
 	if (rc == STORE_ROW)
 		return DB_OK;
-	return rc == STORE_DONE ? DB_NOT_FOUND : db_failed(s, "count runs in flight");
+	return rc == STORE_DONE ? DB_NOT_FOUND : db_failed(s, "session caps");
 }
 
 enum db_status db_check_caps(struct store *s, const struct run_caps *caps, const char *session_id,
