@@ -76,16 +76,19 @@ class Client:
         assert status == 201, body
         return body["session_id"]
 
+    def start(self, sid):
+        """POSTs a Run of sid until it is accepted; returns the execution id."""
+        while True:
+            status, body = self.call("POST", f"/code-sessions/{sid}/run")
+            if status == 202:
+                return body["execution_id"]
+            time.sleep(0.005)       # 429/503: back off briefly
+
     def run(self, sid, poll_s, queued_poll_s=None):
         """Runs sid's code, polling every poll_s (every queued_poll_s once it
         has been seen QUEUED three times); returns (seconds to terminal, execution)."""
         t0 = time.perf_counter()
-        while True:
-            status, body = self.call("POST", f"/code-sessions/{sid}/run")
-            if status == 202:
-                break
-            time.sleep(0.005)       # 429/503: back off briefly
-        eid = body["execution_id"]
+        eid = self.start(sid)
         queued = 0
         while True:
             status, ex = self.call("GET", f"/executions/{eid}")
@@ -93,6 +96,17 @@ class Client:
                 return time.perf_counter() - t0, ex
             queued = queued + 1 if ex["status"] == "QUEUED" else 0
             time.sleep(queued_poll_s if queued_poll_s and queued >= 3 else poll_s)
+
+    def run_waiting(self, sid):
+        """Runs sid's code and waits for its end with the long-poll (GET
+        ?wait_ms), as a client that waits for a result does: no request
+        while the run lasts. Returns (seconds to terminal, execution)."""
+        t0 = time.perf_counter()
+        eid = self.start(sid)
+        while True:
+            status, ex = self.call("GET", f"/executions/{eid}?wait_ms=30000")
+            if status == 200 and ex["status"] in TERMINAL:
+                return time.perf_counter() - t0, ex
 
 
 def pct(values, p):

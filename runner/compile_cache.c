@@ -15,7 +15,9 @@
 #include "log.h"
 
 #define CACHE_DIR "compile-cache"
-#define MAGIC "LCECACH1"
+/* Entries of format 1 (a checksum byte by byte) are dropped on sight. */
+#define MAGIC "LCECACH2"
+#define MAGIC_STEM 7                    /* "LCECACH": an entry of some format */
 #define FNV_OFFSET 14695981039346656037ULL
 #define FNV_PRIME 1099511628211ULL
 
@@ -34,6 +36,25 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ b[i]) * FNV_PRIME;
 	return h;
+}
+
+/*
+ * The checksum of an entry's contents: FNV-1a over 64-bit words, then the
+ * tail byte by byte. A compiled program is megabytes (Go's hello world
+ * is 1.8 MB); byte by byte, its checksum cost 2 ms at each store and each
+ * hit. It guards against truncation and bit rot, not against an attacker:
+ * the directory is the runner's own.
+ */
+static uint64_t checksum(const char *p, size_t n)
+{
+	uint64_t h = FNV_OFFSET, w;
+	size_t i = 0;
+
+	for (; i + sizeof w <= n; i += sizeof w) {
+		memcpy(&w, p + i, sizeof w);
+		h = (h ^ w) * FNV_PRIME;
+	}
+	return fnv1a(h, p + i, n - i);
 }
 
 /* A growing byte buffer; on allocation failure ok turns false. */
@@ -137,6 +158,12 @@ static int read_all(int fd, uint64_t max, char **out, size_t *len)
 	return 0;
 }
 
+/* Whether p is a whole entry's header of another format than this one's. */
+static bool older_format(const char *p, size_t len)
+{
+	return len >= HEADER && memcmp(p, MAGIC, MAGIC_STEM) == 0 && memcmp(p, MAGIC, 8) != 0;
+}
+
 /* Splits an entry into its parts. Returns 0, or -1 if it is corrupt. */
 static int parse(const char *p, size_t len, const char *part[PARTS], size_t part_len[PARTS])
 {
@@ -146,7 +173,7 @@ static int parse(const char *p, size_t len, const char *part[PARTS], size_t part
 	if (len < HEADER || memcmp(p, MAGIC, 8) != 0)
 		return -1;
 	memcpy(&sum, p + 8, sizeof sum);
-	if (sum != fnv1a(FNV_OFFSET, p + HEADER, len - HEADER))
+	if (sum != checksum(p + HEADER, len - HEADER))
 		return -1;
 	for (int i = 0; i < PARTS; i++) {
 		uint64_t n;
@@ -192,6 +219,8 @@ int compile_cache_get(struct compile_cache *c, const struct compile_key *key, st
 	fd = openat(c->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || read_all(fd, c->max_bytes, &data, &len) < 0) {
 		/* no entry (or an unreadable one): compile */
+	} else if (older_format(data, len)) {
+		unlinkat(c->dir_fd, name, 0);   /* an earlier release's: compiled again, stored anew */
 	} else if (parse(data, len, part, part_len) < 0) {
 		log_warn("compile cache: entry %s is corrupt or truncated: removed, compiling again", name);
 		unlinkat(c->dir_fd, name, 0);
@@ -347,7 +376,7 @@ void compile_cache_put(struct compile_cache *c, const struct compile_key *key, c
 	buf_add_part(&b, messages, messages_len);
 	buf_add_part(&b, artifacts, artifacts_len);
 	if (k.ok && b.ok) {
-		sum = fnv1a(FNV_OFFSET, b.p + HEADER, b.len - HEADER);
+		sum = checksum(b.p + HEADER, b.len - HEADER);
 		memcpy(b.p + 8, &sum, sizeof sum);
 		entry_name(&k, name);
 		if (write_entry(c->dir_fd, name, &b) < 0)

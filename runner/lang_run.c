@@ -3,6 +3,7 @@
 #include "diagnostics.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,60 +279,104 @@ static const char *key_source(const struct lang_input *in, size_t *len, char **o
 	return buf;
 }
 
-/* Compiles, or takes the compile from the cache; caches a new success. */
-static enum compile_status compile_or_cached(const struct sandbox_host *host, const struct config *cfg,
-					     const struct language *l, struct compile_cache *cache,
-					     const struct lang_input *in, struct lang_result *res)
+/*
+ * A new compile's store in the cache, on a thread of its own while the
+ * program runs: a compiled program is megabytes (Go's hello world 1.8 MB,
+ * about 2 ms to checksum and write), which the learner need not wait for.
+ * The execution's result is written after the store ends, so a Run sent
+ * once the result is seen finds the entry.
+ */
+struct cache_store {
+	struct compile_cache *cache;
+	struct compile_key key;
+	char *owned;                    /* the key's source when it is not the entry's */
+	const struct sandbox_result *compile;
+	pthread_t thread;
+	bool on_thread;
+};
+
+static void *cache_store_main(void *arg)
 {
-	struct compile_key key = {
+	struct cache_store *st = arg;
+
+	compile_cache_put(st->cache, &st->key, st->compile->out, st->compile->out_len, st->compile->err,
+			  st->compile->err_len);
+	return NULL;
+}
+
+/* Starts the store; without a thread (none to be had) it is done at once. */
+static void cache_store_start(struct cache_store *st)
+{
+	st->on_thread = pthread_create(&st->thread, NULL, cache_store_main, st) == 0;
+	if (!st->on_thread)
+		cache_store_main(st);
+}
+
+static void cache_store_end(struct cache_store *st)
+{
+	if (st->on_thread)
+		pthread_join(st->thread, NULL);
+	st->on_thread = false;
+	free(st->owned);
+	st->owned = NULL;
+}
+
+/* Compiles, or takes the compile from the cache; starts caching a new success. */
+static enum compile_status compile_or_cached(const struct sandbox_host *host, const struct config *cfg,
+					     const struct language *l, const struct lang_input *in,
+					     struct cache_store *st, struct lang_result *res)
+{
+	enum compile_status rc;
+
+	st->key = (struct compile_key){
 		.language = l->id, .version = l->version_text,
 		.argv = (const char *const *)l->compile.argv,
 	};
-	char *owned;
-	enum compile_status st;
-
-	key.source = key_source(in, &key.source_len, &owned);
-	if (!key.source)
-		cache = NULL;   /* out of memory: compile without the cache */
-	if (from_cache(cache, &key, res)) {
-		free(owned);
+	st->compile = &res->compile_res;
+	st->key.source = key_source(in, &st->key.source_len, &st->owned);
+	if (!st->key.source)
+		st->cache = NULL;       /* out of memory: compile without the cache */
+	if (from_cache(st->cache, &st->key, res))
 		return COMPILE_OK;
-	}
-	st = compile(host, cfg, l, in, res);
-	if (st == COMPILE_OK && cache)
-		compile_cache_put(cache, &key, res->compile_res.out, res->compile_res.out_len,
-				  res->compile_res.err, res->compile_res.err_len);
-	free(owned);
-	return st;
+	rc = compile(host, cfg, l, in, res);
+	if (rc == COMPILE_OK && st->cache)
+		cache_store_start(st);
+	return rc;
 }
 
 int lang_execute(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
 		 struct compile_cache *cache, const struct lang_input *in, struct lang_result *res)
 {
 	struct sandbox_file files[SANDBOX_MAX_FILES];
-	int nfiles = 0;
+	struct cache_store store = { .cache = cache };
+	int nfiles = 0, rc;
 
 	memset(res, 0, sizeof *res);
 	if (l->compile.n == 0) {
-		int rc = run(host, cfg, l, in, NULL, 0, res);
-
+		rc = run(host, cfg, l, in, NULL, 0, res);
 		if (rc == 0 && res->run.syntax_len > 0)
 			syntax_failure(res);
 		return rc;
 	}
-	res->compile = compile_or_cached(host, cfg, l, cache, in, res);
-	if (res->compile != COMPILE_OK)
+	res->compile = compile_or_cached(host, cfg, l, in, &store, res);
+	if (res->compile != COMPILE_OK) {
+		cache_store_end(&store);
 		return 0;
+	}
 	nfiles = sandbox_artifacts_parse(res->compile_res.out, res->compile_res.out_len, files,
 					 SANDBOX_MAX_FILES);
 	if (nfiles < 0) {
 		/* init wrote it; a malformed stream means a broken sandbox. */
+		cache_store_end(&store);
 		res->compile = COMPILE_SANDBOX_ERROR;
 		snprintf(res->compile_res.message, sizeof res->compile_res.message,
 			 "the compiler's output could not be read back");
 		return 0;
 	}
-	return run(host, cfg, l, in, files, nfiles, res);
+	/* The store reads compile_res while the run reads its files from it. */
+	rc = run(host, cfg, l, in, files, nfiles, res);
+	cache_store_end(&store);
+	return rc;
 }
 
 void lang_result_free(struct lang_result *res)

@@ -101,6 +101,27 @@ static void flip_an_artifact_byte(const char *path)
 	close(fd);
 }
 
+/* The header of an earlier release's format (its magic ends in "1"). */
+static void make_it_format_1(const char *path)
+{
+	int fd = open(path, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, "1", 1, 7) == 1);
+	close(fd);
+}
+
+/* A byte in the middle of the entry, where the checksum reads whole words. */
+static void flip_a_middle_byte(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR);
+	char b;
+	CHECK(fd >= 0 && stat(path, &st) == 0);
+	CHECK(pread(fd, &b, 1, st.st_size / 2) == 1);
+	b ^= 0x01;
+	CHECK(pwrite(fd, &b, 1, st.st_size / 2) == 1);
+	close(fd);
+}
+
 TEST(compile_cache_removes_a_truncated_entry_and_never_returns_it)
 {
 	check_damaged_entry_is_removed(truncate_entry);
@@ -109,6 +130,33 @@ TEST(compile_cache_removes_a_truncated_entry_and_never_returns_it)
 TEST(compile_cache_removes_a_corrupt_entry)
 {
 	check_damaged_entry_is_removed(flip_an_artifact_byte);
+}
+
+TEST(compile_cache_drops_an_entry_of_an_earlier_format)
+{
+	check_damaged_entry_is_removed(make_it_format_1);
+}
+
+TEST(compile_cache_notices_one_bit_flipped_in_a_large_program)
+{
+	static char program[(1 << 20) + 3];        /* not a whole number of words */
+	struct compile_cache c;
+	struct compile_entry e;
+	char dir[64], path[160];
+	struct compile_key k = key_of("package main\n");
+
+	for (size_t i = 0; i < sizeof program; i++)
+		program[i] = (char)(i * 31);
+	REQUIRE(open_cache(&c, dir, 16) == 0);
+	compile_cache_put(&c, &k, program, sizeof program, "", 0);
+	REQUIRE(compile_cache_get(&c, &k, &e) == 1);
+	CHECK(e.artifacts_len == sizeof program && memcmp(e.artifacts, program, sizeof program) == 0);
+	compile_entry_free(&e);
+	REQUIRE(entry_path(dir, path, sizeof path) == 0);
+	flip_a_middle_byte(path);
+	CHECK(compile_cache_get(&c, &k, &e) == 0);
+	CHECK(access(path, F_OK) != 0);
+	remove_cache(&c, dir);
 }
 
 /* Entries of 400 KiB under keys "a", "b", "d": two fit in a cache of 1 MiB. */
