@@ -16,7 +16,6 @@ events: first-output latency at the client, 1,000 open streams
 import http.client
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
