@@ -125,7 +125,13 @@ const char python_boot[] =
  * program that wants it imports it afresh; the standard modules it brought
  * along stay loaded), and the heap shifted by a random amount, so that
  * id() and addresses differ from run to run although every run is a copy
- * of one process.
+ * of one process: up to 4095 objects, and a block of up to 1 MiB from
+ * malloc, which shifts the C heap (or, past malloc's mmap threshold, where
+ * the allocator's next arenas are mapped) without touching its pages --
+ * every page a run touches is a copy-on-write fault, and a zero-filled
+ * bytearray of that size cost 0.4 ms of each run. What the payload needs
+ * of ctypes (the env buffer, malloc) is made before the fork, once; and
+ * _sitebuiltins, which the boot imports, is loaded before it too.
  *
  * Loops run in functions, never at the top level: eight loop iterations
  * there would make the adaptive interpreter specialise this code object,
@@ -144,7 +150,7 @@ const char python_boot[] =
  */
 const char python_warm_prelude[] =
 	"import sys\n"
-	"import atexit, ctypes, gc, os, posix\n"
+	"import atexit, ctypes, gc, os, posix, _sitebuiltins\n"
 	"def _warm_flush(status, sys=sys):\n"
 	"    for name in ('stdout', 'stderr'):\n"
 	"        f = getattr(sys, name, None)\n"
@@ -177,17 +183,17 @@ const char python_warm_prelude[] =
 	"    sys.modules['__main__'] = None\n"
 	"    gc.collect()\n"
 	"    posix._exit(flush(status))\n"
-	"def _warm_enter(lib, ctypes=ctypes, sys=sys, os=os):\n"
+	"def _warm_enter(env_words, pad, sys=sys, os=os):\n"
 	"    env = os.environ._data\n"
 	"    env.clear()\n"
-	"    for word in (ctypes.c_char * 2048).in_dll(lib, 'warm_env').raw.split(b'\\0\\0')[0].split(b'\\0'):\n"
+	"    for word in env_words.raw.split(b'\\0\\0')[0].split(b'\\0'):\n"
 	"        key, _, value = word.partition(b'=')\n"
 	"        if key:\n"
 	"            env[key] = value\n"
 	"    for name in [m for m in sys.modules if m.startswith(('ctypes', '_ctypes'))]:\n"
 	"        del sys.modules[name]\n"
-	"    return ([object() for _ in range(int.from_bytes(os.urandom(2), 'little') % 4096)],\n"
-	"            bytearray(int.from_bytes(os.urandom(3), 'little') % (1 << 20)))\n"
+	"    pad(int.from_bytes(os.urandom(3), 'little') % (1 << 20) + 1)\n"
+	"    return [object() for _ in range(int.from_bytes(os.urandom(2), 'little') % 4096)]\n"
 	"_w = ctypes.CDLL('/proc/self/fd/3')\n"
 	"if _w.warm_init(0):\n"
 	"    os._exit(70)\n"
@@ -195,13 +201,16 @@ const char python_warm_prelude[] =
 	"gc.collect()\n"
 	"gc.freeze()\n"
 	"os.write(0, b'R')\n"
+	"_words = (ctypes.c_char * 2048).in_dll(_w, 'warm_env')\n"
+	"_pad = ctypes.CDLL(None).malloc\n"
+	"_pad.argtypes = (ctypes.c_size_t,)\n"
 	"_r = _w.warm_serve(0)\n"
 	"if _r != 1:\n"
 	"    os._exit(0 if _r == -1 else 71)\n"
 	"ctypes.pythonapi.PyOS_AfterFork_Child()\n"
 	"gc.freeze()\n"
-	"_pad = _warm_enter(_w)\n"
-	"del _warm_enter, _w, _r, ctypes, gc, os, atexit, posix\n";
+	"_pad = _warm_enter(_words, _pad)\n"
+	"del _warm_enter, _w, _r, _words, ctypes, gc, os, atexit, posix, _sitebuiltins\n";
 
 /* After python_boot, indented in a try: the run's end. */
 const char python_warm_epilogue[] =
