@@ -239,9 +239,24 @@ static const char *open_section(struct language_table *t, char *s)
 	return NULL;
 }
 
+/* The comment of a line: from its first '#' outside "double quotes" (a
+ * shell command in a quoted word may hold one: ${x#prefix}). NULL: none. */
+static char *comment_of(char *line)
+{
+	bool quoted = false;
+
+	for (char *p = line; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '#' && !quoted)
+			return p;
+	}
+	return NULL;
+}
+
 static const char *parse_line(struct language_table *t, char *line)
 {
-	char *hash = strchr(line, '#');
+	char *hash = comment_of(line);
 	char *s, *eq;
 
 	if (hash)

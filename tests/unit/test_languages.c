@@ -68,6 +68,20 @@ TEST(languages_quotes_keep_blanks_inside_a_word)
 	languages_free(&t);
 }
 
+TEST(languages_a_hash_inside_quotes_is_part_of_the_word)
+{
+	struct language_table t;
+	char err[256] = "";
+	REQUIRE(load_text(&t, "[sh]  # a comment after the section\nname = Sh # and after a value\nfile = main.sh\n"
+			  "version = /usr/bin/dash -c \"echo 1.0\"\n"
+			  "run = /usr/bin/dash -c \"x=ab; echo ${x#a}\" # a comment after it\n", err, sizeof err) == 0);
+	const struct language *l = languages_find(&t, "sh");
+	REQUIRE(l && l->run.n == 3);
+	CHECK_STR(l->name, "Sh");
+	CHECK_STR(l->run.argv[2], "x=ab; echo ${x#a}");
+	languages_free(&t);
+}
+
 static void check_refused(const char *text, const char *want)
 {
 	struct language_table t;
