@@ -130,9 +130,71 @@ static int compile_argv(const struct language *l, const struct lang_input *in, c
 	return 0;
 }
 
+/* The program's run as a sandbox job, and what the job points into. */
+struct run_job {
+	struct sandbox_limits limits;
+	struct sandbox_job job;
+	const char *env[LANG_ENV + STDBUF_WORDS + 1];
+};
+
+/* The run's job, without the compiled files (they are added, or handed to
+ * a prepared sandbox, once the compile made them). */
+static void run_job_fill(struct run_job *rj, const struct config *cfg, const struct language *l,
+			 const struct lang_input *in)
+{
+	struct sandbox_job *job = &rj->job;
+
+	lang_run_limits(cfg, l, &rj->limits);
+	lang_job(l, in, job);
+	if (in->interactive) {
+		job->interactive = true;
+		rj->limits.wall_time_ms = cfg->interactive_wall_ms;
+		interactive_env(l, rj->env, sizeof rj->env / sizeof rj->env[0]);
+		job->env = rj->env;
+	}
+	if (in->time_limit_ms > 0) {
+		/* A case's limit replaces the wall-clock one; CPU time may use all of it. */
+		rj->limits.wall_time_ms = in->time_limit_ms;
+		if (rj->limits.cpu_time_ms < in->time_limit_ms)
+			rj->limits.cpu_time_ms = in->time_limit_ms;
+	}
+	if (in->cpu_weight > 0)
+		rj->limits.cpu_weight = in->cpu_weight;
+	job->argv = (const char *const *)l->run.argv;
+	job->stdin_data = in->stdin_data;
+	job->stdin_len = in->stdin_len;
+	job->limits = &rj->limits;
+	job->sink = in->sink;
+	job->syntax_channel = l->syntax_channel;
+	job->warm = in->warm;
+	job->max_artifacts = cfg->max_artifacts;
+	job->max_artifact_bytes = (size_t)cfg->max_artifact_bytes;
+	job->keep_artifacts = in->artifacts;
+}
+
+/*
+ * The run of a compile that is not cached is prepared beside the compile
+ * (sandbox_prepare): once the compiler's sandbox has started, so that
+ * neither waits for the other, and init builds the run's root while the
+ * compiler works. *prepared stays NULL when it could not be.
+ */
+struct run_ahead {
+	const struct sandbox_host *host;
+	const struct run_job *rj;
+	size_t files_max;
+	struct sandbox_prepared **prepared;
+};
+
+static void prepare_run(void *arg)
+{
+	const struct run_ahead *a = arg;
+
+	*a->prepared = sandbox_prepare(a->host, &a->rj->job, a->files_max);
+}
+
 static enum compile_status compile(const struct sandbox_host *host, const struct config *cfg,
 				   const struct language *l, const struct lang_input *in,
-				   struct lang_result *res)
+				   const struct run_ahead *ahead, struct lang_result *res)
 {
 	struct sandbox_limits limits;
 	struct sandbox_job job;
@@ -151,52 +213,13 @@ static enum compile_status compile(const struct sandbox_host *host, const struct
 	job.compile = true;
 	job.artifact_limit = ARTIFACT_LIMIT(cfg);
 	job.limits = &limits;
+	job.beside = prepare_run;
+	job.beside_arg = (void *)ahead;
 	if (sandbox_run(host, &job, c) < 0 || c->outcome == SANDBOX_SETUP_FAILED)
 		return COMPILE_SANDBOX_ERROR;
 	if (c->outcome == SANDBOX_TIMEOUT || (c->outcome == SANDBOX_SIGNALED && c->signal == SIGXCPU))
 		return COMPILE_TIMEOUT;
 	return c->outcome == SANDBOX_EXITED && c->exit_code == 0 ? COMPILE_OK : COMPILE_FAILED;
-}
-
-static int run(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
-	       const struct lang_input *in, const struct sandbox_file *files, int nfiles,
-	       struct lang_result *res)
-{
-	struct sandbox_limits limits;
-	struct sandbox_job job;
-
-	const char *env[LANG_ENV + STDBUF_WORDS + 1];
-
-	lang_run_limits(cfg, l, &limits);
-	lang_job(l, in, &job);
-	if (in->interactive) {
-		job.interactive = true;
-		limits.wall_time_ms = cfg->interactive_wall_ms;
-		interactive_env(l, env, sizeof env / sizeof env[0]);
-		job.env = env;
-	}
-	if (in->time_limit_ms > 0) {
-		/* A case's limit replaces the wall-clock one; CPU time may use all of it. */
-		limits.wall_time_ms = in->time_limit_ms;
-		if (limits.cpu_time_ms < in->time_limit_ms)
-			limits.cpu_time_ms = in->time_limit_ms;
-	}
-	if (in->cpu_weight > 0)
-		limits.cpu_weight = in->cpu_weight;
-	job.argv = (const char *const *)l->run.argv;
-	job.stdin_data = in->stdin_data;
-	job.stdin_len = in->stdin_len;
-	job.files = files;
-	job.nfiles = nfiles;
-	job.limits = &limits;
-	job.sink = in->sink;
-	job.syntax_channel = l->syntax_channel;
-	job.warm = in->warm;
-	job.max_artifacts = cfg->max_artifacts;
-	job.max_artifact_bytes = (size_t)cfg->max_artifact_bytes;
-	job.keep_artifacts = in->artifacts;
-	res->ran = true;
-	return sandbox_run(host, &job, &res->run);
 }
 
 /*
@@ -321,9 +344,14 @@ static void cache_store_end(struct cache_store *st)
 	st->owned = NULL;
 }
 
-/* Compiles, or takes the compile from the cache; starts caching a new success. */
+/*
+ * Compiles, or takes the compile from the cache; starts caching a new
+ * success. A compile prepares its run's sandbox beside it (*run_ahead;
+ * NULL if it could not be).
+ */
 static enum compile_status compile_or_cached(const struct sandbox_host *host, const struct config *cfg,
 					     const struct language *l, const struct lang_input *in,
+					     const struct run_job *rj, struct sandbox_prepared **run_ahead,
 					     struct cache_store *st, struct lang_result *res)
 {
 	enum compile_status rc;
@@ -338,10 +366,22 @@ static enum compile_status compile_or_cached(const struct sandbox_host *host, co
 		st->cache = NULL;       /* out of memory: compile without the cache */
 	if (from_cache(st->cache, &st->key, res))
 		return COMPILE_OK;
-	rc = compile(host, cfg, l, in, res);
+	rc = compile(host, cfg, l, in, &(struct run_ahead){ host, rj, ARTIFACT_LIMIT(cfg), run_ahead }, res);
 	if (rc == COMPILE_OK && st->cache)
 		cache_store_start(st);
 	return rc;
+}
+
+/* The compiled program's run: in the sandbox prepared for it, or a new one. */
+static int run_compiled(const struct sandbox_host *host, struct run_job *rj, struct sandbox_prepared *run_ahead,
+			const struct sandbox_file *files, int nfiles, struct lang_result *res)
+{
+	res->ran = true;
+	if (run_ahead)
+		return sandbox_go(run_ahead, res->compile_res.out, res->compile_res.out_len, &res->run);
+	rj->job.files = files;
+	rj->job.nfiles = nfiles;
+	return sandbox_run(host, &rj->job, &res->run);
 }
 
 int lang_execute(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
@@ -349,32 +389,36 @@ int lang_execute(const struct sandbox_host *host, const struct config *cfg, cons
 {
 	struct sandbox_file files[SANDBOX_MAX_FILES];
 	struct cache_store store = { .cache = cache };
+	struct sandbox_prepared *run_ahead = NULL;
+	struct run_job rj;
 	int nfiles = 0, rc;
 
 	memset(res, 0, sizeof *res);
+	run_job_fill(&rj, cfg, l, in);
 	if (l->compile.n == 0) {
-		rc = run(host, cfg, l, in, NULL, 0, res);
+		res->ran = true;
+		rc = sandbox_run(host, &rj.job, &res->run);
 		if (rc == 0 && res->run.syntax_len > 0)
 			syntax_failure(res);
 		return rc;
 	}
-	res->compile = compile_or_cached(host, cfg, l, in, &store, res);
-	if (res->compile != COMPILE_OK) {
-		cache_store_end(&store);
-		return 0;
-	}
-	nfiles = sandbox_artifacts_parse(res->compile_res.out, res->compile_res.out_len, files,
-					 SANDBOX_MAX_FILES);
-	if (nfiles < 0) {
+	res->compile = compile_or_cached(host, cfg, l, in, &rj, &run_ahead, &store, res);
+	if (res->compile == COMPILE_OK &&
+	    (nfiles = sandbox_artifacts_parse(res->compile_res.out, res->compile_res.out_len, files,
+					      SANDBOX_MAX_FILES)) < 0) {
 		/* init wrote it; a malformed stream means a broken sandbox. */
-		cache_store_end(&store);
 		res->compile = COMPILE_SANDBOX_ERROR;
 		snprintf(res->compile_res.message, sizeof res->compile_res.message,
 			 "the compiler's output could not be read back");
+	}
+	if (res->compile != COMPILE_OK) {
+		if (run_ahead)
+			sandbox_abandon(run_ahead);
+		cache_store_end(&store);
 		return 0;
 	}
 	/* The store reads compile_res while the run reads its files from it. */
-	rc = run(host, cfg, l, in, files, nfiles, res);
+	rc = run_compiled(host, &rj, run_ahead, files, nfiles, res);
 	cache_store_end(&store);
 	return rc;
 }

@@ -176,10 +176,13 @@ static int fill_command(struct sandbox_init_spec *s, const struct sandbox_host *
 /* The root tmpfs holds directories, symlinks, the source and the files of
  * the job (a compile's output); a mount point costs a directory per path
  * component. */
-static void fill_root_opts(struct sandbox_init_spec *s, const struct sandbox_job *job)
+/* The root tmpfs's size: the job's files, and later_bytes more in up to
+ * later_files files that init writes once they exist (sandbox_prepare). */
+static void fill_root_opts(struct sandbox_init_spec *s, const struct sandbox_job *job, size_t later_bytes,
+			   int later_files)
 {
-	size_t bytes = job->source_len;
-	int inodes = 64 + job->nfiles + 2 * job->napp_files;
+	size_t bytes = job->source_len + later_bytes + (size_t)later_files * 4096;
+	int inodes = 64 + job->nfiles + later_files + 2 * job->napp_files;
 
 	for (int i = 0; i < job->nfiles; i++)
 		bytes += job->files[i].len + 4096;
@@ -211,9 +214,10 @@ int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
 	s->stdin_len = job->stdin_len;
 	s->stdin_fd = -1;
 	s->art_fd = -1;
+	s->files_fd = -1;
 	s->syntax_fd = s->child.syntax_fd = -1;
 	s->lib_fd = -1;
-	fill_root_opts(s, job);
+	fill_root_opts(s, job, 0, 0);
 	snprintf(s->tmp_opts, sizeof s->tmp_opts, "size=%dm,nr_inodes=%d,mode=1777",
 		 l->tmpfs_mb, TMP_INODES);
 	/* One inode more than files: the tmpfs's root directory is one. */
@@ -233,6 +237,11 @@ int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
 	    job->nmounts > SANDBOX_MAX_MOUNTS || strchr(s->source_name, '/'))
 		return -1;
 	return fill_command(s, host, job);
+}
+
+void run_room_for_later_files(struct sandbox_init_spec *s, const struct sandbox_job *job, size_t bytes)
+{
+	fill_root_opts(s, job, bytes, SANDBOX_MAX_FILES);
 }
 
 /*
@@ -345,27 +354,40 @@ pid_t run_receive_init_pid(int fd, int64_t deadline, pid_t owner)
 }
 
 /*
- * Moves the owner into the run's cgroup (unless it was born there) and lets it go on (nothing of the
- * run executes outside the cgroup), then learns init's pid. Until then
- * r->pid is the owner, so that a failure kills and reaps what exists; an
- * owner that failed has reported why on the status pipe.
+ * Moves the owner into the run's cgroup (unless it was born there) and
+ * lets it go on: nothing of the run executes outside the cgroup. Until
+ * init is learned r->pid is the owner, so that a failure kills and reaps
+ * what exists; an owner that failed has reported why on the status pipe.
  */
-void run_launch(struct run *r)
+void run_release(struct run *r)
 {
-	pid_t init;
-
 	if (r->cg.version != CGROUP_NONE && !r->born_in_cgroup && cgroup_run_join(&r->cg, r->owner) < 0) {
 		limit_error("join the run's cgroup", r->cg.name, errno);
 		run_fail(r, "join the run's cgroup", errno);
-	}
-	else if (send(r->sync_fd, "x", 1, MSG_NOSIGNAL) != 1)
+	} else if (send(r->sync_fd, "x", 1, MSG_NOSIGNAL) != 1) {
 		run_fail(r, "release the sandbox's owner", errno);
-	else if ((init = run_receive_init_pid(r->sync_fd, r->deadline, r->owner)) < 0 && errno != EPIPE)
-		run_fail(r, "learn the sandbox's init", errno);
-	else if (init > 0)
-		r->pid = init;
+	}
+}
+
+/* Learns init's pid from its hello, and closes the sync socket. */
+void run_learn_init(struct run *r)
+{
+	pid_t init;
+
+	if (!r->failed) {
+		if ((init = run_receive_init_pid(r->sync_fd, r->deadline, r->owner)) < 0 && errno != EPIPE)
+			run_fail(r, "learn the sandbox's init", errno);
+		else if (init > 0)
+			r->pid = init;
+	}
 	close(r->sync_fd);
 	r->sync_fd = -1;
+}
+
+void run_launch(struct run *r)
+{
+	run_release(r);
+	run_learn_init(r);
 }
 
 /*
@@ -1002,6 +1024,8 @@ static int run_cold(const struct sandbox_host *host, const struct sandbox_job *j
 		return run_finish(&r, res, -1);
 	r.deadline = r.t_clone + SETUP_TIMEOUT_MS;
 	run_launch(&r);
+	if (job->beside)
+		job->beside(job->beside_arg);
 	rc = run_collect(&r);
 	if (rc < 0)
 		run_set_message(res, "collect the output", errno);
@@ -1031,34 +1055,6 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 int sandbox_slot_netns(void)
 {
 	return unshare(CLONE_NEWNET);
-}
-
-int sandbox_artifacts_parse(const char *buf, size_t len, struct sandbox_file *files, int max)
-{
-	int n = 0;
-
-	while (len > 0) {
-		struct sandbox_artifact_header h;
-
-		if (n == max || len < sizeof h)
-			return -1;
-		memcpy(&h, buf, sizeof h);
-		buf += sizeof h;
-		len -= sizeof h;
-		if (h.name_len == 0 || h.name_len > 255 || h.name_len > len || h.size > len - h.name_len)
-			return -1;
-		/* The name was read by init from a directory the compiler
-		 * wrote, NUL included: a plain name, but trust it no further. */
-		if (h.name_len < 2 || strnlen(buf, h.name_len) != h.name_len - 1 ||
-		    memchr(buf, '/', h.name_len) || buf[0] == '.')
-			return -1;
-		files[n] = (struct sandbox_file){ .name = buf, .data = buf + h.name_len,
-						  .len = (size_t)h.size, .exec = h.exec != 0 };
-		buf += h.name_len + h.size;
-		len -= h.name_len + (size_t)h.size;
-		n++;
-	}
-	return n;
 }
 
 void sandbox_result_free(struct sandbox_result *res)

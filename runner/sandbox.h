@@ -90,6 +90,11 @@ struct sandbox_job {
 	 * artifact_limit bytes. */
 	bool compile;
 	size_t artifact_limit;
+	/* Called once the sandbox has started, before its output is collected:
+	 * the caller's work beside it (a compile prepares its program's run,
+	 * sandbox_prepare). A cold run's only; NULL: none. */
+	void (*beside)(void *arg);
+	void *beside_arg;
 	/*
 	 * A run's artifacts: the regular files the program leaves in out/ of
 	 * its working directory, at most max_artifacts of them and
@@ -214,6 +219,24 @@ void sandbox_host_fini(struct sandbox_host *host);
  * the runner itself failed (out of memory, fork failure): res says why. */
 int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		struct sandbox_result *res);
+
+/*
+ * A run built while its program is still being compiled: sandbox_prepare
+ * creates job's cgroup and namespaces and lets init build the root up to
+ * /app's compiled files (job's own files are not used), all beside the
+ * compile; sandbox_go hands init those files (an artifact stream, as a
+ * compile makes it) and runs the program to its end, as sandbox_run does;
+ * sandbox_abandon ends a run whose compile did not succeed. files_max
+ * bounds the stream (the root is sized for it). job must stay
+ * valid until then. A cold run only (not a warm interpreter's). Returns
+ * NULL when it cannot be prepared: then sandbox_run it once the files are
+ * there.
+ */
+struct sandbox_prepared;
+struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const struct sandbox_job *job,
+					 size_t files_max);
+int sandbox_go(struct sandbox_prepared *p, const char *files, size_t len, struct sandbox_result *res);
+void sandbox_abandon(struct sandbox_prepared *p);
 
 /*
  * Splits the artifact stream of a compile (res->out) into at most max

@@ -94,3 +94,31 @@ int sandbox_send_artifacts(const char *path, int out)
 	close(dir);
 	return n < 0 ? -1 : 0;
 }
+
+int sandbox_artifacts_parse(const char *buf, size_t len, struct sandbox_file *files, int max)
+{
+	int n = 0;
+
+	while (len > 0) {
+		struct sandbox_artifact_header h;
+
+		if (n == max || len < sizeof h)
+			return -1;
+		memcpy(&h, buf, sizeof h);
+		buf += sizeof h;
+		len -= sizeof h;
+		if (h.name_len == 0 || h.name_len > 255 || h.name_len > len || h.size > len - h.name_len)
+			return -1;
+		/* The name was read by init from a directory the compiler
+		 * wrote, NUL included: a plain name, but trust it no further. */
+		if (h.name_len < 2 || strnlen(buf, h.name_len) != h.name_len - 1 ||
+		    memchr(buf, '/', h.name_len) || buf[0] == '.')
+			return -1;
+		files[n] = (struct sandbox_file){ .name = buf, .data = buf + h.name_len,
+						  .len = (size_t)h.size, .exec = h.exec != 0 };
+		buf += h.name_len + h.size;
+		len -= h.name_len + (size_t)h.size;
+		n++;
+	}
+	return n;
+}

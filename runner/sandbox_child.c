@@ -429,7 +429,7 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *s)
 {
 	sandbox_reset_signals();
 	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->maps_fd, s->status_fd, s->out_fd, s->err_fd,
-					      s->stdin_fd, s->syntax_fd, s->lib_fd, s->art_fd }, 9) < 0)
+					      s->stdin_fd, s->syntax_fd, s->lib_fd, s->art_fd, s->files_fd }, 10) < 0)
 		sandbox_child_die(s->status_fd, "close inherited fds");
 	announce(s);
 	wait_for_maps(s);

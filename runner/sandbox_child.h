@@ -113,6 +113,9 @@ struct sandbox_init_spec {
 	int nmounts;
 	bool compile;                           /* stdout joins stderr; /tmp/out streamed on out_fd */
 	int art_fd;                             /* a run's artifacts are streamed here (a memfd); -1: none */
+	int files_fd;                           /* a prepared run's (sandbox_prepare): its compiled
+						 * files arrive here, a sealed memfd of an artifact
+						 * stream; EOF: the run is abandoned. -1: none */
 	const char *stdin_data;
 	size_t stdin_len;
 	char out_opts[64];                      /* tmpfs options of a run's out/ (its artifacts); "": none */

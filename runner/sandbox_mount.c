@@ -18,7 +18,9 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -277,6 +279,56 @@ static void bind_app_files(const struct sandbox_init_spec *s)
 	}
 }
 
+/* The one fd of a message on sock (SCM_RIGHTS). Returns it, or -1: EOF
+ * (the runner abandoned the run) or anything else than one fd. */
+static int receive_fd(int sock)
+{
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c;
+	int fd;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	c = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+/*
+ * A prepared run's compiled files (sandbox_prepare), which the runner
+ * sends once the compile has made them: waits for them here, with the
+ * rest of the sandbox built. Parsed as the runner parses a compile's
+ * stream (sandbox_artifacts_parse); the mapping lives as long as init.
+ */
+static void write_later_files(const struct sandbox_init_spec *s, int dir)
+{
+	struct sandbox_file files[SANDBOX_MAX_FILES];
+	struct stat st;
+	void *p = NULL;
+	int fd = receive_fd(s->files_fd), n;
+
+	if (fd < 0)
+		_exit(0);               /* abandoned: the compile did not succeed */
+	close(s->files_fd);
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+		sandbox_child_die(s->status_fd, "map the compiled files");
+	close(fd);
+	n = sandbox_artifacts_parse(p, (size_t)st.st_size, files, SANDBOX_MAX_FILES);
+	if (n < 0)
+		sandbox_child_die(s->status_fd, "read the compiled files");
+	for (int i = 0; i < n; i++)
+		write_file(s->status_fd, dir, files[i].name, files[i].data, files[i].len, files[i].exec ? 0555 : 0444);
+}
+
 /* Read-only for the payload twice over: mode 0444 (0555 for a compiled
  * program), and the root tmpfs is remounted read-only (the payload may own
  * the files when the runner is not root). */
@@ -292,6 +344,8 @@ static void write_app(const struct sandbox_init_spec *s)
 	for (int i = 0; i < s->nfiles; i++)
 		write_file(s->status_fd, dir, s->files[i].name, s->files[i].data, s->files[i].len,
 			   s->files[i].exec ? 0555 : 0444);
+	if (s->files_fd >= 0)
+		write_later_files(s, dir);
 	for (int i = 0; i < s->napp_files; i++)
 		write_tree_file(s->status_fd, dir, &s->app_files[i]);
 	close(dir);

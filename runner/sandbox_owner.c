@@ -171,7 +171,7 @@ _Noreturn void sandbox_owner_main(struct sandbox_init_spec *s)
 
 	sandbox_reset_signals();
 	if (sandbox_close_fds_except((int[]){ s->sync_fd, s->status_fd, s->out_fd, s->err_fd,
-					      s->stdin_fd, s->syntax_fd, s->lib_fd, s->art_fd }, 8) < 0)
+					      s->stdin_fd, s->syntax_fd, s->lib_fd, s->art_fd, s->files_fd }, 9) < 0)
 		sandbox_child_die(s->status_fd, "close inherited fds");
 	/* Dies with the runner thread; one that died before this is seen on
 	 * the status pipe. */

@@ -102,10 +102,14 @@ int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
 		  const struct sandbox_job *job);
 int run_fill_owner(struct sandbox_owner_spec *o, const struct sandbox_host *host,
 		   const struct sandbox_job *job);
+/* Sizes s's root for files of up to bytes that come after it is built. */
+void run_room_for_later_files(struct sandbox_init_spec *s, const struct sandbox_job *job, size_t bytes);
 void run_set_message(struct sandbox_result *res, const char *what, int err);
 int run_ms_until(int64_t deadline);
 void run_fail(struct run *r, const char *what, int err);
 pid_t run_receive_init_pid(int fd, int64_t deadline, pid_t owner);
+void run_release(struct run *r);
+void run_learn_init(struct run *r);
 void run_launch(struct run *r);
 int run_open_feed(struct run *r, struct sandbox_init_spec *s);
 int run_start(struct run *r, struct sandbox_init_spec *s, struct sandbox_result *res);

@@ -4,6 +4,7 @@
  */
 #include "check.h"
 #include "sandbox.h"
+#include "sandbox_child.h"
 #include "warm.h"
 
 #include <dirent.h>
@@ -160,6 +161,89 @@ TEST(sandbox_warm_run_and_its_recovery)
 	CHECK(z.pid != first && z.runs == 0 && !z.broken);
 	warm_zygote_stop(&z);
 	CHECK(z.pid == -1);
+}
+
+/* An artifact stream (sandbox.h) of one file. Returns its length. */
+static size_t one_file_stream(char *buf, size_t size, const char *name, const char *data)
+{
+	struct sandbox_artifact_header h = { .name_len = (unsigned)strlen(name) + 1, .size = strlen(data) };
+	size_t n = sizeof h + h.name_len + h.size;
+
+	if (n > size)
+		return 0;
+	memcpy(buf, &h, sizeof h);
+	memcpy(buf + sizeof h, name, h.name_len);
+	memcpy(buf + sizeof h + h.name_len, data, h.size);
+	return n;
+}
+
+/* The pids of this process's children (of all its threads), as the kernel lists them. */
+static void children_of_self(char *buf, size_t size)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	while (d && (e = readdir(d))) {
+		char path[300];
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
+		if ((f = fopen(path, "r"))) {
+			n += fread(buf + n, 1, size - 1 - n, f);
+			buf[n] = '\0';
+			fclose(f);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+static const char reads_later[] = "print(open('/app/later.txt').read(), end='')\n";
+
+TEST(sandbox_prepared_run_gets_its_files_when_they_are_made)
+{
+	const struct sandbox_host *host = test_host();
+	struct sandbox_limits l = test_limits();
+	struct sandbox_job job = { .source = reads_later, .source_len = strlen(reads_later), .limits = &l };
+	struct sandbox_result res;
+	char stream[256];
+	size_t len = one_file_stream(stream, sizeof stream, "later.txt", "made after the sandbox\n");
+
+	REQUIRE(host && len > 0);
+	struct sandbox_prepared *p = sandbox_prepare(host, &job, 1 << 20);
+	REQUIRE(p);
+	usleep(50 * 1000);                      /* init has built the rest and waits */
+	REQUIRE(sandbox_go(p, stream, len, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED && res.exit_code == 0);
+	CHECK_STR(res.out, "made after the sandbox\n");
+	if (res.outcome != SANDBOX_EXITED)
+		fprintf(stderr, "  %s / %s\n", res.message, res.err);
+	sandbox_result_free(&res);
+}
+
+TEST(sandbox_abandoned_run_leaves_no_process)
+{
+	const struct sandbox_host *host = test_host();
+	struct sandbox_limits l = test_limits();
+	struct sandbox_job job = { .source = reads_later, .source_len = strlen(reads_later), .limits = &l };
+
+	char before[4096], during[4096], after[4096];
+
+	REQUIRE(host);
+	children_of_self(before, sizeof before);
+	struct sandbox_prepared *p = sandbox_prepare(host, &job, 1 << 20);
+	REQUIRE(p);
+	usleep(50 * 1000);
+	children_of_self(during, sizeof during);
+	CHECK(strcmp(during, before) != 0);     /* its init, waiting */
+	sandbox_abandon(p);
+	children_of_self(after, sizeof after);
+	CHECK_STR(after, before);
+	expect_output("print('next')\n", "next\n");
 }
 
 TEST(sandbox_host_init_rejects_missing_python)
