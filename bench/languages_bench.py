@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TABLE = REPO / "conf" / "languages.conf"
-COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "9"))
+COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "15"))
 WARM_RUNS = int(os.environ.get("BENCH_WARM_RUNS", "15"))
 
 HELLO = {
