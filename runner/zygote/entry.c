@@ -111,6 +111,11 @@ _Noreturn static void resume(void)
 	longjmp(payload_entered, 1);
 }
 
+/* The owner's mapping of a run's source: made in the memory it shares
+ * with us (vfork), undone by us once it has exited. */
+static void *source_map;
+static size_t source_map_len;
+
 /* The source, mapped before the owner closes every fd it does not pass on. */
 static void map_source(struct sandbox_init_spec *s, int fd)
 {
@@ -121,6 +126,8 @@ static void map_source(struct sandbox_init_spec *s, int fd)
 		sandbox_child_die(s->status_fd, "stat the source");
 	if (st.st_size > 0 && (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
 		sandbox_child_die(s->status_fd, "map the source");
+	source_map = p;
+	source_map_len = p ? (size_t)st.st_size : 0;
 	s->source = p ? p : "";
 	s->source_len = (size_t)st.st_size;
 	close(fd);
@@ -210,12 +217,26 @@ int warm_serve(int ctl)
 			explicit_bzero(&req, sizeof req);
 			return n < 0 && errno != EPROTO ? -1 : -2;
 		}
-		pid = fork();
+		/* vfork: the owner borrows our memory until it exits (it clones
+		 * init, which gets a copy, and then exits) instead of copying it
+		 * and tearing the copy down, about 1 ms of CPU per run. We are
+		 * suspended meanwhile; it touches only its own frames below
+		 * ours, req and warm_env, and its fd table and signal handlers
+		 * are its own (no CLONE_FILES, no CLONE_SIGHAND). The payload
+		 * returns through setjmp into its own copy of this frame. */
+		pid = vfork();
 		if (pid == 0) {
 			if (setjmp(payload_entered))
 				return 1;
 			become_owner(fds);
 		}
+		/* The owner mapped the run's source into our memory: gone before
+		 * the next run is forked, which must not find it. */
+		if (source_map)
+			munmap(source_map, source_map_len);
+		source_map = NULL;
+		source_map_len = 0;
+		explicit_bzero(warm_env, sizeof warm_env);
 		/* A failed fork: the runner sees the sync socket close without a hello. */
 		for (int i = 0; i < WARM_NFDS; i++)
 			close(fds[i]);
