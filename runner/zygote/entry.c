@@ -1,7 +1,7 @@
 /*
  * The C half of a warm interpreter (runner/warm.c explains the whole):
  * loaded into it with ctypes, it waits for the runner's run requests and
- * forks, for each, the run's owner, which builds the run's sandbox with the
+ * starts, for each (vfork), the run's owner, which builds the run's sandbox with the
  * same code as a cold run (sandbox_owner.c, sandbox_child.c,
  * sandbox_mount.c). The payload it ends in returns here, entered, and the
  * interpreter goes on to run the learner's program.
@@ -9,7 +9,7 @@
  * What the warm interpreter reads stays in its memory, which every later
  * run inherits a copy of: it never reads a run's source or stdin (they
  * reach the run as fds), and the request it does read -- the limits and
- * the run's fds -- is wiped once its copy is forked.
+ * the run's fds -- is wiped once the owner has exited.
  */
 #include "../sandbox_child.h"
 #include "../seccomp.h"
@@ -134,7 +134,7 @@ static void map_source(struct sandbox_init_spec *s, int fd)
 }
 
 /*
- * The run's owner, forked from the warm interpreter: the request's
+ * The run's owner, vforked from the warm interpreter: the request's
  * pointers made its own, then the runner learns its pid (the credentials
  * of a one-byte hello) to move it into the run's cgroup, and the cold
  * path's owner takes over.
@@ -192,7 +192,7 @@ static void reap_all(void)
 }
 
 /*
- * Serves run requests until the runner closes the socket: forks each
+ * Serves run requests until the runner closes the socket: vforks each
  * one's owner. Returns 1 in a run's payload (fully entered: run the
  * program), -1 at EOF (the runner is gone or replaces us), -2 on a
  * malformed request. Never returns to the interpreter between runs, so
