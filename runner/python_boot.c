@@ -183,7 +183,7 @@ const char python_warm_prelude[] =
 	"    sys.modules['__main__'] = None\n"
 	"    gc.collect()\n"
 	"    posix._exit(flush(status))\n"
-	"def _warm_enter(env_words, pad, sys=sys, os=os):\n"
+	"def _warm_enter(env_words, malloc, sys=sys, os=os):\n"
 	"    env = os.environ._data\n"
 	"    env.clear()\n"
 	"    for word in env_words.raw.split(b'\\0\\0')[0].split(b'\\0'):\n"
@@ -192,7 +192,7 @@ const char python_warm_prelude[] =
 	"            env[key] = value\n"
 	"    for name in [m for m in sys.modules if m.startswith(('ctypes', '_ctypes'))]:\n"
 	"        del sys.modules[name]\n"
-	"    pad(int.from_bytes(os.urandom(3), 'little') % (1 << 20) + 1)\n"
+	"    malloc(int.from_bytes(os.urandom(3), 'little') % (1 << 20) + 1)\n"
 	"    return [object() for _ in range(int.from_bytes(os.urandom(2), 'little') % 4096)]\n"
 	"_w = ctypes.CDLL('/proc/self/fd/3')\n"
 	"if _w.warm_init(0):\n"
@@ -202,15 +202,15 @@ const char python_warm_prelude[] =
 	"gc.freeze()\n"
 	"os.write(0, b'R')\n"
 	"_words = (ctypes.c_char * 2048).in_dll(_w, 'warm_env')\n"
-	"_pad = ctypes.CDLL(None).malloc\n"
-	"_pad.argtypes = (ctypes.c_size_t,)\n"
+	"_malloc = ctypes.CDLL(None).malloc\n"
+	"_malloc.argtypes = (ctypes.c_size_t,)\n"
 	"_r = _w.warm_serve(0)\n"
 	"if _r != 1:\n"
 	"    os._exit(0 if _r == -1 else 71)\n"
 	"ctypes.pythonapi.PyOS_AfterFork_Child()\n"
 	"gc.freeze()\n"
-	"_pad = _warm_enter(_words, _pad)\n"
-	"del _warm_enter, _w, _r, _words, ctypes, gc, os, atexit, posix, _sitebuiltins\n";
+	"_pad = _warm_enter(_words, _malloc)\n"
+	"del _warm_enter, _w, _r, _words, _malloc, ctypes, gc, os, atexit, posix, _sitebuiltins\n";
 
 /* After python_boot, indented in a try: the run's end. */
 const char python_warm_epilogue[] =

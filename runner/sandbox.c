@@ -174,10 +174,9 @@ static int fill_command(struct sandbox_init_spec *s, const struct sandbox_host *
 }
 
 /* The root tmpfs holds directories, symlinks, the source and the files of
- * the job (a compile's output); a mount point costs a directory per path
- * component. */
-/* The root tmpfs's size: the job's files, and later_bytes more in up to
- * later_files files that init writes once they exist (sandbox_prepare). */
+ * the job (a compile's output), and later_bytes more in up to later_files
+ * files that init writes once they exist (sandbox_prepare); a mount point
+ * costs a directory per path component. */
 static void fill_root_opts(struct sandbox_init_spec *s, const struct sandbox_job *job, size_t later_bytes,
 			   int later_files)
 {
@@ -351,6 +350,26 @@ pid_t run_receive_init_pid(int fd, int64_t deadline, pid_t owner)
 	}
 	errno = EPROTO;
 	return -1;
+}
+
+int run_send_fds(int sock, const void *data, size_t len, const int *fds, int nfds)
+{
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * SANDBOX_PASSED_FDS_MAX)]; } u;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ssize_t n;
+
+	memset(&u, 0, sizeof u);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	do
+		n = sendmsg(sock, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -1;
 }
 
 /*
@@ -998,13 +1017,26 @@ int run_finish(struct run *r, struct sandbox_result *res, int rc)
 	return rc;
 }
 
+int run_to_end(struct run *r, struct sandbox_result *res)
+{
+	int rc = run_collect(r);
+
+	if (rc < 0)
+		run_set_message(res, "collect the output", errno);
+	run_reap(r, res);
+	if (rc == 0) {
+		run_describe(r, res);
+		run_apply_cgroup_stats(r, res);
+	}
+	return run_finish(r, res, rc);
+}
+
 /* A fresh interpreter, exec'd in a sandbox built for this run. */
 static int run_cold(const struct sandbox_host *host, const struct sandbox_job *job,
 		    struct sandbox_result *res)
 {
 	struct sandbox_init_spec spec;
 	struct run r;
-	int rc;
 
 	memset(res, 0, sizeof *res);
 	if (!run_limits_valid(job->limits) || run_fill_spec(&spec, host, job) < 0 ||
@@ -1026,15 +1058,7 @@ static int run_cold(const struct sandbox_host *host, const struct sandbox_job *j
 	run_launch(&r);
 	if (job->beside)
 		job->beside(job->beside_arg);
-	rc = run_collect(&r);
-	if (rc < 0)
-		run_set_message(res, "collect the output", errno);
-	run_reap(&r, res);
-	if (rc == 0) {
-		run_describe(&r, res);
-		run_apply_cgroup_stats(&r, res);
-	}
-	return run_finish(&r, res, rc);
+	return run_to_end(&r, res);
 }
 
 int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,

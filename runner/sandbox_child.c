@@ -172,6 +172,32 @@ static void prefer_as_oom_victim(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+ssize_t sandbox_child_receive(int sock, void *buf, size_t len, int *fds, int nfds)
+{
+	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * SANDBOX_PASSED_FDS_MAX)]; } u;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (nfds == 0)
+		m.msg_control = NULL, m.msg_controllen = 0;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || nfds == 0)
+		return n;
+	c = CMSG_FIRSTHDR(&m);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int) * (size_t)nfds)) {
+		errno = EPROTO;
+		return -1;
+	}
+	memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)nfds);
+	return n;
+}
+
 void sandbox_child_enter(const struct sandbox_child_spec *c)
 {
 	int report = c->report_fd >= 0 ? SANDBOX_REPORT_FD : -1;

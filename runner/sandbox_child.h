@@ -39,6 +39,7 @@ enum {
 	SANDBOX_NSYSCTLS = 24,
 	SANDBOX_ARGV = 160,                     /* argv words, NULL included: a compile of every source */
 	SANDBOX_ENVP = 16,
+	SANDBOX_PASSED_FDS_MAX = 8,             /* fds in one message (sandbox_child_receive) */
 };
 
 /* The header of one file of a compile's artifact stream: name_len bytes
@@ -167,5 +168,11 @@ _Noreturn void sandbox_init_main(struct sandbox_init_spec *spec);
  * reports on spec->report_fd and exits.
  */
 void sandbox_child_enter(const struct sandbox_child_spec *spec);
+
+/* Reads one message of up to len bytes and the nfds fds it carries
+ * (SCM_RIGHTS, close-on-exec; nfds <= SANDBOX_PASSED_FDS_MAX). Returns its
+ * length, 0 at EOF, or -1 on error or when the fds are not as many
+ * (errno EPROTO). */
+ssize_t sandbox_child_receive(int sock, void *buf, size_t len, int *fds, int nfds);
 
 #endif

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -279,29 +278,6 @@ static void bind_app_files(const struct sandbox_init_spec *s)
 	}
 }
 
-/* The one fd of a message on sock (SCM_RIGHTS). Returns it, or -1: EOF
- * (the runner abandoned the run) or anything else than one fd. */
-static int receive_fd(int sock)
-{
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c;
-	int fd;
-	ssize_t n;
-
-	do
-		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	c = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	return fd;
-}
-
 /*
  * A prepared run's compiled files (sandbox_prepare), which the runner
  * sends once the compile has made them: waits for them here, with the
@@ -313,10 +289,11 @@ static void write_later_files(const struct sandbox_init_spec *s, int dir)
 	struct sandbox_file files[SANDBOX_MAX_FILES];
 	struct stat st;
 	void *p = NULL;
-	int fd = receive_fd(s->files_fd), n;
+	char byte;
+	int fd, n;
 
-	if (fd < 0)
-		_exit(0);               /* abandoned: the compile did not succeed */
+	if (sandbox_child_receive(s->files_fd, &byte, 1, &fd, 1) != 1)
+		_exit(0);               /* abandoned (EOF): the compile did not succeed */
 	close(s->files_fd);
 	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
 	    (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)

@@ -5,9 +5,10 @@
  * sandbox was begun: cgroup, owner, init's namespaces, the root -- about
  * 4 ms of every cold compile-and-run, mostly in other processes. Prepared,
  * the runner does its part (the cgroup, the owner's clone and release,
- * about 1 ms) before the compile, init builds the root while the compiler
- * works, and waits for the compiled files on a socket of its own; then
- * only the files, the pivot and the payload's start are left.
+ * about 1 ms) once the compiler's sandbox has started (sandbox_job's
+ * beside), init builds the root while the compiler works and waits for
+ * the compiled files on a socket of its own; then only the files, the
+ * pivot and the payload's start are left.
  */
 #include "sandbox_run.h"
 #include "util.h"
@@ -22,24 +23,6 @@ struct sandbox_prepared {
 	struct run r;
 	int files_fd;                   /* the runner's end of init's files socket */
 };
-
-/* Sends fd (SCM_RIGHTS) with one byte. Returns 0, or -1 with errno. */
-static int send_fd(int sock, int fd)
-{
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
-	char byte = 'f';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	memset(&u, 0, sizeof u);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -1;
-}
 
 struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const struct sandbox_job *job,
 					 size_t files_max)
@@ -88,20 +71,12 @@ int sandbox_go(struct sandbox_prepared *p, const char *files, size_t len, struct
 		r->tick_at = r->t_clone + r->watch->interval_ms;
 	/* init first (it said hello long ago), so that a failure below kills it too. */
 	run_learn_init(r);
-	if (!r->failed && (fd < 0 || send_fd(p->files_fd, fd) < 0))
+	if (!r->failed && (fd < 0 || run_send_fds(p->files_fd, "f", 1, &fd, 1) < 0))
 		run_fail(r, "hand the compiled program to the sandbox", errno);
 	if (fd >= 0)
 		close(fd);
 	close(p->files_fd);
-	rc = run_collect(r);
-	if (rc < 0)
-		run_set_message(res, "collect the output", errno);
-	run_reap(r, res);
-	if (rc == 0) {
-		run_describe(r, res);
-		run_apply_cgroup_stats(r, res);
-	}
-	rc = run_finish(r, res, rc);
+	rc = run_to_end(r, res);
 	free(p);
 	return rc;
 }

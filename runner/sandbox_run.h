@@ -108,6 +108,9 @@ void run_set_message(struct sandbox_result *res, const char *what, int err);
 int run_ms_until(int64_t deadline);
 void run_fail(struct run *r, const char *what, int err);
 pid_t run_receive_init_pid(int fd, int64_t deadline, pid_t owner);
+/* Sends len bytes of data with nfds fds (SCM_RIGHTS; nfds from 1 to
+ * SANDBOX_PASSED_FDS_MAX). Returns 0, or -1 with errno. */
+int run_send_fds(int sock, const void *data, size_t len, const int *fds, int nfds);
 void run_release(struct run *r);
 void run_learn_init(struct run *r);
 void run_launch(struct run *r);
@@ -121,6 +124,8 @@ int run_make_cgroup(struct run *r, const struct sandbox_host *host, const struct
 void run_apply_cgroup_stats(const struct run *r, struct sandbox_result *res);
 void run_describe(const struct run *r, struct sandbox_result *res);
 int run_finish(struct run *r, struct sandbox_result *res, int rc);
+/* A started run collected, reaped and described into res, then finished. */
+int run_to_end(struct run *r, struct sandbox_result *res);
 void run_status_read(struct run *r);
 void run_init(struct run *r, const struct sandbox_job *job);
 

@@ -93,20 +93,7 @@ int sandbox_sealed_memfd(const char *name, const char *data, size_t len)
 
 static int send_request(int ctl, const struct warm_request *req, const int *fds)
 {
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * WARM_NFDS)]; } u;
-	struct iovec iov = { .iov_base = (void *)req, .iov_len = sizeof *req };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	ssize_t n;
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * WARM_NFDS);
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * WARM_NFDS);
-	do
-		n = sendmsg(ctl, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof *req ? 0 : -1;
+	return run_send_fds(ctl, req, sizeof *req, fds, WARM_NFDS);
 }
 
 /* envp as words, each NUL-ended, then an empty one. Returns 0, or -1 if

@@ -39,33 +39,7 @@ static struct sigaction handlers[NSIG];  /* the interpreter's own, restored in t
 static jmp_buf payload_entered;
 static struct warm_request req;
 
-/* Reads one message and the fds it carries. Returns its length, 0 at EOF,
- * -1 on error or when the fds are not as many as expected. */
-static ssize_t receive(int ctl, void *buf, size_t len, int *fds, int nfds)
-{
-	union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * WARM_NFDS)]; } u;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds) };
-	struct cmsghdr *c;
-	ssize_t n;
-
-	if (nfds == 0)
-		m.msg_control = NULL, m.msg_controllen = 0;
-	do
-		n = recvmsg(ctl, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0 || nfds == 0)
-		return n;
-	c = CMSG_FIRSTHDR(&m);
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int) * (size_t)nfds)) {
-		errno = EPROTO;
-		return -1;
-	}
-	memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)nfds);
-	return n;
-}
+_Static_assert((int)WARM_NFDS <= (int)SANDBOX_PASSED_FDS_MAX, "a request carries more fds than a message takes");
 
 /*
  * Once, before any run: the seccomp program (built by the runner) and the
@@ -77,7 +51,7 @@ int warm_init(int ctl)
 {
 	struct warm_hello h;
 
-	if (receive(ctl, &h, sizeof h, NULL, 0) != (ssize_t)sizeof h || h.filter_len == 0 ||
+	if (sandbox_child_receive(ctl, &h, sizeof h, NULL, 0) != (ssize_t)sizeof h || h.filter_len == 0 ||
 	    h.filter_len > WARM_FILTER_MAX)
 		return -1;
 	filter.len = (unsigned short)h.filter_len;
@@ -209,7 +183,7 @@ int warm_serve(int ctl)
 		pid_t pid;
 
 		reap_all();
-		n = receive(ctl, &req, sizeof req, fds, WARM_NFDS);
+		n = sandbox_child_receive(ctl, &req, sizeof req, fds, WARM_NFDS);
 		reap_all();
 		if (n == 0)
 			return -1;
