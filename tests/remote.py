@@ -38,7 +38,7 @@ DATA_DIR = "/var/lib/code-exec"
 REMOTE_HELPERS = {
     "test_hostile": ["sandbox_processes", "run_cgroups", "vm_rss_kb", "cpu_caps",
                      "host_can_get_inotify_and_mqueue", "host_secret_paths",
-                     "kernel_seals_memfds_noexec"],
+                     "kernel_seals_memfds_noexec", "host_int80_signal"],
 }
 
 

@@ -1144,15 +1144,42 @@ TEST(seccomp_allows_only_unix_and_inet_sockets)
 		      "EPERM\nEPERM\nEPERM\nEPERM\nEPERM\nopen\nok\n");
 }
 
-static void expect_sigsys(const char *src)
+static void expect_signal(const char *src, int sig)
 {
 	struct sandbox_result res;
 
 	REQUIRE(run(src, NULL, &res) == 0);
 	CHECK(res.outcome == SANDBOX_SIGNALED);
-	CHECK(res.signal == SIGSYS);
+	CHECK(res.signal == sig);
 	CHECK_STR(res.out, "before\n");
 	sandbox_result_free(&res);
+}
+
+static void expect_sigsys(const char *src)
+{
+	expect_signal(src, SIGSYS);
+}
+
+/*
+ * The signal an i386 system call (int 0x80) from a 64-bit process gets on
+ * this host outside any sandbox: 0 when the kernel serves it. Some
+ * hypervisors (paravirtualised guests) never pass int 0x80 to the guest
+ * kernel and fault it as SIGSEGV instead, before seccomp could see it.
+ */
+static int host_int80_signal(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		long ret = 20;          /* i386 getpid */
+
+		__asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+		_exit(ret == (long)getpid() ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 TEST(seccomp_kills_x32_syscalls)
@@ -1161,13 +1188,18 @@ TEST(seccomp_kills_x32_syscalls)
 		      "ctypes.CDLL(None).syscall(ctypes.c_long(0x40000000 | 39))\nprint('after')\n");
 }
 
+/* Killed by the filter; where the host itself refuses int 0x80, by the
+ * host's own signal: either way the call never runs. */
 TEST(seccomp_kills_i386_int80_syscalls)
 {
-	expect_sigsys("import ctypes, mmap\nprint('before', flush=True)\n"
+	int host_sig = host_int80_signal();
+
+	REQUIRE(host_sig >= 0);
+	expect_signal("import ctypes, mmap\nprint('before', flush=True)\n"
 		      "m = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n"
 		      "m.write(bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3]))\n"   /* getpid via int 0x80 */
 		      "f = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(m)))\n"
-		      "f()\nprint('after')\n");
+		      "f()\nprint('after')\n", host_sig ? host_sig : SIGSYS);
 }
 
 /* What ordinary programs use must keep working under the filter. */
