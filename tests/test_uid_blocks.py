@@ -153,8 +153,12 @@ def test_a_runner_whose_block_another_took_stops(pg_stack):
     extras.append(ExtraRunner(stack.store_url))
     r = extras[-1]
     block = (r.base() - FIRST) // SIZE
+    # As another runner taking it would: held by that one for a while from
+    # now (the runner's own hold may have lapsed already while it started).
     pg.query_rows(stack.store_url,
-                  f"UPDATE uid_blocks SET holder = 'another-runner' WHERE block = {block} RETURNING block")
+                  f"UPDATE uid_blocks SET holder = 'another-runner', "
+                  f"held_until = (extract(epoch FROM now()) * 1000)::bigint + 60000 "
+                  f"WHERE block = {block} RETURNING block")
     assert r.proc.wait(timeout=10) == 1
     assert f"sandbox uid block from {FIRST + block * SIZE}: held by another runner now; stopping" \
         in r.log.read_text()
