@@ -151,8 +151,12 @@ def test_a_submissions_cases_never_run_more_at_once_than_the_cap(pg_server, tmp_
     """Eight slots, each claiming on its own connection, and a suite of
     eight cases that sleep 0.3 s with submission_parallel_cases = 2: the
     slots that wake together when a case ends all count two running in
-    their snapshots, but the cases' claim-to-result intervals never
-    overlap three deep (a claim over the cap is given back)."""
+    their snapshots, but the cases' programs, timed by themselves on
+    stderr, never run three at once (a claim over the cap is given back).
+    The programs' own times, not the rows' started_at and finished_at:
+    those are the runner's clock before its claim and before its result,
+    and on a busy host a claim that waited for a result's commit reads as
+    an overlap it never had."""
     import json
     from test_auth import write_config
     from test_grading import put_suite, suite_body, case, submit, wait_submission
@@ -161,12 +165,16 @@ def test_a_submissions_cases_never_run_more_at_once_than_the_cap(pg_server, tmp_
     for stack in running(Stack(store_url=pg_server.new_database())):
         put_suite(stack, "sleepy", suite_body(*[case(f"c{i}", "", "ok\n") for i in range(8)]))
         for _ in range(3):
-            sid = stack.create_session("import time\ntime.sleep(0.3)\nprint('ok')\n")["session_id"]
+            sid = stack.create_session("import sys, time\nprint(time.time(), file=sys.stderr, flush=True)\n"
+                                       "time.sleep(0.3)\nprint(time.time(), file=sys.stderr)\n"
+                                       "print('ok')\n")["session_id"]
             sub = wait_submission(stack, submit(stack, sid, "sleepy"))
             assert [c["verdict"] for c in sub["cases"]] == ["ACCEPTED"] * 8, json.dumps(sub)
-            rows = stack.store_rows("SELECT started_at, finished_at FROM executions "
-                                    f"WHERE submission_id = '{sub['submission_id']}'")
-            edges = sorted([(int(a), 1) for a, _ in rows] + [(int(b), -1) for _, b in rows])
+            # stderr is bytea on PostgreSQL: its text form is \x and hex.
+            rows = [tuple(map(float, bytes.fromhex(err[2:]).decode().split())) for (err,) in stack.store_rows(
+                f"SELECT stderr FROM executions WHERE submission_id = '{sub['submission_id']}'")]
+            assert len(rows) == 8 and all(len(r) == 2 for r in rows), rows
+            edges = sorted([(a, 1) for a, _ in rows] + [(b, -1) for _, b in rows])
             depth, deepest = 0, 0
             for _, step in edges:
                 depth += step
