@@ -254,18 +254,53 @@ enum session_quota_column {
  * STMT_CLAIM's choice of learner, in either dialect (claimable_q: the
  * dialect's test that queued row q may start now): among the learners
  * with such a row, the one with the fewest runs running, then the one a
- * slot served longest ago (or never), then the one with the oldest row;
- * a learner running_below or more runs running does not qualify.
- * One pass over the queued rows' index (executions_learner_queued); each
- * learner's counts are an index seek (executions_learner_running,
- * executions_learner_started).
+ * slot served longest ago (or never), then the one with the oldest such
+ * row; a learner running_below or more runs running does not qualify.
+ * A WITH clause that names it `fairest`, for the scalar subquery that
+ * picks the claimed row (FAIREST_ROW): there, not before the UPDATE, where
+ * SQLite evaluated the clause again for every row it looked at.
+ *
+ * Its cost follows the number of learners with queued rows, not the
+ * queue's depth: queued_learners walks executions_learner_queued one
+ * learner at a time (a skip scan: each step is one seek past the last
+ * learner), and each learner's oldest claimable row, runs running and
+ * last start are a seek each (executions_learner_queued,
+ * executions_learner_running, executions_learner_started; "ORDER BY
+ * learner, seq" is that index's order, which keeps PostgreSQL's planner
+ * from walking the whole queue in seq order instead). Grouping every
+ * queued row by learner, as the claim did before, read the whole queue at
+ * each claim: 2,400 rows at the queue's cap, 400 per claim in a drain of
+ * 400, where one learner's backlog is the common case.
  */
 #define LEARNER_RUNNING(q) "(SELECT count(*) FROM executions r WHERE r.learner = " q ".learner AND r.status = 'RUNNING')"
 #define FAIREST_LEARNER(claimable_q, running_below) \
-	"(SELECT q.learner FROM executions q WHERE " claimable_q " GROUP BY q.learner " \
-	"HAVING " LEARNER_RUNNING("q") " < " running_below " ORDER BY " LEARNER_RUNNING("q") ", " \
-	"coalesce((SELECT max(r.started_at) FROM executions r WHERE r.learner = q.learner), 0), " \
-	"min(q.seq) LIMIT 1)"
+	"WITH RECURSIVE queued_learners(learner) AS (" \
+	"SELECT min(learner) FROM executions WHERE status = 'QUEUED' " \
+	"UNION ALL SELECT (SELECT min(x.learner) FROM executions x WHERE x.status = 'QUEUED' " \
+	"AND x.learner > queued_learners.learner) FROM queued_learners WHERE queued_learners.learner IS NOT NULL), " \
+	"fairest(learner) AS (SELECT k.learner FROM (SELECT l.learner, " LEARNER_RUNNING("l") " AS running, " \
+	"(SELECT q.seq FROM executions q WHERE q.learner = l.learner AND " claimable_q " ORDER BY q.learner, q.seq " \
+	"LIMIT 1) " \
+	"AS first_seq FROM queued_learners l WHERE l.learner IS NOT NULL) k " \
+	"WHERE k.first_seq IS NOT NULL AND k.running < " running_below " ORDER BY k.running, " \
+	"coalesce((SELECT max(r.started_at) FROM executions r WHERE r.learner = k.learner), 0), k.first_seq LIMIT 1) "
+
+/*
+ * The claimed row of the fairest learner (FAIREST_LEARNER), in either
+ * dialect (claimable_e: the test for row e; running_cases_e: how many
+ * cases of e's submission run; lock: the dialect's row lock clause, or
+ * ""): the learner's own order puts rows whose submission has the fewest
+ * cases running first (a plain run counts 0), then FIFO. The first
+ * branch is that order's common head -- the oldest row with nothing of
+ * its own running, one seek into executions_learner_queued -- and only a
+ * learner whose every claimable row belongs to a submission with cases
+ * running has its rows sorted.
+ */
+#define FAIREST_ROW(claimable_e, running_cases_e, lock) \
+	"coalesce((SELECT e.seq FROM executions e WHERE e.learner = (SELECT learner FROM fairest) AND " claimable_e \
+	" AND (e.submission_id IS NULL OR " running_cases_e " = 0) ORDER BY e.learner, e.seq LIMIT 1" lock "), " \
+	"(SELECT e.seq FROM executions e WHERE e.learner = (SELECT learner FROM fairest) AND " claimable_e \
+	" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE " running_cases_e " END, e.seq LIMIT 1" lock "))"
 
 /* The error message of every cancelled execution. */
 #define CANCEL_MESSAGE "the execution was cancelled"

@@ -461,10 +461,8 @@ const char *const pg_sql[STMT__MAX] = {
 		"UPDATE executions SET status = 'RUNNING', runner_id = $1, attempt = attempt + 1, "
 		"started_at = $2, lease_until = " DB_NOW_MS " + CASE WHEN interactive <> 0 THEN $4::bigint - $2::bigint "
 		"WHEN time_limit_ms IS NOT NULL THEN $6::bigint + time_limit_ms ELSE $3::bigint - $2::bigint END "
-		"WHERE seq = (SELECT e.seq FROM executions e WHERE " CLAIMABLE("e") " AND e.learner = "
-		FAIREST_LEARNER(CLAIMABLE("q"), "$7::bigint")
-		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE " RUNNING_CASES("e") " END, e.seq "
-		" LIMIT 1 FOR UPDATE SKIP LOCKED) "
+		"WHERE seq = (" FAIREST_LEARNER(CLAIMABLE("q"), "$7::bigint")
+		"SELECT " FAIREST_ROW(CLAIMABLE("e"), RUNNING_CASES("e"), " FOR UPDATE OF e SKIP LOCKED") ") "
 		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
 	/* A case given back when its claim passed submission_parallel_cases
 	 * (runner/claims.c, case_over_cap). */

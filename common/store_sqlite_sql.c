@@ -370,9 +370,8 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"UPDATE executions SET status = 'RUNNING', runner_id = ?1, attempt = attempt + 1, "
 		"started_at = ?2, lease_until = CASE WHEN interactive THEN ?4 "
 		"WHEN time_limit_ms IS NOT NULL THEN ?2 + ?6 + time_limit_ms ELSE ?3 END "
-		"WHERE seq = (SELECT e.seq FROM executions e WHERE " CLAIMABLE("e") " AND e.learner = "
-		FAIREST_LEARNER(CLAIMABLE("q"), "?7")
-		" ORDER BY CASE WHEN e.submission_id IS NULL THEN 0 ELSE " RUNNING_CASES("e") " END, e.seq LIMIT 1) "
+		"WHERE seq = (" FAIREST_LEARNER(CLAIMABLE("q"), "?7")
+		"SELECT " FAIREST_ROW(CLAIMABLE("e"), RUNNING_CASES("e"), "") ") "
 		"AND status = 'QUEUED' RETURNING " CLAIM_COLUMNS,
 	/* A case given back when its claim passed submission_parallel_cases
 	 * (runner/claims.c, case_over_cap). */

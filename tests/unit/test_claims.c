@@ -140,6 +140,62 @@ TEST(claims_take_with_a_bound_skips_learners_running_that_many)
 	fixture_close(&f);
 }
 
+/* Case case_index of submission sub, by learner, in status, queued at queued_at. */
+static void learner_case(struct fixture *f, const char *id, const char *sub, int case_index, const char *status,
+			 int queued_at, const char *learner)
+{
+	char sql[640];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO executions (id, session_id, status, language, source_code, stdin, queued_at, learner, "
+		 "kind, submission_id, case_index, expected_stdout, compare, time_limit_ms) "
+		 "VALUES ('%s', 's1', '%s', 'python', '', '', %d, '%s', 'submission', '%s', %d, '', 'exact', 1000);",
+		 id, status, queued_at, learner, sub, case_index);
+	exec_sql(f, sql);
+}
+
+/* The claim finds every learner with queued work, not just the first in
+ * its index, and within a learner takes plain runs and cases of idle
+ * submissions (oldest first) before a case whose submission has one
+ * running, however old. */
+TEST(claims_take_walks_every_learner_and_takes_a_case_with_one_running_last)
+{
+	struct fixture f;
+	struct claim c;
+	REQUIRE(fixture_open(&f, "r1") == 0);
+	session_s1(&f);
+	/* a runs two and queued one, b runs one and queued one, c only queued. */
+	learner_run(&f, "a0", "RUNNING", 1, "a");
+	learner_run(&f, "a1", "RUNNING", 2, "a");
+	learner_run(&f, "a2", "QUEUED", 3, "a");
+	learner_run(&f, "b0", "RUNNING", 4, "b");
+	learner_run(&f, "b1", "QUEUED", 5, "b");
+	learner_run(&f, "c1", "QUEUED", 6, "c");
+	REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
+	CHECK_STR(c.id, "c1");
+	claim_free(&c);
+	/* b and c run one each now, a two: with a bound of 2, b's is next and then nothing. */
+	REQUIRE(claims_take(&f.c, &c, 2) == 1);
+	CHECK_STR(c.id, "b1");
+	claim_free(&c);
+	CHECK(claims_take(&f.c, &c, 2) == 0);
+	exec_sql(&f, "UPDATE executions SET status = 'COMPLETED';");
+	/* d: a case of u1 (whose case 0 runs) queued first, then a plain run, then a case of u2. */
+	exec_sql(&f, "INSERT INTO submissions (id, session_id, suite_id, suite_version, queued_at) "
+		 "VALUES ('u1', 's1', 't', 1, 7), ('u2', 's1', 't', 1, 8);");
+	learner_case(&f, "u1c0", "u1", 0, "RUNNING", 7, "d");
+	learner_case(&f, "u1c1", "u1", 1, "QUEUED", 7, "d");
+	learner_run(&f, "d1", "QUEUED", 9, "d");
+	learner_case(&f, "u2c0", "u2", 0, "QUEUED", 10, "d");
+	static const char *const order[] = { "d1", "u2c0", "u1c1" };
+	for (int i = 0; i < 3; i++) {
+		REQUIRE(claims_take(&f.c, &c, INT_MAX) == 1);
+		CHECK_STR(c.id, order[i]);
+		claim_free(&c);
+	}
+	CHECK(query_int(&f, "SELECT count(*) FROM executions WHERE status = 'QUEUED'") == 0);
+	fixture_close(&f);
+}
+
 TEST(claims_finish_is_fenced_by_attempt)
 {
 	struct fixture f;
