@@ -39,7 +39,7 @@ bool run_warm_eligible(const struct sandbox_job *job)
 {
 	const struct warm_zygote *z = job->warm;
 
-	return z && z->pid > 0 && !z->broken && z->runs < z->max_runs && !job->compile &&
+	return z && z->pid > 0 && !z->broken && z->runs < z->budget && !job->compile &&
 	       job->nfiles == 0 && job->napp_files == 0 && job->nmounts == 0 && !job->workdir &&
 	       sandbox_default_python(job->argv);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,14 +72,30 @@ int warm_lib_fd(void)
 	return sandbox_sealed_memfd("warm_entry.so", warm_lib_start, (size_t)(warm_lib_end - warm_lib_start));
 }
 
-void warm_zygote_init(struct warm_zygote *z, int slot, int max_runs)
+/* A slot's first interpreter's budget: 1 to max_runs, at random (warm.h). */
+static int staggered(int max_runs)
+{
+	unsigned int r = 0;
+
+	if (max_runs <= 1 || getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+		return max_runs;
+	return 1 + (int)(r % (unsigned int)max_runs);
+}
+
+static void zygote_clear(struct warm_zygote *z, int slot, int max_runs, int budget)
 {
 	memset(z, 0, sizeof *z);
 	z->slot = slot;
 	z->max_runs = max_runs;
+	z->budget = budget;
 	z->pid = -1;
 	z->ctl = z->out = -1;
 	cgroup_run_init(&z->cg);
+}
+
+void warm_zygote_init(struct warm_zygote *z, int slot, int max_runs)
+{
+	zygote_clear(z, slot, max_runs, staggered(max_runs));
 }
 
 /* What the interpreter printed (a traceback, if it failed), for the log. */
@@ -113,7 +130,7 @@ void warm_zygote_stop(struct warm_zygote *z)
 		close(z->out);
 	if (cgroup_run_destroy(&z->cg) < 0)
 		log_warn("slot %d: could not remove the warm interpreter's cgroup: %s", z->slot, strerror(errno));
-	warm_zygote_init(z, z->slot, z->max_runs);
+	zygote_clear(z, z->slot, z->max_runs, z->max_runs);
 }
 
 /* Sends the seccomp program and waits for the interpreter's 'R'. */
@@ -153,7 +170,7 @@ int warm_zygote_ensure(struct warm_zygote *z, const struct sandbox_host *host,
 	int ctl[2], lib;
 	char err[256];
 
-	if (z->pid > 0 && !z->broken && z->runs < z->max_runs && alive(z))
+	if (z->pid > 0 && !z->broken && z->runs < z->budget && alive(z))
 		return 0;
 	if (z->pid > 0)
 		warm_zygote_stop(z);

@@ -19,7 +19,11 @@
  *
  * A warm interpreter that does not answer, dies or fails a request is
  * killed and the run starts cold instead (nothing of it had run); a new
- * one is started after the run. Each serves at most max_runs runs.
+ * one is started after the run. Each serves at most max_runs runs; a
+ * slot's first serves a random number between 1 and max_runs, so that the
+ * slots, which start together, replace theirs at different times instead
+ * of all at once (every replacement is an interpreter's start, some 100 ms
+ * of CPU, which the runs beside it wait for).
  */
 #ifndef RUNNER_WARM_H
 #define RUNNER_WARM_H
@@ -33,6 +37,7 @@
 struct warm_zygote {
 	int slot;
 	int max_runs;
+	int budget;                     /* runs this interpreter may serve: max_runs, or fewer for a slot's first */
 	pid_t pid;                      /* the interpreter (the runner's child); -1: none */
 	int ctl;                        /* its control socket; -1: none */
 	int out;                        /* its stdout and stderr, for the log; -1: none */

@@ -329,7 +329,8 @@ def test_a_warm_interpreter_is_replaced_after_its_runs(recycled):
     for i in range(7):
         assert output(recycled, f"print({i})\n") == f"{i}\n"
         seen.update(warm_interpreters(recycled))
-    # 7 runs, 3 each: the first served 1-3, the second 4-6, the third 7.
+    # 7 runs, at most 3 each: the slot's first served 1 to 3 of them (its
+    # budget is drawn at random, warm.h), the next two 3 and the rest.
     assert len(seen) == 3, seen
     assert len(re.findall(r"slot 0: warm interpreter \d+ ready", runner_log(recycled))) >= 3
 
