@@ -405,6 +405,7 @@ static void *slot_main(void *arg)
 		store_connect_from_netns(host_net);
 	s->pub = event_pub_open(r->zmq, &r->cfg);
 	warm_zygote_init(&s->warm, s->index, r->cfg.python_warm_runs);
+	warm_zygote_stagger(&s->warm);
 	s->python = warm_language(r);
 	warm_keep(s);
 	/* Writing to an interactive run's stdin after the program closed it

@@ -72,14 +72,12 @@ int warm_lib_fd(void)
 	return sandbox_sealed_memfd("warm_entry.so", warm_lib_start, (size_t)(warm_lib_end - warm_lib_start));
 }
 
-/* A slot's first interpreter's budget: 1 to max_runs, at random (warm.h). */
-static int staggered(int max_runs)
+void warm_zygote_stagger(struct warm_zygote *z)
 {
 	unsigned int r = 0;
 
-	if (max_runs <= 1 || getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
-		return max_runs;
-	return 1 + (int)(r % (unsigned int)max_runs);
+	if (z->max_runs > 1 && getrandom(&r, sizeof r, 0) == (ssize_t)sizeof r)
+		z->budget = 1 + (int)(r % (unsigned int)z->max_runs);
 }
 
 static void zygote_clear(struct warm_zygote *z, int slot, int max_runs, int budget)
@@ -95,7 +93,7 @@ static void zygote_clear(struct warm_zygote *z, int slot, int max_runs, int budg
 
 void warm_zygote_init(struct warm_zygote *z, int slot, int max_runs)
 {
-	zygote_clear(z, slot, max_runs, staggered(max_runs));
+	zygote_clear(z, slot, max_runs, max_runs);
 }
 
 /* What the interpreter printed (a traceback, if it failed), for the log. */

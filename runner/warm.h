@@ -37,7 +37,7 @@
 struct warm_zygote {
 	int slot;
 	int max_runs;
-	int budget;                     /* runs this interpreter may serve: max_runs, or fewer for a slot's first */
+	int budget;                     /* runs this interpreter may serve: max_runs, or fewer (warm_zygote_stagger) */
 	pid_t pid;                      /* the interpreter (the runner's child); -1: none */
 	int ctl;                        /* its control socket; -1: none */
 	int out;                        /* its stdout and stderr, for the log; -1: none */
@@ -47,6 +47,10 @@ struct warm_zygote {
 };
 
 void warm_zygote_init(struct warm_zygote *z, int slot, int max_runs);
+
+/* Gives z's next interpreter a random budget of 1 to max_runs runs, for a
+ * slot's first (see above); every later one serves max_runs. */
+void warm_zygote_stagger(struct warm_zygote *z);
 
 /*
  * Starts a warm interpreter for z's slot when it has none, or replaces
