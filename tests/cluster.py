@@ -28,6 +28,7 @@ Run as root: python3 tests/cluster.py (BUILD names the binaries' directory).
 """
 
 import ctypes
+import errno
 import http.client
 import json
 import os
@@ -189,11 +190,17 @@ class Cgroup:
         return int(stat.get("nr_periods", 0)), int(stat.get("nr_throttled", 0))
 
     def pids(self):
+        """Every process in the cgroup and below. A run's cgroup that the
+        runner removes between the walk and the read held none."""
         out = []
         for root, _, files in os.walk(self.dir):
             if "cgroup.procs" in files:
-                with open(os.path.join(root, "cgroup.procs")) as f:
-                    out += [int(x) for x in f.read().split()]
+                try:
+                    with open(os.path.join(root, "cgroup.procs")) as f:
+                        out += [int(x) for x in f.read().split()]
+                except OSError as e:
+                    if e.errno not in (errno.ENOENT, errno.ENODEV):
+                        raise
         return out
 
     def kill_all(self):
