@@ -453,11 +453,13 @@ class Load:
             time.sleep(0.01)
 
     def start(self, submitters=16, savers=2):
+        """Daemon threads: a fault that raises before finish() must end the
+        test, not leave the autosavers looping past the interpreter's exit."""
         self.submitters = submitters
         for k in range(submitters):
-            self.threads.append(threading.Thread(target=self._submit, args=(k,)))
+            self.threads.append(threading.Thread(target=self._submit, args=(k,), daemon=True))
         for k in range(savers):
-            self.threads.append(threading.Thread(target=self._autosave, args=(k, savers)))
+            self.threads.append(threading.Thread(target=self._autosave, args=(k, savers), daemon=True))
         for t in self.threads:
             t.start()
 
