@@ -269,8 +269,8 @@ enum session_quota_column {
  * learner, seq" is that index's order, which keeps PostgreSQL's planner
  * from walking the whole queue in seq order instead). Grouping every
  * queued row by learner, as the claim did before, read the whole queue at
- * each claim: 2,400 rows at the queue's cap, 400 per claim in a drain of
- * 400, where one learner's backlog is the common case.
+ * each claim: up to max_queue_depth rows (1,000 by default), 400 per
+ * claim in a drain of 400, where one learner's backlog is the common case.
  */
 #define LEARNER_RUNNING(q) "(SELECT count(*) FROM executions r WHERE r.learner = " q ".learner AND r.status = 'RUNNING')"
 #define FAIREST_LEARNER(claimable_q, running_below) \

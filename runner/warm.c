@@ -80,20 +80,15 @@ void warm_zygote_stagger(struct warm_zygote *z)
 		z->budget = 1 + (int)(r % (unsigned int)z->max_runs);
 }
 
-static void zygote_clear(struct warm_zygote *z, int slot, int max_runs, int budget)
+void warm_zygote_init(struct warm_zygote *z, int slot, int max_runs)
 {
 	memset(z, 0, sizeof *z);
 	z->slot = slot;
 	z->max_runs = max_runs;
-	z->budget = budget;
+	z->budget = max_runs;
 	z->pid = -1;
 	z->ctl = z->out = -1;
 	cgroup_run_init(&z->cg);
-}
-
-void warm_zygote_init(struct warm_zygote *z, int slot, int max_runs)
-{
-	zygote_clear(z, slot, max_runs, max_runs);
 }
 
 /* What the interpreter printed (a traceback, if it failed), for the log. */
@@ -128,7 +123,7 @@ void warm_zygote_stop(struct warm_zygote *z)
 		close(z->out);
 	if (cgroup_run_destroy(&z->cg) < 0)
 		log_warn("slot %d: could not remove the warm interpreter's cgroup: %s", z->slot, strerror(errno));
-	zygote_clear(z, z->slot, z->max_runs, z->max_runs);
+	warm_zygote_init(z, z->slot, z->max_runs);
 }
 
 /* Sends the seccomp program and waits for the interpreter's 'R'. */
