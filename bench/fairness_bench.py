@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """One line of make bench: the fair queue. Learner B (client address
 127.0.0.1) starts a hello-world run every 100 ms and times each from
-POST /run to its result, polling every 2 ms: first on an idle stack, then
+POST /run to its result, which it waits for with the long-poll (GET
+?wait_ms), as a client that waits for a result does (polled every 2 ms,
+each of B's runs waiting adds 500 requests a second to the load it is
+timed under): first on an idle stack, then
 while learner A (127.0.0.2: with auth = none a learner is a client address)
 has just queued 500 runs at once -- five such floods one after the other,
 so that B's p99 under them is taken over some 100 runs, not just the
@@ -39,7 +42,7 @@ def b_runs(comp, client_cls, sids, until):
     out, lock, threads = [], threading.Lock(), []
 
     def one(sid):
-        secs, ex = client_cls(comp.port, B_ADDR).run(sid, 0.002)
+        secs, ex = client_cls(comp.port, B_ADDR).run_waiting(sid)
         assert ex["status"] == "COMPLETED", ex
         with lock:
             out.append((secs * 1000, ms(ex["started_at"]) - ms(ex["queued_at"])))
