@@ -282,6 +282,27 @@ def test_interactive_wall_ms_ends_a_run_waiting_for_input_timeout(parts):
     assert 1500 <= done["execution_time_ms"] < 3000, done
 
 
+def freeze_outside_a_write(parts, tries=200):
+    """SIGSTOP the runner at a moment it holds no SQLite write transaction.
+    A runner frozen inside one (its output's flush, say) holds the store's
+    single write lock, and every other writer waits for it: that is SQLite's
+    model, not the state this test is about."""
+    for _ in range(tries):
+        parts.runner.send_signal(signal.SIGSTOP)
+        db = sqlite3.connect(f"{parts.data_dir}/engine.db", timeout=0, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ROLLBACK")
+            return
+        except sqlite3.OperationalError as e:
+            assert "locked" in str(e), e
+        finally:
+            db.close()
+        parts.runner.send_signal(signal.SIGCONT)
+        time.sleep(0.02)
+    raise AssertionError("the runner held the store's write lock at every try")
+
+
 def test_a_cancel_survives_the_runner_s_death(parts):
     """The store is the truth: a cancel of a run whose runner is stopped,
     then killed, ends CANCELLED when another runner sweeps; never run again."""
@@ -290,9 +311,9 @@ def test_a_cancel_survives_the_runner_s_death(parts):
     status, run = parts.request("POST", f"/code-sessions/{sid}/run", {})
     eid = run["execution_id"]
     assert wait_status(parts, eid, "RUNNING")["status"] == "RUNNING"
-    parts.runner.send_signal(signal.SIGSTOP)
+    freeze_outside_a_write(parts)
     status, body = parts.request("POST", f"/executions/{eid}/cancel", {})
-    assert (status, body["status"]) == (202, "RUNNING")
+    assert (status, body["status"]) == (202, "RUNNING"), body
     parts.kill_runner()
     parts.start_runner()
     done = wait_status(parts, eid, "FAILED", timeout=30)
