@@ -119,7 +119,6 @@ static void lay_out(struct bump *b, struct sandbox_init_spec *c, const struct sa
 	c->child.workdir = put_str(b, s->child.workdir);
 	c->files = put_files(b, s->files, s->nfiles);
 	c->app_files = put_files(b, s->app_files, s->napp_files);
-	c->mounts = NULL;
 	if (s->nmounts > 0) {
 		const char **mounts = put(b, s->mounts, sizeof *s->mounts * (size_t)s->nmounts);
 		put_words(b, mounts ? mounts : (const char **)s->mounts, (size_t)s->nmounts);
@@ -144,8 +143,7 @@ int clone_spec_copy(struct clone_spec *c, const struct sandbox_init_spec *s)
 	put(&count, s, sizeof *s);
 	lay_out(&count, &scratch, s);
 	c->len = count.used;
-	/* Populated in one call rather than a fault per page as it is filled. */
-	c->map = mmap(NULL, c->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	c->map = mmap(NULL, c->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (c->map == MAP_FAILED) {
 		c->map = NULL;
 		return -1;
