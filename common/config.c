@@ -77,6 +77,7 @@ static const struct key keys[] = {
 	NUM_KEY(compile_max_cpu_percent, "200", 10, 25600),
 	NUM_KEY(compile_output_bytes, "65536", 1024, 64L << 20),
 	NUM_KEY(compile_cache_mb, "256", 0, 1 << 20),
+	NUM_KEY(compile_slots, "0", 0, 256),
 	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),
 	CHOICE_KEY(sandbox_allow_rlimit, "no", "yes|no"),
 	CHOICE_KEY(python_warm, "yes", "yes|no"),

@@ -48,6 +48,7 @@ struct config {
 	int compile_max_cpu_percent;     /* a compiler's helper threads (JIT, GC) run beside it */
 	long compile_output_bytes;
 	int compile_cache_mb;            /* compiled programs kept on disk; 0 = no cache */
+	int compile_slots;               /* compiles and checks at once per runner, 0 = CPUs */
 	char sandbox_mode[16];           /* auto, cgroup or rlimit */
 	char sandbox_allow_rlimit[4];    /* yes: rlimit-only mode may run (unprotected), no: refuse it */
 	char python_warm[4];             /* yes: Python runs fork from a warm interpreter per slot */

@@ -42,6 +42,7 @@ static const struct field fields[] = {
 	LIMIT("max_open_files", limits.max_open_files, 65536),
 	LIMIT("tmpfs_mb", limits.tmpfs_mb, 4096),
 	LIMIT("as_mb", limits.as_mb, 1 << 20),
+	LIMIT("cpu_demote_after_ms", limits.cpu_demote_after_ms, 600000),
 	LIMIT("compile_memory_mb", compile_limits.memory_mb, 65536),
 	LIMIT("compile_max_processes", compile_limits.max_processes, 4096),
 	LIMIT("compile_tmpfs_mb", compile_limits.tmpfs_mb, 4096),
@@ -367,6 +368,8 @@ void lang_limits_apply(const struct lang_limits *o, const struct sandbox_limits 
 		out->tmpfs_mb = o->tmpfs_mb;
 	if (o->as_mb)
 		out->as_mb = o->as_mb;
+	if (o->cpu_demote_after_ms && out->cpu_demote_after_ms)
+		out->cpu_demote_after_ms = o->cpu_demote_after_ms;
 }
 
 void languages_version_from(const char *text, char *out, size_t outlen)

@@ -50,6 +50,7 @@ struct lang_limits {
 	int max_open_files;
 	int tmpfs_mb;
 	int as_mb;
+	int cpu_demote_after_ms;        /* a runtime whose own start costs more CPU than the engine's threshold */
 };
 
 struct language {

@@ -1,6 +1,7 @@
 /* Compile and run one execution of a language of the table (lang_run.h). */
 #include "lang_run.h"
 #include "diagnostics.h"
+#include "log.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -192,6 +193,22 @@ static void prepare_run(void *arg)
 	*a->prepared = sandbox_prepare(a->host, &a->rj->job, a->files_max);
 }
 
+/* A compile or a check: through the runner's gate (compile_gate.h). */
+static int gated_run(const struct sandbox_host *host, const struct sandbox_job *job, struct compile_gate *gate,
+		     struct sandbox_result *res)
+{
+	int64_t waited_ms;
+	bool held = compile_gate_enter(gate, &waited_ms);
+	int rc;
+
+	if (waited_ms > 0)
+		log_debug("waited %lld ms for a compile place%s", (long long)waited_ms, held ? "" : ", went ahead");
+	rc = sandbox_run(host, job, res);
+	if (held)
+		compile_gate_leave(gate);
+	return rc;
+}
+
 static enum compile_status compile(const struct sandbox_host *host, const struct config *cfg,
 				   const struct language *l, const struct lang_input *in,
 				   const struct run_ahead *ahead, struct lang_result *res)
@@ -215,7 +232,7 @@ static enum compile_status compile(const struct sandbox_host *host, const struct
 	job.limits = &limits;
 	job.beside = prepare_run;
 	job.beside_arg = (void *)ahead;
-	if (sandbox_run(host, &job, c) < 0 || c->outcome == SANDBOX_SETUP_FAILED)
+	if (gated_run(host, &job, in->gate, c) < 0 || c->outcome == SANDBOX_SETUP_FAILED)
 		return COMPILE_SANDBOX_ERROR;
 	if (c->outcome == SANDBOX_TIMEOUT || (c->outcome == SANDBOX_SIGNALED && c->signal == SIGXCPU))
 		return COMPILE_TIMEOUT;
@@ -459,7 +476,7 @@ int lang_check(const struct sandbox_host *host, const struct config *cfg, const 
 	job.argv = (const char *const *)l->check.argv;
 	job.workdir = "/app";
 	job.limits = &limits;
-	if (sandbox_run(host, &job, res) < 0)
+	if (gated_run(host, &job, in->gate, res) < 0)
 		return -1;
 	if (res->outcome != SANDBOX_EXITED)
 		return 0;

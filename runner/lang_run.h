@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "compile_cache.h"
+#include "compile_gate.h"
 #include "config.h"
 #include "languages.h"
 #include "sandbox.h"
@@ -34,6 +35,7 @@ struct lang_input {
 	int cpu_weight;                 /* > 0: the run's CPU weight (sandbox_limits.h); not the compile's */
 	bool artifacts;                 /* the run keeps what it leaves in out/ (every run has an out/) */
 	const struct sandbox_watch *watch;  /* of the compile and the run; NULL: none */
+	struct compile_gate *gate;      /* the runner's, for the compile and the check; NULL: none */
 };
 
 enum compile_status {

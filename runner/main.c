@@ -322,6 +322,11 @@ static int prepare(struct runner *r, const char *config_path, char *err, size_t 
 		return -1;
 	if (compile_cache_open(&r->cache, r->cfg.data_dir, r->cfg.compile_cache_mb, err, errlen))
 		return -1;
+	if (compile_gate_init(&r->compile_gate, r->cfg.compile_slots ? r->cfg.compile_slots : (int)(cpus > 0 ? cpus : 1),
+			      r->cfg.lease_grace_ms / 2) < 0) {
+		snprintf(err, errlen, "cannot make the compile gate");
+		return -1;
+	}
 	if (languages_probe_all(&r->langs, &r->host, &r->cfg, &r->languages_json) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -453,5 +458,6 @@ int main(int argc, char **argv)
 	languages_free(&r.langs);
 	free(r.languages_json);
 	compile_cache_close(&r.cache);
+	compile_gate_destroy(&r.compile_gate);
 	return rc;
 }

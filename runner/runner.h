@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "compile_cache.h"
+#include "compile_gate.h"
 #include "config.h"
 #include "languages.h"
 #include "sandbox.h"
@@ -18,6 +19,7 @@ struct runner {
 	struct language_table langs;    /* available ones have .available set */
 	char *languages_json;           /* what the runner's row records */
 	struct compile_cache cache;
+	struct compile_gate compile_gate;
 	char id[UUID_LEN + 1];
 	int slots;
 	bool uid_block;                 /* cfg.sandbox_uid_base is a block held in the store */

@@ -278,6 +278,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 		.interactive = c->interactive, .warm = l == s->python ? &s->warm : NULL,
 		.cpu_weight = learner_cpu_weight(c->learner_running),
 		.app_files = app_files(c),
+		.gate = &r->compile_gate,
 	};
 	struct run_watch watch;
 	struct sandbox_limits run_limits, compile_limits;

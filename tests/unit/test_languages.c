@@ -53,18 +53,23 @@ TEST(languages_quotes_keep_blanks_inside_a_word)
 	char err[256] = "";
 	REQUIRE(load_text(&t, "[sql]\nname = SQL\nfile = main.sql\nversion = /usr/bin/sqlite3 --version\n"
 			  "run = /usr/bin/sqlite3 :memory: \".read /app/main.sql\"\nenv = A=1 B=2\n"
-			  "memory_mb = 300\nas_mb = 4096\nsyntax_channel = yes\n", err, sizeof err) == 0);
+			  "memory_mb = 300\nas_mb = 4096\ncpu_demote_after_ms = 400\nsyntax_channel = yes\n", err, sizeof err) == 0);
 	const struct language *l = languages_find(&t, "sql");
 	REQUIRE(l && l->run.n == 3);
 	CHECK(l->syntax_channel);
 	CHECK_STR(l->run.argv[2], ".read /app/main.sql");
 	CHECK(l->nenv == 2);
 	CHECK_STR(l->env[1], "B=2");
-	struct sandbox_limits base = { .memory_mb = 256, .max_processes = 64 }, out;
+	struct sandbox_limits base = { .memory_mb = 256, .max_processes = 64, .cpu_demote_after_ms = 100 }, out;
 	lang_limits_apply(&l->limits, &base, &out);
 	CHECK(out.memory_mb == 300);
 	CHECK(out.max_processes == 64);
 	CHECK(out.as_mb == 4096);
+	CHECK(out.cpu_demote_after_ms == 400);
+	/* The engine's 0 (never demote) stays 0 whatever the language says. */
+	base.cpu_demote_after_ms = 0;
+	lang_limits_apply(&l->limits, &base, &out);
+	CHECK(out.cpu_demote_after_ms == 0);
 	languages_free(&t);
 }
 
