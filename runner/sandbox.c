@@ -8,6 +8,7 @@
  * SIGKILL to the one pid we own.
  */
 #include "sandbox.h"
+#include "clone_spec.h"
 #include "sandbox_run.h"
 #include "event_sink.h"
 #include "limit_errors.h"
@@ -431,18 +432,22 @@ int run_open_feed(struct run *r, struct sandbox_init_spec *s)
 }
 
 /*
- * The owner, born in the run's cgroup where the host allows it (v2), else
- * forked here and moved by run_launch.
+ * Clones the owner, born in the run's cgroup where the host allows it (v2),
+ * else moved there by run_launch, and runs it on spec, the spec's own
+ * copy (clone_spec.h). The child writes nothing of r: r may lie in a slot's
+ * arena, which the clone does not have.
  */
-static pid_t clone_owner(struct run *r)
+static pid_t clone_owner(struct run *r, struct sandbox_init_spec *spec)
 {
 	pid_t pid = r->cg.version == CGROUP_V2 ? cgroup_run_fork_into(&r->cg) : -1;
+	bool born = pid >= 0;
 
-	if (pid >= 0) {
-		r->born_in_cgroup = true;
-		return pid;
-	}
-	return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (!born)
+		pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (pid == 0)
+		sandbox_owner_main(spec);
+	r->born_in_cgroup = born;
+	return pid;
 }
 
 /*
@@ -489,10 +494,15 @@ int run_start(struct run *r, struct sandbox_init_spec *s, struct sandbox_result 
 	s->out_fd = out[1];
 	s->err_fd = err[1];
 	r->t_clone = mono_ms();
-	r->pid = r->owner = clone_owner(r);
-	if (r->pid == 0)
-		sandbox_owner_main(s);
-	e = errno;
+	struct clone_spec copy;
+	if (clone_spec_copy(&copy, s) < 0) {
+		e = errno;
+		r->pid = -1;
+	} else {
+		r->pid = r->owner = clone_owner(r, copy.spec);
+		e = errno;
+		clone_spec_release(&copy);
+	}
 	if (s->stdin_fd >= 0)
 		close(s->stdin_fd);
 	if (s->lib_fd >= 0)

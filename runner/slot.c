@@ -4,6 +4,7 @@
  * result, repeat. Each slot owns its SQLite connection.
  */
 #include "slot.h"
+#include "clone_spec.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -399,6 +400,11 @@ static void *slot_main(void *arg)
 	struct runner *r = s->runner;
 	struct claims claims;
 
+	/* Before this thread's allocations grow: its arena stays out of the
+	 * sandboxes' clones (clone_spec.h). */
+	if (!clone_hide_thread_arena())
+		log_debug("slot %d: its malloc arena is not glibc's; it is copied into every sandbox clone",
+			  s->index);
 	/* The store may be on another host: connect from this one's network. */
 	int host_net = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	s->netns = r->host.root && sandbox_slot_netns() == 0;
