@@ -456,10 +456,11 @@ const char *const pg_sql[STMT__MAX] = {
 	[STMT_ANY_QUEUED] = "SELECT 1 FROM executions WHERE status = 'QUEUED' LIMIT 1",
 	/* As in SQLite; the lease runs from the database's now for as long as
 	 * the runner's ?3 - ?2 (or ?4 - ?2, or ?6 plus the case's limit).
-	 * Claimers at once pick the same learner and skip each other's row. */
+	 * Claimers at once pick the same learner and skip each other's row;
+	 * started_at no earlier than queued_at, as in SQLite. */
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = $1, attempt = attempt + 1, "
-		"started_at = $2, lease_until = " DB_NOW_MS " + CASE WHEN interactive <> 0 THEN $4::bigint - $2::bigint "
+		"started_at = GREATEST($2::bigint, queued_at), lease_until = " DB_NOW_MS " + CASE WHEN interactive <> 0 THEN $4::bigint - $2::bigint "
 		"WHEN time_limit_ms IS NOT NULL THEN $6::bigint + time_limit_ms ELSE $3::bigint - $2::bigint END "
 		"WHERE seq = (" FAIREST_LEARNER(CLAIMABLE("q"), "$7::bigint")
 		"SELECT " FAIREST_ROW(CLAIMABLE("e"), RUNNING_CASES("e"), " FOR UPDATE OF e SKIP LOCKED") ") "
@@ -478,7 +479,7 @@ const char *const pg_sql[STMT__MAX] = {
 		"cpu_time_ms = $12, memory_kb = $13, "
 		"error_code = CASE WHEN cancel_requested <> 0 THEN 'CANCELLED' ELSE $14::text END, "
 		"error_message = CASE WHEN cancel_requested <> 0 THEN '" CANCEL_MESSAGE "' ELSE $15::text END, "
-		"finished_at = $16, lease_until = NULL, setup_ms = $17, compile_output = $18, "
+		"finished_at = GREATEST($16::bigint, started_at), lease_until = NULL, setup_ms = $17, compile_output = $18, "
 		"compile_time_ms = $19, compile_cached = $20, diagnostics = $21, verdict = $22 "
 		"WHERE id = $1 AND runner_id = $2 AND attempt = $3 AND status = 'RUNNING'",
 	/* ?1, the runner's now, is not used: silence is measured on the database's clock. */

@@ -365,10 +365,14 @@ const char *const sqlite_sql[STMT__MAX] = {
 	 * (compile and grace) plus its own time limit. Only learners with
 	 * fewer than ?7 runs running qualify (a runner's last free slot waits
 	 * for a learner with none: runner/slot.c).
+	 * started_at is never before queued_at, nor finished_at before
+	 * started_at (STMT_FINISH): ?2 is read before the statement runs, and
+	 * a row queued meanwhile by a web host, or by one whose clock is a
+	 * little ahead, must not read as started before it was queued.
 	 */
 	[STMT_CLAIM] =
 		"UPDATE executions SET status = 'RUNNING', runner_id = ?1, attempt = attempt + 1, "
-		"started_at = ?2, lease_until = CASE WHEN interactive THEN ?4 "
+		"started_at = max(?2, queued_at), lease_until = CASE WHEN interactive THEN ?4 "
 		"WHEN time_limit_ms IS NOT NULL THEN ?2 + ?6 + time_limit_ms ELSE ?3 END "
 		"WHERE seq = (" FAIREST_LEARNER(CLAIMABLE("q"), "?7")
 		"SELECT " FAIREST_ROW(CLAIMABLE("e"), RUNNING_CASES("e"), "") ") "
@@ -387,7 +391,7 @@ const char *const sqlite_sql[STMT__MAX] = {
 		"cpu_time_ms = ?12, memory_kb = ?13, "
 		"error_code = CASE WHEN cancel_requested THEN 'CANCELLED' ELSE ?14 END, "
 		"error_message = CASE WHEN cancel_requested THEN '" CANCEL_MESSAGE "' ELSE ?15 END, "
-		"finished_at = ?16, lease_until = NULL, setup_ms = ?17, compile_output = ?18, "
+		"finished_at = max(?16, started_at), lease_until = NULL, setup_ms = ?17, compile_output = ?18, "
 		"compile_time_ms = ?19, compile_cached = ?20, diagnostics = ?21, verdict = ?22 "
 		"WHERE id = ?1 AND runner_id = ?2 AND attempt = ?3 AND status = 'RUNNING'",
 	/* A runner that stopped or went silent (no heartbeat for ?2 ms before
