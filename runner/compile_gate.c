@@ -1,4 +1,4 @@
-/* The compile gate (compile_gate.h): a counting semaphore with a deadline. */
+/* The compile gate (compile_gate.h): a semaphore waited on with a deadline. */
 #include "compile_gate.h"
 
 #include <errno.h>
@@ -8,62 +8,37 @@
 
 int compile_gate_init(struct compile_gate *g, int places, int64_t max_wait_ms)
 {
-	pthread_condattr_t attr;
-	int rc;
-
-	g->free = places > 0 ? places : 1;
 	g->max_wait_ms = max_wait_ms > 0 ? max_wait_ms : 0;
-	if ((rc = pthread_mutex_init(&g->mu, NULL)) != 0)
-		return -rc;
-	/* The deadline is on the monotonic clock: a wall-clock step must not
-	 * hold a slot at the gate, nor wave it through. */
-	if ((rc = pthread_condattr_init(&attr)) != 0 ||
-	    (rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) != 0 ||
-	    (rc = pthread_cond_init(&g->freed, &attr)) != 0) {
-		pthread_mutex_destroy(&g->mu);
-		return -rc;
-	}
-	pthread_condattr_destroy(&attr);
-	return 0;
+	return sem_init(&g->places, 0, (unsigned int)(places > 0 ? places : 1));
 }
 
 void compile_gate_destroy(struct compile_gate *g)
 {
-	pthread_cond_destroy(&g->freed);
-	pthread_mutex_destroy(&g->mu);
+	sem_destroy(&g->places);
 }
 
 bool compile_gate_enter(struct compile_gate *g, int64_t *waited_ms)
 {
 	int64_t t0 = mono_ms();
 	struct timespec deadline;
-	bool held;
+	int rc;
 
 	*waited_ms = 0;
 	if (!g)
 		return false;
+	/* On the monotonic clock: a wall-clock step must neither hold a slot
+	 * at the gate nor wave it through. */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += g->max_wait_ms / 1000;
-	deadline.tv_nsec += (g->max_wait_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&g->mu);
-	while (g->free == 0 && pthread_cond_timedwait(&g->freed, &g->mu, &deadline) != ETIMEDOUT)
+	int64_t ns = deadline.tv_nsec + g->max_wait_ms % 1000 * 1000000;
+	deadline.tv_sec += (time_t)(g->max_wait_ms / 1000 + ns / 1000000000);
+	deadline.tv_nsec = (long)(ns % 1000000000);
+	while ((rc = sem_clockwait(&g->places, CLOCK_MONOTONIC, &deadline)) < 0 && errno == EINTR)
 		;
-	held = g->free > 0;
-	if (held)
-		g->free--;
-	pthread_mutex_unlock(&g->mu);
 	*waited_ms = mono_ms() - t0;
-	return held;
+	return rc == 0;
 }
 
 void compile_gate_leave(struct compile_gate *g)
 {
-	pthread_mutex_lock(&g->mu);
-	g->free++;
-	pthread_cond_signal(&g->freed);
-	pthread_mutex_unlock(&g->mu);
+	sem_post(&g->places);
 }

@@ -16,14 +16,12 @@
  */
 #ifndef RUNNER_COMPILE_GATE_H
 #define RUNNER_COMPILE_GATE_H
-#include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct compile_gate {
-	pthread_mutex_t mu;
-	pthread_cond_t freed;
-	int free;                       /* places not taken */
+	sem_t places;                   /* places not taken */
 	int64_t max_wait_ms;
 };
 

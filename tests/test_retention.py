@@ -55,15 +55,19 @@ def gone(stack, execution_ids):
 
 def test_an_execution_past_retention_goes_with_its_events_stdin_files_and_artifacts(kept):
     fresh = kept.execute("print('kept')")
-    sessions, old = history.write(kept.data_dir, 3, days_ago=1.5, session_days_ago=0)
+    # Written within retention, so the runner (looking every 200 ms) keeps
+    # them while they are read; then aged past it in one write.
+    sessions, old = history.write(kept.data_dir, 3, days_ago=0.5, session_days_ago=0)
     history_db = history.connect(kept.data_dir)
     history_db.execute("INSERT INTO execution_stdin (execution_id, seq, data, bytes) VALUES (?, 1, 'x', 1)", (old[0],))
     history_db.execute("INSERT INTO execution_files (execution_id, path, content) VALUES (?, 'data.csv', 'a')", (old[0],))
     history_db.execute("INSERT INTO execution_artifacts (execution_id, path, content_type, size, data) "
                        "VALUES (?, 'figure-1.png', 'image/png', 1, 'eA==')", (old[1],))
+    assert kept.request("GET", f"/executions/{old[0]}")[0] == 200
+    history_db.execute(f"UPDATE executions SET queued_at = queued_at - {history.DAY_MS}, "
+                       f"started_at = started_at - {history.DAY_MS}, finished_at = finished_at - {history.DAY_MS} "
+                       "WHERE id IN (?, ?, ?)", old)
     history_db.close()
-    # (Not read through the API first: the runner looks every 200 ms, and
-    # may already have deleted them.)
     wait_until(lambda: gone(kept, old), what="executions past retention deleted")
     status, _, body = kept.request("GET", f"/executions/{old[0]}")
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")

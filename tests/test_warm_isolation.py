@@ -349,7 +349,9 @@ def test_a_warm_interpreter_is_replaced_after_its_runs(recycled):
     # third may be used up by the last run and replaced at once: which
     # interpreters are alive afterwards says nothing.)
     served = served_by(runner_log(recycled), ids)
-    assert None not in served and served == sorted(served, key=served.index), served
+    assert None not in served, served
+    # One interpreter at a time: each one's runs are consecutive.
+    assert served == sorted(served, key=served.index), served
     assert len(set(served)) == 3, served
 
 

@@ -1,70 +1,58 @@
-/* The compile gate (runner/compile_gate.c) with real threads. */
+/* The compile gate (runner/compile_gate.c), its waits on real threads. */
 #include "check.h"
 #include "compile_gate.h"
-#include "util.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <unistd.h>
 
-struct holder {
-	struct compile_gate *gate;
-	atomic_int *inside, *most;
-	bool held;
-};
-
-/* Takes a place, stays 50 ms, and records how many were inside at once. */
-static void *hold_a_while(void *arg)
-{
-	struct holder *h = arg;
-	int64_t waited;
-
-	h->held = compile_gate_enter(h->gate, &waited);
-	int now = atomic_fetch_add(h->inside, 1) + 1;
-	int most = atomic_load(h->most);
-	while (now > most && !atomic_compare_exchange_weak(h->most, &most, now))
-		;
-	usleep(50 * 1000);
-	atomic_fetch_sub(h->inside, 1);
-	if (h->held)
-		compile_gate_leave(h->gate);
-	return NULL;
-}
-
-TEST(compile_gate_lets_its_places_through_and_holds_the_rest)
+TEST(compile_gate_lets_its_places_through_and_waves_the_next_through_when_its_wait_runs_out)
 {
 	struct compile_gate g;
-	atomic_int inside = 0, most = 0;
-	pthread_t t[6];
-	struct holder h[6];
+	int64_t waited;
 
-	REQUIRE(compile_gate_init(&g, 2, 10000) == 0);
-	for (int i = 0; i < 6; i++) {
-		h[i] = (struct holder){ &g, &inside, &most, false };
-		REQUIRE(pthread_create(&t[i], NULL, hold_a_while, &h[i]) == 0);
-	}
-	for (int i = 0; i < 6; i++)
-		pthread_join(t[i], NULL);
-	CHECK(atomic_load(&most) == 2);
-	for (int i = 0; i < 6; i++)
-		CHECK(h[i].held);
+	REQUIRE(compile_gate_init(&g, 2, 80) == 0);
+	CHECK(compile_gate_enter(&g, &waited));
+	CHECK(compile_gate_enter(&g, &waited));
+	CHECK(waited < 80);
+	CHECK(!compile_gate_enter(&g, &waited));        /* both places taken */
+	CHECK(waited >= 80);
+	compile_gate_leave(&g);
+	CHECK(compile_gate_enter(&g, &waited));         /* free again at once */
+	CHECK(waited < 80);
+	compile_gate_leave(&g);
+	compile_gate_leave(&g);
 	compile_gate_destroy(&g);
 }
 
-TEST(compile_gate_waves_a_slot_through_when_its_wait_runs_out)
+struct waiter {
+	struct compile_gate *gate;
+	bool held;
+	int64_t waited;
+};
+
+static void *wait_for_a_place(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->held = compile_gate_enter(w->gate, &w->waited);
+	return NULL;
+}
+
+TEST(compile_gate_a_leaving_compile_lets_a_waiting_one_in)
 {
 	struct compile_gate g;
-	int64_t waited, t0;
+	struct waiter w = { &g, false, 0 };
+	int64_t waited;
+	pthread_t t;
 
-	REQUIRE(compile_gate_init(&g, 1, 80) == 0);
+	REQUIRE(compile_gate_init(&g, 1, 10000) == 0);
 	REQUIRE(compile_gate_enter(&g, &waited));
-	CHECK(waited < 80);
-	t0 = mono_ms();
-	CHECK(!compile_gate_enter(&g, &waited));        /* the one place is taken */
-	CHECK(waited >= 80 && mono_ms() - t0 >= 80);
+	REQUIRE(pthread_create(&t, NULL, wait_for_a_place, &w) == 0);
+	usleep(50 * 1000);
 	compile_gate_leave(&g);
-	REQUIRE(compile_gate_enter(&g, &waited));       /* free again at once */
-	CHECK(waited < 80);
+	pthread_join(t, NULL);
+	CHECK(w.held);
+	CHECK(w.waited >= 40 && w.waited < 10000);
 	compile_gate_leave(&g);
 	compile_gate_destroy(&g);
 }
