@@ -86,7 +86,8 @@ $(BUILD)/fcgi_app: $(FCGI_OBJ) $(COMMON_OBJ)
 # entry compiled once more, position-independent and without sanitizers (it
 # runs inside the interpreter), embedded in the runner.
 WARM_LIB_SRC := runner/zygote/entry.c runner/sandbox_child.c runner/sandbox_owner.c \
-                runner/sandbox_mount.c runner/sandbox_fail.c runner/sandbox_artifacts.c runner/seccomp.c
+                runner/sandbox_mount.c runner/sandbox_fail.c runner/sandbox_artifacts.c runner/sandbox_files.c \
+                runner/seccomp.c
 $(BUILD)/warm_entry.so: $(WARM_LIB_SRC) $(wildcard runner/*.h common/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC $@"; $(CC) $(CPPFLAGS) -std=c11 $(WARN) $(CFLAGS) -fPIC -shared -o $@ $(WARM_LIB_SRC) -lseccomp

@@ -8,8 +8,13 @@ commands, without the engine, each in a fresh directory like the sandbox's).
 
 Compiled languages are measured twice: a cold compile (the source changes
 every run, so the compile cache never hits) and a cached one (the same
-source again). Each language's first run, bare and through the engine, is
-not timed. Part of make bench; runs alone as bench/languages_bench.py.
+source again). So are the languages whose run checks the syntax first in
+processes of its own (a run_checked row, Bash and SQL): a new source every
+run (checked, beside the bare check and run: `bash -n main.sh && bash
+main.sh`) and the same source again (run without the check, as the engine
+remembers it passed, beside the bare run alone). Each language's first
+run, bare and through the engine, is not timed. Part of make bench; runs
+alone as bench/languages_bench.py.
 """
 
 import os
@@ -74,10 +79,14 @@ def bare_argv(words, d, source):
     """A command of the table, run in directory d instead of the sandbox.
 
     {sources} is the one hello-world file, as the runner expands it for a
-    session of one file.
+    session of one file; a word naming {snapshot} (the engine's start-up
+    snapshot of the toolchain) is left out: the bare toolchain starts as it
+    ships.
     """
     out = []
     for w in shlex.split(words):
+        if "{snapshot}" in w:
+            continue
         if w == "{python}":
             w = "/usr/bin/python3"
         elif w == "{sources}":
@@ -87,8 +96,9 @@ def bare_argv(words, d, source):
     return out
 
 
-def bare_once(lang, row):
-    """Seconds for compile (if any) and run of hello world, in a fresh directory."""
+def bare_once(lang, row, check=False):
+    """Seconds for compile (if any), or the check when asked, and run of
+    hello world, in a fresh directory."""
     with tempfile.TemporaryDirectory(prefix="bench-bare-") as d:
         (Path(d) / row["file"]).write_text(HELLO[lang])
         os.mkdir(f"{d}/out")
@@ -97,6 +107,8 @@ def bare_once(lang, row):
             k, v = kv.split("=", 1)
             env[k] = v.replace("/tmp", d)
         t0 = time.perf_counter()
+        if check:
+            subprocess.run(bare_argv(row["check"], d, row["file"]), cwd=d, env=env, check=True, capture_output=True)
         if "compile" in row:
             subprocess.run(bare_argv(row["compile"], d, row["file"]), cwd=d, env=env, check=True, capture_output=True)
             for f in os.listdir(f"{d}/out"):
@@ -117,7 +129,7 @@ def measure(client, lang, row, seq):
     """Bare and engine runs take turns, so both see the machine as it is
     then (a compiler's start moves by tens of ms with the page cache and
     whatever else runs)."""
-    r = {"compiled": "compile" in row}
+    r = {"compiled": "compile" in row, "checked": "run_checked" in row}
     mark = COMMENT.get(lang, "//")
     # One of each first, not timed: the toolchain's files into the page
     # cache, and the slots' warm interpreters up on a stack just started.
@@ -138,6 +150,18 @@ def measure(client, lang, row, seq):
             warm.append(secs * 1000)
         r["cold_ms"] = {"p50": pct(cold, 50), "p99": pct(cold, 99)}
         r["cached_ms"] = {"p50": pct(warm, 50), "p99": pct(warm, 99)}
+    elif r["checked"]:
+        new, bare_checked = [], []
+        for i in range(COLD_RUNS):
+            bare_checked.append(bare_once(lang, row, check=True) * 1000)
+            new.append(engine_once(client, lang, f"{HELLO[lang]}{mark} {seq}-{i}\n")[0] * 1000)
+        warm = []
+        for _ in range(WARM_RUNS):
+            bare.append(bare_once(lang, row) * 1000)
+            warm.append(engine_once(client, lang, HELLO[lang])[0] * 1000)
+        r["new_ms"] = {"p50": pct(new, 50), "p99": pct(new, 99)}
+        r["run_ms"] = {"p50": pct(warm, 50), "p99": pct(warm, 99)}
+        r["bare_checked_ms"] = pct(bare_checked, 50)
     else:
         warm = []
         for _ in range(WARM_RUNS):
@@ -161,6 +185,13 @@ def print_languages(r):
             print(f"  {lang:11} cold {f(m['cold_ms']['p50']):>7} / {f(m['cold_ms']['p99']):>7}  "
                   f"cached {f(m['cached_ms']['p50']):>6} / {f(m['cached_ms']['p99']):>6}  "
                   f"bare {f(m['bare_ms']):>7}  engine +{f(m['cold_ms']['p50'] - m['bare_ms'])} cold")
+        elif m["checked"]:
+            print(f"  {lang:11} new  {f(m['new_ms']['p50']):>7} / {f(m['new_ms']['p99']):>7}  "
+                  f"{'':22}bare {f(m['bare_checked_ms']):>7}  engine +{f(m['new_ms']['p50'] - m['bare_checked_ms'])} "
+                  f"(a new source: checked, beside the bare check and run)")
+            print(f"  {lang:11} same {f(m['run_ms']['p50']):>7} / {f(m['run_ms']['p99']):>7}  "
+                  f"{'':22}bare {f(m['bare_ms']):>7}  engine +{f(m['run_ms']['p50'] - m['bare_ms'])} "
+                  f"(the same source again: checked before, beside the bare run)")
         else:
             print(f"  {lang:11} run  {f(m['run_ms']['p50']):>7} / {f(m['run_ms']['p99']):>7}  "
                   f"{'':22}bare {f(m['bare_ms']):>7}  engine +{f(m['run_ms']['p50'] - m['bare_ms'])}")

@@ -77,10 +77,12 @@ static const struct key keys[] = {
 	NUM_KEY(compile_max_cpu_percent, "200", 10, 25600),
 	NUM_KEY(compile_output_bytes, "65536", 1024, 64L << 20),
 	NUM_KEY(compile_cache_mb, "256", 0, 1 << 20),
+	STR_KEY(snapshot_dir, ""),
 	NUM_KEY(compile_slots, "0", 0, 256),
 	CHOICE_KEY(sandbox_mode, "auto", "auto|cgroup|rlimit"),
 	CHOICE_KEY(sandbox_allow_rlimit, "no", "yes|no"),
 	CHOICE_KEY(python_warm, "yes", "yes|no"),
+	CHOICE_KEY(sandbox_standby, "yes", "yes|no"),
 	NUM_KEY(python_warm_runs, "100", 1, 1000000),
 	CHOICE_KEY(log_level, "info", "error|warn|info|debug"),
 	NUM_KEY(events_keepalive_ms, "15000", 100, 600000),
@@ -212,6 +214,7 @@ static const struct {
 	{ "DATA_DIR", "data_dir" },
 	{ "ENGINE_STORE", "store" },
 	{ "SANDBOX_UID_BASE", "sandbox_uid_base" },
+	{ "ENGINE_SNAPSHOT_DIR", "snapshot_dir" },
 };
 
 static int config_env(struct config *cfg, char *err, size_t errlen)

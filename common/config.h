@@ -48,11 +48,13 @@ struct config {
 	int compile_max_cpu_percent;     /* a compiler's helper threads (JIT, GC) run beside it */
 	long compile_output_bytes;
 	int compile_cache_mb;            /* compiled programs kept on disk; 0 = no cache */
+	char snapshot_dir[CONFIG_PATH_MAX]; /* toolchains' start-up snapshots; "": <data_dir>/snapshots */
 	int compile_slots;               /* compiles and checks at once per runner, 0 = CPUs */
 	char sandbox_mode[16];           /* auto, cgroup or rlimit */
 	char sandbox_allow_rlimit[4];    /* yes: rlimit-only mode may run (unprotected), no: refuse it */
 	char python_warm[4];             /* yes: Python runs fork from a warm interpreter per slot */
 	int python_warm_runs;            /* runs a warm interpreter serves before it is replaced */
+	char sandbox_standby[4];         /* yes: each slot builds its next run's sandbox ahead (lang_standby.h) */
 	char log_level[16];              /* error, warn, info or debug */
 	int events_keepalive_ms;         /* a comment line on an idle event stream this often */
 	int max_suite_cases;             /* cases of one test suite */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SNAPSHOT_WORD "{snapshot}"
+
 enum field_kind { F_TEXT, F_CMD, F_MOUNTS, F_ENV, F_PACKAGES, F_LIMIT, F_FLAG };
 
 /* One row per key of a section. */
@@ -34,6 +36,9 @@ static const struct field fields[] = {
 	CMD(run),
 	CMD(check),
 	FLAG(syntax_channel),
+	CMD(run_checked),
+	CMD(snapshot),
+	TEXT(snapshot_script),
 	{ "mounts", F_MOUNTS, 0, 0, 0 },
 	{ "env", F_ENV, 0, 0, 0 },
 	{ "packages", F_PACKAGES, 0, 0, 0 },
@@ -207,6 +212,14 @@ static bool valid_file(const char *f)
 	return f[0] && f[0] != '.' && !strchr(f, '/');
 }
 
+static bool names_snapshot(const struct lang_cmd *c)
+{
+	for (int i = 0; i < c->n; i++)
+		if (strstr(c->argv[i], SNAPSHOT_WORD))
+			return true;
+	return false;
+}
+
 static const char *section_complete(const struct language *l)
 {
 	if (!l->name[0])
@@ -217,6 +230,14 @@ static const char *section_complete(const struct language *l)
 		return "missing run";
 	if (!l->version.n)
 		return "missing version";
+	if (l->run_checked.n && !l->syntax_channel)
+		return "run_checked without syntax_channel = yes";
+	if (l->snapshot_script[0] && !l->snapshot.n)
+		return "snapshot_script without snapshot";
+	if (l->snapshot.n && (!l->compile.n || !l->check.n))
+		return "snapshot without compile and check";
+	if (!l->snapshot.n && (names_snapshot(&l->compile) || names_snapshot(&l->check)))
+		return "{snapshot} without snapshot";
 	return NULL;
 }
 
@@ -281,6 +302,22 @@ static const char *parse_line(struct language_table *t, char *line)
 	return "unknown key";
 }
 
+/* A relative snapshot_script is beside the table's file. Returns 0, or -1 if it does not fit. */
+static int script_beside(struct language *l, const char *table_path)
+{
+	const char *slash = strrchr(table_path, '/');
+	char path[LANG_PATH_MAX];
+	int n;
+
+	if (!l->snapshot_script[0] || l->snapshot_script[0] == '/' || !slash)
+		return 0;
+	n = snprintf(path, sizeof path, "%.*s/%s", (int)(slash - table_path), table_path, l->snapshot_script);
+	if (n < 0 || (size_t)n >= sizeof path)
+		return -1;
+	memcpy(l->snapshot_script, path, (size_t)n + 1);
+	return 0;
+}
+
 int languages_load(struct language_table *t, const char *path, char *err, size_t errlen)
 {
 	char line[2048];
@@ -312,6 +349,40 @@ int languages_load(struct language_table *t, const char *path, char *err, size_t
 		languages_free(t);
 		return -1;
 	}
+	for (int i = 0; i < t->n; i++)
+		if (script_beside(&t->langs[i], path)) {
+			snprintf(err, errlen, "%s: [%s] snapshot_script: path too long", path, t->langs[i].id);
+			languages_free(t);
+			return -1;
+		}
+	return 0;
+}
+
+void lang_cmd_free(struct lang_cmd *c)
+{
+	free_words(c->argv, &c->n);
+}
+
+int lang_cmd_snapshot(const struct lang_cmd *from, const char *path, struct lang_cmd *to)
+{
+	memset(to, 0, sizeof *to);
+	for (int i = 0; i < from->n; i++) {
+		const char *w = from->argv[i], *at = strstr(w, SNAPSHOT_WORD);
+		char buf[LANG_PATH_MAX + 256];
+		int n;
+
+		if (at && !path)
+			continue;
+		if (at)
+			n = snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - w), w, path, at + strlen(SNAPSHOT_WORD));
+		else
+			n = snprintf(buf, sizeof buf, "%s", w);
+		if (n < 0 || (size_t)n >= sizeof buf || !(to->argv[to->n] = strdup(buf))) {
+			lang_cmd_free(to);
+			return -1;
+		}
+		to->n++;
+	}
 	return 0;
 }
 
@@ -323,6 +394,8 @@ void languages_free(struct language_table *t)
 		free_words(l->compile.argv, &l->compile.n);
 		free_words(l->run.argv, &l->run.n);
 		free_words(l->check.argv, &l->check.n);
+		free_words(l->run_checked.argv, &l->run_checked.n);
+		free_words(l->snapshot.argv, &l->snapshot.n);
 		free_words(l->mounts, &l->nmounts);
 		free_words(l->env, &l->nenv);
 		free_words(l->packages, &l->npackages);

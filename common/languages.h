@@ -30,6 +30,7 @@ enum {
 	LANG_ENV = 8,           /* extra environment variables */
 	LANG_PACKAGES = 32,     /* Debian packages a program may use, shown in GET /languages */
 	LANG_VERSION_MAX = 32,
+	LANG_PATH_MAX = 512,
 	LANGUAGES_MAX = 32,
 };
 
@@ -67,8 +68,19 @@ struct language {
 	 * which it closes before the learner's code starts: a report there
 	 * ends the execution as a compile error. */
 	bool syntax_channel;
+	/* With syntax_channel: the run of a source that passed the check
+	 * before (runner/syntax_memo.h), without the check; n == 0: none. */
+	struct lang_cmd run_checked;
+	/* The toolchain's start-up snapshot (runner/toolchain_snapshot.h): the
+	 * command that builds it into /tmp/out, with snapshot_script's text as
+	 * the file in /app (its path absolute, or relative to the table's
+	 * file, made absolute when loaded; none: an empty file); n == 0: none.
+	 * In a word of compile or check, "{snapshot}" stands for the directory
+	 * of the snapshot's files (lang_cmd_snapshot). */
+	struct lang_cmd snapshot;
+	char snapshot_script[LANG_PATH_MAX];
 	int nmounts;
-	char *mounts[LANG_MOUNTS];              /* absolute host directories, bound read-only */
+	char *mounts[LANG_MOUNTS + 1];          /* and the snapshot's directory, once there is one */              /* absolute host directories, bound read-only */
 	int nenv;
 	char *env[LANG_ENV + 1];                /* "KEY=value", NULL-terminated */
 	int npackages;
@@ -99,6 +111,16 @@ const struct language *languages_find(const struct language_table *t, const char
 
 /* Writes the ids of t, ", "-separated, into out (truncated to fit). */
 void languages_ids(const struct language_table *t, char *out, size_t outlen);
+
+/*
+ * to = from with each word that holds "{snapshot}" rewritten with path in
+ * its place, or left out when path is NULL (no snapshot). Returns 0, or
+ * -1 (out of memory, a word too long; to is then empty).
+ */
+int lang_cmd_snapshot(const struct lang_cmd *from, const char *path, struct lang_cmd *to);
+
+/* Frees c's words; c is then empty. */
+void lang_cmd_free(struct lang_cmd *c);
 
 /* base with the overrides of o applied. */
 void lang_limits_apply(const struct lang_limits *o, const struct sandbox_limits *base,

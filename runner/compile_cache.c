@@ -12,14 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fnv.h"
 #include "log.h"
 
 #define CACHE_DIR "compile-cache"
 /* Entries of format 1 (a checksum byte by byte) are dropped on sight. */
 #define MAGIC "LCECACH2"
 #define MAGIC_STEM 7                    /* "LCECACH": an entry of some format */
-#define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME 1099511628211ULL
 
 /* magic, checksum, then three length-prefixed parts: key, messages, artifacts. */
 enum { HEADER = 16, PARTS = 3 };
@@ -28,15 +27,6 @@ enum { HEADER = 16, PARTS = 3 };
 enum { RESCAN_PUTS = 256 };
 
 static void evict(struct compile_cache *c);
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * FNV_PRIME;
-	return h;
-}
 
 /*
  * The checksum of an entry's contents: FNV-1a over 64-bit words, then the
@@ -47,14 +37,7 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
  */
 static uint64_t checksum(const char *p, size_t n)
 {
-	uint64_t h = FNV_OFFSET, w;
-	size_t i = 0;
-
-	for (; i + sizeof w <= n; i += sizeof w) {
-		memcpy(&w, p + i, sizeof w);
-		h = (h ^ w) * FNV_PRIME;
-	}
-	return fnv1a(h, p + i, n - i);
+	return fnv1a_words(FNV_OFFSET, p, n);
 }
 
 /* A growing byte buffer; on allocation failure ok turns false. */

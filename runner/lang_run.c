@@ -1,5 +1,7 @@
 /* Compile and run one execution of a language of the table (lang_run.h). */
 #include "lang_run.h"
+#include "lang_standby.h"
+#include "syntax_memo.h"
 #include "diagnostics.h"
 #include "log.h"
 #include "util.h"
@@ -38,8 +40,7 @@ void lang_compile_limits(const struct config *cfg, const struct language *l, str
 	lang_limits_apply(&l->compile_limits, &base, out);
 }
 
-/* A job in language l's sandbox view: its file in /app, its mounts, its env. */
-static void lang_job(const struct language *l, const struct lang_input *in, struct sandbox_job *job)
+void lang_job(const struct language *l, const struct lang_input *in, struct sandbox_job *job)
 {
 	memset(job, 0, sizeof *job);
 	job->source = in->source;
@@ -98,17 +99,18 @@ static bool same_extension(const char *path, const char *file)
 }
 
 /*
- * The compile command with its "{sources}" word replaced by the entry file
- * and every file of the session with its extension: gcc links all .c files,
- * javac compiles all .java files. Returns 0, or -1 if they do not fit in
- * max words (the sandbox's argv).
+ * A compile or check command's words, with "{sources}" replaced by the
+ * entry file and every file of the session with its extension: gcc links
+ * all .c files, javac compiles all .java files. Returns 0, or -1 if they
+ * do not fit in max words (the sandbox's argv).
  */
-static int compile_argv(const struct language *l, const struct lang_input *in, const char **argv, size_t max)
+static int command_argv(const struct language *l, const struct lang_cmd *cmd, const struct lang_input *in,
+			const char **argv, size_t max)
 {
 	size_t n = 0;
 
-	for (int i = 0; i < l->compile.n; i++) {
-		const char *w = l->compile.argv[i];
+	for (int i = 0; i < cmd->n; i++) {
+		const char *w = cmd->argv[i];
 
 		if (strcmp(w, "{sources}") != 0) {
 			if (n + 1 >= max)
@@ -181,16 +183,31 @@ static void run_job_fill(struct run_job *rj, const struct config *cfg, const str
  */
 struct run_ahead {
 	const struct sandbox_host *host;
+	const struct config *cfg;
 	const struct run_job *rj;
-	size_t files_max;
+	struct lang_standby *standby;
 	struct sandbox_prepared **prepared;
 };
+
+/* The room a prepared run's root keeps for files that come after it is
+ * built: the largest source, session and compiled program there may be
+ * (a bound of its tmpfs, sealed read-only before the program starts). */
+static void prepared_room(const struct config *cfg, size_t *bytes, int *files)
+{
+	*bytes = ARTIFACT_LIMIT(cfg) + (size_t)cfg->max_source_bytes + (size_t)cfg->max_session_bytes;
+	*files = SANDBOX_MAX_FILES + 1 + cfg->max_session_files;
+}
 
 static void prepare_run(void *arg)
 {
 	const struct run_ahead *a = arg;
+	size_t bytes;
+	int files;
 
-	*a->prepared = sandbox_prepare(a->host, &a->rj->job, a->files_max);
+	if ((*a->prepared = lang_standby_take(a->standby, &a->rj->job)))
+		return;
+	prepared_room(a->cfg, &bytes, &files);
+	*a->prepared = sandbox_prepare(a->host, &a->rj->job, "slot", bytes, files);
 }
 
 /* A compile or a check: through the runner's gate (compile_gate.h). */
@@ -218,7 +235,7 @@ static enum compile_status compile(const struct sandbox_host *host, const struct
 	struct sandbox_result *c = &res->compile_res;
 	const char *argv[SANDBOX_COMPILE_ARGV];
 
-	if (compile_argv(l, in, argv, sizeof argv / sizeof argv[0]) < 0) {
+	if (command_argv(l, &l->compile, in, argv, sizeof argv / sizeof argv[0]) < 0) {
 		snprintf(c->message, sizeof c->message, "too many source files to compile at once");
 		c->outcome = SANDBOX_SETUP_FAILED;
 		return COMPILE_SANDBOX_ERROR;
@@ -383,22 +400,53 @@ static enum compile_status compile_or_cached(const struct sandbox_host *host, co
 		st->cache = NULL;       /* out of memory: compile without the cache */
 	if (from_cache(st->cache, &st->key, res))
 		return COMPILE_OK;
-	rc = compile(host, cfg, l, in, &(struct run_ahead){ host, rj, ARTIFACT_LIMIT(cfg), run_ahead }, res);
+	rc = compile(host, cfg, l, in, &(struct run_ahead){ host, cfg, rj, in->standby, run_ahead }, res);
 	if (rc == COMPILE_OK && st->cache)
 		cache_store_start(st);
 	return rc;
 }
 
-/* The compiled program's run: in the sandbox prepared for it, or a new one. */
-static int run_compiled(const struct sandbox_host *host, struct run_job *rj, struct sandbox_prepared *run_ahead,
-			const struct sandbox_file *files, int nfiles, struct lang_result *res)
+/* A run in the sandbox prepared for it (beside its compile, or the slot's
+ * standby), or in a new one. */
+static int run_prepared(const struct sandbox_host *host, const struct sandbox_job *job,
+			struct sandbox_prepared *ahead, struct lang_standby *standby, struct sandbox_result *res)
 {
+	if (!ahead)
+		ahead = lang_standby_take(standby, job);
+	return ahead ? sandbox_go(ahead, job, res) : sandbox_run(host, job, res);
+}
+
+/* The job runs l's run_checked command: its source passed the check before. */
+static void skip_check(const struct language *l, struct run_job *rj)
+{
+	rj->job.argv = (const char *const *)l->run_checked.argv;
+	rj->job.syntax_channel = false;
+}
+
+/*
+ * An interpreted run. A source that passed its syntax check before runs
+ * without it (syntax_memo.h); one that passes now is remembered.
+ */
+static int run_interpreted(const struct sandbox_host *host, const struct language *l, const struct lang_input *in,
+			   struct run_job *rj, struct lang_result *res)
+{
+	char *owned = NULL;
+	size_t key_len = 0;
+	const char *key = in->syntax_memo && l->run_checked.n ? key_source(in, &key_len, &owned) : NULL;
+	int rc;
+
+	res->check_skipped = key && syntax_memo_passed(in->syntax_memo, l, key, key_len);
+	if (res->check_skipped)
+		skip_check(l, rj);
 	res->ran = true;
-	if (run_ahead)
-		return sandbox_go(run_ahead, res->compile_res.out, res->compile_res.out_len, &res->run);
-	rj->job.files = files;
-	rj->job.nfiles = nfiles;
-	return sandbox_run(host, &rj->job, &res->run);
+	rc = run_prepared(host, &rj->job, NULL, in->standby, &res->run);
+	if (rc == 0 && res->run.syntax_len > 0)
+		syntax_failure(res);
+	else if (rc == 0 && key && !res->check_skipped && res->run.outcome == SANDBOX_EXITED &&
+		 res->run.exit_code == 0)
+		syntax_memo_add(in->syntax_memo, l, key, key_len);
+	free(owned);
+	return rc;
 }
 
 int lang_execute(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
@@ -412,13 +460,8 @@ int lang_execute(const struct sandbox_host *host, const struct config *cfg, cons
 
 	memset(res, 0, sizeof *res);
 	run_job_fill(&rj, cfg, l, in);
-	if (l->compile.n == 0) {
-		res->ran = true;
-		rc = sandbox_run(host, &rj.job, &res->run);
-		if (rc == 0 && res->run.syntax_len > 0)
-			syntax_failure(res);
-		return rc;
-	}
+	if (l->compile.n == 0)
+		return run_interpreted(host, l, in, &rj, res);
 	res->compile = compile_or_cached(host, cfg, l, in, &rj, &run_ahead, &store, res);
 	if (res->compile == COMPILE_OK &&
 	    (nfiles = sandbox_artifacts_parse(res->compile_res.out, res->compile_res.out_len, files,
@@ -435,9 +478,30 @@ int lang_execute(const struct sandbox_host *host, const struct config *cfg, cons
 		return 0;
 	}
 	/* The store reads compile_res while the run reads its files from it. */
-	rc = run_compiled(host, &rj, run_ahead, files, nfiles, res);
+	res->ran = true;
+	rj.job.files = files;
+	rj.job.nfiles = nfiles;
+	rc = run_prepared(host, &rj.job, run_ahead, in->standby, &res->run);
 	cache_store_end(&store);
 	return rc;
+}
+
+struct sandbox_prepared *lang_prepare_standby(const struct sandbox_host *host, const struct config *cfg,
+					      const struct language *l, const struct lang_input *like,
+					      bool check_skipped)
+{
+	struct run_job rj;
+	size_t bytes;
+	int files;
+
+	prepared_room(cfg, &bytes, &files);
+	run_job_fill(&rj, cfg, l, like);
+	if (check_skipped)
+		skip_check(l, &rj);
+	/* The run's own, taken when it starts (sandbox_go). */
+	rj.job.sink = NULL;
+	rj.job.watch = NULL;
+	return sandbox_prepare(host, &rj.job, "standby", bytes, files);
 }
 
 void lang_result_free(struct lang_result *res)
@@ -465,15 +529,16 @@ int lang_check(const struct sandbox_host *host, const struct config *cfg, const 
 {
 	struct sandbox_limits limits;
 	struct sandbox_job job;
+	const char *argv[SANDBOX_COMPILE_ARGV];
 	char *text;
 
 	*diagnostics = NULL;
 	memset(res, 0, sizeof *res);
-	if (l->check.n == 0)
+	if (l->check.n == 0 || command_argv(l, &l->check, in, argv, sizeof argv / sizeof argv[0]) < 0)
 		return -1;
 	lang_compile_limits(cfg, l, &limits);
 	lang_job(l, in, &job);
-	job.argv = (const char *const *)l->check.argv;
+	job.argv = argv;
 	job.workdir = "/app";
 	job.limits = &limits;
 	if (gated_run(host, &job, in->gate, res) < 0)

@@ -17,6 +17,9 @@
 #include "languages.h"
 #include "sandbox.h"
 
+struct lang_standby;
+struct syntax_memo;
+
 struct lang_input {
 	const char *source;             /* the entry file, written as the language's file */
 	size_t source_len;
@@ -36,6 +39,8 @@ struct lang_input {
 	bool artifacts;                 /* the run keeps what it leaves in out/ (every run has an out/) */
 	const struct sandbox_watch *watch;  /* of the compile and the run; NULL: none */
 	struct compile_gate *gate;      /* the runner's, for the compile and the check; NULL: none */
+	struct lang_standby *standby;   /* the slot's, taken by a run it fits; NULL: none */
+	struct syntax_memo *syntax_memo; /* the runner's; NULL: every run checks its source */
 };
 
 enum compile_status {
@@ -52,6 +57,7 @@ struct lang_result {
 	bool compile_cached;
 	struct sandbox_result run;          /* valid when compile is NONE or OK */
 	bool ran;
+	bool check_skipped;                 /* the source passed its check before: run_checked ran */
 };
 
 /* The program's limits (engine.conf's with the language's overrides). */
@@ -59,6 +65,10 @@ void lang_run_limits(const struct config *cfg, const struct language *l, struct 
 
 /* The compiler's (and the check's and probe's) limits. */
 void lang_compile_limits(const struct config *cfg, const struct language *l, struct sandbox_limits *out);
+
+/* A job in language l's sandbox view: in's source as its file in /app
+ * (and in's other files), its mounts, its env; no command or limits yet. */
+void lang_job(const struct language *l, const struct lang_input *in, struct sandbox_job *job);
 
 /*
  * Compiles (if the language does; from cache when it holds this compile,
@@ -70,6 +80,15 @@ int lang_execute(const struct sandbox_host *host, const struct config *cfg, cons
 		 struct compile_cache *cache, const struct lang_input *in, struct lang_result *res);
 
 void lang_result_free(struct lang_result *res);
+
+/*
+ * A sandbox for a run like `like` (its language, kind and limits, and
+ * run_checked's command when check_skipped) built before any such run is
+ * claimed (lang_standby.h); NULL when it cannot be.
+ */
+struct sandbox_prepared *lang_prepare_standby(const struct sandbox_host *host, const struct config *cfg,
+					      const struct language *l, const struct lang_input *like,
+					      bool check_skipped);
 
 /*
  * Runs the language's check command on in.source in a sandbox with the

@@ -15,6 +15,7 @@
 #include "lang_run.h"
 #include "log.h"
 #include "packages.h"
+#include "toolchain_snapshot.h"
 
 static void add_int(json_object *o, const char *key, int64_t v)
 {
@@ -71,6 +72,7 @@ int languages_probe_all(struct language_table *t, const struct sandbox_host *hos
 			continue;
 		}
 		log_info("language %s: %s %s", l->id, l->name, l->version_text);
+		toolchain_snapshot_ready(host, cfg, l);
 		if (l->check.n && !diagnostics_known(l->diagnostics))
 			log_warn("language %s: diagnostics \"%s\" names no parser; its checks report none",
 				 l->id, l->diagnostics);

@@ -151,6 +151,34 @@ static int take_uid_block(struct runner *r, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The uid block held through the language probe, which may build start-up
+ * snapshots: the heartbeat that renews the hold starts after it. Its bound:
+ * each language's version probe, and for a snapshot up to two trials and
+ * a build, each within the compile's wall time. Returns 0, or -1.
+ */
+static int hold_uid_block_through_start(struct runner *r, char *err, size_t errlen)
+{
+	long steps = 0, hold;
+	struct store *s;
+	int held;
+
+	if (!r->uid_block)
+		return 0;
+	for (int i = 0; i < r->langs.n; i++)
+		steps += 1 + (r->langs.langs[i].snapshot.n ? 3 : 0);
+	hold = r->cfg.runner_stale_ms + steps * r->cfg.compile_wall_time_ms;
+	if (!(s = store_open_at_start(&r->cfg, STORE_ROLE_MAINTENANCE, err, errlen)))
+		return -1;
+	held = uid_block_renew(s, r->id, r->cfg.sandbox_uid_base, hold);
+	store_close(&s);
+	if (held <= 0) {
+		snprintf(err, errlen, "sandbox uid block from %ld: lost while starting", r->cfg.sandbox_uid_base);
+		return -1;
+	}
+	return 0;
+}
+
 /* Keeps the uid block held. A runner whose block another took (its hold
  * lapsed while the store was out of reach) stops: its sandboxes would
  * share uids, and a restart takes a free block. */
@@ -328,6 +356,9 @@ static int prepare(struct runner *r, const char *config_path, char *err, size_t 
 		snprintf(err, errlen, "cannot make the compile gate");
 		return -1;
 	}
+	syntax_memo_init(&r->syntax_memo);
+	if (hold_uid_block_through_start(r, err, errlen))
+		return -1;
 	if (languages_probe_all(&r->langs, &r->host, &r->cfg, &r->languages_json) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -8,6 +8,7 @@
 
 #include "compile_cache.h"
 #include "compile_gate.h"
+#include "syntax_memo.h"
 #include "config.h"
 #include "languages.h"
 #include "sandbox.h"
@@ -20,6 +21,7 @@ struct runner {
 	char *languages_json;           /* what the runner's row records */
 	struct compile_cache cache;
 	struct compile_gate compile_gate;
+	struct syntax_memo syntax_memo;         /* sources that passed their syntax check */
 	char id[UUID_LEN + 1];
 	int slots;
 	bool uid_block;                 /* cfg.sandbox_uid_base is a block held in the store */

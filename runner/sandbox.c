@@ -175,14 +175,14 @@ static int fill_command(struct sandbox_init_spec *s, const struct sandbox_host *
 }
 
 /* The root tmpfs holds directories, symlinks, the source and the files of
- * the job (a compile's output), and later_bytes more in up to later_files
- * files that init writes once they exist (sandbox_prepare); a mount point
- * costs a directory per path component. */
+ * the job (a compile's output), or later_bytes in up to later_files files
+ * that init writes once they exist (sandbox_prepare); a mount point costs
+ * a directory per path component, a session's file maybe one more. */
 static void fill_root_opts(struct sandbox_init_spec *s, const struct sandbox_job *job, size_t later_bytes,
 			   int later_files)
 {
 	size_t bytes = job->source_len + later_bytes + (size_t)later_files * 4096;
-	int inodes = 64 + job->nfiles + later_files + 2 * job->napp_files;
+	int inodes = 64 + job->nfiles + 2 * later_files + 2 * job->napp_files;
 
 	for (int i = 0; i < job->nfiles; i++)
 		bytes += job->files[i].len + 4096;
@@ -239,9 +239,19 @@ int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
 	return fill_command(s, host, job);
 }
 
-void run_room_for_later_files(struct sandbox_init_spec *s, const struct sandbox_job *job, size_t bytes)
+void run_files_later(struct sandbox_init_spec *s, const struct sandbox_job *job, size_t bytes, int files)
 {
-	fill_root_opts(s, job, bytes, SANDBOX_MAX_FILES);
+	struct sandbox_job none = *job;
+
+	none.source_len = 0;
+	none.nfiles = none.napp_files = 0;
+	fill_root_opts(s, &none, bytes, files);
+	s->source = NULL;
+	s->source_len = 0;
+	s->files = s->app_files = NULL;
+	s->nfiles = s->napp_files = 0;
+	s->stdin_data = NULL;
+	s->stdin_len = 0;
 }
 
 /*
@@ -652,6 +662,14 @@ int sandbox_live_feed(struct sandbox_live *live, const char *data, size_t len, b
 	return 0;
 }
 
+/* The CPU time of the run's cgroup since the run began; -1: unknown. */
+static int64_t run_cpu_ms(const struct run *r)
+{
+	int64_t cpu = cgroup_run_cpu_ms(&r->cg);
+
+	return cpu < 0 ? -1 : cpu > r->cpu_base_ms ? cpu - r->cpu_base_ms : 0;
+}
+
 /*
  * Lets the watch look at the run (it may stop it), and holds an interactive
  * run to its CPU limit. RLIMIT_CPU bounds each process; a run that waits
@@ -668,7 +686,7 @@ static void watch_tick(struct run *r)
 	}
 	r->tick_at = mono_ms() + (r->watch ? r->watch->interval_ms : DEMOTE_CHECK_MS);
 	if (r->cpu_limit_ms > 0 && r->started && r->cg.version != CGROUP_NONE &&
-	    cgroup_run_cpu_ms(&r->cg) >= r->cpu_limit_ms)
+	    run_cpu_ms(r) >= r->cpu_limit_ms)
 		kill_tree(r, KILL_CPU);
 	else if (r->watch && r->watch->tick(r->watch->arg, &live))
 		kill_tree(r, KILL_CANCEL);
@@ -746,7 +764,7 @@ static void on_deadline(struct run *r)
  */
 static void demote_check(struct run *r)
 {
-	int64_t cpu = cgroup_run_cpu_ms(&r->cg);
+	int64_t cpu = run_cpu_ms(r);
 
 	if (cpu < 0 || cpu >= r->demote_after_ms) {
 		r->demote_at = INT64_MAX;
@@ -870,7 +888,7 @@ void run_apply_cgroup_stats(const struct run *r, struct sandbox_result *res)
 		return;
 	cgroup_run_stats(&r->cg, &st);
 	if (st.cpu_ms >= 0)
-		res->cpu_ms = st.cpu_ms;
+		res->cpu_ms = st.cpu_ms > r->cpu_base_ms ? st.cpu_ms - r->cpu_base_ms : 0;
 	if (st.peak_kb >= 0)
 		res->memory_kb = st.peak_kb;
 	if (st.oom_kills > 0 && r->started &&

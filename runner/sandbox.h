@@ -40,7 +40,8 @@ struct sandbox_file {
 	bool exec;                      /* mode 0555 instead of 0444 */
 };
 
-enum { SANDBOX_MAX_FILES = 64, SANDBOX_MAX_MOUNTS = 4 };
+/* Mounts: a language's (LANG_MOUNTS) and its snapshot's directory. */
+enum { SANDBOX_MAX_FILES = 64, SANDBOX_MAX_MOUNTS = 5 };
 
 /* A run in progress, as its watch sees it (sandbox_live_* below). */
 struct sandbox_live;
@@ -208,6 +209,10 @@ int sandbox_zygote_spawn(const struct sandbox_host *host, const struct sandbox_j
  * 0. Returns it (close-on-exec), or -1 with errno. */
 int sandbox_sealed_memfd(const char *name, const char *data, size_t len);
 
+/* Seals the memfd fd (written, made with MFD_ALLOW_SEALING) against any
+ * change and rewinds it. Returns fd, or -1 with errno (fd closed). */
+int sandbox_seal_memfd(int fd);
+
 /* Whether argv (NULL: the default) is "{python} -u -E -S -c {python_boot}",
  * the command a warm interpreter stands for. */
 bool sandbox_default_python(const char *const *argv);
@@ -221,21 +226,26 @@ int sandbox_run(const struct sandbox_host *host, const struct sandbox_job *job,
 		struct sandbox_result *res);
 
 /*
- * A run built while its program is still being compiled: sandbox_prepare
- * creates job's cgroup and namespaces and lets init build the root up to
- * /app's compiled files (job's own files are not used), all beside the
- * compile; sandbox_go hands init those files (an artifact stream, as a
- * compile makes it) and runs the program to its end, as sandbox_run does;
- * sandbox_abandon ends a run whose compile did not succeed. files_max
- * bounds the stream (the root is sized for it). job must stay
- * valid until then. A cold run only (not a warm interpreter's). Returns
- * NULL when it cannot be prepared: then sandbox_run it once the files are
- * there.
+ * A run's sandbox built before its files are there: beside the compile of
+ * its program, or on a slot's standby before the run is even claimed.
+ * sandbox_prepare creates job's cgroup (named kind<slot>-<n>) and
+ * namespaces and lets init build the root up to /app; job's files (its
+ * source, files, app_files and stdin) are not used. sandbox_go hands init
+ * the files of job -- the run's own, which must fit what was prepared
+ * (sandbox_prepared_fits) -- and runs it to its end, as sandbox_run does;
+ * sandbox_abandon ends a sandbox that will not run. The root is sized for
+ * files of up to files_bytes in all and files_max in number. A cold run
+ * only (not a warm interpreter's). Returns NULL when it cannot be
+ * prepared: then sandbox_run the job once its files are there.
  */
 struct sandbox_prepared;
 struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const struct sandbox_job *job,
-					 size_t files_max);
-int sandbox_go(struct sandbox_prepared *p, const char *files, size_t len, struct sandbox_result *res);
+					 const char *kind, size_t files_bytes, int files_max);
+/* Whether job is a run of the same command, limits and slot as the one p
+ * was built for (only its files, stdin, live events, watch, wall-clock
+ * limit and CPU weight may differ); never an interactive run or a compile. */
+bool sandbox_prepared_fits(const struct sandbox_prepared *p, const struct sandbox_job *job);
+int sandbox_go(struct sandbox_prepared *p, const struct sandbox_job *job, struct sandbox_result *res);
 void sandbox_abandon(struct sandbox_prepared *p);
 
 /*

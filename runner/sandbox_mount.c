@@ -13,12 +13,12 @@
  */
 #include "sandbox_mount.h"
 #include "sandbox_fail.h"
+#include "sandbox_files.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -279,40 +279,33 @@ static void bind_app_files(const struct sandbox_init_spec *s)
 }
 
 /*
- * A prepared run's compiled files (sandbox_prepare), which the runner
- * sends once the compile has made them: waits for them here, with the
- * rest of the sandbox built. Parsed as the runner parses a compile's
- * stream (sandbox_artifacts_parse); the mapping lives as long as init.
+ * A prepared run's files (sandbox_prepare): the runner sends them once the
+ * run is claimed, or its compile has made them, and init waits for them
+ * here, with the rest of the root built. The mapping lives as long as init.
  */
-static void write_later_files(const struct sandbox_init_spec *s, int dir)
+static void receive_files(struct sandbox_init_spec *s)
 {
-	struct sandbox_file files[SANDBOX_MAX_FILES];
-	struct stat st;
-	void *p = NULL;
 	char byte;
-	int fd, n;
+	int fd;
 
 	if (sandbox_child_receive(s->files_fd, &byte, 1, &fd, 1) != 1)
-		_exit(0);               /* abandoned (EOF): the compile did not succeed */
+		_exit(0);               /* abandoned (EOF): nothing is to run here */
 	close(s->files_fd);
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
-	    (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
-		sandbox_child_die(s->status_fd, "map the compiled files");
+	s->files_fd = -1;
+	if (sandbox_files_map(fd, s) < 0)
+		sandbox_child_die(s->status_fd, "read the run's files");
 	close(fd);
-	n = sandbox_artifacts_parse(p, (size_t)st.st_size, files, SANDBOX_MAX_FILES);
-	if (n < 0)
-		sandbox_child_die(s->status_fd, "read the compiled files");
-	for (int i = 0; i < n; i++)
-		write_file(s->status_fd, dir, files[i].name, files[i].data, files[i].len, files[i].exec ? 0555 : 0444);
 }
 
 /* Read-only for the payload twice over: mode 0444 (0555 for a compiled
  * program), and the root tmpfs is remounted read-only (the payload may own
  * the files when the runner is not root). */
-static void write_app(const struct sandbox_init_spec *s)
+static void write_app(struct sandbox_init_spec *s)
 {
 	int dir;
 
+	if (s->files_fd >= 0)
+		receive_files(s);
 	make_dir(s->status_fd, "app", 0755);
 	dir = open("app", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dir < 0)
@@ -321,8 +314,6 @@ static void write_app(const struct sandbox_init_spec *s)
 	for (int i = 0; i < s->nfiles; i++)
 		write_file(s->status_fd, dir, s->files[i].name, s->files[i].data, s->files[i].len,
 			   s->files[i].exec ? 0555 : 0444);
-	if (s->files_fd >= 0)
-		write_later_files(s, dir);
 	for (int i = 0; i < s->napp_files; i++)
 		write_tree_file(s->status_fd, dir, &s->app_files[i]);
 	close(dir);
@@ -401,7 +392,7 @@ static void seal_root(int report)
 		sandbox_child_die(report, "remount / read-only");
 }
 
-void sandbox_build_root(const struct sandbox_init_spec *s)
+void sandbox_build_root(struct sandbox_init_spec *s)
 {
 	int report = s->status_fd;
 

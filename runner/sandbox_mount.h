@@ -6,6 +6,6 @@
 
 /* Builds the root file system and pivots into it. Dies (sandbox_fail.h)
  * on failure. */
-void sandbox_build_root(const struct sandbox_init_spec *spec);
+void sandbox_build_root(struct sandbox_init_spec *spec);
 
 #endif

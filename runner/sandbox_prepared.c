@@ -1,16 +1,19 @@
 /*
- * A run's sandbox built beside its compile (sandbox.h, sandbox_prepare).
+ * A run's sandbox built before its files are known (sandbox.h,
+ * sandbox_prepare): beside its compile, or on a slot's standby while the
+ * slot waits for a claim.
  *
  * A compiled language's run used to wait for its compile to end before its
  * sandbox was begun: cgroup, owner, init's namespaces, the root -- about
- * 4 ms of every cold compile-and-run, mostly in other processes. Prepared,
- * the runner does its part (the cgroup, the owner's clone and release,
- * about 1 ms) once the compiler's sandbox has started (sandbox_job's
- * beside), init builds the root while the compiler works and waits for
- * the compiled files on a socket of its own; then only the files, the
- * pivot and the payload's start are left.
+ * 4 ms of every cold compile-and-run, mostly in other processes; every
+ * other run paid the same between its claim and its start. Prepared, the
+ * runner does its part (the cgroup, the owner's clone and release, about
+ * 1 ms) ahead, init builds the root and waits for the run's files on a
+ * socket of its own; then only the files, the pivot and the payload's
+ * start are left.
  */
 #include "sandbox_run.h"
+#include "sandbox_files.h"
 #include "util.h"
 
 #include <errno.h>
@@ -22,10 +25,12 @@
 struct sandbox_prepared {
 	struct run r;
 	int files_fd;                   /* the runner's end of init's files socket */
+	struct sandbox_job shape;       /* what it was built for; its pointers are not followed */
+	struct sandbox_limits limits;
 };
 
 struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const struct sandbox_job *job,
-					 size_t files_max)
+					 const char *kind, size_t files_bytes, int files_max)
 {
 	struct sandbox_init_spec spec;
 	struct sandbox_result res;
@@ -35,7 +40,9 @@ struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const 
 	if (run_warm_eligible(job) || !run_limits_valid(job->limits) || run_fill_spec(&spec, host, job) < 0 ||
 	    run_fill_owner(&spec.owner, host, job) < 0 || !(p = calloc(1, sizeof *p)))
 		return NULL;
-	run_room_for_later_files(&spec, job, files_max);
+	run_files_later(&spec, job, files_bytes, files_max);
+	p->shape = *job;
+	p->limits = *job->limits;
 	memset(&res, 0, sizeof res);
 	run_init(&p->r, job);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -45,7 +52,7 @@ struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const 
 	p->files_fd = sv[0];
 	spec.files_fd = sv[1];
 	if ((job->interactive && run_feed_queue(&p->r.feed, job->stdin_data, job->stdin_len) < 0) ||
-	    run_make_cgroup(&p->r, host, job, "slot", &res) < 0 || run_start(&p->r, &spec, &res) < 0) {
+	    run_make_cgroup(&p->r, host, job, kind, &res) < 0 || run_start(&p->r, &spec, &res) < 0) {
 		close(sv[1]);
 		close(p->files_fd);
 		run_finish(&p->r, &res, -1);
@@ -58,21 +65,69 @@ struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const 
 	return p;
 }
 
-int sandbox_go(struct sandbox_prepared *p, const char *files, size_t len, struct sandbox_result *res)
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The limits a sandbox is built with: all but the wall time and the CPU
+ * weight, which the runner applies from the run's start. */
+static bool same_built_limits(const struct sandbox_limits *a, const struct sandbox_limits *b)
+{
+	return a->cpu_time_ms == b->cpu_time_ms && a->memory_mb == b->memory_mb &&
+	       a->max_processes == b->max_processes && a->tmpfs_mb == b->tmpfs_mb &&
+	       a->max_open_files == b->max_open_files && a->max_output_bytes == b->max_output_bytes &&
+	       a->cpu_demote_after_ms == b->cpu_demote_after_ms && a->as_mb == b->as_mb &&
+	       a->max_cpu_percent == b->max_cpu_percent;
+}
+
+/* The command, its language's file, mounts and env come from one row of
+ * the language table: the same row gives the same pointers. */
+bool sandbox_prepared_fits(const struct sandbox_prepared *p, const struct sandbox_job *job)
+{
+	const struct sandbox_job *a = &p->shape;
+
+	return !a->interactive && !job->interactive && !a->compile && !job->compile && a->argv == job->argv &&
+	       a->env == job->env && a->mounts == job->mounts && a->nmounts == job->nmounts &&
+	       same_text(a->file_name, job->file_name) && same_text(a->workdir, job->workdir) &&
+	       a->max_artifacts == job->max_artifacts && a->max_artifact_bytes == job->max_artifact_bytes &&
+	       a->keep_artifacts == job->keep_artifacts && a->syntax_channel == job->syntax_channel &&
+	       a->slot == job->slot && a->slot_netns == job->slot_netns &&
+	       same_built_limits(&p->limits, job->limits);
+}
+
+/* What the runner keeps of job while the run lasts: its own, not the
+ * one the sandbox was built for. */
+static void take_job(struct sandbox_prepared *p, const struct sandbox_job *job)
 {
 	struct run *r = &p->r;
-	int fd = sandbox_sealed_memfd("compiled", files, len), rc;
+
+	r->sink = job->sink;
+	r->watch = job->watch;
+	r->wall_time_ms = job->limits->wall_time_ms;
+	if (!r->interactive)
+		r->tick_at = r->watch ? r->t_clone + r->watch->interval_ms : INT64_MAX;
+	if (job->limits->cpu_weight != p->limits.cpu_weight && cgroup_run_weigh(&r->cg, job->limits->cpu_weight) < 0)
+		run_fail(r, "set the run's CPU weight", errno);
+	/* Building the root took CPU time in the run's cgroup: not the run's. */
+	if (r->cg.version != CGROUP_NONE && (r->cpu_base_ms = cgroup_run_cpu_ms(&r->cg)) < 0)
+		r->cpu_base_ms = 0;
+}
+
+int sandbox_go(struct sandbox_prepared *p, const struct sandbox_job *job, struct sandbox_result *res)
+{
+	struct run *r = &p->r;
+	int fd = sandbox_files_memfd(job), rc;
 
 	memset(res, 0, sizeof *res);
 	/* The run's setup and deadlines count from here: what it waited for. */
 	r->t_clone = mono_ms();
 	r->deadline = r->t_clone + SETUP_TIMEOUT_MS;
-	if (!r->interactive && r->watch)
-		r->tick_at = r->t_clone + r->watch->interval_ms;
+	take_job(p, job);
 	/* init first (it said hello long ago), so that a failure below kills it too. */
 	run_learn_init(r);
 	if (!r->failed && (fd < 0 || run_send_fds(p->files_fd, "f", 1, &fd, 1) < 0))
-		run_fail(r, "hand the compiled program to the sandbox", errno);
+		run_fail(r, "hand the run's files to the sandbox", errno);
 	if (fd >= 0)
 		close(fd);
 	close(p->files_fd);

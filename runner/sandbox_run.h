@@ -93,6 +93,7 @@ struct run {
 	int art_fd;                     /* the run's artifacts (a memfd init writes); -1: none */
 	size_t art_limit;               /* the most of them read back; 0: the run has none */
 	long children_cpu_ms;           /* what init reaped, as it reported (a warm run's) */
+	int64_t cpu_base_ms;            /* the cgroup's CPU time before the run (a prepared sandbox's build) */
 	long children_rss_kb;
 };
 
@@ -102,8 +103,10 @@ int run_fill_spec(struct sandbox_init_spec *s, const struct sandbox_host *host,
 		  const struct sandbox_job *job);
 int run_fill_owner(struct sandbox_owner_spec *o, const struct sandbox_host *host,
 		   const struct sandbox_job *job);
-/* Sizes s's root for files of up to bytes that come after it is built. */
-void run_room_for_later_files(struct sandbox_init_spec *s, const struct sandbox_job *job, size_t bytes);
+/* Leaves job's files (source, files, session files, stdin) out of s, and
+ * sizes its root for up to bytes in up to files files that come after it
+ * is built (sandbox_files.h). */
+void run_files_later(struct sandbox_init_spec *s, const struct sandbox_job *job, size_t bytes, int files);
 void run_set_message(struct sandbox_result *res, const char *what, int err);
 int run_ms_until(int64_t deadline);
 void run_fail(struct run *r, const char *what, int err);

@@ -83,13 +83,9 @@ int sandbox_sealed_memfd(const char *name, const char *data, size_t len)
 		}
 		done += (size_t)n;
 	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return sandbox_seal_memfd(fd);
 }
+
 
 static int send_request(int ctl, const struct warm_request *req, const int *fds)
 {

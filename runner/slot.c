@@ -4,6 +4,7 @@
  * result, repeat. Each slot owns its SQLite connection.
  */
 #include "slot.h"
+#include "lang_standby.h"
 #include "clone_spec.h"
 
 #include <fcntl.h>
@@ -268,6 +269,35 @@ static void take_artifacts(const struct runner *r, const struct claim *c, const 
 		event_sink_artifact(sink, (*files)[i].name, (*files)[i].len, content_type_of((*files)[i].name));
 }
 
+/*
+ * The slot's next sandbox (lang_standby.h), for a plain run of the
+ * language just run, or of its test cases after a case: after a check
+ * or an interactive run, the learner's next step is likely a Run. The
+ * warm interpreter's language has its warm interpreter instead.
+ */
+static void standby_keep(struct slot *s, const struct language *l, const struct lang_input *ran, bool test_case,
+			 bool check_skipped)
+{
+	struct runner *r = s->runner;
+	struct lang_input like = *ran;
+
+	if (!like.standby || !l || !l->available || l == s->python)
+		return;
+	like.interactive = false;
+	/* The run's source and session files are freed when it ends; a
+	 * prepared root's room for them is the configured maximum. */
+	like.source = NULL;
+	like.stdin_data = NULL;
+	like.source_len = like.stdin_len = 0;
+	like.app_files = NULL;
+	like.napp_files = 0;
+	like.cpu_weight = 0;
+	like.artifacts = !test_case;
+	if (!test_case)
+		like.time_limit_ms = 0;
+	lang_standby_keep(&s->standby, &r->host, &r->cfg, l, &like, check_skipped);
+}
+
 static void execute(struct slot *s, struct claims *claims, struct claim *c)
 {
 	struct runner *r = s->runner;
@@ -280,6 +310,8 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 		.cpu_weight = learner_cpu_weight(c->learner_running),
 		.app_files = app_files(c),
 		.gate = &r->compile_gate,
+		.standby = strcmp(r->cfg.sandbox_standby, "yes") == 0 ? &s->standby : NULL,
+		.syntax_memo = &r->syntax_memo,
 	};
 	struct run_watch watch;
 	struct sandbox_limits run_limits, compile_limits;
@@ -332,6 +364,7 @@ static void execute(struct slot *s, struct claims *claims, struct claim *c)
 	free(diagnostics);
 	free((void *)in.app_files);
 	free(artifacts);
+	standby_keep(s, l, &in, c->submission_id[0] != '\0', res.check_skipped);
 }
 
 /*
@@ -445,6 +478,7 @@ static void *slot_main(void *arg)
 		warm_keep(s);
 	}
 	warm_zygote_stop(&s->warm);
+	lang_standby_drop(&s->standby);
 	if (opened)
 		claims_close(&claims);
 	if (s->pub)

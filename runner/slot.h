@@ -7,6 +7,7 @@
 #include "claims.h"
 #include "event_sink.h"
 #include "lang_run.h"
+#include "lang_standby.h"
 #include "runner.h"
 #include "sandbox.h"
 #include "warm.h"
@@ -20,6 +21,7 @@ struct slot {
 	struct event_sink events;       /* of the execution running now */
 	struct warm_zygote warm;        /* Python's warm interpreter (python_warm) */
 	const struct language *python;  /* the language it serves; NULL: warm start off */
+	struct lang_standby standby;    /* the sandbox of its next run (sandbox_standby) */
 };
 
 /* Starts the thread of s. Returns 0, or an errno value. */

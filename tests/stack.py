@@ -19,6 +19,12 @@ from pathlib import Path
 import pg
 
 REPO = Path(__file__).resolve().parent.parent
+# Every runner the tests and benches start keeps the toolchains' start-up
+# snapshots in one directory of the build (searchable by the sandboxes,
+# unlike a stack's own mkdtemp directory), so that they are built once per
+# build rather than at every stack's start (README, "Start-up snapshots");
+# tests/test_languages.py builds them in directories of its own.
+os.environ.setdefault("ENGINE_SNAPSHOT_DIR", str(REPO / os.environ.get("BUILD", "build") / "snapshots"))
 TERMINAL = ("COMPLETED", "FAILED", "TIMEOUT")
 
 

@@ -13,7 +13,7 @@ from stack import REPO
 
 BUILD = REPO / os.environ.get("BUILD", "build")
 # The environment a program sees without any configuration of ours.
-BARE_ENV = {k: v for k, v in os.environ.items() if k not in ("ENGINE_CONFIG", "PORT", "DATA_DIR")}
+BARE_ENV = {k: v for k, v in os.environ.items() if k not in ("ENGINE_CONFIG", "PORT", "DATA_DIR", "ENGINE_SNAPSHOT_DIR")}
 
 
 def readme_table():

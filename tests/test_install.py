@@ -22,6 +22,8 @@ EXPECTED = {
     "usr/local/share/code-exec/grafana/engine.json",
     "etc/code-exec/engine.conf",
     "etc/code-exec/languages.conf",
+    "etc/code-exec/typescript-snapshot.js",
+    "etc/code-exec/java-snapshot.java",
     "etc/code-exec/lighttpd.conf",
     "etc/code-exec/apache2/code-exec.conf",
     "etc/code-exec/apache2/code-exec-listen.conf",

@@ -2,12 +2,15 @@
 stack: GET /languages, hello world with stdin, a runtime error's exit code, a
 compile error as COMPILE_ERROR on the learner's file and line, the 5 s limit."""
 
+import contextlib
 import os
 import re
+import shutil
+import tempfile
 
 import pytest
 
-from stack import assert_error, warm_data_packages
+from stack import Stack, assert_error, running, warm_data_packages
 
 IDS = ["python", "javascript", "typescript", "c", "cpp", "java", "go", "rust", "bash", "sql"]
 COMPILED = {"typescript", "c", "cpp", "java", "go", "rust"}
@@ -315,6 +318,98 @@ def test_the_cache_survives_a_restart(own_stack):
     s.restart()
     ex = run_session(s, sid)
     assert (ex["status"], ex["stdout"], ex["compile_cached"]) == ("COMPLETED", "kept\n", True), ex
+
+
+# ---- start-up snapshots (TypeScript's, Java's) ------------------------------------------
+
+running_stack = contextlib.contextmanager(running)
+# The rows with a snapshot, in name order, and the file each snapshot holds.
+SNAPSHOTS = {"cpp": "iostream.gch", "java": "javac.jsa", "typescript": "typescript.blob"}
+
+
+def snapshot_paths(log, language):
+    return re.findall(rf"language {language}: compiles start from (\S+/{language}-[0-9a-f]{{16}})$", log, re.M)
+
+
+def stack_log(stack):
+    with open(stack.stderr_path) as f:
+        return f.read()
+
+
+def snapshot_stack(snapshot_dir):
+    """A stack of its own whose runner keeps its snapshots in snapshot_dir."""
+    s = Stack()
+    s.env["ENGINE_SNAPSHOT_DIR"] = snapshot_dir
+    return s
+
+
+def searchable_dir(prefix):
+    """A new directory under the build, which every sandbox can reach."""
+    build = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         os.environ.get("BUILD", "build"))
+    d = tempfile.mkdtemp(prefix=prefix, dir=build)
+    os.chmod(d, 0o755)
+    return d
+
+
+def compile_outcomes(stack):
+    """Each snapshot language's hello world output and a compile error's
+    messages, line numbers and all."""
+    out = {}
+    for language in SNAPSHOTS:
+        hello = stack.wait_terminal(start(stack, language, HELLO[language], "snap\n"), timeout=60)
+        broken = stack.wait_terminal(start(stack, language, BROKEN[language][0]), timeout=60)
+        out[language] = ((hello["status"], hello["stdout"]),
+                         (broken["status"], broken["error"]["code"], broken["compile_output"]))
+    return out
+
+
+def test_the_shared_stack_compiles_from_its_snapshots(stack):
+    log = stack_log(stack)
+    for language, name in SNAPSHOTS.items():
+        found = snapshot_paths(log, language)
+        assert len(found) == 1, (language, found)
+        assert os.path.dirname(found[0]) == os.path.realpath(os.environ["ENGINE_SNAPSHOT_DIR"]), found
+        assert os.listdir(found[0]) == [name], found
+        assert os.path.getsize(os.path.join(found[0], name)) > (4 << 20), found
+
+
+def test_a_runner_builds_its_snapshots_drops_old_ones_and_rebuilds_a_bad_one():
+    d = searchable_dir("snapshots-")
+    os.mkdir(os.path.join(d, "typescript-0000000000000000"))
+    with open(os.path.join(d, "typescript-0000000000000000", "typescript.blob"), "w") as f:
+        f.write("an image of an earlier toolchain")
+    try:
+        with running_stack(snapshot_stack(d)) as s:
+            paths = [snapshot_paths(stack_log(s), language) for language in SNAPSHOTS]
+            assert [len(p) for p in paths] == [1] * len(SNAPSHOTS), paths
+            assert sorted(os.listdir(d)) == [os.path.basename(p[0]) for p in paths]
+            built = compile_outcomes(s)
+            assert [built[language][0] for language in SNAPSHOTS] == [("COMPLETED", "hello snap\n")] * 3, built
+            typescript = os.path.join(paths[2][0], "typescript.blob")
+            with open(typescript, "r+b") as f:     # a damaged snapshot under the same name
+                f.truncate(4096)
+            s.restart()
+            assert snapshot_paths(stack_log(s), "typescript") == paths[2] * 2
+            assert os.path.getsize(typescript) > (10 << 20)
+            assert compile_outcomes(s) == built
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_without_a_reachable_snapshot_directory_compiles_are_the_same(stack):
+    d = tempfile.mkdtemp(prefix="snapshots-closed-")     # 0700: no sandbox can bind it
+    try:
+        with running_stack(snapshot_stack(os.path.join(d, "snapshots"))) as s:
+            log = stack_log(s)
+            for language in SNAPSHOTS:
+                assert snapshot_paths(log, language) == [], log
+                assert f"language {language}: no start-up snapshot, each compile loads the toolchain: " \
+                       "no directory for it that every sandbox can reach" in log, log
+            assert os.listdir(os.path.join(d, "snapshots")) == []
+            assert compile_outcomes(s) == compile_outcomes(stack)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 # ---- check ------------------------------------------------------------------------------

@@ -35,7 +35,8 @@ def host_uids_of(marker):
 
 
 def sandbox_uid_while_running(stack, marker):
-    """The host uids of a run (its command line names marker) while it sleeps."""
+    """The host uids of a run (its command line names marker) while it
+    sleeps, and the run's execution id."""
     sid = stack.create_session("import os, sys\nos.execv(sys.executable, "
                                f"['python3', '-c', 'import time; time.sleep(2)', '{marker}'])\n")
     eid = stack.run_ok(sid["session_id"])
@@ -45,7 +46,7 @@ def sandbox_uid_while_running(stack, marker):
         if uids:
             done = stack.wait_terminal(eid)
             assert done["status"] == "COMPLETED", repr(done)[:2000]
-            return uids
+            return uids, eid
         time.sleep(0.02)
     raise AssertionError(f"no process of the run appeared: {stack.get_execution(eid)}")
 
@@ -59,7 +60,7 @@ def test_a_runner_with_auto_uses_the_block_it_took_and_gives_it_back():
     stack.uid_base = "auto"
     for s in running(stack):
         assert blocks(s) == [0]
-        assert sandbox_uid_while_running(s, "uid-block-probe-1") <= set(range(FIRST, FIRST + SIZE))
+        assert sandbox_uid_while_running(s, "uid-block-probe-1")[0] <= set(range(FIRST, FIRST + SIZE))
         s.stop()
         assert blocks(s) == []
 
@@ -126,11 +127,18 @@ def test_runners_on_one_store_take_blocks_of_their_own_and_reuse_freed_ones(pg_s
 
     assert blocks(stack) == [0]
     a, b = extra(), extra()
+    for r in (a, b):                # serving: from here on the heartbeat renews the holds
+        r.logged(" started: ")
     bases = sorted([a.base(), b.base()])
     assert bases == [FIRST + SIZE, FIRST + 2 * SIZE], bases
     assert blocks(stack) == [0, 1, 2]
-    # The stack's runner runs in block 0 while the others hold theirs.
-    assert sandbox_uid_while_running(stack, "uid-block-probe-2") <= set(range(FIRST, FIRST + SIZE))
+    # With three runners serving one store, a run goes to any of them: its
+    # sandbox's uids lie in the block of the runner that claimed it.
+    uids, eid = sandbox_uid_while_running(stack, "uid-block-probe-2")
+    (block,), = stack.store_rows("SELECT b.block FROM executions e JOIN uid_blocks b ON b.holder = e.runner_id "
+                                 f"WHERE e.id = '{eid}'")
+    first = FIRST + int(block) * SIZE
+    assert uids <= set(range(first, first + SIZE)), (block, uids)
 
     # A runner that stops gives its block back: the next one takes it.
     freed = a.base()
@@ -153,8 +161,9 @@ def test_a_runner_whose_block_another_took_stops(pg_stack):
     extras.append(ExtraRunner(stack.store_url))
     r = extras[-1]
     block = (r.base() - FIRST) // SIZE
-    # As another runner taking it would: held by that one for a while from
-    # now (the runner's own hold may have lapsed already while it started).
+    r.logged(" started: ")          # serving: its heartbeat renews the hold
+    # As another runner taking it would after the hold lapsed (a long store
+    # outage): held by that one for a while from now.
     pg.query_rows(stack.store_url,
                   f"UPDATE uid_blocks SET holder = 'another-runner', "
                   f"held_until = (extract(epoch FROM now()) * 1000)::bigint + 60000 "

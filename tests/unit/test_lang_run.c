@@ -6,6 +6,8 @@
 #include "check.h"
 #include "config.h"
 #include "lang_run.h"
+#include "syntax_memo.h"
+#include "toolchain_snapshot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,10 @@ static bool setup(void)
 			fprintf(stderr, "  sandbox_host_init: %s\n", err);
 		else
 			the_state = 1;
+		/* Every toolchain as it ships: the runner's start-up snapshots are
+		 * tested against the real stack (tests/test_languages.py). */
+		for (int i = 0; the_state > 0 && i < the_table.n; i++)
+			toolchain_snapshot_none(&the_table.langs[i]);
 	}
 	return the_state > 0;
 }
@@ -154,4 +160,66 @@ TEST(lang_a_syntax_error_comes_through_the_syntax_channel_only)
 	CHECK(res.run.syntax == NULL);
 	CHECK_STR(res.run.out, "9\n");         /* EBADF */
 	lang_result_free(&res);
+}
+
+/* A Bash or SQL source that passed its check runs again without it
+ * (run_checked), with the same result; a source that failed, or whose
+ * run did not exit 0, is checked at every run. */
+TEST(lang_a_source_that_passed_its_check_runs_again_without_it)
+{
+	static const struct { const char *id, *ok, *out, *bad, *fails; } cases[] = {
+		{ "bash", "echo hi $0\n", "hi /app/main.sh\n", "echo a\nif then\n", "echo x; exit 3\n" },
+		{ "sql", ".mode list\nSELECT 'hi';\n", "hi\n", "SELECT 1;\nSELEC 2;\n", "SELECT 'x';\nSELECT * FROM missing_table;\n" },
+	};
+	struct syntax_memo memo;
+
+	REQUIRE(setup());
+	syntax_memo_init(&memo);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *sources[] = { cases[i].ok, cases[i].bad, cases[i].fails };
+		bool skipped[3][2];
+
+		for (int s = 0; s < 3; s++) {
+			for (int round = 0; round < 2; round++) {
+				struct lang_input in = { .source = sources[s], .source_len = strlen(sources[s]),
+							 .syntax_memo = &memo };
+				struct lang_result res;
+
+				lang_execute(&the_host, &the_cfg, lang(cases[i].id), NULL, &in, &res);
+				skipped[s][round] = res.check_skipped;
+				if (s == 0)
+					CHECK(res.ran && res.run.exit_code == 0 && strcmp(res.run.out, cases[i].out) == 0);
+				if (s == 1)
+					CHECK(res.compile == COMPILE_FAILED && !res.ran);
+				if (s == 2)
+					CHECK(res.ran && res.run.exit_code != 0);
+				lang_result_free(&res);
+			}
+		}
+		CHECK(!skipped[0][0] && skipped[0][1]);
+		CHECK(!skipped[1][0] && !skipped[1][1]);
+		CHECK(!skipped[2][0] && !skipped[2][1]);
+	}
+}
+
+/* The memo keeps the last SYNTAX_MEMO_KEYS sources, per language. */
+TEST(lang_syntax_memo_forgets_the_oldest_and_tells_languages_apart)
+{
+	struct language a = { .id = "a" }, b = { .id = "b" };
+	struct syntax_memo memo;
+	char src[32];
+
+	syntax_memo_init(&memo);
+	syntax_memo_add(&memo, &a, "first", 5);
+	CHECK(syntax_memo_passed(&memo, &a, "first", 5));
+	CHECK(!syntax_memo_passed(&memo, &b, "first", 5));
+	CHECK(!syntax_memo_passed(&memo, &a, "firs", 4));
+	for (int i = 0; i < SYNTAX_MEMO_KEYS - 1; i++) {
+		snprintf(src, sizeof src, "source %d", i);
+		syntax_memo_add(&memo, &a, src, strlen(src));
+	}
+	CHECK(syntax_memo_passed(&memo, &a, "first", 5));
+	syntax_memo_add(&memo, &a, "one more", 8);
+	CHECK(!syntax_memo_passed(&memo, &a, "first", 5));
+	CHECK(syntax_memo_passed(&memo, &a, "source 0", 8));
 }

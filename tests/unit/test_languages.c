@@ -111,7 +111,15 @@ TEST(languages_refuses_bad_tables_with_their_line)
 	check_refused("[c]\nrun = /usr/bin/x \"open\n", "2: unterminated quote");
 	check_refused("[c]\nmemory_mb = 0\n", "2: out of range");
 	check_refused("[c]\nsyntax_channel = 1\n", "2: expected yes or no");
+	check_refused("[c]\nname = C\nfile = m.c\nrun = /r\nversion = /v\nrun_checked = /r\n[d]\n",
+		      "7: run_checked without syntax_channel = yes");
 	check_refused("[c]\nmounts = /etc/../root\n", "2: mounts must be absolute directories without ..");
+	check_refused("[c]\nname = C\nfile = m.c\nrun = /r\nversion = /v\ncompile = /c\nsnapshot_script = s.js\n[d]\n",
+		      "8: snapshot_script without snapshot");
+	check_refused("[c]\nname = C\nfile = m.c\nrun = /r\nversion = /v\nsnapshot = /s\nsnapshot_script = s.js\n[d]\n",
+		      "8: snapshot without compile and check");
+	check_refused("[c]\nname = C\nfile = m.c\nrun = /r\nversion = /v\ncompile = /c -s={snapshot}\n[d]\n",
+		      "7: {snapshot} without snapshot");
 	check_refused("", "0: no languages");
 }
 
@@ -126,6 +134,21 @@ TEST(languages_shipped_table_loads)
 	REQUIRE(java);
 	CHECK_STR(java->file, "Main.java");
 	CHECK(java->nmounts == 1);
+	/* A relative snapshot_script is beside the table. */
+	const struct language *ts = languages_find(&t, "typescript");
+	REQUIRE(ts);
+	CHECK_STR(ts->snapshot_script, "conf/typescript-snapshot.js");
+	CHECK_STR(ts->snapshot.argv[0], "/usr/bin/node");
+	/* Its path goes into the words that name it, or they go. */
+	struct lang_cmd with, without;
+	REQUIRE(lang_cmd_snapshot(&ts->compile, "/s/t.blob", &with) == 0);
+	REQUIRE(lang_cmd_snapshot(&ts->compile, NULL, &without) == 0);
+	CHECK_STR(with.argv[1], "--snapshot-blob=/s/t.blob/typescript.blob");
+	CHECK(with.n == ts->compile.n && without.n == ts->compile.n - 1);
+	CHECK_STR(without.argv[1], "--max-old-space-size=2048");
+	CHECK(with.argv[with.n] == NULL && without.argv[without.n] == NULL);
+	lang_cmd_free(&with);
+	lang_cmd_free(&without);
 	languages_free(&t);
 }
 

@@ -163,20 +163,6 @@ TEST(sandbox_warm_run_and_its_recovery)
 	CHECK(z.pid == -1);
 }
 
-/* An artifact stream (sandbox.h) of one file. Returns its length. */
-static size_t one_file_stream(char *buf, size_t size, const char *name, const char *data)
-{
-	struct sandbox_artifact_header h = { .name_len = (unsigned)strlen(name) + 1, .size = strlen(data) };
-	size_t n = sizeof h + h.name_len + h.size;
-
-	if (n > size)
-		return 0;
-	memcpy(buf, &h, sizeof h);
-	memcpy(buf + sizeof h, name, h.name_len);
-	memcpy(buf + sizeof h + h.name_len, data, h.size);
-	return n;
-}
-
 /* The pids of this process's children (of all its threads), as the kernel lists them. */
 static void children_of_self(char *buf, size_t size)
 {
@@ -208,21 +194,90 @@ TEST(sandbox_prepared_run_gets_its_files_when_they_are_made)
 {
 	const struct sandbox_host *host = test_host();
 	struct sandbox_limits l = test_limits();
+	const struct sandbox_file later = { .name = "later.txt", .data = "made after the sandbox\n", .len = 23 };
 	struct sandbox_job job = { .source = reads_later, .source_len = strlen(reads_later), .limits = &l };
 	struct sandbox_result res;
-	char stream[256];
-	size_t len = one_file_stream(stream, sizeof stream, "later.txt", "made after the sandbox\n");
 
-	REQUIRE(host && len > 0);
-	struct sandbox_prepared *p = sandbox_prepare(host, &job, 1 << 20);
+	REQUIRE(host);
+	struct sandbox_prepared *p = sandbox_prepare(host, &job, "slot", 1 << 20, 8);
 	REQUIRE(p);
 	usleep(50 * 1000);                      /* init has built the rest and waits */
-	REQUIRE(sandbox_go(p, stream, len, &res) == 0);
+	job.files = &later;
+	job.nfiles = 1;
+	REQUIRE(sandbox_go(p, &job, &res) == 0);
 	CHECK(res.outcome == SANDBOX_EXITED && res.exit_code == 0);
 	CHECK_STR(res.out, "made after the sandbox\n");
 	if (res.outcome != SANDBOX_EXITED)
 		fprintf(stderr, "  %s / %s\n", res.message, res.err);
 	sandbox_result_free(&res);
+}
+
+/* A standby is built for a run like the next; the run that takes it
+ * brings its own source, session files (at their paths, and in the
+ * working directory) and stdin, none of the one it was built with. */
+TEST(sandbox_standby_runs_the_source_files_and_stdin_it_is_given)
+{
+	const struct sandbox_host *host = test_host();
+	struct sandbox_limits l = test_limits();
+	static const char built_with[] = "print('not this one')\n";
+	static const char src[] = "import sys\nprint(open('data/a.csv').read() + sys.stdin.read(), end='')\n";
+	const struct sandbox_file app = { .name = "data/a.csv", .data = "x,y\n", .len = 4 };
+	struct sandbox_job like = { .source = built_with, .source_len = strlen(built_with), .limits = &l,
+				    .stdin_data = "no", .stdin_len = 2 };
+	struct sandbox_job job = like;
+	struct sandbox_result res;
+
+	REQUIRE(host);
+	struct sandbox_prepared *p = sandbox_prepare(host, &like, "standby", 1 << 20, 8);
+	REQUIRE(p);
+	job.source = src;
+	job.source_len = strlen(src);
+	job.app_files = &app;
+	job.napp_files = 1;
+	job.stdin_data = "1,2\n";
+	job.stdin_len = 4;
+	REQUIRE(sandbox_prepared_fits(p, &job));
+	REQUIRE(sandbox_go(p, &job, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED && res.exit_code == 0);
+	CHECK_STR(res.out, "x,y\n1,2\n");
+	if (res.outcome != SANDBOX_EXITED)
+		fprintf(stderr, "  %s / %s\n", res.message, res.err);
+	sandbox_result_free(&res);
+}
+
+/* What a sandbox is built with must be the run's: its command, its limits
+ * but the wall time and CPU weight, its slot; never an interactive run. */
+TEST(sandbox_prepared_fits_only_a_run_of_its_shape)
+{
+	const struct sandbox_host *host = test_host();
+	struct sandbox_limits l = test_limits(), other = l;
+	static const char *const argv[] = { "/usr/bin/true", NULL };
+	struct sandbox_job like = { .source = "", .limits = &l }, job;
+
+	REQUIRE(host);
+	struct sandbox_prepared *p = sandbox_prepare(host, &like, "standby", 1 << 20, 8);
+	REQUIRE(p);
+	job = like;
+	other.wall_time_ms += 1000;
+	other.cpu_weight = 7;
+	job.limits = &other;
+	CHECK(sandbox_prepared_fits(p, &job));
+	other = l;
+	other.memory_mb += 1;
+	CHECK(!sandbox_prepared_fits(p, &job));
+	job = like;
+	job.argv = argv;
+	CHECK(!sandbox_prepared_fits(p, &job));
+	job = like;
+	job.slot = 1;
+	CHECK(!sandbox_prepared_fits(p, &job));
+	job = like;
+	job.interactive = true;
+	CHECK(!sandbox_prepared_fits(p, &job));
+	job = like;
+	job.keep_artifacts = true;
+	CHECK(!sandbox_prepared_fits(p, &job));
+	sandbox_abandon(p);
 }
 
 TEST(sandbox_abandoned_run_leaves_no_process)
@@ -235,7 +290,7 @@ TEST(sandbox_abandoned_run_leaves_no_process)
 
 	REQUIRE(host);
 	children_of_self(before, sizeof before);
-	struct sandbox_prepared *p = sandbox_prepare(host, &job, 1 << 20);
+	struct sandbox_prepared *p = sandbox_prepare(host, &job, "slot", 1 << 20, 8);
 	REQUIRE(p);
 	usleep(50 * 1000);
 	children_of_self(during, sizeof during);
