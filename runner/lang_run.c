@@ -210,9 +210,10 @@ static void prepare_run(void *arg)
 	*a->prepared = sandbox_prepare(a->host, &a->rj->job, "slot", bytes, files);
 }
 
-/* A compile or a check: through the runner's gate (compile_gate.h). */
-static int gated_run(const struct sandbox_host *host, const struct sandbox_job *job, struct compile_gate *gate,
-		     struct sandbox_result *res)
+/* A compile or a check (in the sandbox prepared for it, or a new one):
+ * through the runner's gate (compile_gate.h). */
+static int gated_run(const struct sandbox_host *host, const struct sandbox_job *job,
+		     struct sandbox_prepared *prepared, struct compile_gate *gate, struct sandbox_result *res)
 {
 	int64_t waited_ms;
 	bool held = compile_gate_enter(gate, &waited_ms);
@@ -220,36 +221,51 @@ static int gated_run(const struct sandbox_host *host, const struct sandbox_job *
 
 	if (waited_ms > 0)
 		log_debug("waited %lld ms for a compile place%s", (long long)waited_ms, held ? "" : ", went ahead");
-	rc = sandbox_run(host, job, res);
+	rc = prepared ? sandbox_go(prepared, job, res) : sandbox_run(host, job, res);
 	if (held)
 		compile_gate_leave(gate);
 	return rc;
+}
+
+/* The compile of in as a sandbox job, and what the job points into. */
+struct compile_job {
+	struct sandbox_limits limits;
+	struct sandbox_job job;
+	const char *argv[SANDBOX_COMPILE_ARGV];
+};
+
+/* Returns 0, or -1 when the session has too many sources for one command. */
+static int compile_job_fill(struct compile_job *cj, const struct config *cfg, const struct language *l,
+			    const struct lang_input *in)
+{
+	if (command_argv(l, &l->compile, in, cj->argv, sizeof cj->argv / sizeof cj->argv[0]) < 0)
+		return -1;
+	lang_compile_limits(cfg, l, &cj->limits);
+	lang_job(l, in, &cj->job);
+	cj->job.argv = cj->argv;
+	cj->job.workdir = "/app";
+	cj->job.compile = true;
+	cj->job.artifact_limit = ARTIFACT_LIMIT(cfg);
+	cj->job.limits = &cj->limits;
+	return 0;
 }
 
 static enum compile_status compile(const struct sandbox_host *host, const struct config *cfg,
 				   const struct language *l, const struct lang_input *in,
 				   const struct run_ahead *ahead, struct lang_result *res)
 {
-	struct sandbox_limits limits;
-	struct sandbox_job job;
+	struct compile_job cj;
 	struct sandbox_result *c = &res->compile_res;
-	const char *argv[SANDBOX_COMPILE_ARGV];
 
-	if (command_argv(l, &l->compile, in, argv, sizeof argv / sizeof argv[0]) < 0) {
+	if (compile_job_fill(&cj, cfg, l, in) < 0) {
 		snprintf(c->message, sizeof c->message, "too many source files to compile at once");
 		c->outcome = SANDBOX_SETUP_FAILED;
 		return COMPILE_SANDBOX_ERROR;
 	}
-	lang_compile_limits(cfg, l, &limits);
-	lang_job(l, in, &job);
-	job.argv = argv;
-	job.workdir = "/app";
-	job.compile = true;
-	job.artifact_limit = ARTIFACT_LIMIT(cfg);
-	job.limits = &limits;
-	job.beside = prepare_run;
-	job.beside_arg = (void *)ahead;
-	if (gated_run(host, &job, in->gate, c) < 0 || c->outcome == SANDBOX_SETUP_FAILED)
+	cj.job.beside = prepare_run;
+	cj.job.beside_arg = (void *)ahead;
+	if (gated_run(host, &cj.job, lang_standby_take(in->standby, &cj.job), in->gate, c) < 0 ||
+	    c->outcome == SANDBOX_SETUP_FAILED)
 		return COMPILE_SANDBOX_ERROR;
 	if (c->outcome == SANDBOX_TIMEOUT || (c->outcome == SANDBOX_SIGNALED && c->signal == SIGXCPU))
 		return COMPILE_TIMEOUT;
@@ -504,6 +520,20 @@ struct sandbox_prepared *lang_prepare_standby(const struct sandbox_host *host, c
 	return sandbox_prepare(host, &rj.job, "standby", bytes, files);
 }
 
+struct sandbox_prepared *lang_prepare_compile_standby(const struct sandbox_host *host, const struct config *cfg,
+						      const struct language *l, const struct lang_input *like)
+{
+	struct compile_job cj;
+	size_t bytes;
+	int files;
+
+	if (compile_job_fill(&cj, cfg, l, like) < 0)
+		return NULL;
+	prepared_room(cfg, &bytes, &files);
+	cj.job.watch = NULL;            /* the compile's own, taken when it starts */
+	return sandbox_prepare(host, &cj.job, "standby", bytes, files);
+}
+
 void lang_result_free(struct lang_result *res)
 {
 	sandbox_result_free(&res->compile_res);
@@ -541,7 +571,7 @@ int lang_check(const struct sandbox_host *host, const struct config *cfg, const 
 	job.argv = argv;
 	job.workdir = "/app";
 	job.limits = &limits;
-	if (gated_run(host, &job, in->gate, res) < 0)
+	if (gated_run(host, &job, NULL, in->gate, res) < 0)
 		return -1;
 	if (res->outcome != SANDBOX_EXITED)
 		return 0;

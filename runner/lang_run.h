@@ -90,6 +90,10 @@ struct sandbox_prepared *lang_prepare_standby(const struct sandbox_host *host, c
 					      const struct language *l, const struct lang_input *like,
 					      bool check_skipped);
 
+/* The same for the compile of a run like `like` (a compiled language's). */
+struct sandbox_prepared *lang_prepare_compile_standby(const struct sandbox_host *host, const struct config *cfg,
+						      const struct language *l, const struct lang_input *like);
+
 /*
  * Runs the language's check command on in.source in a sandbox with the
  * compile limits, working directory /app. Fills res (always) and, when

@@ -245,6 +245,9 @@ struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const 
  * was built for (only its files, stdin, live events, watch, wall-clock
  * limit and CPU weight may differ); never an interactive run or a compile. */
 bool sandbox_prepared_fits(const struct sandbox_prepared *p, const struct sandbox_job *job);
+/* False once the sandbox's init has ended (killed while it waited, say):
+ * it can only be abandoned then. */
+bool sandbox_prepared_alive(const struct sandbox_prepared *p);
 int sandbox_go(struct sandbox_prepared *p, const struct sandbox_job *job, struct sandbox_result *res);
 void sandbox_abandon(struct sandbox_prepared *p);
 

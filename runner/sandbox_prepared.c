@@ -17,6 +17,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,9 +26,37 @@
 struct sandbox_prepared {
 	struct run r;
 	int files_fd;                   /* the runner's end of init's files socket */
-	struct sandbox_job shape;       /* what it was built for; its pointers are not followed */
+	struct sandbox_job shape;       /* what it was built for; only argv, file_name and workdir are followed */
+	char **argv;                    /* shape's command, its own copy (a compile's is built per compile); NULL: the default */
 	struct sandbox_limits limits;
 };
+
+/* A copy of argv in one allocation (the pointers, then the words). */
+static char **words_copy(const char *const *argv)
+{
+	size_t n = 0, bytes = 0;
+	char **copy, *w;
+
+	for (; argv[n]; n++)
+		bytes += strlen(argv[n]) + 1;
+	if (!(copy = malloc((n + 1) * sizeof *copy + bytes)))
+		return NULL;
+	w = (char *)(copy + n + 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(argv[i]) + 1;
+
+		copy[i] = memcpy(w, argv[i], len);
+		w += len;
+	}
+	copy[n] = NULL;
+	return copy;
+}
+
+static void prepared_free(struct sandbox_prepared *p)
+{
+	free(p->argv);
+	free(p);
+}
 
 struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const struct sandbox_job *job,
 					 const char *kind, size_t files_bytes, int files_max)
@@ -40,13 +69,18 @@ struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const 
 	if (run_warm_eligible(job) || !run_limits_valid(job->limits) || run_fill_spec(&spec, host, job) < 0 ||
 	    run_fill_owner(&spec.owner, host, job) < 0 || !(p = calloc(1, sizeof *p)))
 		return NULL;
+	if (job->argv && !(p->argv = words_copy(job->argv))) {
+		free(p);
+		return NULL;
+	}
 	run_files_later(&spec, job, files_bytes, files_max);
 	p->shape = *job;
+	p->shape.argv = (const char *const *)p->argv;
 	p->limits = *job->limits;
 	memset(&res, 0, sizeof res);
 	run_init(&p->r, job);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		free(p);
+		prepared_free(p);
 		return NULL;
 	}
 	p->files_fd = sv[0];
@@ -56,7 +90,7 @@ struct sandbox_prepared *sandbox_prepare(const struct sandbox_host *host, const 
 		close(sv[1]);
 		close(p->files_fd);
 		run_finish(&p->r, &res, -1);
-		free(p);
+		prepared_free(p);
 		return NULL;
 	}
 	close(sv[1]);
@@ -70,6 +104,19 @@ static bool same_text(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+/* NULL is the sandbox's default command (sandbox.h). */
+static bool same_words(const char *const *a, const char *const *b)
+{
+	size_t i = 0;
+
+	if (!a || !b)
+		return a == b;
+	for (; a[i] && b[i]; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return !a[i] && !b[i];
+}
+
 /* The limits a sandbox is built with: all but the wall time and the CPU
  * weight, which the runner applies from the run's start. */
 static bool same_built_limits(const struct sandbox_limits *a, const struct sandbox_limits *b)
@@ -81,13 +128,15 @@ static bool same_built_limits(const struct sandbox_limits *a, const struct sandb
 	       a->max_cpu_percent == b->max_cpu_percent;
 }
 
-/* The command, its language's file, mounts and env come from one row of
- * the language table: the same row gives the same pointers. */
+/* The language's file, mounts and env come from one row of the language
+ * table: the same row gives the same pointers. The command is compared
+ * word by word: a compile's names the session's files too. */
 bool sandbox_prepared_fits(const struct sandbox_prepared *p, const struct sandbox_job *job)
 {
 	const struct sandbox_job *a = &p->shape;
 
-	return !a->interactive && !job->interactive && !a->compile && !job->compile && a->argv == job->argv &&
+	return !a->interactive && !job->interactive && a->compile == job->compile &&
+	       a->artifact_limit == job->artifact_limit && same_words(a->argv, job->argv) &&
 	       a->env == job->env && a->mounts == job->mounts && a->nmounts == job->nmounts &&
 	       same_text(a->file_name, job->file_name) && same_text(a->workdir, job->workdir) &&
 	       a->max_artifacts == job->max_artifacts && a->max_artifact_bytes == job->max_artifact_bytes &&
@@ -96,13 +145,22 @@ bool sandbox_prepared_fits(const struct sandbox_prepared *p, const struct sandbo
 	       same_built_limits(&p->limits, job->limits);
 }
 
+/* init only ever reads its files socket: the runner's end turns readable
+ * (EOF) or hung up only once init, and the owner that made it, are gone. */
+bool sandbox_prepared_alive(const struct sandbox_prepared *p)
+{
+	struct pollfd pfd = { .fd = p->files_fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 0;
+}
+
 /* What the runner keeps of job while the run lasts: its own, not the
  * one the sandbox was built for. */
 static void take_job(struct sandbox_prepared *p, const struct sandbox_job *job)
 {
 	struct run *r = &p->r;
 
-	r->sink = job->sink;
+	r->sink = job->compile ? NULL : job->sink;       /* a compile's output is its program */
 	r->watch = job->watch;
 	r->wall_time_ms = job->limits->wall_time_ms;
 	if (!r->interactive)
@@ -131,8 +189,10 @@ int sandbox_go(struct sandbox_prepared *p, const struct sandbox_job *job, struct
 	if (fd >= 0)
 		close(fd);
 	close(p->files_fd);
+	if (job->beside && !r->failed)
+		job->beside(job->beside_arg);
 	rc = run_to_end(r, res);
-	free(p);
+	prepared_free(p);
 	return rc;
 }
 
@@ -145,5 +205,5 @@ void sandbox_abandon(struct sandbox_prepared *p)
 	run_learn_init(&p->r);
 	run_reap(&p->r, &res);
 	run_finish(&p->r, &res, -1);
-	free(p);
+	prepared_free(p);
 }

@@ -773,6 +773,37 @@ def start_stack_with(lines):
     return s
 
 
+def standby_sandboxes(runner):
+    return [int(d) for d in os.listdir("/proc") if d.isdigit() and standby_sandbox(int(d), runner)]
+
+
+def test_a_standby_killed_while_it_waits_is_replaced_not_run():
+    """A slot's standby sandbox that dies while it waits (killed here, as
+    the OOM killer or an operator could) is abandoned when a run comes,
+    and the run starts in a sandbox of its own. One slot, so that the run
+    after the kill is the killed standby's slot's."""
+    s = start_stack_with(["runner_slots = 1"])
+    try:
+        pid = runner_pid(s)
+        sid = s.create_session("echo hello\n", "bash")["session_id"]
+        completed(s.wait_terminal(s.run_ok(sid)), "hello\n")
+        deadline = time.monotonic() + 10
+        while not standby_sandboxes(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed = standby_sandboxes(pid)
+        assert len(killed) == 1, killed
+        os.kill(killed[0], 9)
+        while (_status(killed[0]) or {"State": "Z"})["State"].split()[0] != "Z":
+            time.sleep(0.01)
+        with open(s.stderr_path) as log:
+            log.seek(0, 2)
+            completed(s.wait_terminal(s.run_ok(sid)), "hello\n")
+            assert "slot 0: its standby sandbox ended while it waited; the run gets a new one" in log.read()
+        assert_host_unharmed(s, pid)
+    finally:
+        s.stop()
+
+
 @pytest.fixture(scope="module")
 def cgroup_ctx(stack):
     pid = runner_pid(stack)

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "config.h"
 #include "lang_run.h"
+#include "lang_standby.h"
 #include "syntax_memo.h"
 #include "toolchain_snapshot.h"
 
@@ -160,6 +161,48 @@ TEST(lang_a_syntax_error_comes_through_the_syntax_channel_only)
 	CHECK(res.run.syntax == NULL);
 	CHECK_STR(res.run.out, "9\n");         /* EBADF */
 	lang_result_free(&res);
+}
+
+/* A slot's standbys for a compiled language: the compiler's sandbox and
+ * the program's, both taken by a compile-and-run like the last; a compile
+ * of more files (a longer command) passes the compiler's over and gets a
+ * sandbox of its own, with the same result. */
+TEST(lang_a_slots_standbys_serve_the_compile_and_the_run)
+{
+	static const char src[] = "#include <stdio.h>\nint twice(int);\nint main(void) { int n; scanf(\"%d\", &n); "
+				  "printf(\"%d\\n\", twice(n)); }\n";
+	static const char lib[] = "int twice(int n) { return 2 * n; }\n";
+	const struct sandbox_file other = { .name = "twice.c", .data = lib, .len = sizeof lib - 1 };
+	struct lang_standby sb = { 0 };
+	struct lang_input like = { .source = NULL };
+	struct lang_result res;
+
+	REQUIRE(setup());
+	lang_standby_keep(&sb, &the_host, &the_cfg, lang("c"), &like, false);
+	REQUIRE(sb.compile.ready && sb.run.ready);
+	struct lang_input one = { .source = src, .source_len = strlen(src), .stdin_data = "1", .stdin_len = 1,
+				  .standby = &sb };
+	struct lang_input two = one;
+	two.app_files = &other;
+	two.napp_files = 1;
+	two.stdin_data = "21";
+	two.stdin_len = 2;
+	/* Without the second file the program does not link: its compile is a new one. */
+	lang_execute(&the_host, &the_cfg, lang("c"), NULL, &two, &res);
+	CHECK(res.compile == COMPILE_OK && res.ran && res.run.out && strcmp(res.run.out, "42\n") == 0);
+	CHECK(sb.compile.ready == NULL && sb.compile.unfit != NULL);
+	CHECK(sb.run.ready == NULL && sb.run.unfit == NULL);
+	lang_result_free(&res);
+	lang_standby_keep(&sb, &the_host, &the_cfg, lang("c"), &like, false);
+	REQUIRE(sb.compile.ready && sb.run.ready && !sb.compile.unfit);
+	one.source = "#include <stdio.h>\nint main(void) { int n; scanf(\"%d\", &n); printf(\"%d\\n\", n + 1); }\n";
+	one.source_len = strlen(one.source);
+	lang_execute(&the_host, &the_cfg, lang("c"), NULL, &one, &res);
+	CHECK(res.compile == COMPILE_OK && res.ran && res.run.out && strcmp(res.run.out, "2\n") == 0);
+	CHECK(sb.compile.ready == NULL && sb.compile.unfit == NULL);
+	CHECK(sb.run.ready == NULL && sb.run.unfit == NULL);
+	lang_result_free(&res);
+	lang_standby_drop(&sb);
 }
 
 /* A Bash or SQL source that passed its check runs again without it

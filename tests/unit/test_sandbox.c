@@ -3,6 +3,7 @@
  * test states one behaviour, most of them an escape that must fail.
  */
 #include "check.h"
+#include "lang_standby.h"
 #include "sandbox.h"
 #include "sandbox_child.h"
 #include "warm.h"
@@ -296,6 +297,58 @@ TEST(sandbox_abandoned_run_leaves_no_process)
 	children_of_self(during, sizeof during);
 	CHECK(strcmp(during, before) != 0);     /* its init, waiting */
 	sandbox_abandon(p);
+	children_of_self(after, sizeof after);
+	CHECK_STR(after, before);
+	expect_output("print('next')\n", "next\n");
+}
+
+/* The new entries of after, a list of pids, that before does not hold. */
+static int new_pids(const char *before, const char *after, pid_t *pids, int max)
+{
+	char copy[4096], padded[4100], *save = NULL, *tok;
+	int n = 0;
+
+	snprintf(copy, sizeof copy, "%s", after);
+	snprintf(padded, sizeof padded, " %s ", before);        /* the kernel's list: "pid pid " */
+	for (tok = strtok_r(copy, " \n", &save); tok && n < max; tok = strtok_r(NULL, " \n", &save)) {
+		char word[32];
+
+		snprintf(word, sizeof word, " %s ", tok);
+		if (!strstr(padded, word))
+			pids[n++] = (pid_t)atoi(tok);
+	}
+	return n;
+}
+
+/* A standby whose init was killed while it waited is not handed a run:
+ * the slot abandons it (reaping what is left) and the run gets a sandbox
+ * of its own. */
+TEST(sandbox_standby_that_died_waiting_is_not_taken)
+{
+	const struct sandbox_host *host = test_host();
+	struct sandbox_limits l = test_limits();
+	struct sandbox_job like = { .source = "", .limits = &l };
+	char before[4096], during[4096], after[4096];
+	pid_t pids[8];
+	int n, i, waited;
+
+	REQUIRE(host);
+	children_of_self(before, sizeof before);
+	struct sandbox_prepared *p = sandbox_prepare(host, &like, "standby", 1 << 20, 8);
+	REQUIRE(p);
+	usleep(50 * 1000);
+	CHECK(sandbox_prepared_alive(p));
+	children_of_self(during, sizeof during);
+	n = new_pids(before, during, pids, 8);
+	CHECK(n >= 1);
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (waited = 0; sandbox_prepared_alive(p) && waited < 2000; waited += 10)
+		usleep(10 * 1000);
+	CHECK(!sandbox_prepared_alive(p));
+	struct lang_standby sb = { .run.ready = p };
+	CHECK(lang_standby_take(&sb, &like) == NULL);
+	CHECK(sb.run.ready == NULL && sb.run.unfit == NULL);
 	children_of_self(after, sizeof after);
 	CHECK_STR(after, before);
 	expect_output("print('next')\n", "next\n");
