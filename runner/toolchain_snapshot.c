@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fnv.h"
@@ -18,6 +19,11 @@
 #include "sandbox_fail.h"
 
 enum { SNAPSHOT_FILES = 8 };
+
+/* A build that failed is tried again at a start this long after, not at
+ * every start: on a slow host a build that cannot end in the compile's
+ * wall time would hold up every start by that much. */
+#define SNAPSHOT_RETRY_S (24 * 3600)
 
 struct snapshot {
 	char *script;                   /* snapshot_script's text */
@@ -188,6 +194,37 @@ static int snapshot_write(const struct snapshot *s, const struct sandbox_file *f
 	return rc;
 }
 
+/* A failed build's marker: <dir>/<id>-<key>.failed, holding why. */
+static void failed_marker(const struct snapshot *s, char *path, size_t size)
+{
+	snprintf(path, size, "%s.failed", s->path);
+}
+
+static bool failed_lately(const struct snapshot *s, char *why, size_t whylen)
+{
+	char path[LANG_PATH_MAX + 8];
+	struct stat st;
+
+	failed_marker(s, path, sizeof path);
+	if (stat(path, &st) < 0 || time(NULL) - st.st_mtime >= SNAPSHOT_RETRY_S)
+		return false;
+	snprintf(why, whylen, "its build failed here before (%.300s says why; tried again a day after, "
+		 "or at the next start once it is removed)", path);
+	return true;
+}
+
+static void mark_failed(const struct snapshot *s, const char *why)
+{
+	char path[LANG_PATH_MAX + 8];
+	FILE *f;
+
+	failed_marker(s, path, sizeof path);
+	if ((f = fopen(path, "we"))) {
+		fprintf(f, "%s\n", why);
+		fclose(f);
+	}
+}
+
 /* Runs the row's snapshot command on the script, like a compile. */
 static int snapshot_build(const struct sandbox_host *host, const struct config *cfg, const struct language *l,
 			  const struct snapshot *s, char *why, size_t whylen)
@@ -299,6 +336,16 @@ static int snapshot_use(const struct sandbox_host *host, const struct config *cf
 	return -1;
 }
 
+/* A new build (none yet, or one that failed its trial), tried; a failure is marked. */
+static int build_and_use(const struct sandbox_host *host, const struct config *cfg, struct language *l,
+			 const struct snapshot *s, char *why, size_t whylen)
+{
+	if (snapshot_build(host, cfg, l, s, why, whylen) == 0 && snapshot_use(host, cfg, l, s, why, whylen) == 0)
+		return 0;
+	mark_failed(s, why);
+	return -1;
+}
+
 void toolchain_snapshot_none(struct language *l)
 {
 	struct lang_cmd old[2];
@@ -329,8 +376,8 @@ int toolchain_snapshot_ready(const struct sandbox_host *host, const struct confi
 			 s.dir[0] ? s.dir : l->snapshot.argv[0], strerror(errno));
 	else if (access(s.path, X_OK) == 0 && snapshot_use(host, cfg, l, &s, why, sizeof why) == 0)
 		rc = 0;
-	else if (snapshot_build(host, cfg, l, &s, why, sizeof why) == 0)   /* none yet, or one that failed */
-		rc = snapshot_use(host, cfg, l, &s, why, sizeof why);
+	else if (!failed_lately(&s, why, sizeof why))
+		rc = build_and_use(host, cfg, l, &s, why, sizeof why);
 	if (rc == 0) {
 		drop_others(l, &s);
 		log_info("language %s: compiles start from %s", l->id, s.path);

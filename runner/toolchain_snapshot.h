@@ -15,7 +15,8 @@
  * directory read-only at its path. A snapshot is used only after the
  * row's check of an empty source from it exited 0 without a word;
  * otherwise those words are left out of the commands and the language
- * compiles as if it had none.
+ * compiles as if it had none. A build that failed leaves <name>.failed
+ * beside it, holding why: starts within a day of it do not build again.
  */
 #ifndef RUNNER_TOOLCHAIN_SNAPSHOT_H
 #define RUNNER_TOOLCHAIN_SNAPSHOT_H

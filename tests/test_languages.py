@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from stack import Stack, assert_error, running, warm_data_packages
+from stack import REPO, Stack, assert_error, running, warm_data_packages
 
 IDS = ["python", "javascript", "typescript", "c", "cpp", "java", "go", "rust", "bash", "sql"]
 COMPILED = {"typescript", "c", "cpp", "java", "go", "rust"}
@@ -395,6 +395,47 @@ def test_a_runner_builds_its_snapshots_drops_old_ones_and_rebuilds_a_bad_one():
             assert compile_outcomes(s) == built
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_snapshot_build_that_failed_is_not_tried_at_every_start():
+    """A build that fails leaves a marker with the reason; the next start
+    does not build again (a slow host's builds would hold up every start),
+    and the language compiles without a snapshot all the while."""
+    d = searchable_dir("snapshots-")
+    conf = tempfile.mkdtemp(prefix="languages-")
+    try:
+        shutil.copy(os.path.join(REPO, "conf", "java-snapshot.java"), conf)
+        with open(os.path.join(conf, "typescript-snapshot.js"), "w") as f:
+            f.write("throw new Error('no snapshot from this script');\n")
+        with open(os.path.join(REPO, "conf", "languages.conf")) as f:
+            table = f.read()
+        with open(os.path.join(conf, "languages.conf"), "w") as f:
+            f.write(table)
+        with open(os.path.join(conf, "engine.conf"), "w") as f:
+            f.write(open(os.path.join(REPO, "conf", "engine.conf")).read() +
+                    f"\nlanguages_file = {os.path.join(conf, 'languages.conf')}\n")
+        s = snapshot_stack(d)
+        s.env["ENGINE_CONFIG"] = os.path.join(conf, "engine.conf")
+        with running_stack(s):
+            log = stack_log(s)
+            assert snapshot_paths(log, "typescript") == [], log
+            assert "language typescript: no start-up snapshot, each compile loads the toolchain: " \
+                   "the build ended with status 1" in log, log
+            markers = [f for f in os.listdir(d) if f.endswith(".failed")]
+            assert [m.split("-")[0] for m in markers] == ["typescript"], os.listdir(d)
+            with open(os.path.join(d, markers[0])) as f:
+                assert f.read().startswith("the build ended with status 1"), markers
+            s.restart()
+            again = stack_log(s)[len(log):]
+            assert f"language typescript: no start-up snapshot, each compile loads the toolchain: " \
+                   f"its build failed here before ({os.path.join(os.path.realpath(d), markers[0])} says why" \
+                   in again, again
+            assert "the build ended with status" not in again, again
+            hello = s.wait_terminal(start(s, "typescript", HELLO["typescript"], "snap\n"), timeout=60)
+            assert (hello["status"], hello["stdout"]) == ("COMPLETED", "hello snap\n"), hello
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(conf, ignore_errors=True)
 
 
 def test_without_a_reachable_snapshot_directory_compiles_are_the_same(stack):
