@@ -793,7 +793,9 @@ def test_a_standby_killed_while_it_waits_is_replaced_not_run():
         killed = standby_sandboxes(pid)
         assert len(killed) == 1, killed
         os.kill(killed[0], 9)
+        deadline = time.monotonic() + 10
         while (_status(killed[0]) or {"State": "Z"})["State"].split()[0] != "Z":
+            assert time.monotonic() < deadline, f"{killed[0]} outlived SIGKILL"
             time.sleep(0.01)
         with open(s.stderr_path) as log:
             log.seek(0, 2)

@@ -191,13 +191,25 @@ static void children_of_self(char *buf, size_t size)
 
 static const char reads_later[] = "print(open('/app/later.txt').read(), end='')\n";
 
+/* Hands job to p and expects the program to exit 0 having printed out. */
+static void expect_go(struct sandbox_prepared *p, const struct sandbox_job *job, const char *out)
+{
+	struct sandbox_result res;
+
+	REQUIRE(sandbox_go(p, job, &res) == 0);
+	CHECK(res.outcome == SANDBOX_EXITED && res.exit_code == 0);
+	CHECK_STR(res.out, out);
+	if (res.outcome != SANDBOX_EXITED)
+		fprintf(stderr, "  %s / %s\n", res.message, res.err);
+	sandbox_result_free(&res);
+}
+
 TEST(sandbox_prepared_run_gets_its_files_when_they_are_made)
 {
 	const struct sandbox_host *host = test_host();
 	struct sandbox_limits l = test_limits();
 	const struct sandbox_file later = { .name = "later.txt", .data = "made after the sandbox\n", .len = 23 };
 	struct sandbox_job job = { .source = reads_later, .source_len = strlen(reads_later), .limits = &l };
-	struct sandbox_result res;
 
 	REQUIRE(host);
 	struct sandbox_prepared *p = sandbox_prepare(host, &job, "slot", 1 << 20, 8);
@@ -205,12 +217,7 @@ TEST(sandbox_prepared_run_gets_its_files_when_they_are_made)
 	usleep(50 * 1000);                      /* init has built the rest and waits */
 	job.files = &later;
 	job.nfiles = 1;
-	REQUIRE(sandbox_go(p, &job, &res) == 0);
-	CHECK(res.outcome == SANDBOX_EXITED && res.exit_code == 0);
-	CHECK_STR(res.out, "made after the sandbox\n");
-	if (res.outcome != SANDBOX_EXITED)
-		fprintf(stderr, "  %s / %s\n", res.message, res.err);
-	sandbox_result_free(&res);
+	expect_go(p, &job, "made after the sandbox\n");
 }
 
 /* A standby is built for a run like the next; the run that takes it
@@ -226,7 +233,6 @@ TEST(sandbox_standby_runs_the_source_files_and_stdin_it_is_given)
 	struct sandbox_job like = { .source = built_with, .source_len = strlen(built_with), .limits = &l,
 				    .stdin_data = "no", .stdin_len = 2 };
 	struct sandbox_job job = like;
-	struct sandbox_result res;
 
 	REQUIRE(host);
 	struct sandbox_prepared *p = sandbox_prepare(host, &like, "standby", 1 << 20, 8);
@@ -238,12 +244,7 @@ TEST(sandbox_standby_runs_the_source_files_and_stdin_it_is_given)
 	job.stdin_data = "1,2\n";
 	job.stdin_len = 4;
 	REQUIRE(sandbox_prepared_fits(p, &job));
-	REQUIRE(sandbox_go(p, &job, &res) == 0);
-	CHECK(res.outcome == SANDBOX_EXITED && res.exit_code == 0);
-	CHECK_STR(res.out, "x,y\n1,2\n");
-	if (res.outcome != SANDBOX_EXITED)
-		fprintf(stderr, "  %s / %s\n", res.message, res.err);
-	sandbox_result_free(&res);
+	expect_go(p, &job, "x,y\n1,2\n");
 }
 
 /* What a sandbox is built with must be the run's: its command, its limits
@@ -277,6 +278,21 @@ TEST(sandbox_prepared_fits_only_a_run_of_its_shape)
 	CHECK(!sandbox_prepared_fits(p, &job));
 	job = like;
 	job.keep_artifacts = true;
+	CHECK(!sandbox_prepared_fits(p, &job));
+	job = like;
+	job.compile = true;
+	CHECK(!sandbox_prepared_fits(p, &job));
+	sandbox_abandon(p);
+	/* A command is compared word by word: a compile's is built afresh each time. */
+	const char *words[] = { "/usr/bin/true", NULL }, *more[] = { "/usr/bin/true", "x", NULL };
+	like.argv = argv;
+	REQUIRE((p = sandbox_prepare(host, &like, "standby", 1 << 20, 8)));
+	job = like;
+	job.argv = words;
+	CHECK(sandbox_prepared_fits(p, &job));
+	job.argv = more;
+	CHECK(!sandbox_prepared_fits(p, &job));
+	job.argv = NULL;
 	CHECK(!sandbox_prepared_fits(p, &job));
 	sandbox_abandon(p);
 }
