@@ -36,8 +36,8 @@ DATA_DIR = "/var/lib/code-exec"
 
 # Host inspection helpers of the test modules, run in the target host.
 REMOTE_HELPERS = {
-    "test_hostile": ["sandbox_processes", "run_cgroups", "vm_rss_kb", "cpu_caps",
-                     "host_can_get_inotify_and_mqueue", "host_secret_paths",
+    "test_hostile": ["sandbox_processes", "lasting_sandbox_processes", "describe_process", "run_cgroups",
+                     "vm_rss_kb", "cpu_caps", "host_can_get_inotify_and_mqueue", "host_secret_paths",
                      "kernel_seals_memfds_noexec", "host_int80_signal"],
 }
 

@@ -699,6 +699,23 @@ def standby_sandbox(pid, runner):
     return any(leaf.startswith("standby") for leaf in leaves) and children.strip() == ""
 
 
+def describe_process(pid):
+    """What a failed check shows of a process: its parent, state, command
+    line, cgroups and children."""
+    def read(name):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as f:
+                return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError as e:
+            return f"({e.strerror})"
+    st = _status(pid) or {}
+    children = " ".join(read(f"task/{t}/children") for t in os.listdir(f"/proc/{pid}/task")) \
+        if os.path.isdir(f"/proc/{pid}/task") else ""
+    return {"pid": pid, "ppid": st.get("PPid", "").strip(), "state": st.get("State", "").strip(),
+            "uid": st.get("Uid", "").split()[:1], "cmdline": read("cmdline")[:200],
+            "cgroup": read("cgroup").split(), "children": children.split()}
+
+
 def sandbox_processes(runner):
     """(pid, uid, name) of live processes of a sandbox host uid that belong
     to `runner` or to nobody (but its warm interpreters and standby
@@ -737,17 +754,40 @@ def run_cgroups(pid):
     return sorted(set(left))
 
 
+def _started(pid):
+    """pid's start time in clock ticks since boot: with the pid, one process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def lasting_sandbox_processes(runner):
+    """The pids of sandbox_processes(runner) that last. A sandbox's
+    processes end a moment after its result (init streams the output, then
+    its cgroup goes); under the sanitizer build on a loaded host that once
+    took more than 2 s, and slots build their next sandboxes meanwhile. A
+    leaked process is one still there, the same process, a second after
+    10 s of waiting; a leaked process tree that only forks and exits keeps
+    its cgroup, which run_cgroups finds."""
+    deadline = time.monotonic() + 10
+    while sandbox_processes(runner) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    seen = {(p, _started(p)) for p, _, _ in sandbox_processes(runner)}
+    if not seen:
+        return []
+    time.sleep(1)
+    now = {(p, _started(p)) for p, _, _ in sandbox_processes(runner)}
+    return sorted(p for p, t in seen & now if t is not None)
+
+
 def assert_host_unharmed(stack, pid, hello=True):
     """Health 200, the same runner, no sandbox process or cgroup left, and
     the next execution works."""
     assert runner_pid(stack) == pid, "the runner was restarted"
-    # A sandbox's processes end a moment after its result (init streams
-    # the output, then its cgroup goes); under the sanitizer build on a
-    # loaded host that once took more than 2 s. A leaked one stays past 10 s.
-    deadline = time.monotonic() + 10
-    while sandbox_processes(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert sandbox_processes(pid) == [], sandbox_processes(pid)
+    left = lasting_sandbox_processes(pid)
+    assert left == [], [describe_process(p) for p in left]
     assert run_cgroups(pid) == [], run_cgroups(pid)
     if hello:
         completed(execute(stack, HELLO), "hello\n")
