@@ -364,6 +364,7 @@ static void serve(struct events *ev)
 		int64_t wake = ev->wake_at > last_tick + WAKE_MIN_MS ? ev->wake_at : last_tick + WAKE_MIN_MS;
 		int64_t due = wake < next_tick ? wake : next_tick, left = due - mono_ms();
 		int n = epoll_wait(ev->epfd, evs, 256, left > 0 ? (int)left : 0);
+		bool announced = false;
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -371,10 +372,14 @@ static void serve(struct events *ev)
 			if (p == &ev->listen_fd)
 				accept_all(ev);
 			else if (p == &ev->notes_fd)
-				notes_receive(ev);
+				announced = true;
 			else if (p != &ev->zfd)
 				on_conn(ev, p, evs[i].events);
 		}
+		/* Only after the batch: what they announce can end any stream and
+		 * free its connection, which a later event of the batch names. */
+		if (announced)
+			notes_receive(ev);
 		/* ZMQ_FD is edge-triggered and shared by all of libzmq's work: always drain. */
 		receive_live(ev);
 		int64_t now = mono_ms();
